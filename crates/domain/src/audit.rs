@@ -1,0 +1,104 @@
+//! What the audit log records: the kinds of change and where they came from.
+
+/// The entry point a change came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Ui,
+    Api,
+    Cli,
+}
+
+impl Source {
+    pub fn code(self) -> &'static str {
+        match self {
+            Source::Ui => "ui",
+            Source::Api => "api",
+            Source::Cli => "cli",
+        }
+    }
+}
+
+/// Every kind of change the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    OrganizationCreated,
+    OrganizationUpdated,
+    SeatLimitChanged,
+    DefaultRoleChanged,
+    MemberJoined,
+    RoleChanged,
+    OwnershipTransferred,
+    MemberDeleted,
+    InviteLinkReset,
+    InviteSent,
+    InviteRevoked,
+    InviteAccepted,
+    LegacyTokenReset,
+    AccessTokenCreated,
+    AccessTokenRotated,
+    AccessTokenBlacklisted,
+    TokenSettingsChanged,
+    PasswordChanged,
+    PasswordResetIssued,
+    ProjectCreated,
+    ProjectMemberAdded,
+    ProjectMemberRemoved,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 22] = [
+        AuditAction::OrganizationCreated,
+        AuditAction::OrganizationUpdated,
+        AuditAction::SeatLimitChanged,
+        AuditAction::DefaultRoleChanged,
+        AuditAction::MemberJoined,
+        AuditAction::RoleChanged,
+        AuditAction::OwnershipTransferred,
+        AuditAction::MemberDeleted,
+        AuditAction::InviteLinkReset,
+        AuditAction::InviteSent,
+        AuditAction::InviteRevoked,
+        AuditAction::InviteAccepted,
+        AuditAction::LegacyTokenReset,
+        AuditAction::AccessTokenCreated,
+        AuditAction::AccessTokenRotated,
+        AuditAction::AccessTokenBlacklisted,
+        AuditAction::TokenSettingsChanged,
+        AuditAction::PasswordChanged,
+        AuditAction::PasswordResetIssued,
+        AuditAction::ProjectCreated,
+        AuditAction::ProjectMemberAdded,
+        AuditAction::ProjectMemberRemoved,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditAction::OrganizationCreated => "organization.created",
+            AuditAction::OrganizationUpdated => "organization.updated",
+            AuditAction::SeatLimitChanged => "organization.seat_limit_changed",
+            AuditAction::DefaultRoleChanged => "organization.default_role_changed",
+            AuditAction::MemberJoined => "member.joined",
+            AuditAction::RoleChanged => "member.role_changed",
+            AuditAction::OwnershipTransferred => "member.ownership_transferred",
+            AuditAction::MemberDeleted => "member.deleted",
+            AuditAction::InviteLinkReset => "invite.link_reset",
+            AuditAction::InviteSent => "invite.sent",
+            AuditAction::InviteRevoked => "invite.revoked",
+            AuditAction::InviteAccepted => "invite.accepted",
+            AuditAction::LegacyTokenReset => "credential.legacy_token_reset",
+            AuditAction::AccessTokenCreated => "credential.access_token_created",
+            AuditAction::AccessTokenRotated => "credential.access_token_rotated",
+            AuditAction::AccessTokenBlacklisted => "credential.access_token_blacklisted",
+            AuditAction::TokenSettingsChanged => "credential.token_settings_changed",
+            AuditAction::PasswordChanged => "credential.password_changed",
+            AuditAction::PasswordResetIssued => "credential.password_reset_issued",
+            AuditAction::ProjectCreated => "project.created",
+            AuditAction::ProjectMemberAdded => "project.member_added",
+            AuditAction::ProjectMemberRemoved => "project.member_removed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.code() == code)
+    }
+}

@@ -1,0 +1,17 @@
+//! roster's pure core: identifiers, roles and states, the permission table and the rules of
+//! membership. Nothing here performs I/O; every entry point reaches these rules through the
+//! application service, so each rule is decided in exactly one place.
+
+pub mod audit;
+pub mod ids;
+pub mod policy;
+pub mod role;
+pub mod rules;
+pub mod seats;
+
+pub use audit::{AuditAction, Source};
+pub use ids::{AnnotationId, InviteId, MembershipId, OrgId, ProjectId, UserId};
+pub use policy::Access;
+pub use role::{ProjectRole, Role, RoleSource};
+pub use rules::{RoleChange, RuleViolation};
+pub use seats::SeatUsage;

@@ -1,0 +1,352 @@
+//! The membership rules of the product, each decided here and nowhere else: the one Owner and
+//! its transfer, no self re-role or self-delete, Administrators and the Owner, seats,
+//! IdP-managed roles, and the role a link sign-up receives.
+
+use crate::{Role, RoleSource, SeatUsage, UserId};
+
+/// One side of a membership decision: a person and their current live membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Party {
+    pub user: UserId,
+    pub role: Role,
+    pub source: RoleSource,
+}
+
+/// Whether an actor is changing roles by hand (web, REST, CLI) or as an identity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Manual,
+    IdentityProvider,
+}
+
+/// The organization settings the rules read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgRules {
+    pub manual_role_management: bool,
+}
+
+/// A rule that refuses a change. Each maps to one HTTP status in the adapter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleViolation {
+    #[error("you cannot change your own role or remove yourself; ask another Owner or Administrator")]
+    SelfChange,
+    #[error("only the Owner can hand over ownership")]
+    OnlyOwnerTransfers,
+    #[error("the Owner's role cannot be changed, and the Owner cannot be deactivated or deleted; the Owner can hand ownership to another member")]
+    OwnerIsProtected,
+    #[error("ownership can only go to a member in an active role (Administrator, Manager, Reviewer or Annotator); this member is {0}")]
+    TransferTargetInactive(&'static str),
+    #[error("{}; deactivate a member or raise the limit", .0.describe())]
+    NoFreeSeat(SeatUsage),
+    #[error("this member's role is managed by {0}, the source of truth while manual role management is off; change it there")]
+    IdpManaged(&'static str),
+    #[error("{0} cannot be the default role for sign-ups; choose Not Activated, Annotator or Reviewer")]
+    DefaultRoleNotAllowed(&'static str),
+    #[error("identity providers do not manage the Owner")]
+    IdpCannotManageOwner,
+}
+
+/// What a permitted role assignment does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleChange {
+    /// The member already has this role; nothing to write.
+    Unchanged,
+    /// The member moves from one role to another.
+    Assign { from: Role, to: Role },
+    /// The Owner hands ownership to `new_owner`, and becomes an Administrator.
+    TransferOwnership { new_owner: UserId, previous_role: Role, old_owner: UserId },
+}
+
+/// Facts about the target that the seat rule needs beyond its role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SeatFacts {
+    /// The target already holds a seat through a pending email invite with a working role,
+    /// so activating them uses that seat rather than a new one.
+    pub holds_invite_seat: bool,
+}
+
+/// Decides a role assignment by `actor` on `target`. `actor` is `None` when an identity
+/// provider acts (it is nobody's membership).
+pub fn decide_role_change(
+    actor: Option<&Party>,
+    target: &Party,
+    new_role: Role,
+    origin: Origin,
+    org: OrgRules,
+    seats: SeatUsage,
+    facts: SeatFacts,
+) -> Result<RoleChange, RuleViolation> {
+    if let Some(actor) = actor {
+        if actor.user == target.user {
+            return Err(RuleViolation::SelfChange);
+        }
+    }
+    if origin == Origin::IdentityProvider && (target.role == Role::Owner || new_role == Role::Owner) {
+        return Err(RuleViolation::IdpCannotManageOwner);
+    }
+    if new_role == Role::Owner {
+        let actor = actor.ok_or(RuleViolation::OnlyOwnerTransfers)?;
+        if actor.role != Role::Owner {
+            return Err(RuleViolation::OnlyOwnerTransfers);
+        }
+        if !target.role.is_active() {
+            return Err(RuleViolation::TransferTargetInactive(target.role.name()));
+        }
+        return Ok(RoleChange::TransferOwnership {
+            new_owner: target.user,
+            previous_role: target.role,
+            old_owner: actor.user,
+        });
+    }
+    if target.role == Role::Owner {
+        return Err(RuleViolation::OwnerIsProtected);
+    }
+    if origin == Origin::Manual && !org.manual_role_management && target.source.is_identity_provider() {
+        return Err(RuleViolation::IdpManaged(target.source.display_name()));
+    }
+    if target.role == new_role {
+        return Ok(RoleChange::Unchanged);
+    }
+    let needs_seat = new_role.takes_seat() && !target.role.takes_seat() && !facts.holds_invite_seat;
+    if needs_seat && !seats.fits(1) {
+        return Err(RuleViolation::NoFreeSeat(seats));
+    }
+    Ok(RoleChange::Assign { from: target.role, to: new_role })
+}
+
+/// Decides whether `actor` may delete `target`'s membership.
+pub fn decide_deletion(actor: Option<&Party>, target: &Party) -> Result<(), RuleViolation> {
+    if let Some(actor) = actor {
+        if actor.user == target.user {
+            return Err(RuleViolation::SelfChange);
+        }
+    }
+    if target.role == Role::Owner {
+        return Err(RuleViolation::OwnerIsProtected);
+    }
+    Ok(())
+}
+
+/// Validates a default role for link sign-ups.
+pub fn check_default_role(role: Role) -> Result<(), RuleViolation> {
+    if role.allowed_as_default() {
+        Ok(())
+    } else {
+        Err(RuleViolation::DefaultRoleNotAllowed(role.name()))
+    }
+}
+
+/// The role someone receives when joining through the organization's invite link: the
+/// default role, or Not Activated when that role needs a seat and none is free.
+pub fn link_signup_role(default_role: Role, seats: SeatUsage) -> Role {
+    if default_role.takes_seat() && !seats.fits(1) {
+        Role::NotActivated
+    } else {
+        default_role
+    }
+}
+
+/// How many new seats a batch of email invites with `role` needs: one for each email that does
+/// not already hold one (as a live working member, or through another pending invite).
+pub fn seats_needed_for_invites(role: Role, emails_without_seat: usize) -> i64 {
+    if role.takes_seat() {
+        emails_without_seat as i64
+    } else {
+        0
+    }
+}
+
+/// Checks that a batch of invites fits under the seat limit.
+pub fn check_invites_fit(role: Role, emails_without_seat: usize, seats: SeatUsage) -> Result<(), RuleViolation> {
+    let needed = seats_needed_for_invites(role, emails_without_seat);
+    if seats.fits(needed) {
+        Ok(())
+    } else {
+        Err(RuleViolation::NoFreeSeat(seats))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MANUAL_ON: OrgRules = OrgRules { manual_role_management: true };
+    const MANUAL_OFF: OrgRules = OrgRules { manual_role_management: false };
+    const UNLIMITED: SeatUsage = SeatUsage { limit: None, active: 3, pending_invites: 0 };
+    const FULL: SeatUsage = SeatUsage { limit: Some(3), active: 3, pending_invites: 0 };
+
+    fn party(id: i64, role: Role) -> Party {
+        Party { user: UserId(id), role, source: RoleSource::Manual }
+    }
+
+    fn change(actor: &Party, target: &Party, to: Role, seats: SeatUsage) -> Result<RoleChange, RuleViolation> {
+        decide_role_change(Some(actor), target, to, Origin::Manual, MANUAL_ON, seats, SeatFacts::default())
+    }
+
+    #[test]
+    fn activation_assigns_a_role_to_a_pending_member() {
+        let admin = party(1, Role::Administrator);
+        let pending = party(2, Role::NotActivated);
+        assert_eq!(
+            change(&admin, &pending, Role::Annotator, UNLIMITED),
+            Ok(RoleChange::Assign { from: Role::NotActivated, to: Role::Annotator })
+        );
+    }
+
+    #[test]
+    fn no_seat_no_activation() {
+        let admin = party(1, Role::Administrator);
+        let pending = party(2, Role::NotActivated);
+        let err = change(&admin, &pending, Role::Annotator, FULL).unwrap_err();
+        assert_eq!(err, RuleViolation::NoFreeSeat(FULL));
+        assert_eq!(err.to_string(), "3 of 3 seats in use; deactivate a member or raise the limit");
+    }
+
+    #[test]
+    fn moving_between_working_roles_needs_no_new_seat() {
+        let admin = party(1, Role::Administrator);
+        let annotator = party(2, Role::Annotator);
+        assert!(change(&admin, &annotator, Role::Reviewer, FULL).is_ok());
+    }
+
+    #[test]
+    fn deactivation_never_needs_a_seat() {
+        let admin = party(1, Role::Administrator);
+        let annotator = party(2, Role::Annotator);
+        let over = SeatUsage { limit: Some(1), active: 5, pending_invites: 0 };
+        assert_eq!(
+            change(&admin, &annotator, Role::Deactivated, over),
+            Ok(RoleChange::Assign { from: Role::Annotator, to: Role::Deactivated })
+        );
+    }
+
+    #[test]
+    fn a_pending_invite_seat_covers_its_own_activation() {
+        let admin = party(1, Role::Owner);
+        let pending = party(2, Role::NotActivated);
+        let facts = SeatFacts { holds_invite_seat: true };
+        let r = decide_role_change(Some(&admin), &pending, Role::Annotator, Origin::Manual, MANUAL_ON, FULL, facts);
+        assert!(r.is_ok());
+    }
+
+    #[test]
+    fn nobody_changes_their_own_role() {
+        for role in Role::ACTIVE {
+            let me = party(1, role);
+            assert_eq!(change(&me, &me, Role::Annotator, UNLIMITED), Err(RuleViolation::SelfChange));
+            assert_eq!(decide_deletion(Some(&me), &me), Err(RuleViolation::SelfChange));
+        }
+    }
+
+    #[test]
+    fn the_owner_is_protected_from_everyone_else() {
+        let admin = party(1, Role::Administrator);
+        let owner = party(2, Role::Owner);
+        for to in Role::ALL.into_iter().filter(|r| *r != Role::Owner) {
+            assert_eq!(change(&admin, &owner, to, UNLIMITED), Err(RuleViolation::OwnerIsProtected));
+        }
+        assert_eq!(decide_deletion(Some(&admin), &owner), Err(RuleViolation::OwnerIsProtected));
+    }
+
+    #[test]
+    fn only_the_owner_hands_over_ownership() {
+        let admin = party(1, Role::Administrator);
+        let manager = party(2, Role::Manager);
+        assert_eq!(change(&admin, &manager, Role::Owner, UNLIMITED), Err(RuleViolation::OnlyOwnerTransfers));
+        let owner = party(3, Role::Owner);
+        assert_eq!(
+            change(&owner, &manager, Role::Owner, FULL),
+            Ok(RoleChange::TransferOwnership {
+                new_owner: UserId(2),
+                previous_role: Role::Manager,
+                old_owner: UserId(3)
+            })
+        );
+    }
+
+    #[test]
+    fn ownership_goes_only_to_an_active_member() {
+        let owner = party(1, Role::Owner);
+        for role in [Role::NotActivated, Role::Deactivated] {
+            let target = party(2, role);
+            assert!(matches!(
+                change(&owner, &target, Role::Owner, UNLIMITED),
+                Err(RuleViolation::TransferTargetInactive(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn idp_managed_roles_are_refused_when_manual_management_is_off() {
+        let admin = party(1, Role::Administrator);
+        let mut target = party(2, Role::Annotator);
+        target.source = RoleSource::Scim;
+        let refused = decide_role_change(
+            Some(&admin), &target, Role::Reviewer, Origin::Manual, MANUAL_OFF, UNLIMITED, SeatFacts::default(),
+        );
+        assert_eq!(refused, Err(RuleViolation::IdpManaged("SCIM")));
+        let allowed = decide_role_change(
+            Some(&admin), &target, Role::Reviewer, Origin::Manual, MANUAL_ON, UNLIMITED, SeatFacts::default(),
+        );
+        assert!(allowed.is_ok());
+        let by_idp = decide_role_change(
+            None, &target, Role::Reviewer, Origin::IdentityProvider, MANUAL_OFF, UNLIMITED, SeatFacts::default(),
+        );
+        assert!(by_idp.is_ok());
+    }
+
+    #[test]
+    fn identity_providers_never_manage_the_owner() {
+        let owner = party(1, Role::Owner);
+        let r = decide_role_change(None, &owner, Role::Deactivated, Origin::IdentityProvider, MANUAL_OFF, UNLIMITED, SeatFacts::default());
+        assert_eq!(r, Err(RuleViolation::IdpCannotManageOwner));
+    }
+
+    #[test]
+    fn link_signups_fall_back_to_pending_when_full() {
+        assert_eq!(link_signup_role(Role::Annotator, FULL), Role::NotActivated);
+        assert_eq!(link_signup_role(Role::Annotator, UNLIMITED), Role::Annotator);
+        assert_eq!(link_signup_role(Role::NotActivated, FULL), Role::NotActivated);
+    }
+
+    #[test]
+    fn invites_count_seats_only_for_working_roles() {
+        assert!(check_invites_fit(Role::NotActivated, 10, FULL).is_ok());
+        assert!(check_invites_fit(Role::Annotator, 0, FULL).is_ok());
+        assert_eq!(check_invites_fit(Role::Annotator, 1, FULL), Err(RuleViolation::NoFreeSeat(FULL)));
+    }
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        prop::sample::select(Role::ALL.to_vec())
+    }
+
+    proptest! {
+        /// Whatever anyone does by hand, an allowed assignment never leaves the organization
+        /// without its Owner or with two, and never takes a seat that is not free.
+        #[test]
+        fn assignments_keep_one_owner_and_respect_seats(
+            actor_role in any_role(), target_role in any_role(), to in any_role(),
+            limit in 0i64..5, active in 0i64..6,
+        ) {
+            let actor = party(1, actor_role);
+            let target = party(2, target_role);
+            let seats = SeatUsage { limit: Some(limit), active, pending_invites: 0 };
+            match change(&actor, &target, to, seats) {
+                Ok(RoleChange::Assign { from, to }) => {
+                    prop_assert_ne!(from, Role::Owner);
+                    prop_assert_ne!(to, Role::Owner);
+                    if to.takes_seat() && !from.takes_seat() {
+                        prop_assert!(active + 1 <= limit);
+                    }
+                }
+                Ok(RoleChange::TransferOwnership { .. }) => {
+                    prop_assert_eq!(actor_role, Role::Owner);
+                    prop_assert!(target_role.is_active());
+                }
+                Ok(RoleChange::Unchanged) => prop_assert_eq!(target_role, to),
+                Err(_) => {}
+            }
+        }
+    }
+}
