@@ -1,1 +1,148 @@
+//! roster's application service: one function per use case, each one transaction, the only
+//! caller of the store and the only writer of audit events. Every entry point (REST, web
+//! pages, CLI, later SCIM and SAML) calls these functions; none of them decides a rule itself.
 
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod invites;
+pub mod members;
+pub mod orgs;
+pub mod passwords;
+pub mod projects;
+pub mod secrets;
+mod throttle;
+pub mod tokens;
+pub mod users;
+
+use std::sync::Arc;
+
+pub use access::{AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Member, OrgRef, Owner, Staff};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use audit::{Page, PageRequest};
+pub use error::{Result, ServiceError};
+pub use roster_store as store;
+pub use secrets::Secrets;
+
+use roster_domain::Source;
+use roster_store::{Micros, Store};
+
+/// Tunables, validated by the binary before the service starts.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Base URL used in links roster hands out (set-password and invite links).
+    pub public_url: String,
+    pub session_ttl: Micros,
+    pub access_token_ttl: Micros,
+    pub invite_ttl: Micros,
+    pub password_link_ttl: Micros,
+    /// `last_activity` is written at most once per this interval per user.
+    pub activity_interval: Micros,
+    pub throttle: ThrottleConfig,
+}
+
+/// Growing delays after failed sign-ins and token exchanges.
+#[derive(Debug, Clone)]
+pub struct ThrottleConfig {
+    /// Delay after the first failure; doubles with each further one.
+    pub base_delay: Micros,
+    pub max_delay: Micros,
+    /// Failures from one address (across accounts) before the address itself is slowed.
+    pub address_free_failures: i64,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            public_url: "http://127.0.0.1:8080".into(),
+            session_ttl: 14 * clock::DAY,
+            access_token_ttl: 5 * clock::MINUTE,
+            invite_ttl: 7 * clock::DAY,
+            password_link_ttl: 3 * clock::DAY,
+            activity_interval: clock::MINUTE,
+            throttle: ThrottleConfig { base_delay: clock::SECOND, max_delay: 60 * clock::SECOND, address_free_failures: 20 },
+        }
+    }
+}
+
+/// Where a call comes from, for the audit log and throttling.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub source: Source,
+    pub address: Option<String>,
+}
+
+impl Context {
+    pub fn cli() -> Context {
+        Context { source: Source::Cli, address: None }
+    }
+}
+
+/// The application service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    secrets: Secrets,
+    config: ServiceConfig,
+}
+
+impl Service {
+    /// Builds the service, checking that the database was set up with this server secret.
+    pub async fn new(store: Store, clock: Arc<dyn Clock>, secrets: Secrets, config: ServiceConfig) -> Result<Service> {
+        check_secret(&store, &secrets).await?;
+        Ok(Service { inner: Arc::new(Inner { store, clock, secrets, config }) })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
+    pub fn now(&self) -> Micros {
+        self.inner.clock.now()
+    }
+
+    /// One database round trip.
+    pub async fn health(&self) -> Result<()> {
+        Ok(self.inner.store.ping().await?)
+    }
+
+    pub(crate) fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.inner.config.public_url.trim_end_matches('/'), path_and_query)
+    }
+}
+
+/// Records the secret's fingerprint on first start and refuses a different secret later:
+/// with the wrong secret every stored key and token would silently stop working.
+async fn check_secret(store: &Store, secrets: &Secrets) -> Result<()> {
+    const KEY: &str = "secret_fingerprint";
+    let mut tx = store.write().await?;
+    match roster_store::settings::get(&mut tx, KEY).await? {
+        Some(stored) if stored == secrets.fingerprint() => {}
+        Some(_) => {
+            return Err(ServiceError::Internal(
+                "this database was set up with a different server secret; start roster with the original \
+                 ROSTER_SECRET_KEY (or secret file)"
+                    .into(),
+            ))
+        }
+        None => roster_store::settings::put(&mut tx, KEY, secrets.fingerprint()).await?,
+    }
+    Ok(roster_store::commit(tx).await?)
+}

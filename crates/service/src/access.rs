@@ -1,0 +1,231 @@
+//! Who is calling, and what they may do in the organization a request touches. The HTTP
+//! extractor calls `authenticate` and then `authorize` on every request; both read the store
+//! fresh, so a deactivated, pending or deleted member is refused on their very next request.
+
+use std::marker::PhantomData;
+
+use roster_domain::policy::{self, Access};
+use roster_domain::{OrgId, Role, Source};
+use roster_store::{credentials, members, orgs, users, MembershipRecord, OrgRecord, UserRecord};
+
+use crate::tokens::{self, TokenType};
+use crate::{Context, Result, Service, ServiceError};
+
+/// The kind of credential a request carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    LegacyKey,
+    AccessToken,
+    Session,
+}
+
+/// A signed-in user, before any organization is considered.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: UserRecord,
+    pub kind: CredentialKind,
+    /// For sessions: the CSRF token every change must carry.
+    pub csrf_token: Option<String>,
+}
+
+/// Which organization a request touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgRef {
+    /// The id in the path; 0 means "my only organization".
+    Path(i64),
+    /// The caller's active organization (paths that name none).
+    Active,
+}
+
+/// An access level a handler can require; the marker types below are its values.
+pub trait AccessLevel {
+    const ACCESS: Access;
+}
+
+macro_rules! level {
+    ($($(#[$doc:meta])* $name:ident => $access:expr),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+        impl AccessLevel for $name {
+            const ACCESS: Access = $access;
+        }
+    )*};
+}
+
+level!(
+    /// Any member in a working role.
+    Member => Access::Member,
+    /// Owner, Administrator or Manager.
+    Staff => Access::Staff,
+    /// Owner or Administrator.
+    Admin => Access::Admin,
+    /// The Owner.
+    Owner => Access::Owner,
+);
+
+/// Proof that `user` holds access level `A` in `org`, read from the store for this request.
+/// Only the service creates one, so a function that takes `&Authorized<Admin>` cannot be
+/// called without the check.
+#[derive(Debug, Clone)]
+pub struct Authorized<A> {
+    pub user: UserRecord,
+    pub org: OrgRecord,
+    pub membership: MembershipRecord,
+    pub context: Context,
+    _level: PhantomData<A>,
+}
+
+impl<A> Authorized<A> {
+    pub fn role(&self) -> Role {
+        self.membership.role
+    }
+
+    pub fn org_id(&self) -> OrgId {
+        self.org.id
+    }
+
+    /// The same proof at another level, if the role holds it (an Admin is also Staff).
+    pub fn require<B: AccessLevel>(&self) -> Result<Authorized<B>> {
+        policy::check(self.membership.role, B::ACCESS)?;
+        Ok(Authorized {
+            user: self.user.clone(),
+            org: self.org.clone(),
+            membership: self.membership.clone(),
+            context: self.context.clone(),
+            _level: PhantomData,
+        })
+    }
+}
+
+impl Service {
+    /// Resolves a legacy API key (40 hex characters).
+    pub async fn authenticate_legacy_key(&self, key: &str) -> Result<Authenticated> {
+        let bad = || ServiceError::Unauthenticated("Invalid token.".into());
+        if key.len() != 40 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let mut c = self.store().read().await?;
+        let user_id = credentials::user_by_legacy_hash(&mut c, &self.secrets().lookup_hash(key))
+            .await?
+            .ok_or_else(bad)?;
+        let user = users::by_id(&mut c, user_id).await?.ok_or_else(bad)?;
+        Ok(Authenticated { user, kind: CredentialKind::LegacyKey, csrf_token: None })
+    }
+
+    /// Resolves a JWT access token; refused once the refresh token it came from is
+    /// blacklisted, rotated or expired.
+    pub async fn authenticate_access_token(&self, jwt: &str) -> Result<Authenticated> {
+        let claims = tokens::decode(self, jwt, TokenType::Access)?;
+        let parent = claims.parent.as_deref().ok_or_else(|| tokens::invalid())?;
+        let mut c = self.store().read().await?;
+        let refresh = credentials::refresh_by_jti(&mut c, parent).await?.ok_or_else(tokens::invalid)?;
+        if refresh.blacklisted_at.is_some() || refresh.expires_at <= self.now() || refresh.user.0 != claims.user_id {
+            return Err(ServiceError::Unauthenticated("Token is blacklisted or expired.".into()));
+        }
+        let user = users::by_id(&mut c, refresh.user)
+            .await?
+            .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
+        Ok(Authenticated { user, kind: CredentialKind::AccessToken, csrf_token: None })
+    }
+
+    /// Resolves a session cookie.
+    pub async fn authenticate_session(&self, session_id: &str) -> Result<Authenticated> {
+        let mut c = self.store().read().await?;
+        let hash = self.secrets().lookup_hash(session_id);
+        let session = credentials::session(&mut c, &hash, self.now())
+            .await?
+            .ok_or_else(|| ServiceError::Unauthenticated("Your session has ended; sign in again.".into()))?;
+        let user = users::by_id(&mut c, session.user)
+            .await?
+            .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
+        Ok(Authenticated { user, kind: CredentialKind::Session, csrf_token: Some(session.csrf_token) })
+    }
+
+    /// Records activity at most once per configured interval, so most reads stay reads.
+    pub async fn note_activity(&self, user: &UserRecord) -> Result<()> {
+        let now = self.now();
+        let interval = self.config().activity_interval;
+        if user.last_activity.is_some_and(|t| now - t < interval) {
+            return Ok(());
+        }
+        let mut tx = self.store().write().await?;
+        users::touch_activity(&mut tx, user.id, now, interval).await?;
+        Ok(roster_store::commit(tx).await?)
+    }
+
+    /// Resolves the organization a request touches and checks the caller's live membership
+    /// there against the permission table.
+    pub async fn authorize<A: AccessLevel>(
+        &self,
+        who: &Authenticated,
+        org: OrgRef,
+        context: Context,
+    ) -> Result<Authorized<A>> {
+        let mut c = self.store().read().await?;
+        let org_id = self.resolve_org(&mut c, &who.user, org).await?;
+        let not_found = || ServiceError::not_found("No such organization, or you are not a member of it.");
+        let membership = members::live(&mut c, org_id, who.user.id).await?.ok_or_else(not_found)?;
+        let org = orgs::by_id(&mut c, org_id).await?.ok_or_else(not_found)?;
+        match who.kind {
+            CredentialKind::LegacyKey if !org.legacy_api_tokens_enabled => {
+                return Err(ServiceError::Unauthenticated(
+                    "Legacy token authentication has been disabled for this organization.".into(),
+                ))
+            }
+            CredentialKind::AccessToken if !org.api_tokens_enabled => {
+                return Err(ServiceError::Unauthenticated(
+                    "Personal access token authentication has been disabled for this organization.".into(),
+                ))
+            }
+            _ => {}
+        }
+        policy::check(membership.role, A::ACCESS)?;
+        Ok(Authorized { user: who.user.clone(), org, membership, context, _level: PhantomData })
+    }
+
+    /// Acts as the organization's Owner, for the CLI (an operator with access to the server).
+    pub async fn authorize_as_owner<A: AccessLevel>(&self, org: OrgId) -> Result<Authorized<A>> {
+        let mut c = self.store().read().await?;
+        let org = orgs::by_id(&mut c, org)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("organization {} does not exist", org.0)))?;
+        let owner = members::owner(&mut c, org.id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("organization {} has no Owner", org.id)))?;
+        Ok(Authorized {
+            user: owner.user,
+            org,
+            membership: owner.membership,
+            context: Context { source: Source::Cli, address: None },
+            _level: PhantomData,
+        })
+    }
+
+    async fn resolve_org(&self, c: &mut roster_store::Conn, user: &UserRecord, org: OrgRef) -> Result<OrgId> {
+        match org {
+            OrgRef::Path(0) => {
+                let mine = members::of_user(c, user.id).await?;
+                match mine.as_slice() {
+                    [] => Err(ServiceError::not_found("You are not a member of any organization.")),
+                    [only] => Ok(only.org),
+                    many => {
+                        let ids: Vec<String> = many.iter().map(|m| m.org.0.to_string()).collect();
+                        Err(ServiceError::invalid(
+                            "id",
+                            format!(
+                                "you belong to several organizations ({}); use one of their ids instead of 0",
+                                ids.join(", ")
+                            ),
+                        ))
+                    }
+                }
+            }
+            OrgRef::Path(id) if id > 0 => Ok(OrgId(id)),
+            OrgRef::Path(_) => Err(ServiceError::not_found("No such organization.")),
+            OrgRef::Active => user
+                .active_org
+                .ok_or_else(|| ServiceError::not_found("You have no active organization; choose one first.")),
+        }
+    }
+}

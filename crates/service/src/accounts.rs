@@ -1,0 +1,199 @@
+//! Accounts and sign-in: creating users, passwords, set-password links and sessions.
+
+use roster_domain::AuditAction;
+use roster_store::{credentials, users, Conn, Micros, UserRecord};
+
+use crate::audit::{record, Event};
+use crate::secrets::random_token;
+use crate::throttle::Keys;
+use crate::{passwords, Authenticated, Context, Result, Service, ServiceError};
+
+/// Lower-cases and checks an email address.
+pub fn normalize_email(raw: &str) -> Result<String> {
+    let email = raw.trim().to_lowercase();
+    let bad = || ServiceError::invalid("email", "Enter a valid email address.");
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+    if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return Err(bad());
+    }
+    Ok(email)
+}
+
+/// Checks a person's name field.
+pub(crate) fn check_name(field: &str, value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.chars().count() > 150 {
+        return Err(ServiceError::invalid(field, "must be at most 150 characters"));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(ServiceError::invalid(field, "must not contain control characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// A new browser session: the cookie value and the CSRF token that changes must carry.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub csrf_token: String,
+    pub expires_at: Micros,
+}
+
+impl Service {
+    /// Inserts a user (and their legacy key) on an open transaction.
+    pub(crate) async fn insert_user(
+        &self,
+        c: &mut Conn,
+        email: &str,
+        first_name: &str,
+        last_name: &str,
+        password_hash: Option<&str>,
+    ) -> Result<UserRecord> {
+        let now = self.now();
+        let id = users::insert(
+            c,
+            users::NewUser { email, username: email, first_name, last_name, password_hash, now },
+        )
+        .await
+        .map_err(|e| match e {
+            roster_store::StoreError::Duplicate => ServiceError::Conflict(format!("an account with email {email} already exists")),
+            other => other.into(),
+        })?;
+        self.put_legacy_key(c, id, now).await?;
+        users::by_id(c, id).await?.ok_or_else(|| ServiceError::Internal("inserted user vanished".into()))
+    }
+
+    /// Verifies an email and password, throttled per address and per (account, address).
+    pub async fn check_password(&self, email: &str, password: &str, ctx: &Context) -> Result<UserRecord> {
+        let email = email.trim().to_lowercase();
+        let keys = Keys::new(ctx.address.as_deref(), Some(&email));
+        self.throttle_check(&keys).await?;
+        let user = {
+            let mut c = self.store().read().await?;
+            users::by_email(&mut c, &email).await?
+        };
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        if passwords::verify(password.to_string(), hash).await {
+            self.throttle_success(&keys).await?;
+            Ok(user.expect("a matching password implies an account"))
+        } else {
+            self.throttle_failure(&keys).await?;
+            Err(ServiceError::Unauthenticated("The email or password is not correct.".into()))
+        }
+    }
+
+    /// Signs in with a password and starts a new session (never reusing an old session id).
+    pub async fn sign_in(&self, email: &str, password: &str, ctx: &Context) -> Result<(UserRecord, NewSession)> {
+        let user = self.check_password(email, password, ctx).await?;
+        let session = self.start_session(&user).await?;
+        Ok((user, session))
+    }
+
+    pub(crate) async fn start_session(&self, user: &UserRecord) -> Result<NewSession> {
+        let now = self.now();
+        let session = NewSession {
+            id: random_token(32),
+            csrf_token: random_token(24),
+            expires_at: now + self.config().session_ttl,
+        };
+        let mut tx = self.store().write().await?;
+        credentials::insert_session(
+            &mut tx,
+            &self.secrets().lookup_hash(&session.id),
+            user.id,
+            &session.csrf_token,
+            now,
+            session.expires_at,
+        )
+        .await?;
+        roster_store::commit(tx).await?;
+        Ok(session)
+    }
+
+    /// Ends a session.
+    pub async fn sign_out(&self, session_id: &str) -> Result<()> {
+        let mut tx = self.store().write().await?;
+        credentials::delete_session(&mut tx, &self.secrets().lookup_hash(session_id)).await?;
+        Ok(roster_store::commit(tx).await?)
+    }
+
+    /// Makes a one-time set-password link for an account (CLI `user reset-password`).
+    pub async fn issue_password_link(&self, email: &str, ctx: &Context) -> Result<String> {
+        let email = normalize_email(email)?;
+        let mut tx = self.store().write().await?;
+        let user = users::by_email(&mut tx, &email)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("no account has the email {email}")))?;
+        let link = self.password_link_tx(&mut tx, &user).await?;
+        if let Some(org) = user.active_org {
+            record(&mut tx, org, self.now(), ctx, Event::new(AuditAction::PasswordResetIssued, None).target(&user)).await?;
+        }
+        roster_store::commit(tx).await?;
+        Ok(link)
+    }
+
+    pub(crate) async fn password_link_tx(&self, c: &mut Conn, user: &UserRecord) -> Result<String> {
+        let token = random_token(32);
+        let now = self.now();
+        users::insert_password_token(c, user.id, &self.secrets().lookup_hash(&token), now, now + self.config().password_link_ttl)
+            .await?;
+        Ok(self.link(&format!("/user/set-password?token={token}")))
+    }
+
+    /// Whether a set-password link is still usable.
+    pub async fn password_link_valid(&self, token: &str) -> Result<bool> {
+        let mut c = self.store().read().await?;
+        Ok(users::password_token_valid(&mut c, &self.secrets().lookup_hash(token), self.now()).await?)
+    }
+
+    /// Sets a password through a one-time link; ends the account's other sessions.
+    pub async fn set_password_with_link(&self, token: &str, password: &str, ctx: &Context) -> Result<UserRecord> {
+        passwords::check_policy(password)?;
+        let hash = passwords::hash(password.to_string()).await?;
+        let mut tx = self.store().write().await?;
+        let user_id = users::take_password_token(&mut tx, &self.secrets().lookup_hash(token), self.now())
+            .await?
+            .ok_or_else(|| ServiceError::not_found("This link has expired or was already used; ask for a new one."))?;
+        users::set_password(&mut tx, user_id, &hash).await?;
+        credentials::delete_sessions_of(&mut tx, user_id).await?;
+        let user = users::by_id(&mut tx, user_id).await?.ok_or_else(|| ServiceError::not_found("account"))?;
+        if let Some(org) = user.active_org {
+            record(&mut tx, org, self.now(), ctx, Event::new(AuditAction::PasswordChanged, Some(&user)).target(&user)).await?;
+        }
+        roster_store::commit(tx).await?;
+        Ok(user)
+    }
+
+    /// Changes the caller's password after checking the current one.
+    pub async fn change_password(&self, who: &Authenticated, current: &str, new: &str, ctx: &Context) -> Result<()> {
+        passwords::check_policy(new)?;
+        self.check_password(&who.user.email, current, ctx).await.map_err(|e| match e {
+            ServiceError::Unauthenticated(_) => ServiceError::invalid("current_password", "is not correct"),
+            other => other,
+        })?;
+        let hash = passwords::hash(new.to_string()).await?;
+        let mut tx = self.store().write().await?;
+        users::set_password(&mut tx, who.user.id, &hash).await?;
+        if let Some(org) = who.user.active_org {
+            record(&mut tx, org, self.now(), ctx, Event::new(AuditAction::PasswordChanged, Some(&who.user)).target(&who.user))
+                .await?;
+        }
+        Ok(roster_store::commit(tx).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(normalize_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@c.com", "a@.com"] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Joining an organization: its invite link (one token, resettable), personal email invites
+//! (a role, projects, an expiry), and the sign-ups they lead to.
+
+use roster_domain::rules;
+use roster_domain::{AuditAction, OrgId, ProjectId, Role, RoleSource};
+use roster_store::{invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord};
+
+use crate::accounts::{check_name, normalize_email};
+use crate::audit::{record, Event};
+use crate::orgs::seat_usage;
+use crate::secrets::random_token;
+use crate::{passwords, Admin, Authenticated, Authorized, Context, Page, PageRequest, Result, Service, ServiceError};
+
+/// The organization's invite link.
+#[derive(Debug, Clone)]
+pub struct InviteLink {
+    pub token: String,
+    /// Relative, as Label Studio returns it.
+    pub invite_url: String,
+}
+
+/// A personal invite and where it stands.
+#[derive(Debug, Clone)]
+pub struct InviteView {
+    pub invite: InviteRecord,
+    pub state: InviteState,
+    /// The sign-up link, while the invite is pending.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteState {
+    Pending,
+    Accepted,
+    Expired,
+    Revoked,
+}
+
+impl InviteState {
+    pub fn code(self) -> &'static str {
+        match self {
+            InviteState::Pending => "pending",
+            InviteState::Accepted => "accepted",
+            InviteState::Expired => "expired",
+            InviteState::Revoked => "revoked",
+        }
+    }
+
+    fn of(i: &InviteRecord, now: Micros) -> InviteState {
+        if i.accepted_at.is_some() {
+            InviteState::Accepted
+        } else if i.revoked_at.is_some() {
+            InviteState::Revoked
+        } else if i.expires_at <= now {
+            InviteState::Expired
+        } else {
+            InviteState::Pending
+        }
+    }
+}
+
+/// Who is joining: a new account, an existing one proving itself with its password, or the
+/// signed-in user confirming.
+#[derive(Debug, Clone)]
+pub enum Joiner<'a> {
+    Credentials { email: &'a str, password: &'a str, first_name: &'a str, last_name: &'a str },
+    SignedIn(&'a Authenticated),
+}
+
+/// The outcome of a sign-up or join.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub user: UserRecord,
+    pub org: OrgId,
+    pub role: Role,
+    pub new_account: bool,
+}
+
+fn link_of(org: &OrgRecord) -> InviteLink {
+    InviteLink { token: org.invite_token.clone(), invite_url: format!("/user/signup/?token={}", org.invite_token) }
+}
+
+const MAX_INVITES_PER_REQUEST: usize = 100;
+
+impl Service {
+    pub fn invite_link(&self, by: &Authorized<Admin>) -> InviteLink {
+        link_of(&by.org)
+    }
+
+    /// Makes a new invite link; the old one stops working at once.
+    pub async fn reset_invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
+        let mut tx = self.store().write().await?;
+        let mut org = orgs::by_id(&mut tx, by.org.id).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        org.invite_token = random_token(24);
+        orgs::update(&mut tx, &org).await?;
+        record(&mut tx, org.id, self.now(), &by.context, Event::new(AuditAction::InviteLinkReset, Some(&by.user))).await?;
+        roster_store::commit(tx).await?;
+        Ok(link_of(&org))
+    }
+
+    /// The organization an invite-link token belongs to (for the sign-up page).
+    pub async fn org_for_link(&self, token: &str) -> Result<OrgRecord> {
+        let mut c = self.store().read().await?;
+        orgs::by_invite_token(&mut c, token).await?.ok_or_else(bad_link)
+    }
+
+    /// Signs up (or joins, for an existing account) through the organization's invite link.
+    pub async fn join_with_link(&self, token: &str, joiner: Joiner<'_>, ctx: &Context) -> Result<Joined> {
+        let org = self.org_for_link(token).await?;
+        let (user, new_hash, names) = self.resolve_joiner(&joiner, ctx).await?;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        orgs::lock_for_membership_change(&mut tx, org.id).await?;
+        let org = orgs::by_invite_token(&mut tx, token).await?.ok_or_else(bad_link)?;
+        let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
+        if members::live(&mut tx, org.id, user.id).await?.is_some() {
+            return Err(ServiceError::Conflict(format!("{} is already a member of {}", user.email, org.title)));
+        }
+        let role = rules::link_signup_role(org.default_role, seat_usage(&mut tx, &org, now).await?);
+        members::insert(&mut tx, org.id, user.id, &user.email, role, RoleSource::Invite, now).await?;
+        if user.active_org.is_none() {
+            users::set_active_org(&mut tx, user.id, Some(org.id)).await?;
+        }
+        let event = Event::new(AuditAction::MemberJoined, Some(&user)).target(&user).change(None, role.code().to_string());
+        record(&mut tx, org.id, now, ctx, event).await?;
+        let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
+        roster_store::commit(tx).await?;
+        Ok(Joined { user, org: org.id, role, new_account })
+    }
+
+    /// Checks who is joining before the transaction (password hashing is slow): an existing
+    /// account's password, or a new account's password policy.
+    async fn resolve_joiner(
+        &self,
+        joiner: &Joiner<'_>,
+        ctx: &Context,
+    ) -> Result<(Option<UserRecord>, Option<String>, (String, String, String))> {
+        match joiner {
+            Joiner::SignedIn(who) => Ok((Some(who.user.clone()), None, (who.user.email.clone(), String::new(), String::new()))),
+            Joiner::Credentials { email, password, first_name, last_name } => {
+                let email = normalize_email(email)?;
+                let names = (email.clone(), check_name("first_name", first_name)?, check_name("last_name", last_name)?);
+                let existing = {
+                    let mut c = self.store().read().await?;
+                    users::by_email(&mut c, &email).await?
+                };
+                match existing {
+                    Some(_) => {
+                        let user = self.check_password(&email, password, ctx).await?;
+                        Ok((Some(user), None, names))
+                    }
+                    None => {
+                        passwords::check_policy(password)?;
+                        Ok((None, Some(passwords::hash(password.to_string()).await?), names))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn user_for_join(
+        &self,
+        c: &mut Conn,
+        user: Option<UserRecord>,
+        new_hash: Option<String>,
+        (email, first, last): (String, String, String),
+    ) -> Result<(UserRecord, bool)> {
+        match user {
+            Some(u) => Ok((u, false)),
+            None => Ok((self.insert_user(c, &email, &first, &last, new_hash.as_deref()).await?, true)),
+        }
+    }
+
+    /// Sends personal invites with a role (and projects); each email that does not already
+    /// hold a seat needs a free one.
+    pub async fn send_invites(
+        &self,
+        by: &Authorized<Admin>,
+        emails: &[String],
+        role: Role,
+        project_ids: &[ProjectId],
+    ) -> Result<Vec<InviteView>> {
+        if matches!(role, Role::Owner | Role::Deactivated) {
+            return Err(ServiceError::invalid("role", format!("{} cannot be given by an invite", role.name())));
+        }
+        if emails.is_empty() || emails.len() > MAX_INVITES_PER_REQUEST {
+            return Err(ServiceError::invalid("emails", format!("give between 1 and {MAX_INVITES_PER_REQUEST} emails")));
+        }
+        let mut normalized: Vec<String> = emails.iter().map(|e| normalize_email(e)).collect::<Result<_>>()?;
+        normalized.sort();
+        normalized.dedup();
+        let now = self.now();
+        let org = by.org.id;
+        let mut tx = self.store().write().await?;
+        orgs::lock_for_membership_change(&mut tx, org).await?;
+        for p in project_ids {
+            if projects::by_id(&mut tx, *p).await?.filter(|p| p.org == org).is_none() {
+                return Err(ServiceError::invalid("projects", format!("project {p} is not in this organization")));
+            }
+        }
+        let org_rec = orgs::by_id(&mut tx, org).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let mut without_seat = 0;
+        for email in &normalized {
+            if let Some(u) = users::by_email(&mut tx, email).await? {
+                if members::live(&mut tx, org, u.id).await?.is_some_and(|m| m.role.is_active()) {
+                    return Err(ServiceError::Conflict(format!("{email} is already an active member")));
+                }
+            }
+            let holds = invites::pending_for(&mut tx, org, email, now).await?.iter().any(|i| i.role.takes_seat());
+            if !holds {
+                without_seat += 1;
+            }
+        }
+        rules::check_invites_fit(role, without_seat, seat_usage(&mut tx, &org_rec, now).await?)?;
+        let mut sent = Vec::with_capacity(normalized.len());
+        for email in &normalized {
+            let token = random_token(32);
+            let id = invites::insert(
+                &mut tx,
+                invites::NewInvite {
+                    org,
+                    email,
+                    role,
+                    projects: project_ids,
+                    token_hash: &self.secrets().lookup_hash(&token),
+                    token_sealed: &self.secrets().seal(&token),
+                    invited_by: Some(by.user.id),
+                    now,
+                    expires_at: now + self.config().invite_ttl,
+                },
+            )
+            .await?;
+            let event = Event::new(AuditAction::InviteSent, Some(&by.user)).change(None, format!("{email} as {}", role.code()));
+            record(&mut tx, org, now, &by.context, event).await?;
+            sent.push(InviteView {
+                invite: InviteRecord {
+                    id,
+                    org,
+                    email: email.clone(),
+                    role,
+                    projects: project_ids.to_vec(),
+                    token_sealed: String::new(),
+                    invited_by: Some(by.user.id),
+                    created_at: now,
+                    expires_at: now + self.config().invite_ttl,
+                    accepted_at: None,
+                    revoked_at: None,
+                },
+                state: InviteState::Pending,
+                url: Some(self.invite_url(&token)),
+            });
+        }
+        roster_store::commit(tx).await?;
+        Ok(sent)
+    }
+
+    fn invite_url(&self, token: &str) -> String {
+        self.link(&format!("/user/signup/?invite={token}"))
+    }
+
+    /// Revokes every pending invite for an email; 404 when there is none.
+    pub async fn revoke_invite(&self, by: &Authorized<Admin>, email: &str) -> Result<()> {
+        let email = normalize_email(email)?;
+        let mut tx = self.store().write().await?;
+        orgs::lock_for_membership_change(&mut tx, by.org.id).await?;
+        if invites::revoke(&mut tx, by.org.id, &email, self.now()).await? == 0 {
+            return Err(ServiceError::not_found(format!("There is no pending invite for {email}.")));
+        }
+        let event = Event::new(AuditAction::InviteRevoked, Some(&by.user)).change(email, None);
+        record(&mut tx, by.org.id, self.now(), &by.context, event).await?;
+        Ok(roster_store::commit(tx).await?)
+    }
+
+    /// The organization's invites with their states and, while pending, their links.
+    pub async fn list_invites(&self, by: &Authorized<Admin>, page: PageRequest) -> Result<Page<InviteView>> {
+        let mut c = self.store().read().await?;
+        let now = self.now();
+        let count = invites::count_of_org(&mut c, by.org.id).await?;
+        let items = invites::of_org(&mut c, by.org.id, page.size, page.offset())
+            .await?
+            .into_iter()
+            .map(|i| {
+                let state = InviteState::of(&i, now);
+                let url = (state == InviteState::Pending)
+                    .then(|| self.secrets().open(&i.token_sealed))
+                    .flatten()
+                    .map(|t| self.invite_url(&t));
+                InviteView { invite: i, state, url }
+            })
+            .collect();
+        Ok(Page { count, items })
+    }
+
+    /// A pending invite by its token, for the sign-up page.
+    pub async fn pending_invite(&self, token: &str) -> Result<InviteRecord> {
+        let mut c = self.store().read().await?;
+        let invite = invites::by_token_hash(&mut c, &self.secrets().lookup_hash(token)).await?.ok_or_else(bad_invite)?;
+        match InviteState::of(&invite, self.now()) {
+            InviteState::Pending => Ok(invite),
+            InviteState::Accepted => Err(ServiceError::Forbidden("This invite was already used; sign in instead.".into())),
+            InviteState::Expired => Err(ServiceError::Forbidden("This invite has expired; ask for a new one.".into())),
+            InviteState::Revoked => Err(ServiceError::Forbidden("This invite was revoked.".into())),
+        }
+    }
+
+    /// Accepts a personal invite: the person joins (or returns, as a new membership) in the
+    /// invite's role and projects.
+    pub async fn accept_invite(&self, token: &str, joiner: Joiner<'_>, ctx: &Context) -> Result<Joined> {
+        let invite = self.pending_invite(token).await?;
+        if let Joiner::Credentials { email, .. } = &joiner {
+            if normalize_email(email)? != invite.email {
+                return Err(ServiceError::invalid("email", "This invite was sent to another email address."));
+            }
+        }
+        if let Joiner::SignedIn(who) = &joiner {
+            if who.user.email != invite.email {
+                return Err(ServiceError::Forbidden("This invite was sent to another email address.".into()));
+            }
+        }
+        let (user, new_hash, names) = self.resolve_joiner(&joiner, ctx).await?;
+        let now = self.now();
+        let org = invite.org;
+        let mut tx = self.store().write().await?;
+        orgs::lock_for_membership_change(&mut tx, org).await?;
+        let invite = invites::by_token_hash(&mut tx, &self.secrets().lookup_hash(token)).await?.ok_or_else(bad_invite)?;
+        if InviteState::of(&invite, now) != InviteState::Pending {
+            return Err(bad_invite());
+        }
+        let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
+        let membership = match members::live(&mut tx, org, user.id).await? {
+            None => {
+                let id = members::insert(&mut tx, org, user.id, &user.email, invite.role, RoleSource::Invite, now).await?;
+                members::live(&mut tx, org, user.id).await?.filter(|m| m.id == id).ok_or_else(|| ServiceError::Internal("membership vanished".into()))?
+            }
+            Some(m) if m.role == Role::Owner || m.role.is_active() => m,
+            Some(m) => {
+                members::set_role(&mut tx, m.id, invite.role, RoleSource::Invite, now).await?;
+                m
+            }
+        };
+        for p in &invite.projects {
+            if projects::by_id(&mut tx, *p).await?.is_some_and(|p| p.org == org) {
+                projects::put_member(&mut tx, *p, membership.id, None, now).await?;
+            }
+        }
+        invites::accept_all(&mut tx, org, &invite.email, now).await?;
+        if user.active_org.is_none() {
+            users::set_active_org(&mut tx, user.id, Some(org)).await?;
+        }
+        let role = members::live(&mut tx, org, user.id).await?.map(|m| m.role).unwrap_or(invite.role);
+        let event = Event::new(AuditAction::InviteAccepted, Some(&user)).target(&user).change(None, role.code().to_string());
+        record(&mut tx, org, now, ctx, event).await?;
+        let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
+        roster_store::commit(tx).await?;
+        Ok(Joined { user, org, role, new_account })
+    }
+
+    /// Starts a session for someone who just joined with their credentials.
+    pub async fn session_for(&self, user: &UserRecord) -> Result<crate::accounts::NewSession> {
+        self.start_session(user).await
+    }
+}
+
+fn bad_link() -> ServiceError {
+    ServiceError::Forbidden("This invite link is not valid (it may have been reset); ask for a new one.".into())
+}
+
+fn bad_invite() -> ServiceError {
+    ServiceError::Forbidden("This invite is not valid; ask for a new one.".into())
+}

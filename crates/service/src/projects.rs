@@ -1,0 +1,123 @@
+//! Projects, project members with their project roles, and annotations. Work is recorded under
+//! the membership it was done in, which is what makes "Deleted User" attribution exact.
+
+use roster_domain::{policy, Access, AuditAction, ProjectId, ProjectRole, UserId};
+use roster_store::{members, projects, AnnotationRow, ProjectMemberRow, ProjectRecord};
+
+use crate::audit::{record, Event};
+use crate::{Authorized, Member, Page, PageRequest, Result, Service, ServiceError, Staff};
+
+fn is_staff(by: &Authorized<Member>) -> bool {
+    policy::check(by.role(), Access::Staff).is_ok()
+}
+
+impl Service {
+    pub async fn create_project(&self, by: &Authorized<Staff>, title: &str, description: &str) -> Result<ProjectRecord> {
+        let title = crate::orgs::check_title(title)?;
+        if description.chars().count() > 10_000 {
+            return Err(ServiceError::invalid("description", "must be at most 10000 characters"));
+        }
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let id = projects::insert(&mut tx, by.org.id, &title, description, by.membership.id, now).await?;
+        projects::put_member(&mut tx, id, by.membership.id, None, now).await?;
+        let event = Event::new(AuditAction::ProjectCreated, Some(&by.user)).change(None, format!("{id}: {title}"));
+        record(&mut tx, by.org.id, now, &by.context, event).await?;
+        let p = projects::by_id(&mut tx, id).await?.ok_or_else(|| ServiceError::Internal("project vanished".into()))?;
+        roster_store::commit(tx).await?;
+        Ok(p)
+    }
+
+    /// Staff see every project of the organization; others see the projects they belong to.
+    pub async fn list_projects(&self, by: &Authorized<Member>, page: PageRequest) -> Result<Page<ProjectRecord>> {
+        let only = (!is_staff(by)).then_some(by.membership.id);
+        let mut c = self.store().read().await?;
+        let count = projects::count_of_org(&mut c, by.org.id, only).await?;
+        let items = projects::of_org(&mut c, by.org.id, only, page.size, page.offset()).await?;
+        Ok(Page { count, items })
+    }
+
+    /// A project the caller may see.
+    pub async fn get_project(&self, by: &Authorized<Member>, id: ProjectId) -> Result<ProjectRecord> {
+        let mut c = self.store().read().await?;
+        let p = projects::by_id(&mut c, id)
+            .await?
+            .filter(|p| p.org == by.org.id)
+            .ok_or_else(|| ServiceError::not_found(format!("No project {id} in this organization.")))?;
+        if !is_staff(by) && !projects::is_member(&mut c, id, by.membership.id).await? {
+            return Err(ServiceError::Forbidden("You are not a member of this project.".into()));
+        }
+        Ok(p)
+    }
+
+    pub async fn project_members(&self, by: &Authorized<Member>, id: ProjectId) -> Result<Vec<ProjectMemberRow>> {
+        self.get_project(by, id).await?;
+        let mut c = self.store().read().await?;
+        Ok(projects::members(&mut c, id).await?)
+    }
+
+    /// Adds an organization member to a project, or changes their project role.
+    pub async fn put_project_member(
+        &self,
+        by: &Authorized<Staff>,
+        project: ProjectId,
+        user: UserId,
+        role: Option<ProjectRole>,
+    ) -> Result<ProjectMemberRow> {
+        let member_view = by.require::<Member>()?;
+        self.get_project(&member_view, project).await?;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let target = members::live_with_user(&mut tx, by.org.id, user)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("user", format!("user {user} is not a member of this organization")))?;
+        projects::put_member(&mut tx, project, target.membership.id, role, now).await?;
+        let shown = role.map(|r| r.code().to_string()).unwrap_or_else(|| "inherit".into());
+        let event = Event::new(AuditAction::ProjectMemberAdded, Some(&by.user))
+            .target(&target.user)
+            .change(None, format!("project {project} as {shown}"));
+        record(&mut tx, by.org.id, now, &by.context, event).await?;
+        roster_store::commit(tx).await?;
+        Ok(ProjectMemberRow { project, membership: target.membership, user: target.user, project_role: role })
+    }
+
+    pub async fn remove_project_member(&self, by: &Authorized<Staff>, project: ProjectId, user: UserId) -> Result<()> {
+        let member_view = by.require::<Member>()?;
+        self.get_project(&member_view, project).await?;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let target = members::live_with_user(&mut tx, by.org.id, user)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("user {user} is not a member of this organization")))?;
+        if !projects::remove_member(&mut tx, project, target.membership.id).await? {
+            return Err(ServiceError::not_found(format!("user {user} is not a member of project {project}")));
+        }
+        let event = Event::new(AuditAction::ProjectMemberRemoved, Some(&by.user))
+            .target(&target.user)
+            .change(format!("project {project}"), None);
+        record(&mut tx, by.org.id, now, &by.context, event).await?;
+        Ok(roster_store::commit(tx).await?)
+    }
+
+    pub async fn list_annotations(&self, by: &Authorized<Member>, project: ProjectId, page: PageRequest) -> Result<Page<AnnotationRow>> {
+        self.get_project(by, project).await?;
+        let mut c = self.store().read().await?;
+        let count = projects::count_annotations(&mut c, project).await?;
+        let items = projects::annotations(&mut c, project, page.size, page.offset()).await?;
+        Ok(Page { count, items })
+    }
+
+    /// Records completed work by the caller, under their current membership.
+    pub async fn create_annotation(&self, by: &Authorized<Member>, project: ProjectId, result: &str) -> Result<AnnotationRow> {
+        self.get_project(by, project).await?;
+        if result.len() > 100_000 {
+            return Err(ServiceError::invalid("result", "must be at most 100000 bytes"));
+        }
+        let mut tx = self.store().write().await?;
+        let id = projects::insert_annotation(&mut tx, project, by.membership.id, result, self.now()).await?;
+        roster_store::commit(tx).await?;
+        let mut c = self.store().read().await?;
+        let page = projects::annotations(&mut c, project, i64::MAX, 0).await?;
+        page.into_iter().find(|a| a.id == id).ok_or_else(|| ServiceError::Internal("annotation vanished".into()))
+    }
+}

@@ -1,0 +1,254 @@
+//! Memberships: the live one per (organization, user), deleted ones kept as records, and the
+//! member list with its filters, orderings and counts.
+
+use roster_domain::{MembershipId, OrgId, Role, RoleSource, UserId};
+use sqlx::Row;
+
+use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
+use crate::{Conn, MemberRow, MembershipRecord, Micros, Result};
+
+const ACTIVE_ROLES_SQL: &str = "('OW','AD','MA','RE','AN')";
+
+pub async fn insert(
+    c: &mut Conn,
+    org: OrgId,
+    user: UserId,
+    email: &str,
+    role: Role,
+    source: RoleSource,
+    now: Micros,
+) -> Result<MembershipId> {
+    let row = sqlx::query(
+        "INSERT INTO memberships (org_id, user_id, user_email, role, role_source, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(org.0)
+    .bind(user.0)
+    .bind(email)
+    .bind(role.code())
+    .bind(source.code())
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(MembershipId(row.try_get(0)?))
+}
+
+/// The user's live membership in the organization, if any.
+pub async fn live(c: &mut Conn, org: OrgId, user: UserId) -> Result<Option<MembershipRecord>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS} FROM memberships m
+         WHERE m.org_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
+    );
+    let row = sqlx::query(&sql).bind(org.0).bind(user.0).fetch_optional(&mut *c).await?;
+    row.map(|r| rows::membership(&r, 0)).transpose()
+}
+
+/// The live membership with its user.
+pub async fn live_with_user(c: &mut Conn, org: OrgId, user: UserId) -> Result<Option<MemberRow>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
+    );
+    let row = sqlx::query(&sql).bind(org.0).bind(user.0).fetch_optional(&mut *c).await?;
+    row.map(|r| rows::member(&r, 0)).transpose()
+}
+
+/// The org's Owner.
+pub async fn owner(c: &mut Conn, org: OrgId) -> Result<Option<MemberRow>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 AND m.role = 'OW' AND m.deleted_at IS NULL"
+    );
+    let row = sqlx::query(&sql).bind(org.0).fetch_optional(&mut *c).await?;
+    row.map(|r| rows::member(&r, 0)).transpose()
+}
+
+/// Every live membership of a user, oldest first.
+pub async fn of_user(c: &mut Conn, user: UserId) -> Result<Vec<MembershipRecord>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS} FROM memberships m
+         WHERE m.user_id = $1 AND m.deleted_at IS NULL ORDER BY m.org_id"
+    );
+    let rows = sqlx::query(&sql).bind(user.0).fetch_all(&mut *c).await?;
+    rows.iter().map(|r| rows::membership(r, 0)).collect()
+}
+
+pub async fn set_role(c: &mut Conn, id: MembershipId, role: Role, source: RoleSource, now: Micros) -> Result<()> {
+    sqlx::query("UPDATE memberships SET role = $1, role_source = $2, updated_at = $3 WHERE id = $4")
+        .bind(role.code())
+        .bind(source.code())
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn soft_delete(c: &mut Conn, id: MembershipId, now: Micros) -> Result<()> {
+    sqlx::query("UPDATE memberships SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL")
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Live members in a working role (the seats they occupy).
+pub async fn count_active(c: &mut Conn, org: OrgId) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND deleted_at IS NULL AND role IN {ACTIVE_ROLES_SQL}"
+    );
+    let row = sqlx::query(&sql).bind(org.0).fetch_one(&mut *c).await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Unexpired, unrevoked, unaccepted invites carrying a working role, one per email, for
+/// emails that are not already live members in a working role.
+pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(DISTINCT i.email) FROM invites i
+         WHERE i.org_id = $1 AND i.revoked_at IS NULL AND i.accepted_at IS NULL AND i.expires_at > $2
+           AND i.role IN {ACTIVE_ROLES_SQL}
+           AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = i.org_id
+               AND m.user_email = i.email AND m.deleted_at IS NULL AND m.role IN {ACTIVE_ROLES_SQL})"
+    );
+    let row = sqlx::query(&sql).bind(org.0).bind(now).fetch_one(&mut *c).await?;
+    Ok(row.try_get(0)?)
+}
+
+/// The orderings the member list offers, by their API names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberOrder {
+    Email,
+    FirstName,
+    LastName,
+    LastActivity,
+    DateJoined,
+    Role,
+}
+
+impl MemberOrder {
+    pub fn from_api(name: &str) -> Option<MemberOrder> {
+        Some(match name {
+            "user__email" => MemberOrder::Email,
+            "user__first_name" => MemberOrder::FirstName,
+            "user__last_name" => MemberOrder::LastName,
+            "user__last_activity" => MemberOrder::LastActivity,
+            "user__date_joined" => MemberOrder::DateJoined,
+            "role" => MemberOrder::Role,
+            _ => return None,
+        })
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            MemberOrder::Email => "m.user_email",
+            MemberOrder::FirstName => "u.first_name",
+            MemberOrder::LastName => "u.last_name",
+            // NULL sorts differently in the two databases; "never active" sorts as oldest.
+            MemberOrder::LastActivity => "COALESCE(u.last_activity, 0)",
+            MemberOrder::DateJoined => "u.date_joined",
+            MemberOrder::Role => "m.role",
+        }
+    }
+}
+
+/// A member-list query. `search` is matched case-insensitively against email and names.
+#[derive(Debug, Clone)]
+pub struct MemberQuery {
+    pub org: OrgId,
+    pub roles: Vec<Role>,
+    pub search: Option<String>,
+    pub deleted: bool,
+    pub order: MemberOrder,
+    pub descending: bool,
+}
+
+/// Escapes LIKE wildcards so a search term matches literally.
+fn like_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() + 2);
+    p.push('%');
+    for ch in term.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// Builds the WHERE clause and its text arguments (after $1 = org id).
+fn filter_sql(q: &MemberQuery) -> (String, Vec<String>) {
+    let mut sql = String::from(if q.deleted {
+        "m.org_id = $1 AND m.deleted_at IS NOT NULL"
+    } else {
+        "m.org_id = $1 AND m.deleted_at IS NULL"
+    });
+    let mut args = Vec::new();
+    if !q.roles.is_empty() {
+        let list: Vec<String> = q.roles.iter().map(|r| format!("'{}'", r.code())).collect();
+        sql.push_str(&format!(" AND m.role IN ({})", list.join(",")));
+    }
+    if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
+        args.push(like_pattern(term));
+        let n = args.len() + 1;
+        sql.push_str(&format!(
+            " AND (m.user_email LIKE ${n} ESCAPE '\\' OR LOWER(u.first_name) LIKE ${n} ESCAPE '\\' \
+             OR LOWER(u.last_name) LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    (sql, args)
+}
+
+pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
+    let (filter, args) = filter_sql(q);
+    let sql = format!("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}");
+    let mut query = sqlx::query(&sql).bind(q.org.0);
+    for a in args {
+        query = query.bind(a);
+    }
+    Ok(query.fetch_one(&mut *c).await?.try_get(0)?)
+}
+
+pub async fn list(c: &mut Conn, q: &MemberQuery, limit: i64, offset: i64) -> Result<Vec<MemberRow>> {
+    let (filter, args) = filter_sql(q);
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let n = args.len() + 2;
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE {filter} ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${m}",
+        col = q.order.column(),
+        m = n + 1,
+    );
+    let mut query = sqlx::query(&sql).bind(q.org.0);
+    for a in args {
+        query = query.bind(a);
+    }
+    let rows = query.bind(limit).bind(offset).fetch_all(&mut *c).await?;
+    rows.iter().map(|r| rows::member(r, 0)).collect()
+}
+
+/// Users of an organization that are live members, by email, for `/api/users/`.
+pub async fn live_users(c: &mut Conn, org: OrgId, limit: i64, offset: i64) -> Result<Vec<MemberRow>> {
+    let q = MemberQuery {
+        org,
+        roles: vec![],
+        search: None,
+        deleted: false,
+        order: MemberOrder::Email,
+        descending: false,
+    };
+    list(c, &q, limit, offset).await
+}
+
+/// How much work a membership has done: (annotations, distinct projects).
+pub async fn contribution(c: &mut Conn, id: MembershipId) -> Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*), COUNT(DISTINCT project_id) FROM annotations WHERE membership_id = $1",
+    )
+    .bind(id.0)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}

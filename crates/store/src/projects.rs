@@ -1,0 +1,198 @@
+//! Projects, their members, and the work done in them.
+
+use roster_domain::{AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole};
+use sqlx::Row;
+
+use crate::rows::{self, MEMBERSHIP_COLS, MEMBERSHIP_WIDTH, USER_COLS, USER_WIDTH};
+use crate::{AnnotationRow, Conn, Micros, ProjectMemberRow, ProjectRecord, Result};
+
+const COLS: &str = "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<ProjectRecord> {
+    Ok(ProjectRecord {
+        id: ProjectId(r.try_get(0)?),
+        org: OrgId(r.try_get(1)?),
+        title: r.try_get(2)?,
+        description: r.try_get(3)?,
+        created_by: r.try_get::<Option<i64>, _>(4)?.map(MembershipId),
+        created_at: r.try_get(5)?,
+    })
+}
+
+pub async fn insert(
+    c: &mut Conn,
+    org: OrgId,
+    title: &str,
+    description: &str,
+    created_by: MembershipId,
+    now: Micros,
+) -> Result<ProjectId> {
+    let row = sqlx::query(
+        "INSERT INTO projects (org_id, title, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(org.0)
+    .bind(title)
+    .bind(description)
+    .bind(created_by.0)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(ProjectId(row.try_get(0)?))
+}
+
+pub async fn by_id(c: &mut Conn, id: ProjectId) -> Result<Option<ProjectRecord>> {
+    let sql = format!("SELECT {COLS} FROM projects p WHERE p.id = $1");
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *c).await?;
+    row.map(|r| from_row(&r)).transpose()
+}
+
+/// Projects of an organization; with `member`, only those the membership belongs to.
+pub async fn of_org(
+    c: &mut Conn,
+    org: OrgId,
+    member: Option<MembershipId>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ProjectRecord>> {
+    let rows = match member {
+        None => {
+            let sql = format!("SELECT {COLS} FROM projects p WHERE p.org_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3");
+            sqlx::query(&sql).bind(org.0).bind(limit).bind(offset).fetch_all(&mut *c).await?
+        }
+        Some(m) => {
+            let sql = format!(
+                "SELECT {COLS} FROM projects p JOIN project_members pm ON pm.project_id = p.id
+                 WHERE p.org_id = $1 AND pm.membership_id = $2 ORDER BY p.id LIMIT $3 OFFSET $4"
+            );
+            sqlx::query(&sql).bind(org.0).bind(m.0).bind(limit).bind(offset).fetch_all(&mut *c).await?
+        }
+    };
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn count_of_org(c: &mut Conn, org: OrgId, member: Option<MembershipId>) -> Result<i64> {
+    let row = match member {
+        None => sqlx::query("SELECT COUNT(*) FROM projects WHERE org_id = $1").bind(org.0).fetch_one(&mut *c).await?,
+        Some(m) => {
+            sqlx::query(
+                "SELECT COUNT(*) FROM projects p JOIN project_members pm ON pm.project_id = p.id
+                 WHERE p.org_id = $1 AND pm.membership_id = $2",
+            )
+            .bind(org.0)
+            .bind(m.0)
+            .fetch_one(&mut *c)
+            .await?
+        }
+    };
+    Ok(row.try_get(0)?)
+}
+
+/// Adds a member to a project, or changes their project role when already there.
+pub async fn put_member(
+    c: &mut Conn,
+    project: ProjectId,
+    membership: MembershipId,
+    role: Option<ProjectRole>,
+    now: Micros,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO project_members (project_id, membership_id, role, added_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project_id, membership_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(project.0)
+    .bind(membership.0)
+    .bind(role.map(|r| r.code()))
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_member(c: &mut Conn, project: ProjectId, membership: MembershipId) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND membership_id = $2")
+        .bind(project.0)
+        .bind(membership.0)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Whether the membership belongs to the project.
+pub async fn is_member(c: &mut Conn, project: ProjectId, membership: MembershipId) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM project_members WHERE project_id = $1 AND membership_id = $2")
+        .bind(project.0)
+        .bind(membership.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The project's members whose memberships are live.
+pub async fn members(c: &mut Conn, project: ProjectId) -> Result<Vec<ProjectMemberRow>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS}, pm.role FROM project_members pm
+         JOIN memberships m ON m.id = pm.membership_id JOIN users u ON u.id = m.user_id
+         WHERE pm.project_id = $1 AND m.deleted_at IS NULL ORDER BY m.user_email, m.id"
+    );
+    let rows = sqlx::query(&sql).bind(project.0).fetch_all(&mut *c).await?;
+    rows.iter()
+        .map(|r| {
+            let m = rows::member(r, 0)?;
+            let role: Option<String> = r.try_get(MEMBERSHIP_WIDTH + USER_WIDTH)?;
+            Ok(ProjectMemberRow {
+                project,
+                membership: m.membership,
+                user: m.user,
+                project_role: role.as_deref().and_then(ProjectRole::from_code),
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_annotation(
+    c: &mut Conn,
+    project: ProjectId,
+    membership: MembershipId,
+    result: &str,
+    now: Micros,
+) -> Result<AnnotationId> {
+    let row = sqlx::query(
+        "INSERT INTO annotations (project_id, membership_id, result, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(project.0)
+    .bind(membership.0)
+    .bind(result)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(AnnotationId(row.try_get(0)?))
+}
+
+/// The project's annotations with the membership and user they were done under.
+pub async fn annotations(c: &mut Conn, project: ProjectId, limit: i64, offset: i64) -> Result<Vec<AnnotationRow>> {
+    let sql = format!(
+        "SELECT a.id, a.project_id, a.result, a.created_at, {MEMBERSHIP_COLS}, {USER_COLS}
+         FROM annotations a JOIN memberships m ON m.id = a.membership_id JOIN users u ON u.id = m.user_id
+         WHERE a.project_id = $1 ORDER BY a.id LIMIT $2 OFFSET $3"
+    );
+    let rows = sqlx::query(&sql).bind(project.0).bind(limit).bind(offset).fetch_all(&mut *c).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AnnotationRow {
+                id: AnnotationId(r.try_get(0)?),
+                project: ProjectId(r.try_get(1)?),
+                result: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+                author: rows::member(r, 4)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn count_annotations(c: &mut Conn, project: ProjectId) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) FROM annotations WHERE project_id = $1")
+        .bind(project.0)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(row.try_get(0)?)
+}

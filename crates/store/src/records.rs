@@ -1,0 +1,147 @@
+//! What the store hands back: plain records with typed ids and roles. Times are microseconds
+//! since the Unix epoch.
+
+use roster_domain::{MembershipId, OrgId, ProjectId, ProjectRole, Role, RoleSource, UserId};
+
+pub type Micros = i64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub email: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+    pub password_hash: Option<String>,
+    pub active_org: Option<OrgId>,
+    pub date_joined: Micros,
+    pub last_activity: Option<Micros>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRecord {
+    pub id: OrgId,
+    pub title: String,
+    pub contact_info: Option<String>,
+    pub invite_token: String,
+    pub seat_limit: Option<i64>,
+    pub default_role: Role,
+    pub manual_role_management: bool,
+    pub api_tokens_enabled: bool,
+    pub legacy_api_tokens_enabled: bool,
+    pub api_token_ttl_days: i64,
+    pub created_by: Option<UserId>,
+    pub created_at: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipRecord {
+    pub id: MembershipId,
+    pub org: OrgId,
+    pub user: UserId,
+    pub role: Role,
+    pub role_source: RoleSource,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+    pub deleted_at: Option<Micros>,
+}
+
+/// A membership with its user, as the member list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub membership: MembershipRecord,
+    pub user: UserRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRecord {
+    pub id: ProjectId,
+    pub org: OrgId,
+    pub title: String,
+    pub description: String,
+    pub created_by: Option<MembershipId>,
+    pub created_at: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectMemberRow {
+    pub project: ProjectId,
+    pub membership: MembershipRecord,
+    pub user: UserRecord,
+    pub project_role: Option<ProjectRole>,
+}
+
+/// An annotation with the membership (and user) it was done under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnotationRow {
+    pub id: roster_domain::AnnotationId,
+    pub project: ProjectId,
+    pub result: String,
+    pub created_at: Micros,
+    pub author: MemberRow,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRecord {
+    pub id: roster_domain::InviteId,
+    pub org: OrgId,
+    pub email: String,
+    pub role: Role,
+    pub projects: Vec<ProjectId>,
+    pub token_sealed: String,
+    pub invited_by: Option<UserId>,
+    pub created_at: Micros,
+    pub expires_at: Micros,
+    pub accepted_at: Option<Micros>,
+    pub revoked_at: Option<Micros>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub jti: String,
+    pub user: UserId,
+    pub created_at: Micros,
+    pub expires_at: Micros,
+    pub blacklisted_at: Option<Micros>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user: UserId,
+    pub csrf_token: String,
+    pub expires_at: Micros,
+}
+
+/// One audit event as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub org: OrgId,
+    pub occurred_at: Micros,
+    pub action: String,
+    pub source: String,
+    pub actor_user_id: Option<UserId>,
+    pub actor_name: String,
+    pub actor_email: String,
+    pub target_user_id: Option<UserId>,
+    pub target_name: String,
+    pub target_email: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A new audit event, written in the same transaction as the change it records.
+#[derive(Debug, Clone, Default)]
+pub struct NewAuditEvent {
+    pub org: Option<OrgId>,
+    pub occurred_at: Micros,
+    pub action: &'static str,
+    pub source: &'static str,
+    pub actor: Option<(UserId, String, String)>,
+    pub target: Option<(UserId, String, String)>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub address: Option<String>,
+}

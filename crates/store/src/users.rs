@@ -1,0 +1,141 @@
+//! Accounts: one per person, shared by their organizations.
+
+use roster_domain::{OrgId, UserId};
+use sqlx::Row;
+
+use crate::rows::{self, USER_COLS};
+use crate::{Conn, Micros, Result, UserRecord};
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub username: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub now: Micros,
+}
+
+pub async fn insert(c: &mut Conn, u: NewUser<'_>) -> Result<UserId> {
+    let row = sqlx::query(
+        "INSERT INTO users (email, username, first_name, last_name, password_hash, date_joined)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(u.email)
+    .bind(u.username)
+    .bind(u.first_name)
+    .bind(u.last_name)
+    .bind(u.password_hash)
+    .bind(u.now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(UserId(row.try_get(0)?))
+}
+
+pub async fn by_id(c: &mut Conn, id: UserId) -> Result<Option<UserRecord>> {
+    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *c).await?;
+    row.map(|r| rows::user(&r, 0)).transpose()
+}
+
+/// Looks a user up by email; `email` must already be lower-cased.
+pub async fn by_email(c: &mut Conn, email: &str) -> Result<Option<UserRecord>> {
+    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.email = $1");
+    let row = sqlx::query(&sql).bind(email).fetch_optional(&mut *c).await?;
+    row.map(|r| rows::user(&r, 0)).transpose()
+}
+
+pub async fn set_password(c: &mut Conn, id: UserId, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_active_org(c: &mut Conn, id: UserId, org: Option<OrgId>) -> Result<()> {
+    sqlx::query("UPDATE users SET active_org_id = $1 WHERE id = $2")
+        .bind(org.map(|o| o.0))
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub struct ProfileUpdate<'a> {
+    pub username: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub phone: &'a str,
+}
+
+pub async fn update_profile(c: &mut Conn, id: UserId, p: ProfileUpdate<'_>) -> Result<()> {
+    sqlx::query("UPDATE users SET username = $1, first_name = $2, last_name = $3, phone = $4 WHERE id = $5")
+        .bind(p.username)
+        .bind(p.first_name)
+        .bind(p.last_name)
+        .bind(p.phone)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Records activity unless it was recorded less than `min_gap` ago, so that most reads stay
+/// reads. Returns whether a row was written.
+pub async fn touch_activity(c: &mut Conn, id: UserId, now: Micros, min_gap: Micros) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET last_activity = $1
+         WHERE id = $2 AND (last_activity IS NULL OR last_activity < $3)",
+    )
+    .bind(now)
+    .bind(id.0)
+    .bind(now - min_gap)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn insert_password_token(
+    c: &mut Conn,
+    user: UserId,
+    token_hash: &str,
+    now: Micros,
+    expires_at: Micros,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO password_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user.0)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Marks an unused, unexpired set-password token as used and returns its user.
+pub async fn take_password_token(c: &mut Conn, token_hash: &str, now: Micros) -> Result<Option<UserId>> {
+    let row = sqlx::query(
+        "UPDATE password_tokens SET used_at = $1
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?.map(UserId))
+}
+
+/// Whether a set-password token is still usable (for showing the form).
+pub async fn password_token_valid(c: &mut Conn, token_hash: &str, now: Micros) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM password_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.is_some())
+}
