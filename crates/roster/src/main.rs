@@ -1,1 +1,365 @@
-fn main(){}
+//! The `roster` binary: the server and the administration commands, all calling the same
+//! application service.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context as _, Result};
+use clap::{Parser, Subcommand};
+use roster_domain::{OrgId, Role};
+use roster_service::store::members::{MemberOrder, MemberQuery};
+use roster_service::{Admin, Context, PageRequest, Service, ServiceConfig, Staff, SystemClock};
+use roster_store::Store;
+
+use config::Common;
+
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about = "Organization accounts, roles and seats for a data-labeling platform")]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Create the first organization and its Owner.
+    Init {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        owner_email: String,
+        /// Read the Owner's password from standard input (else ROSTER_OWNER_PASSWORD, else a
+        /// one-time set-password link is printed).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Members of an organization.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// An organization's invite link.
+    #[command(subcommand)]
+    Invite(InviteCommand),
+    /// Accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the OpenAPI document (or write it to a file).
+    Openapi {
+        #[arg(long)]
+        write: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTER_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Base URL for links roster hands out (defaults to http://BIND).
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long, env = "ROSTER_COOKIE_SECURE")]
+    cookie_secure: bool,
+    /// Seed a demo organization (once) and print how to sign in.
+    #[arg(long)]
+    demo: bool,
+    /// Minutes a browser session lasts.
+    #[arg(long, env = "ROSTER_SESSION_TTL_MINUTES", default_value_t = 14 * 24 * 60, value_parser = clap::value_parser!(i64).range(5..=525_600))]
+    session_ttl_minutes: i64,
+    /// Days an email invite stays valid.
+    #[arg(long, env = "ROSTER_INVITE_TTL_DAYS", default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=365))]
+    invite_ttl_days: i64,
+    /// Failures from one address before it is slowed down (per-account-and-address delays
+    /// start at the first failure).
+    #[arg(long, env = "ROSTER_THROTTLE_ADDRESS_FREE_FAILURES", default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..=10_000))]
+    throttle_address_free_failures: i64,
+    /// Longest throttle delay, in seconds.
+    #[arg(long, env = "ROSTER_THROTTLE_MAX_DELAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
+    throttle_max_delay_secs: i64,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create another organization (its Owner gets an account if they have none).
+    Create {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set the seat limit ("none" for unlimited).
+    Seats {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        limit: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MemberCommand {
+    /// List members.
+    List {
+        #[arg(long)]
+        org: i64,
+        /// Comma list of role codes (OW, AD, MA, RE, AN, NO, DI).
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Assign a role (as the organization's Owner).
+    SetRole {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Delete a member (their work stays, as "Deleted User").
+    Delete {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InviteCommand {
+    /// Print the invite link.
+    Link {
+        #[arg(long)]
+        org: i64,
+    },
+    /// Make a new invite link; the old one stops working.
+    Reset {
+        #[arg(long)]
+        org: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Print a one-time set-password link for an account.
+    ResetPassword { email: String },
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_service(common: &Common, config: ServiceConfig) -> Result<Service> {
+    let secrets = common.secrets()?;
+    let store = Store::open(&common.store_options()?).await.context("cannot open the database")?;
+    Service::new(store, Arc::new(SystemClock), secrets, config).await.map_err(|e| anyhow!("{e}"))
+}
+
+fn parse_role(code: &str) -> Result<Role> {
+    Role::from_code(code.trim().to_uppercase().as_str())
+        .ok_or_else(|| anyhow!("--role: \"{code}\" is not a role; use OW, AD, MA, RE, AN, NO or DI"))
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_logging(&cli.common.log_format);
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let common = cli.common;
+    let cfg = ServiceConfig::default();
+    match cli.command {
+        Command::Serve(args) => serve(&common, args).await,
+        Command::Migrate => {
+            let store = Store::connect(&common.store_options()?).await?;
+            let ran = store.migrate().await?;
+            println!("{ran} migration(s) applied; the database is up to date");
+            Ok(())
+        }
+        Command::Openapi { write } => {
+            let json = serde_json::to_string_pretty(&roster_http::openapi_document())? + "\n";
+            match write {
+                Some(path) => std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{json}"),
+            }
+            Ok(())
+        }
+        Command::Init { org, owner_email, password_stdin } => {
+            let service = open_service(&common, cfg).await?;
+            let password = config::password(password_stdin, "ROSTER_OWNER_PASSWORD")?;
+            let created = service.init_first_org(&org, &owner_email, password.as_deref(), &Context::cli()).await?;
+            print_created(&created);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { title, owner_email, password_stdin }) => {
+            let service = open_service(&common, cfg).await?;
+            let password = config::password(password_stdin, "ROSTER_OWNER_PASSWORD")?;
+            let created = service.create_org(&title, &owner_email, password.as_deref(), &Context::cli()).await?;
+            print_created(&created);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Seats { org, limit }) => {
+            let limit = match limit.trim() {
+                "none" | "unlimited" => None,
+                n => Some(n.parse::<i64>().map_err(|_| anyhow!("--limit: give a number of seats, or \"none\""))?),
+            };
+            let service = open_service(&common, cfg).await?;
+            let org = service.set_seat_limit(OrgId(org), limit).await?;
+            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(org.id).await?;
+            println!("{}: {}", org.title, service.seats(&owner).await?.describe());
+            Ok(())
+        }
+        Command::Member(cmd) => member_command(&common, cfg, cmd).await,
+        Command::Invite(InviteCommand::Link { org }) => {
+            let service = open_service(&common, cfg).await?;
+            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let link = service.invite_link(&owner);
+            println!("{}{}", service.config().public_url, link.invite_url);
+            Ok(())
+        }
+        Command::Invite(InviteCommand::Reset { org }) => {
+            let service = open_service(&common, cfg).await?;
+            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let link = service.reset_invite_link(&owner).await?;
+            println!("{}{}", service.config().public_url, link.invite_url);
+            Ok(())
+        }
+        Command::User(UserCommand::ResetPassword { email }) => {
+            let service = open_service(&common, cfg).await?;
+            let link = service.issue_password_link(&email, &Context::cli()).await?;
+            println!("One-time link to set the password of {email} (valid 3 days):\n{link}");
+            Ok(())
+        }
+    }
+}
+
+fn print_created(c: &roster_service::orgs::CreatedOrg) {
+    println!("Created organization {} (id {}) with Owner {}", c.org.title, c.org.id, c.owner.email);
+    if let Some(link) = &c.set_password_link {
+        println!("The Owner sets a password with this one-time link (valid 3 days):\n{link}");
+    }
+}
+
+async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand) -> Result<()> {
+    let service = open_service(common, cfg).await?;
+    match cmd {
+        MemberCommand::List { org, role, search } => {
+            let owner: roster_service::Authorized<Staff> = service.authorize_as_owner(OrgId(org)).await?;
+            let roles = match role {
+                Some(list) => list.split(',').map(parse_role).collect::<Result<Vec<_>>>()?,
+                None => Vec::new(),
+            };
+            let mut page = 1;
+            loop {
+                let q = MemberQuery { org: OrgId(org), roles: roles.clone(), search: search.clone(), deleted: false, order: MemberOrder::Email, descending: false };
+                let result = service.list_members(&owner, q, PageRequest { page, size: 1000 }).await?;
+                for m in &result.items {
+                    println!("{}\t{}\t{}\t{} {}", m.user.id, m.membership.role.code(), m.user.email, m.user.first_name, m.user.last_name);
+                }
+                if result.items.len() < 1000 {
+                    eprintln!("{} member(s)", result.count);
+                    break;
+                }
+                page += 1;
+            }
+        }
+        MemberCommand::SetRole { org, email, role } => {
+            let role = parse_role(&role)?;
+            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let target = service.member_by_email(OrgId(org), &email).await?;
+            let row = service.assign_role(&owner, target.user.id, role).await?;
+            println!("{} is now {}", row.user.email, row.membership.role.name());
+        }
+        MemberCommand::Delete { org, email } => {
+            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let target = service.member_by_email(OrgId(org), &email).await?;
+            service.delete_member(&owner, target.user.id).await?;
+            println!("{email} was removed; their work now shows as \"Deleted User\"");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
+    let public_url = config::check_public_url(&args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind)))?;
+    let mut cfg = ServiceConfig {
+        public_url: public_url.clone(),
+        session_ttl: args.session_ttl_minutes * roster_service::clock::MINUTE,
+        invite_ttl: args.invite_ttl_days * roster_service::clock::DAY,
+        ..ServiceConfig::default()
+    };
+    cfg.throttle.address_free_failures = args.throttle_address_free_failures;
+    cfg.throttle.max_delay = args.throttle_max_delay_secs * roster_service::clock::SECOND;
+    let service = open_service(common, cfg).await?;
+    if args.demo {
+        match service.seed_demo().await? {
+            Some(demo) => {
+                println!("Seeded the demo organization \"{}\".", demo.org_title);
+                for (email, role) in &demo.accounts {
+                    println!("  {:<32} {}", email, role.name());
+                }
+            }
+            None => println!("The database already holds an organization; the demo was not seeded again."),
+        }
+        println!(
+            "Sign in at {public_url}/user/login as {} with password {}",
+            "owner@demo.roster",
+            roster_service::demo::DEMO_PASSWORD
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("ROSTER_BIND: cannot listen on {}", args.bind))?;
+    println!("roster {} listening on http://{}", env!("CARGO_PKG_VERSION"), listener.local_addr()?);
+    let state = roster_http::AppState { service: service.clone(), web: roster_http::WebConfig { cookie_secure: args.cookie_secure } };
+    roster_http::serve(listener, state, shutdown_signal()).await?;
+    service.store().close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+

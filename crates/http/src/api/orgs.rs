@@ -1,0 +1,235 @@
+//! Organizations, their settings and seats, and their members.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use roster_domain::{policy, Access, Role};
+use roster_service::orgs::OrgPatch;
+use roster_service::store::members::{MemberOrder, MemberQuery};
+use roster_service::{Admin, Member, Staff};
+use serde::{Deserialize, Serialize};
+
+use crate::api::users::parse_id;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, InOrg, JsonBody, QueryParams};
+use crate::paging::{page_view, PageParams, RequestUrl};
+use crate::views::{MemberDetailView, MemberView, OrgListItem, OrgView, PageView};
+use crate::AppState;
+
+/// Parses a role code, naming the field on failure.
+pub(crate) fn parse_role(field: &str, code: &str) -> ApiResult<Role> {
+    Role::from_code(code.trim()).ok_or_else(|| ApiError::invalid(field, format!("\"{code}\" is not a role; use one of OW, AD, MA, RE, AN, NO, DI")))
+}
+
+/// The caller's organizations (a plain array, as the SDK expects).
+#[utoipa::path(get, path = "/api/organizations", tag = "organizations", responses((status = 200, body = [OrgListItem]), (status = 401)))]
+pub async fn list_orgs(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<Vec<OrgListItem>>> {
+    Ok(Json(state.service.my_orgs(&who).await?.iter().map(OrgListItem::of).collect()))
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations", params(("id" = i64, Path, description = "0 = your only organization")),
+    responses((status = 200, body = OrgView), (status = 403), (status = 404)))]
+pub async fn get_org(InOrg(by): InOrg<Member>) -> Json<OrgView> {
+    let admin = policy::check(by.role(), Access::Admin).is_ok();
+    Json(OrgView::of(&by.org, admin))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgPatchBody {
+    title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    contact_info: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    seat_limit: Option<Option<i64>>,
+    default_role: Option<String>,
+    manual_role_management: Option<bool>,
+}
+
+/// Tells an explicit `null` (Some(None)) from an absent field (None).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Changes settings (OW, AD); the seat limit is the Owner's alone (`null` = unlimited).
+#[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), request_body = OrgPatchBody,
+    responses((status = 200, body = OrgView), (status = 400), (status = 403), (status = 404)))]
+pub async fn update_org(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Admin>,
+    JsonBody(body): JsonBody<OrgPatchBody>,
+) -> ApiResult<Json<OrgView>> {
+    let patch = OrgPatch {
+        title: body.title,
+        contact_info: body.contact_info,
+        seat_limit: body.seat_limit,
+        default_role: body.default_role.as_deref().map(|r| parse_role("default_role", r)).transpose()?,
+        manual_role_management: body.manual_role_management,
+    };
+    Ok(Json(OrgView::of(&state.service.update_org(&by, patch).await?, true)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultRoleBody {
+    default_role: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DefaultRoleView {
+    organization: i64,
+    default_role: String,
+}
+
+/// The role people get when they sign up through the invite link: NO, AN or RE.
+#[utoipa::path(patch, path = "/api/organizations/{id}/set-default-role", tag = "organizations", params(("id" = i64, Path)),
+    request_body = DefaultRoleBody, responses((status = 200, body = DefaultRoleView), (status = 400), (status = 403)))]
+pub async fn set_default_role(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Admin>,
+    JsonBody(body): JsonBody<DefaultRoleBody>,
+) -> ApiResult<Json<DefaultRoleView>> {
+    let role = parse_role("default_role", &body.default_role)?;
+    let org = state.service.update_org(&by, OrgPatch { default_role: Some(role), ..OrgPatch::default() }).await?;
+    Ok(Json(DefaultRoleView { organization: org.id.0, default_role: org.default_role.code().into() }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SeatsView {
+    limit: Option<i64>,
+    used: i64,
+    active: i64,
+    pending_invites: i64,
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/seats", tag = "organizations", params(("id" = i64, Path)),
+    responses((status = 200, body = SeatsView), (status = 403)))]
+pub async fn seats(State(state): State<AppState>, InOrg(by): InOrg<Admin>) -> ApiResult<Json<SeatsView>> {
+    let s = state.service.seats(&by).await?;
+    Ok(Json(SeatsView { limit: s.limit, used: s.used(), active: s.active, pending_invites: s.pending_invites }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct MemberListParams {
+    #[serde(flatten)]
+    page: PageParams,
+    role: Option<String>,
+    search: Option<String>,
+    is_deleted: Option<String>,
+    ordering: Option<String>,
+}
+
+fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
+    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(ApiError::invalid(field, format!("\"{other}\" is not true or false"))),
+    }
+}
+
+fn member_query(p: &MemberListParams) -> ApiResult<MemberQuery> {
+    let roles = match p.role.as_deref().map(str::trim) {
+        None | Some("") => Vec::new(),
+        Some(list) => list.split(',').filter(|s| !s.trim().is_empty()).map(|c| parse_role("role", c)).collect::<ApiResult<_>>()?,
+    };
+    let (order, descending) = match p.ordering.as_deref().map(str::trim) {
+        None | Some("") => (MemberOrder::Email, false),
+        Some(o) => {
+            let (name, desc) = o.strip_prefix('-').map(|n| (n, true)).unwrap_or((o, false));
+            let order = MemberOrder::from_api(name).ok_or_else(|| {
+                ApiError::invalid("ordering", format!("\"{o}\" is not an ordering; use user__email, user__first_name, user__last_name, user__last_activity, user__date_joined or role, optionally with -"))
+            })?;
+            (order, desc)
+        }
+    };
+    let search = p.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::invalid("search", "must be at most 200 characters"));
+    }
+    Ok(MemberQuery {
+        org: roster_domain::OrgId(0),
+        roles,
+        search,
+        deleted: parse_bool("is_deleted", p.is_deleted.as_deref())?,
+        order,
+        descending,
+    })
+}
+
+/// Members, filtered by role (comma list), search, deletion; ordered; paged.
+#[utoipa::path(get, path = "/api/organizations/{id}/memberships", tag = "members",
+    params(("id" = i64, Path), ("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query),
+           ("role" = Option<String>, Query, description = "comma list of role codes"),
+           ("search" = Option<String>, Query), ("is_deleted" = Option<bool>, Query), ("ordering" = Option<String>, Query)),
+    responses((status = 200, body = PageView<MemberView>), (status = 400), (status = 403), (status = 404)))]
+pub async fn list_members(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Staff>,
+    at: RequestUrl,
+    QueryParams(p): QueryParams<MemberListParams>,
+) -> ApiResult<Json<PageView<MemberView>>> {
+    let page = p.page.resolve(20)?;
+    let q = member_query(&p)?;
+    let result = state.service.list_members(&by, q, page).await?;
+    Ok(Json(page_view(&at, page, result.count, result.items.iter().map(MemberView::of).collect())))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRoleBody {
+    user_id: i64,
+    role: String,
+    /// Accepted for compatibility; only "standard" exists in roster.
+    #[serde(default)]
+    user_type: Option<String>,
+}
+
+/// Assigns a role: activates a pending member, deactivates (DI), reactivates, or (by the Owner,
+/// naming `OW`) hands over ownership.
+#[utoipa::path(patch, path = "/api/organizations/{id}/memberships", tag = "members", params(("id" = i64, Path)), request_body = AssignRoleBody,
+    responses((status = 200, body = MemberView), (status = 400), (status = 403), (status = 404), (status = 405), (status = 409)))]
+pub async fn assign_role(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Admin>,
+    JsonBody(body): JsonBody<AssignRoleBody>,
+) -> ApiResult<Json<MemberView>> {
+    if body.user_type.as_deref().is_some_and(|t| t != "standard") {
+        return Err(ApiError::invalid("user_type", "only \"standard\" is supported"));
+    }
+    let role = parse_role("role", &body.role)?;
+    let target = parse_id(&body.user_id.to_string())?;
+    Ok(Json(MemberView::of(&state.service.assign_role(&by, target, role).await?)))
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/memberships/{user_id}", tag = "members", params(("id" = i64, Path), ("user_id" = i64, Path)),
+    responses((status = 200, body = MemberDetailView), (status = 403), (status = 404)))]
+pub async fn get_member(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Staff>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<Json<MemberDetailView>> {
+    let d = state.service.member_detail(&by, parse_id(&path.1)?).await?;
+    Ok(Json(MemberDetailView {
+        user: d.member.user.id.0,
+        organization: d.member.membership.org.0,
+        role: d.member.membership.role,
+        role_source: d.member.membership.role_source.code().into(),
+        annotations_count: d.annotations_count,
+        contributed_projects_count: d.contributed_projects_count,
+        created_at: crate::views::time(d.member.membership.created_at),
+    }))
+}
+
+/// Deletes a member; their work then shows as "Deleted User".
+#[utoipa::path(delete, path = "/api/organizations/{id}/memberships/{user_id}", tag = "members", params(("id" = i64, Path), ("user_id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404), (status = 405)))]
+pub async fn delete_member(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Admin>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state.service.delete_member(&by, parse_id(&path.1)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

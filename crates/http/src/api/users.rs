@@ -1,0 +1,151 @@
+//! The caller's own account (`whoami`, `current-user`) and the users of an organization.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use roster_domain::{policy, Access, OrgId, UserId};
+use roster_service::users::{CurrentUser, ProfilePatch};
+use roster_service::{Member, Staff};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiContext, Caller, InActiveOrg, JsonBody, QueryParams};
+use crate::paging::{PageParams, MAX_PAGE_SIZE};
+use crate::views::{OrgMembershipView, UserView, WhoAmIView};
+use crate::AppState;
+
+/// The permission names a role holds, as whoami lists them.
+fn permissions(role: Option<roster_domain::Role>) -> Vec<String> {
+    let Some(role) = role else { return Vec::new() };
+    let table: [(&str, Access); 7] = [
+        ("projects.view", Access::Member),
+        ("annotations.create", Access::Member),
+        ("organizations.view", Access::Staff),
+        ("projects.change", Access::Staff),
+        ("organizations.change", Access::Admin),
+        ("organizations.invite", Access::Admin),
+        ("organizations.seats", Access::Owner),
+    ];
+    table.iter().filter(|(_, a)| policy::check(role, *a).is_ok()).map(|(n, _)| n.to_string()).collect()
+}
+
+fn whoami_view(me: &CurrentUser) -> WhoAmIView {
+    let active_role = me.memberships.iter().find(|m| Some(m.org) == me.user.active_org).map(|m| m.role);
+    WhoAmIView {
+        user: UserView::of(&me.user),
+        org_membership: me.memberships.iter().map(OrgMembershipView::of).collect(),
+        permissions: permissions(active_role),
+    }
+}
+
+/// The caller, whatever their role in their active organization.
+#[utoipa::path(get, path = "/api/current-user/whoami", tag = "users", responses((status = 200, body = WhoAmIView), (status = 401)))]
+pub async fn whoami(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<WhoAmIView>> {
+    Ok(Json(whoami_view(&state.service.current_user(&who).await?)))
+}
+
+#[utoipa::path(get, path = "/api/current-user", tag = "users", responses((status = 200, body = WhoAmIView), (status = 401)))]
+pub async fn current_user(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<WhoAmIView>> {
+    Ok(Json(whoami_view(&state.service.current_user(&who).await?)))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CurrentUserPatch {
+    username: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    active_organization: Option<i64>,
+    /// To change the password, give `current_password` too.
+    password: Option<String>,
+    current_password: Option<String>,
+}
+
+/// Edits the caller's profile, switches their active organization, or changes their password.
+#[utoipa::path(patch, path = "/api/current-user", tag = "users", request_body = CurrentUserPatch,
+    responses((status = 200, body = WhoAmIView), (status = 400), (status = 401)))]
+pub async fn update_current_user(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiContext(ctx): ApiContext,
+    JsonBody(body): JsonBody<CurrentUserPatch>,
+) -> ApiResult<Json<WhoAmIView>> {
+    if let Some(new) = &body.password {
+        let current = body.current_password.as_deref().ok_or_else(|| ApiError::invalid("current_password", "is required to change the password"))?;
+        state.service.change_password(&who, current, new, &ctx).await?;
+    }
+    let patch = ProfilePatch {
+        username: body.username,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        phone: body.phone,
+        active_organization: body.active_organization.map(OrgId),
+    };
+    Ok(Json(whoami_view(&state.service.update_current_user(&who, patch).await?)))
+}
+
+/// Users of the active organization (a plain array, as the SDK expects).
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query)),
+    responses((status = 200, body = [UserView]), (status = 403)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Staff>,
+    QueryParams(p): QueryParams<PageParams>,
+) -> ApiResult<Json<Vec<UserView>>> {
+    let page = p.resolve(MAX_PAGE_SIZE)?;
+    let rows = state.service.list_users(&by, page.size, page.offset()).await?;
+    Ok(Json(rows.iter().map(|r| UserView::of(&r.user)).collect()))
+}
+
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = UserView), (status = 403), (status = 404)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Member>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserView>> {
+    let id = parse_id(&id)?;
+    Ok(Json(UserView::of(&state.service.get_user(&by, id).await?.user)))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    username: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    active_organization: Option<i64>,
+    /// Emails cannot be changed; sending one is refused.
+    email: Option<String>,
+}
+
+/// Members edit themselves; Owners and Administrators may edit other members' names.
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UserPatch,
+    responses((status = 200, body = UserView), (status = 400), (status = 403), (status = 404)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Member>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    let id = parse_id(&id)?;
+    if let Some(email) = &body.email {
+        if !email.trim().eq_ignore_ascii_case(&by.user.email) || id != by.user.id {
+            return Err(ApiError::invalid("email", "The email address cannot be changed."));
+        }
+    }
+    let patch = ProfilePatch {
+        username: body.username,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        phone: body.phone,
+        active_organization: body.active_organization.map(OrgId),
+    };
+    Ok(Json(UserView::of(&state.service.update_user(&by, id, patch).await?.user)))
+}
+
+pub(crate) fn parse_id(raw: &str) -> ApiResult<UserId> {
+    raw.parse::<i64>().ok().filter(|n| *n > 0).map(UserId).ok_or_else(|| ApiError::not_found(format!("No user with id {raw}.")))
+}

@@ -1,0 +1,217 @@
+//! The JSON shapes of the REST API, as label-studio-sdk reads them. Records from the service
+//! are turned into these here and nowhere else, including the "Deleted User" mask.
+
+use chrono::{DateTime, SecondsFormat};
+use roster_domain::Role;
+use roster_service::store::{MemberRow, MembershipRecord, OrgRecord, UserRecord};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// RFC 3339 UTC with microseconds.
+pub fn time(micros: i64) -> String {
+    DateTime::from_timestamp_micros(micros)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
+        .unwrap_or_default()
+}
+
+fn initials(u: &UserRecord) -> String {
+    let first = u.first_name.trim().chars().next();
+    let last = u.last_name.trim().chars().next();
+    let s: String = match (first, last) {
+        (None, None) => u.email.chars().take(2).collect(),
+        (a, b) => a.into_iter().chain(b).collect(),
+    };
+    s.to_uppercase()
+}
+
+/// A user as the API shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub username: String,
+    pub email: String,
+    pub last_activity: Option<String>,
+    pub avatar: Option<String>,
+    pub initials: String,
+    pub phone: String,
+    pub active_organization: Option<i64>,
+    pub allow_newsletters: Option<bool>,
+    pub date_joined: String,
+    #[schema(value_type = Object)]
+    pub custom_hotkeys: serde_json::Value,
+}
+
+impl UserView {
+    pub fn of(u: &UserRecord) -> UserView {
+        UserView {
+            id: u.id.0,
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            username: u.username.clone(),
+            email: u.email.clone(),
+            last_activity: u.last_activity.map(time),
+            avatar: None,
+            initials: initials(u),
+            phone: u.phone.clone(),
+            active_organization: u.active_org.map(|o| o.0),
+            allow_newsletters: None,
+            date_joined: time(u.date_joined),
+            custom_hotkeys: serde_json::json!({}),
+        }
+    }
+
+    /// How a deleted member appears wherever their work or changes are shown.
+    pub fn deleted(u: &UserRecord) -> UserView {
+        UserView {
+            id: u.id.0,
+            first_name: "Deleted".into(),
+            last_name: "User".into(),
+            username: "Deleted".into(),
+            email: "Deleted".into(),
+            last_activity: None,
+            avatar: None,
+            initials: "DU".into(),
+            phone: String::new(),
+            active_organization: None,
+            allow_newsletters: None,
+            date_joined: time(u.date_joined),
+            custom_hotkeys: serde_json::json!({}),
+        }
+    }
+
+    /// The user as seen through a membership: masked once that membership is deleted.
+    pub fn through(m: &MemberRow) -> UserView {
+        if m.membership.deleted_at.is_some() {
+            UserView::deleted(&m.user)
+        } else {
+            UserView::of(&m.user)
+        }
+    }
+}
+
+/// One row of the member list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: i64,
+    pub organization: i64,
+    #[schema(value_type = String, example = "AN")]
+    pub role: Role,
+    pub role_source: String,
+    pub user: UserView,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl MemberView {
+    pub fn of(m: &MemberRow) -> MemberView {
+        MemberView {
+            id: m.membership.id.0,
+            organization: m.membership.org.0,
+            role: m.membership.role,
+            role_source: m.membership.role_source.code().into(),
+            user: UserView::through(m),
+            created_at: time(m.membership.created_at),
+            updated_at: time(m.membership.updated_at),
+        }
+    }
+}
+
+/// One member's details (`user` is the id, as the SDK's `OrganizationMember` has it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberDetailView {
+    pub user: i64,
+    pub organization: i64,
+    #[schema(value_type = String, example = "AN")]
+    pub role: Role,
+    pub role_source: String,
+    pub annotations_count: i64,
+    pub contributed_projects_count: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgListItem {
+    pub id: i64,
+    pub title: String,
+    pub contact_info: Option<String>,
+    pub created_at: String,
+}
+
+impl OrgListItem {
+    pub fn of(o: &OrgRecord) -> OrgListItem {
+        OrgListItem { id: o.id.0, title: o.title.clone(), contact_info: o.contact_info.clone(), created_at: time(o.created_at) }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Billing {
+    pub manual_role_management: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    pub id: i64,
+    pub title: String,
+    pub contact_info: Option<String>,
+    pub created_at: String,
+    pub created_by: Option<i64>,
+    pub seat_limit: Option<i64>,
+    #[schema(value_type = String, example = "NO")]
+    pub default_role: Role,
+    pub manual_role_management: bool,
+    pub billing: Billing,
+    /// The invite-link token; shown to Owners and Administrators only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl OrgView {
+    pub fn of(o: &OrgRecord, show_token: bool) -> OrgView {
+        OrgView {
+            id: o.id.0,
+            title: o.title.clone(),
+            contact_info: o.contact_info.clone(),
+            created_at: time(o.created_at),
+            created_by: o.created_by.map(|u| u.0),
+            seat_limit: o.seat_limit,
+            default_role: o.default_role,
+            manual_role_management: o.manual_role_management,
+            billing: Billing { manual_role_management: o.manual_role_management },
+            token: show_token.then(|| o.invite_token.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgMembershipView {
+    pub organization_id: i64,
+    #[schema(value_type = String, example = "AN")]
+    pub role: Role,
+    pub active: bool,
+}
+
+impl OrgMembershipView {
+    pub fn of(m: &MembershipRecord) -> OrgMembershipView {
+        OrgMembershipView { organization_id: m.org.0, role: m.role, active: m.role.is_active() }
+    }
+}
+
+/// The caller, with their memberships and what they may do in the active organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmIView {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub org_membership: Vec<OrgMembershipView>,
+    pub permissions: Vec<String>,
+}
+
+/// A DRF-style page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageView<T> {
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}

@@ -1,0 +1,119 @@
+//! Configuration: flags and `ROSTER_*` environment variables (clap reads both), checked once
+//! at start-up with errors that name the setting at fault.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use clap::Args;
+use roster_service::Secrets;
+use roster_store::StoreOptions;
+
+/// Settings every command shares: where the data is and the server secret.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Folder for the SQLite database and the generated server secret.
+    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "roster-data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL URL (postgres://...); without it roster uses SQLite in the data folder.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Server secret (at least 32 characters) for signing tokens and sealing stored keys.
+    /// Without it roster creates DATA_DIR/secret.key. Nodes sharing a database need the same.
+    #[arg(long, env = "ROSTER_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Database connections per process.
+    #[arg(long, env = "ROSTER_DB_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=512), global = true)]
+    pub db_pool_size: u32,
+
+    /// SQLite: fsync every commit, so a change survives power loss (not only a crash).
+    #[arg(long, env = "ROSTER_SQLITE_FULL_SYNC", global = true)]
+    pub sqlite_full_sync: bool,
+
+    /// Log format: text or json.
+    #[arg(long, env = "ROSTER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    pub log_format: String,
+}
+
+impl Common {
+    pub fn store_options(&self) -> Result<StoreOptions> {
+        let url = match &self.database_url {
+            Some(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
+                    bail!("DATABASE_URL must start with postgres://, postgresql:// or sqlite:");
+                }
+                url.clone()
+            }
+            None => {
+                self.ensure_data_dir()?;
+                format!("sqlite://{}?mode=rwc", self.data_dir.join("roster.db").display())
+            }
+        };
+        Ok(StoreOptions { url, max_connections: self.db_pool_size, sqlite_full_sync: self.sqlite_full_sync })
+    }
+
+    fn ensure_data_dir(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("ROSTER_DATA_DIR: cannot create {}", self.data_dir.display()))
+    }
+
+    /// The server secret: ROSTER_SECRET_KEY, else DATA_DIR/secret.key (made on first use).
+    pub fn secrets(&self) -> Result<Secrets> {
+        if let Some(key) = &self.secret_key {
+            if key.trim().len() < 32 {
+                bail!("ROSTER_SECRET_KEY must be at least 32 characters");
+            }
+            return Ok(Secrets::from_master(key.trim().as_bytes()));
+        }
+        self.ensure_data_dir()?;
+        let path = self.data_dir.join("secret.key");
+        if !path.exists() {
+            write_new_secret(&path)?;
+        }
+        let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read the secret file {}", path.display()))?;
+        if raw.trim().len() < 32 {
+            bail!("the secret file {} is shorter than 32 characters", path.display());
+        }
+        Ok(Secrets::from_master(raw.trim().as_bytes()))
+    }
+}
+
+fn write_new_secret(path: &Path) -> Result<()> {
+    use std::io::Write;
+    let secret = roster_service::secrets::random_token(48);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("cannot create the secret file {}", path.display()))?;
+    writeln!(f, "{secret}")?;
+    Ok(())
+}
+
+/// A password from standard input (one line) when asked, else from the named variable.
+pub fn password(from_stdin: bool, env_var: &str) -> Result<Option<String>> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).context("cannot read the password from standard input")?;
+        let p = s.lines().next().unwrap_or("").to_string();
+        if p.is_empty() {
+            bail!("--password-stdin was given but standard input held no password");
+        }
+        return Ok(Some(p));
+    }
+    Ok(std::env::var(env_var).ok().filter(|p| !p.is_empty()))
+}
+
+/// `--public-url`: must be an http(s) URL.
+pub fn check_public_url(url: &str) -> Result<String> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("ROSTER_PUBLIC_URL must start with http:// or https://, got {url:?}");
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
