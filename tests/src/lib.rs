@@ -1,1 +1,401 @@
+//! The integration testkit: a real roster server on an ephemeral port over a real database
+//! (SQLite in a temporary folder, or a fresh PostgreSQL schema when `ROSTER_TEST_DB=postgres`),
+//! a moveable clock, an HTTP client, and fixtures that set up organizations through the
+//! service. Tests read like the user stories they prove.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use roster_domain::{OrgId, Role, UserId};
+use roster_service::{Admin, Authenticated, Authorized, Context, CredentialKind, ManualClock, Secrets, Service, ServiceConfig};
+use roster_store::{Store, StoreOptions};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub use serde_json::json;
+
+/// The password every fixture account with a password uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database the suite runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub fn db() -> Db {
+    match std::env::var("ROSTER_TEST_DB").as_deref() {
+        Ok("postgres") => Db::Postgres,
+        _ => Db::Sqlite,
+    }
+}
+
+fn pg_base_url() -> String {
+    std::env::var("ROSTER_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/roster_test".into())
+}
+
+/// A database prepared for one test: its URL, and the folder that holds it (SQLite).
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match db() {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("roster.db").display());
+                TestDb { url, _dir: Some(dir) }
+            }
+            Db::Postgres => {
+                sqlx::any::install_default_drivers();
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&pg_base_url()).await.expect("PostgreSQL reachable");
+                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create schema");
+                let base = pg_base_url();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                TestDb { url: format!("{base}{sep}options=-c%20search_path%3D{schema}"), _dir: None }
+            }
+        }
+    }
+}
+
+/// A running roster server.
+pub struct TestServer {
+    pub url: String,
+    pub addr: SocketAddr,
+    pub service: Service,
+    pub clock: Arc<ManualClock>,
+    pub db: Arc<TestDb>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+pub fn test_secret() -> Secrets {
+    Secrets::from_master(b"integration-test-secret-0123456789abcdef")
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(ServiceConfig::default()).await
+    }
+
+    pub async fn start_with(config: ServiceConfig) -> TestServer {
+        let db = Arc::new(TestDb::new().await);
+        TestServer::start_on(db, config, ManualClock::new()).await
+    }
+
+    /// Starts a server on an existing database (a second node, or a restart).
+    pub async fn start_on(db: Arc<TestDb>, config: ServiceConfig, clock: Arc<ManualClock>) -> TestServer {
+        let store = Store::open(&StoreOptions { url: db.url.clone(), max_connections: 8, sqlite_full_sync: false })
+            .await
+            .expect("database opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let config = ServiceConfig { public_url: format!("http://{addr}"), ..config };
+        let service = Service::new(store, clock.clone(), test_secret(), config).await.expect("service starts");
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = roster_http::AppState { service: service.clone(), web: roster_http::WebConfig::default() };
+        tokio::spawn(async move {
+            roster_http::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestServer { url: format!("http://{addr}"), addr, service, clock, db, shutdown: Some(tx) }
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// An anonymous client.
+    pub fn anonymous(&self) -> Api {
+        Api::new(&self.url, None)
+    }
+
+    /// A client that sends `Authorization: Token <key>`.
+    pub fn with_key(&self, key: &str) -> Api {
+        Api::new(&self.url, Some(format!("Token {key}")))
+    }
+
+    /// A client with a cookie store, for browser-like sessions.
+    pub fn browser(&self) -> Api {
+        Api::browser(&self.url)
+    }
+
+    /// Creates an organization with an Owner who has a password.
+    pub async fn org(&self, title: &str) -> OrgFixture {
+        let email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
+        let created = self.service.create_org(title, &email, Some(PASSWORD), &Context::cli()).await.expect("org created");
+        let owner = self.person(created.owner.id).await;
+        OrgFixture { id: created.org.id, owner, server_url: self.url.clone(), service: self.service.clone() }
+    }
+
+    /// A person fixture for an existing user, with a fresh legacy key.
+    pub async fn person(&self, id: UserId) -> Person {
+        let user = {
+            let mut c = self.service.store().read().await.expect("read");
+            roster_store::users::by_id(&mut c, id).await.expect("query").expect("user exists")
+        };
+        let who = Authenticated { user: user.clone(), kind: CredentialKind::LegacyKey, csrf_token: None };
+        let key = self.service.reset_legacy_key(&who, &Context::cli()).await.expect("key");
+        Person { id, email: user.email, key }
+    }
+
+    /// A text fingerprint of every stored row that a request could change (not activity
+    /// timestamps or throttle counters), to prove that refused requests wrote nothing.
+    pub async fn snapshot(&self) -> String {
+        const TABLES: &[(&str, &str)] = &[
+            ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id"),
+            ("organizations", "id, title, contact_info, invite_token, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
+            ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at"),
+            ("projects", "id, org_id, title, description"),
+            ("project_members", "project_id, membership_id, role"),
+            ("annotations", "id, project_id, membership_id, result"),
+            ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at"),
+            ("legacy_keys", "user_id, key_hash"),
+            ("refresh_tokens", "jti, blacklisted_at"),
+            ("sessions", "id_hash, user_id"),
+            ("password_tokens", "token_hash, used_at"),
+            ("audit_events", "id, action"),
+        ];
+        let mut out = String::new();
+        let mut c = self.service.store().read().await.expect("read");
+        for (table, cols) in TABLES {
+            let expr: Vec<String> = cols.split(", ").map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')")).collect();
+            let sql = format!("SELECT {} FROM {table} ORDER BY 1", expr.join(" || '|' || "));
+            let rows = sqlx::query_scalar::<_, String>(&sql).fetch_all(&mut *c).await.expect("snapshot query");
+            out.push_str(&format!("{table}: {}\n", rows.join("; ")));
+        }
+        out
+    }
+
+    /// Stops accepting connections and lets requests in flight finish.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A person with a legacy key.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: UserId,
+    pub email: String,
+    pub key: String,
+}
+
+/// An organization and its Owner.
+pub struct OrgFixture {
+    pub id: OrgId,
+    pub owner: Person,
+    server_url: String,
+    service: Service,
+}
+
+impl OrgFixture {
+    async fn as_owner(&self) -> Authorized<Admin> {
+        self.service.authorize_as_owner(self.id).await.expect("owner")
+    }
+
+    /// Adds a member in `role` (through the service, as the Owner) and gives them a key.
+    pub async fn member(&self, role: Role) -> Person {
+        let email = format!("{}-{}@example.com", role.code().to_lowercase(), uuid::Uuid::new_v4().simple());
+        self.member_with_email(&email, role).await
+    }
+
+    pub async fn member_with_email(&self, email: &str, role: Role) -> Person {
+        let owner = self.as_owner().await;
+        let (first, last) = ("Test", role.name());
+        let row = self.service.add_member(&owner, email, first, last, role).await.expect("member added");
+        let user = row.user;
+        let who = Authenticated { user: user.clone(), kind: CredentialKind::LegacyKey, csrf_token: None };
+        let key = self.service.reset_legacy_key(&who, &Context::cli()).await.expect("key");
+        Person { id: user.id, email: user.email, key }
+    }
+
+    /// Adds an existing person (member of another organization) in `role`.
+    pub async fn add_existing(&self, person: &Person, role: Role) {
+        let owner = self.as_owner().await;
+        self.service.add_member(&owner, &person.email, "", "", role).await.expect("member added");
+    }
+
+    /// Gives a member a password (through a one-time link, as a person would).
+    pub async fn set_password(&self, person: &Person) {
+        let link = self.service.issue_password_link(&person.email, &Context::cli()).await.expect("link");
+        let token = link.split("token=").nth(1).expect("token in link");
+        self.service.set_password_with_link(token, PASSWORD, &Context::cli()).await.expect("password set");
+    }
+
+    /// Assigns a role through the service, as the Owner.
+    pub async fn set_role(&self, person: &Person, role: Role) {
+        let owner = self.as_owner().await;
+        self.service.assign_role(&owner, person.id, role).await.expect("role assigned");
+    }
+
+    /// The invite-link token.
+    pub async fn invite_token(&self) -> String {
+        self.as_owner().await.org.invite_token
+    }
+
+    pub fn path(&self, rest: &str) -> String {
+        format!("/api/organizations/{}{rest}", self.id)
+    }
+
+    pub fn owner_api(&self) -> Api {
+        Api::new(&self.server_url, Some(format!("Token {}", self.owner.key)))
+    }
+
+    pub fn api(&self, p: &Person) -> Api {
+        Api::new(&self.server_url, Some(format!("Token {}", p.key)))
+    }
+}
+
+/// A response: status, JSON body (Null when empty or not JSON), headers.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: HeaderMap,
+}
+
+impl Resp {
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Resp {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        self
+    }
+}
+
+/// A small HTTP client for the API.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+    auth: Option<String>,
+    pub csrf: Option<String>,
+}
+
+impl Api {
+    fn new(base: &str, auth: Option<String>) -> Api {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Api { base: base.to_string(), http, auth, csrf: None }
+    }
+
+    fn browser(base: &str) -> Api {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Api { base: base.to_string(), http, auth: None, csrf: None }
+    }
+
+    /// The same client from another loopback address (a different "person" to throttling).
+    pub fn from_address(&self, ip: [u8; 4]) -> Api {
+        let http = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Api { http, ..self.clone() }
+    }
+
+    pub fn with_auth(&self, header: &str) -> Api {
+        Api { auth: Some(header.to_string()), ..self.clone() }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<(&str, Vec<u8>)>, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(a) = &self.auth {
+            req = req.header("Authorization", a);
+        }
+        if let Some(c) = &self.csrf {
+            req = req.header("X-CSRFToken", c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some((ct, bytes)) = body {
+            req = req.header(CONTENT_TYPE, ct).body(bytes);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, body, text, headers }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send(reqwest::Method::POST, path, Some(("application/json", body.to_string().into_bytes())), &[]).await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::POST, path, None, &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.send(reqwest::Method::PATCH, path, Some(("application/json", body.to_string().into_bytes())), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::DELETE, path, None, &[]).await
+    }
+
+    pub async fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Resp {
+        let body = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(reqwest::Method::POST, path, Some(("application/x-www-form-urlencoded", body.into_bytes())), &[]).await
+    }
+
+    /// Signs in with JSON and remembers the CSRF token (browser clients keep the cookie).
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Resp {
+        let r = self.post("/user/login", json!({"email": email, "password": password})).await;
+        if r.status == 200 {
+            self.csrf = r.body["csrf_token"].as_str().map(str::to_string);
+        }
+        r
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The session cookie value a response set, if any.
+pub fn session_cookie(r: &Resp) -> Option<String> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("roster_session=") && !c.starts_with("roster_session=;"))
+        .map(|c| c.trim_start_matches("roster_session=").split(';').next().unwrap_or("").to_string())
+}

@@ -127,6 +127,19 @@ pub fn decide_deletion(actor: Option<&Party>, target: &Party) -> Result<(), Rule
     Ok(())
 }
 
+/// Decides whether someone may join directly in `role` (an import, or an Administrator adding
+/// them by email): never as Owner, and a working role needs a free seat unless an invite
+/// already holds one for them.
+pub fn check_direct_join(role: Role, seats: SeatUsage, facts: SeatFacts) -> Result<(), RuleViolation> {
+    if role == Role::Owner {
+        return Err(RuleViolation::OnlyOwnerTransfers);
+    }
+    if role.takes_seat() && !facts.holds_invite_seat && !seats.fits(1) {
+        return Err(RuleViolation::NoFreeSeat(seats));
+    }
+    Ok(())
+}
+
 /// Validates a default role for link sign-ups.
 pub fn check_default_role(role: Role) -> Result<(), RuleViolation> {
     if role.allowed_as_default() {
@@ -301,6 +314,14 @@ mod tests {
         let owner = party(1, Role::Owner);
         let r = decide_role_change(None, &owner, Role::Deactivated, Origin::IdentityProvider, MANUAL_OFF, UNLIMITED, SeatFacts::default());
         assert_eq!(r, Err(RuleViolation::IdpCannotManageOwner));
+    }
+
+    #[test]
+    fn direct_joins_need_a_seat_and_never_make_an_owner() {
+        assert_eq!(check_direct_join(Role::Annotator, FULL, SeatFacts::default()), Err(RuleViolation::NoFreeSeat(FULL)));
+        assert!(check_direct_join(Role::Annotator, FULL, SeatFacts { holds_invite_seat: true }).is_ok());
+        assert!(check_direct_join(Role::NotActivated, FULL, SeatFacts::default()).is_ok());
+        assert_eq!(check_direct_join(Role::Owner, UNLIMITED, SeatFacts::default()), Err(RuleViolation::OnlyOwnerTransfers));
     }
 
     #[test]

@@ -182,3 +182,48 @@ impl Service {
         members::live_with_user(&mut c, org, user.id).await?.ok_or_else(|| no_member(user.id))
     }
 }
+
+impl Service {
+    /// Adds a person by email in a role, making their account (without a password: they get
+    /// a set-password link) when they have none. The bulk path of imports and the CLI; the
+    /// seat rule applies as for any activation.
+    pub async fn add_member(
+        &self,
+        by: &Authorized<Admin>,
+        email: &str,
+        first_name: &str,
+        last_name: &str,
+        role: Role,
+    ) -> Result<MemberRow> {
+        let email = crate::accounts::normalize_email(email)?;
+        let first = crate::accounts::check_name("first_name", first_name)?;
+        let last = crate::accounts::check_name("last_name", last_name)?;
+        let now = self.now();
+        let org = by.org.id;
+        let mut tx = self.store().write().await?;
+        if !orgs::lock_for_membership_change(&mut tx, org).await? {
+            return Err(ServiceError::not_found("No such organization."));
+        }
+        acting_member(&mut tx, org, &by.user, Access::Admin).await?;
+        let user = match users::by_email(&mut tx, &email).await? {
+            Some(u) => u,
+            None => self.insert_user(&mut tx, &email, &first, &last, None).await?,
+        };
+        if members::live(&mut tx, org, user.id).await?.is_some() {
+            return Err(ServiceError::Conflict(format!("{email} is already a member")));
+        }
+        let org_rec = orgs::by_id(&mut tx, org).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let seats = seat_usage(&mut tx, &org_rec, now).await?;
+        let holds_invite_seat = invites::pending_for(&mut tx, org, &email, now).await?.iter().any(|i| i.role.takes_seat());
+        rules::check_direct_join(role, seats, SeatFacts { holds_invite_seat })?;
+        members::insert(&mut tx, org, user.id, &email, role, manual_source(&by.context), now).await?;
+        if user.active_org.is_none() {
+            users::set_active_org(&mut tx, user.id, Some(org)).await?;
+        }
+        let event = Event::new(AuditAction::MemberJoined, Some(&by.user)).target(&user).change(None, role.code().to_string());
+        record(&mut tx, org, now, &by.context, event).await?;
+        let row = members::live_with_user(&mut tx, org, user.id).await?.ok_or_else(|| no_member(user.id))?;
+        roster_store::commit(tx).await?;
+        Ok(row)
+    }
+}

@@ -1,0 +1,28 @@
+//! The server starts, answers health with a database round trip, and serves its documents.
+
+use roster_tests::TestServer;
+
+#[tokio::test]
+async fn health_answers_after_a_database_round_trip() {
+    let server = TestServer::start().await;
+    let r = server.anonymous().get("/api/health").await.expect(200);
+    assert_eq!(r.body["status"], "ok");
+    let r = server.anonymous().get("/api/health/").await.expect(200);
+    assert_eq!(r.body["status"], "ok");
+}
+
+#[tokio::test]
+async fn served_openapi_document_matches_the_committed_copy() {
+    let server = TestServer::start().await;
+    let served = server.anonymous().get("/openapi.json").await.expect(200).body;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+    let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("docs/openapi.json exists"))
+        .expect("docs/openapi.json is JSON");
+    assert!(
+        served == committed,
+        "the served OpenAPI document differs from docs/openapi.json; regenerate it with \
+         `cargo run -p roster -- openapi --write docs/openapi.json` and commit it"
+    );
+    let page = server.anonymous().get("/docs").await.expect(200);
+    assert!(page.text.contains("/api/organizations/{id}/memberships"));
+}
