@@ -399,3 +399,34 @@ pub fn session_cookie(r: &Resp) -> Option<String> {
         .find(|c| c.starts_with("roster_session=") && !c.starts_with("roster_session=;"))
         .map(|c| c.trim_start_matches("roster_session=").split(';').next().unwrap_or("").to_string())
 }
+
+impl TestServer {
+    /// Like `snapshot`, but only the rows of one organization: its settings, its memberships
+    /// and their accounts and keys, its projects, their members and work, its invites and its
+    /// audit events. Proves that a request answered for another organization left this one alone.
+    pub async fn snapshot_org(&self, org: OrgId) -> String {
+        let o = org.0;
+        let members = format!("SELECT user_id FROM memberships WHERE org_id = {o}");
+        let projects = format!("SELECT id FROM projects WHERE org_id = {o}");
+        let tables: Vec<(&str, &str, String)> = vec![
+            ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id", format!("id IN ({members})")),
+            ("organizations", "id, title, contact_info, invite_token, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days", format!("id = {o}")),
+            ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at", format!("org_id = {o}")),
+            ("projects", "id, org_id, title, description", format!("org_id = {o}")),
+            ("project_members", "project_id, membership_id, role", format!("project_id IN ({projects})")),
+            ("annotations", "id, project_id, membership_id, result", format!("project_id IN ({projects})")),
+            ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at", format!("org_id = {o}")),
+            ("legacy_keys", "user_id, key_hash", format!("user_id IN ({members})")),
+            ("audit_events", "id, action", format!("org_id = {o}")),
+        ];
+        let mut out = String::new();
+        let mut c = self.service.store().read().await.expect("read");
+        for (table, cols, filter) in tables {
+            let expr: Vec<String> = cols.split(", ").map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')")).collect();
+            let sql = format!("SELECT {} FROM {table} WHERE {filter} ORDER BY 1", expr.join(" || '|' || "));
+            let rows = sqlx::query_scalar::<_, String>(&sql).fetch_all(&mut *c).await.expect("snapshot query");
+            out.push_str(&format!("{table}: {}\n", rows.join("; ")));
+        }
+        out
+    }
+}

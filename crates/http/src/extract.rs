@@ -174,12 +174,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             ApiError::bad_request(format!("Malformed JSON: {inner}"))
-        } else if path == "." {
-            ApiError::invalid("non_field_errors", inner.to_string())
         } else {
-            ApiError::invalid(&path, inner.to_string())
+            field_error(&path, inner.to_string())
         }
     })
+}
+
+/// A deserialization error as a 400 naming the field: a missing field is named itself (not
+/// the object that lacks it), anything else at the top level is a `non_field_errors` entry.
+fn field_error(path: &str, message: String) -> ApiError {
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+        let field = if path == "." { field.to_string() } else { format!("{path}.{field}") };
+        return ApiError::invalid(&field, "This field is required.");
+    }
+    if path == "." {
+        ApiError::invalid("non_field_errors", message)
+    } else {
+        ApiError::invalid(path, message)
+    }
 }
 
 /// Query-string parameters; a value of the wrong type is a 400 naming the parameter.
@@ -194,7 +206,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(q.as_bytes()));
         serde_path_to_error::deserialize(de).map(QueryParams).map_err(|e| {
             let path = e.path().to_string();
-            ApiError::invalid(&path, e.into_inner().to_string())
+            field_error(&path, e.into_inner().to_string())
         })
     }
 }
@@ -222,7 +234,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
                 let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(&bytes));
                 let value = serde_path_to_error::deserialize(de).map_err(|e| {
                     let path = e.path().to_string();
-                    ApiError::invalid(&path, e.into_inner().to_string())
+                    field_error(&path, e.into_inner().to_string())
                 })?;
                 Ok(FormOrJson { value, form: true })
             }

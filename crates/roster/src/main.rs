@@ -84,6 +84,13 @@ struct ServeArgs {
     /// start at the first failure).
     #[arg(long, env = "ROSTER_THROTTLE_ADDRESS_FREE_FAILURES", default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..=10_000))]
     throttle_address_free_failures: i64,
+    /// SMTP server for invite mail: smtp://host:port, smtp://host:587?tls=required, or
+    /// smtps://user:password@host. Without it invites wait in the outbox (GET /api/invites/).
+    #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of invite mail.
+    #[arg(long, env = "ROSTER_MAIL_FROM", default_value = "roster <roster@localhost>")]
+    mail_from: String,
     /// Longest throttle delay, in seconds.
     #[arg(long, env = "ROSTER_THROTTLE_MAX_DELAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
     throttle_max_delay_secs: i64,
@@ -316,6 +323,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
     };
     cfg.throttle.address_free_failures = args.throttle_address_free_failures;
     cfg.throttle.max_delay = args.throttle_max_delay_secs * roster_service::clock::SECOND;
+    cfg.mail = args.smtp_url.map(|smtp_url| roster_service::mail::MailConfig { smtp_url, from: args.mail_from.clone() });
     let service = open_service(common, cfg).await?;
     if args.demo {
         match service.seed_demo().await? {

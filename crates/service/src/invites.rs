@@ -251,7 +251,32 @@ impl Service {
             });
         }
         roster_store::commit(tx).await?;
+        self.mail_invites(&org_rec.title, &by.user, &sent).await;
         Ok(sent)
+    }
+
+    /// Mails each new invite when SMTP is configured. A failed delivery is logged and the
+    /// invite stays usable from the outbox (`GET /api/invites/` shows its link).
+    async fn mail_invites(&self, org_title: &str, inviter: &UserRecord, sent: &[InviteView]) {
+        let Some(mailer) = self.mailer() else { return };
+        let who = crate::audit::display_name(inviter);
+        for v in sent {
+            let Some(url) = &v.url else { continue };
+            let mail = crate::mail::Mail {
+                to: v.invite.email.clone(),
+                subject: format!("{who} invited you to {org_title}"),
+                body: format!(
+                    "{who} invited you to join {org_title} as {role}.\n\nCreate your account (or sign in with your existing one) here:\n{url}\n\nThe invite expires on {expires}.\n",
+                    role = v.invite.role.name(),
+                    expires = chrono::DateTime::from_timestamp_micros(v.invite.expires_at)
+                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_default(),
+                ),
+            };
+            if let Err(e) = mailer.send(mail).await {
+                tracing::warn!(invite = v.invite.id.0, error = %e, "invite mail not delivered; it stays in the outbox");
+            }
+        }
     }
 
     fn invite_url(&self, token: &str) -> String {

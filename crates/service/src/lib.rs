@@ -9,6 +9,7 @@ pub mod clock;
 pub mod demo;
 mod error;
 pub mod invites;
+pub mod mail;
 pub mod members;
 pub mod orgs;
 pub mod passwords;
@@ -42,6 +43,8 @@ pub struct ServiceConfig {
     /// `last_activity` is written at most once per this interval per user.
     pub activity_interval: Micros,
     pub throttle: ThrottleConfig,
+    /// SMTP for invite mail; without it invites wait in the outbox.
+    pub mail: Option<mail::MailConfig>,
 }
 
 /// Growing delays after failed sign-ins and token exchanges.
@@ -64,6 +67,7 @@ impl Default for ServiceConfig {
             password_link_ttl: 3 * clock::DAY,
             activity_interval: clock::MINUTE,
             throttle: ThrottleConfig { base_delay: clock::SECOND, max_delay: 60 * clock::SECOND, address_free_failures: 20 },
+            mail: None,
         }
     }
 }
@@ -93,13 +97,15 @@ struct Inner {
     clock: Arc<dyn Clock>,
     secrets: Secrets,
     config: ServiceConfig,
+    mailer: Option<mail::Mailer>,
 }
 
 impl Service {
     /// Builds the service, checking that the database was set up with this server secret.
     pub async fn new(store: Store, clock: Arc<dyn Clock>, secrets: Secrets, config: ServiceConfig) -> Result<Service> {
         check_secret(&store, &secrets).await?;
-        Ok(Service { inner: Arc::new(Inner { store, clock, secrets, config }) })
+        let mailer = config.mail.as_ref().map(mail::Mailer::new).transpose()?;
+        Ok(Service { inner: Arc::new(Inner { store, clock, secrets, config, mailer }) })
     }
 
     pub fn store(&self) -> &Store {
@@ -108,6 +114,10 @@ impl Service {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn mailer(&self) -> Option<&mail::Mailer> {
+        self.inner.mailer.as_ref()
     }
 
     pub(crate) fn secrets(&self) -> &Secrets {

@@ -11,3 +11,4 @@ mod seats;
 mod invites;
 mod members;
 mod projects_audit;
+mod mail;

@@ -135,15 +135,29 @@ pub struct RemoveProjectMemberBody {
     user: i64,
 }
 
-#[utoipa::path(delete, path = "/api/projects/{id}/members", tag = "projects", params(("id" = i64, Path)), request_body = RemoveProjectMemberBody,
-    responses((status = 204), (status = 403), (status = 404)))]
+#[derive(Deserialize, Default)]
+pub struct UserQuery {
+    user: Option<String>,
+}
+
+/// Removes a member from the project. The user is named in the JSON body or, as the SDK
+/// sends it, in the `user` query parameter.
+#[utoipa::path(delete, path = "/api/projects/{id}/members", tag = "projects",
+    params(("id" = i64, Path), ("user" = Option<i64>, Query)), request_body = Option<RemoveProjectMemberBody>,
+    responses((status = 204), (status = 400), (status = 403), (status = 404)))]
 pub async fn remove_project_member(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<RemoveProjectMemberBody>,
+    QueryParams(q): QueryParams<UserQuery>,
+    raw: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    state.service.remove_project_member(&by, project_id(&id)?, UserId(body.user)).await?;
+    let user = match q.user.as_deref() {
+        Some(u) => u.parse::<i64>().map_err(|_| ApiError::invalid("user", "must be a user id"))?,
+        None if raw.iter().all(u8::is_ascii_whitespace) => return Err(ApiError::invalid("user", "This field is required.")),
+        None => crate::extract::parse_json::<RemoveProjectMemberBody>(&raw)?.user,
+    };
+    state.service.remove_project_member(&by, project_id(&id)?, UserId(user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# roster's whole test suite, as CI runs it: installs what is missing, starts PostgreSQL when it
+# is down, checks formatting and lints, runs the Rust suites on SQLite and on PostgreSQL, and
+# drives a live server with the real label-studio-sdk on both databases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+command -v psql >/dev/null || need_apt+=(postgresql-client)
+command -v pg_isready >/dev/null || need_apt+=(postgresql-client)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  step "installing ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+
+step "PostgreSQL"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS roster_test' -c 'CREATE DATABASE roster_test'
+psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS roster_sdk' -c 'CREATE DATABASE roster_sdk'
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests on SQLite (unit and integration)"
+cargo test --workspace --locked
+
+step "Rust integration tests on PostgreSQL"
+ROSTER_TEST_DB=postgres ROSTER_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/roster_test \
+  cargo test -p roster-tests --locked
+
+step "label-studio-sdk compatibility"
+cargo build -p roster --locked
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import label_studio_sdk, pytest' 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q -r tests/sdk/requirements.txt
+fi
+
+sdk_run() { # $1 = database label, $2 = DATABASE_URL or empty for SQLite
+  local label=$1 url=$2 data port pid
+  data=$(mktemp -d)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  export ROSTER_DATA_DIR=$data ROSTER_SECRET_KEY=sdk-compat-test-secret-0123456789abcdef
+  if [ -n "$url" ]; then export DATABASE_URL=$url; else unset DATABASE_URL; fi
+  ROSTER_OWNER_PASSWORD=sdk-owner-password ./target/debug/roster init --org "SDK Org" --owner-email owner@sdk.example.com
+  ./target/debug/roster serve --bind "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+  local rc=0
+  (
+    export ROSTER_URL=http://127.0.0.1:$port ROSTER_OWNER_EMAIL=owner@sdk.example.com ROSTER_OWNER_PASSWORD=sdk-owner-password
+    .venv/bin/python tests/sdk/seed_org.py && .venv/bin/python -m pytest -q -p no:cacheprovider tests/sdk
+  ) || rc=$?
+  kill -TERM "$pid"; wait "$pid" || true
+  if [ $rc -ne 0 ]; then echo "SDK compatibility failed on $label; server log:"; tail -n 50 "$data/serve.log"; fi
+  rm -rf "$data"
+  unset ROSTER_DATA_DIR ROSTER_SECRET_KEY DATABASE_URL
+  return $rc
+}
+step "label-studio-sdk on SQLite"
+sdk_run sqlite ""
+step "label-studio-sdk on PostgreSQL"
+sdk_run postgres "postgres://postgres@127.0.0.1:5432/roster_sdk"
+
+step "all suites passed"

@@ -1,0 +1,129 @@
+//! Invite mail through a real SMTP conversation: a small SMTP sink on loopback receives the
+//! message roster sends, and the link in it signs the person up with the invite's role.
+
+use std::sync::{Arc, Mutex};
+
+use roster_service::mail::MailConfig;
+use roster_service::ServiceConfig;
+use roster_tests::{json, TestServer};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// Accepts SMTP sessions and keeps each message's DATA.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let inbox = Arc::new(Mutex::new(Vec::new()));
+    let kept = inbox.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let inbox = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.ok();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            write.write_all(b"354 end with .\r\n").await.ok();
+                            let mut data = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(&l);
+                                data.push('\n');
+                            }
+                            inbox.lock().expect("inbox").push(data);
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    (port, inbox)
+}
+
+/// Unfolds headers and decodes the quoted-printable body, as a mail client would.
+fn readable(raw: &str) -> String {
+    let unfolded = raw.replace("\n ", " ");
+    let soft = unfolded.replace("=\n", "");
+    let mut out = String::new();
+    let mut chars = soft.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '=' {
+            let hex: String = chars.by_ref().take(2).collect();
+            match u8::from_str_radix(&hex, 16) {
+                Ok(b) => out.push(b as char),
+                Err(_) => {
+                    out.push('=');
+                    out.push_str(&hex);
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn invite_mail_arrives_and_its_link_signs_the_person_up_with_the_invited_role() {
+    let (port, inbox) = smtp_sink().await;
+    let config = ServiceConfig {
+        mail: Some(MailConfig { smtp_url: format!("smtp://127.0.0.1:{port}"), from: "roster <roster@example.com>".into() }),
+        ..ServiceConfig::default()
+    };
+    let server = TestServer::start_with(config).await;
+    let org = server.org("Mailed Org").await;
+    let owner = org.owner_api();
+    owner.post("/api/invite/send-email", json!({"emails": ["Rae@Example.com"], "role": "RE"})).await.expect(201);
+
+    let mail = {
+        let inbox = inbox.lock().expect("inbox");
+        assert_eq!(inbox.len(), 1, "exactly one message delivered");
+        readable(&inbox[0])
+    };
+    assert!(mail.contains("To: rae@example.com"), "{mail}");
+    assert!(mail.contains("invited you to Mailed Org"), "{mail}");
+    assert!(mail.contains("as Reviewer"), "{mail}");
+    let link = mail.lines().find(|l| l.starts_with("http")).expect("a link in the mail").trim().to_string();
+    let path = link.strip_prefix(&server.url).expect("the link points at this server");
+
+    let r = server
+        .anonymous()
+        .post(path, json!({"email": "rae@example.com", "password": "a good long password"}))
+        .await
+        .expect(201);
+    assert_eq!(r.body["role"], "RE");
+    let list = owner.get(&org.path("/memberships?search=rae@example.com")).await.expect(200);
+    assert_eq!(list.body["count"], 1);
+    assert_eq!(list.body["results"][0]["role"], "RE");
+    assert_eq!(list.body["results"][0]["role_source"], "invite");
+    let invites = owner.get("/api/invites/").await.expect(200);
+    assert_eq!(invites.body["results"][0]["state"], "accepted");
+}
+
+#[tokio::test]
+async fn without_smtp_invites_wait_in_the_outbox_with_their_links() {
+    let server = TestServer::start().await;
+    let org = server.org("Outbox Org").await;
+    let owner = org.owner_api();
+    owner.post("/api/invite/send-email", json!({"emails": ["sam@example.com"], "role": "AN"})).await.expect(201);
+    let invites = owner.get("/api/invites/").await.expect(200);
+    assert_eq!(invites.body["count"], 1);
+    let item = &invites.body["results"][0];
+    assert_eq!(item["state"], "pending");
+    assert_eq!(item["email"], "sam@example.com");
+    let url = item["invite_url"].as_str().expect("a link while pending");
+    assert!(url.starts_with(&format!("{}/user/signup/?invite=", server.url)), "{url}");
+}
