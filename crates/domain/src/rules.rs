@@ -358,7 +358,7 @@ mod tests {
                     prop_assert_ne!(from, Role::Owner);
                     prop_assert_ne!(to, Role::Owner);
                     if to.takes_seat() && !from.takes_seat() {
-                        prop_assert!(active + 1 <= limit);
+                        prop_assert!(active < limit);
                     }
                 }
                 Ok(RoleChange::TransferOwnership { .. }) => {

@@ -21,12 +21,12 @@ impl PageParams {
     pub fn resolve(&self, default: i64) -> Result<PageRequest, ApiError> {
         let page = match self.page.as_deref() {
             None | Some("") => 1,
-            Some(p) => p.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| ApiError::invalid("page", "must be a whole number from 1"))?,
+            Some(p) => parse_whole(p).ok().filter(|p| *p >= 1).ok_or_else(|| ApiError::invalid("page", "must be a whole number from 1"))?,
         };
         let size = match self.page_size.as_deref() {
             None | Some("") => default,
             Some(s) => {
-                let n = s.parse::<i64>().map_err(|_| ApiError::invalid("page_size", "must be a whole number"))?;
+                let n = parse_whole(s).map_err(|_| ApiError::invalid("page_size", "must be a whole number"))?;
                 if n == 0 || n < -1 {
                     return Err(ApiError::invalid("page_size", "must be from 1 to 1000, or -1 for the largest page"));
                 }
@@ -35,6 +35,15 @@ impl PageParams {
         };
         Ok(PageRequest { page, size })
     }
+}
+
+/// A whole number; one too large for i64 is taken as i64::MAX (a page past the end, or a
+/// size that clamps), not refused.
+fn parse_whole(s: &str) -> Result<i64, std::num::ParseIntError> {
+    s.parse::<i64>().or_else(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow => Ok(i64::MAX),
+        _ => Err(e),
+    })
 }
 
 /// The URL a request was made to, for building page links.

@@ -337,7 +337,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         }
         println!(
             "Sign in at {public_url}/user/login as {} with password {}",
-            "owner@demo.roster",
+            roster_service::demo::DEMO_OWNER_EMAIL,
             roster_service::demo::DEMO_PASSWORD
         );
     }

@@ -117,7 +117,7 @@ impl Service {
     /// blacklisted, rotated or expired.
     pub async fn authenticate_access_token(&self, jwt: &str) -> Result<Authenticated> {
         let claims = tokens::decode(self, jwt, TokenType::Access)?;
-        let parent = claims.parent.as_deref().ok_or_else(|| tokens::invalid())?;
+        let parent = claims.parent.as_deref().ok_or_else(tokens::invalid)?;
         let mut c = self.store().read().await?;
         let refresh = credentials::refresh_by_jti(&mut c, parent).await?.ok_or_else(tokens::invalid)?;
         if refresh.blacklisted_at.is_some() || refresh.expires_at <= self.now() || refresh.user.0 != claims.user_id {

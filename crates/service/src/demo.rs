@@ -9,6 +9,9 @@ use crate::{Admin, Authorized, Context, Member, Result, Service, Staff};
 /// The password every demo account shares; printed at start-up. Demo data only.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// The demo organization's Owner.
+pub const DEMO_OWNER_EMAIL: &str = "owner@demo.roster";
+
 /// What the demo created, for the start-up message.
 #[derive(Debug, Clone)]
 pub struct Demo {
@@ -21,7 +24,7 @@ impl Service {
     /// Seeds the demo organization unless one exists already (idempotent across restarts).
     pub async fn seed_demo(&self) -> Result<Option<Demo>> {
         let ctx = Context::cli();
-        let created = match self.init_first_org("Demo Labeling Co", "owner@demo.roster", Some(DEMO_PASSWORD), &ctx).await {
+        let created = match self.init_first_org("Demo Labeling Co", DEMO_OWNER_EMAIL, Some(DEMO_PASSWORD), &ctx).await {
             Ok(c) => c,
             Err(crate::ServiceError::Conflict(_)) => return Ok(None),
             Err(e) => return Err(e),

@@ -277,6 +277,6 @@ impl Service {
     /// An organization's title, for pages that name it.
     pub async fn org_title(&self, org: OrgId) -> Result<String> {
         let mut c = self.store().read().await?;
-        Ok(orgs::by_id(&mut c, org).await?.map(|o| o.title).ok_or_else(|| ServiceError::not_found("organization"))?)
+        orgs::by_id(&mut c, org).await?.map(|o| o.title).ok_or_else(|| ServiceError::not_found("organization"))
     }
 }
