@@ -40,7 +40,9 @@ fn rank(access: Access) -> u8 {
 /// Why a member was refused; the message is shown to them as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
-    #[error("your account in this organization is awaiting activation by an Owner or Administrator")]
+    #[error(
+        "your account in this organization is awaiting activation by an Owner or Administrator"
+    )]
     AwaitingActivation,
     #[error("your account in this organization has been deactivated")]
     Deactivated,
@@ -100,10 +102,18 @@ mod tests {
 
     #[test]
     fn refusals_explain_themselves() {
-        assert_eq!(check(Role::NotActivated, Access::Member), Err(Denied::AwaitingActivation));
-        assert_eq!(check(Role::Deactivated, Access::Member), Err(Denied::Deactivated));
         assert_eq!(
-            check(Role::Annotator, Access::Admin).unwrap_err().to_string(),
+            check(Role::NotActivated, Access::Member),
+            Err(Denied::AwaitingActivation)
+        );
+        assert_eq!(
+            check(Role::Deactivated, Access::Member),
+            Err(Denied::Deactivated)
+        );
+        assert_eq!(
+            check(Role::Annotator, Access::Admin)
+                .unwrap_err()
+                .to_string(),
             "Annotator may not do this; it needs an Owner or Administrator"
         );
     }

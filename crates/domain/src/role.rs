@@ -31,13 +31,48 @@ struct RoleFacts {
 }
 
 const ROLE_TABLE: [RoleFacts; 7] = [
-    RoleFacts { role: Role::Owner, code: "OW", name: "Owner", seat: true },
-    RoleFacts { role: Role::Administrator, code: "AD", name: "Administrator", seat: true },
-    RoleFacts { role: Role::Manager, code: "MA", name: "Manager", seat: true },
-    RoleFacts { role: Role::Reviewer, code: "RE", name: "Reviewer", seat: true },
-    RoleFacts { role: Role::Annotator, code: "AN", name: "Annotator", seat: true },
-    RoleFacts { role: Role::NotActivated, code: "NO", name: "Not Activated", seat: false },
-    RoleFacts { role: Role::Deactivated, code: "DI", name: "Deactivated", seat: false },
+    RoleFacts {
+        role: Role::Owner,
+        code: "OW",
+        name: "Owner",
+        seat: true,
+    },
+    RoleFacts {
+        role: Role::Administrator,
+        code: "AD",
+        name: "Administrator",
+        seat: true,
+    },
+    RoleFacts {
+        role: Role::Manager,
+        code: "MA",
+        name: "Manager",
+        seat: true,
+    },
+    RoleFacts {
+        role: Role::Reviewer,
+        code: "RE",
+        name: "Reviewer",
+        seat: true,
+    },
+    RoleFacts {
+        role: Role::Annotator,
+        code: "AN",
+        name: "Annotator",
+        seat: true,
+    },
+    RoleFacts {
+        role: Role::NotActivated,
+        code: "NO",
+        name: "Not Activated",
+        seat: false,
+    },
+    RoleFacts {
+        role: Role::Deactivated,
+        code: "DI",
+        name: "Deactivated",
+        seat: false,
+    },
 ];
 
 impl Role {
@@ -62,7 +97,10 @@ impl Role {
     ];
 
     fn facts(self) -> &'static RoleFacts {
-        ROLE_TABLE.iter().find(|f| f.role == self).expect("every role has a row")
+        ROLE_TABLE
+            .iter()
+            .find(|f| f.role == self)
+            .expect("every role has a row")
     }
 
     /// The two-letter wire code (`OW`, `AD`, ...).
@@ -158,9 +196,15 @@ impl RoleSource {
     }
 
     pub fn from_code(code: &str) -> Option<RoleSource> {
-        [RoleSource::Manual, RoleSource::Api, RoleSource::Invite, RoleSource::Scim, RoleSource::Saml]
-            .into_iter()
-            .find(|s| s.code() == code)
+        [
+            RoleSource::Manual,
+            RoleSource::Api,
+            RoleSource::Invite,
+            RoleSource::Scim,
+            RoleSource::Saml,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
     }
 
     /// Whether this source is an identity provider (the source of truth when the organization
@@ -204,12 +248,21 @@ mod tests {
 
     #[test]
     fn default_role_never_manages_others() {
-        let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allowed_as_default()).collect();
-        assert_eq!(allowed, vec![Role::Reviewer, Role::Annotator, Role::NotActivated]);
+        let allowed: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allowed_as_default())
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![Role::Reviewer, Role::Annotator, Role::NotActivated]
+        );
     }
 
     #[test]
     fn serde_uses_wire_codes() {
-        assert_eq!(serde_json::to_string(&Role::NotActivated).unwrap(), "\"NO\"");
+        assert_eq!(
+            serde_json::to_string(&Role::NotActivated).unwrap(),
+            "\"NO\""
+        );
     }
 }

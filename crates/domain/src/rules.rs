@@ -28,7 +28,9 @@ pub struct OrgRules {
 /// A rule that refuses a change. Each maps to one HTTP status in the adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleViolation {
-    #[error("you cannot change your own role or remove yourself; ask another Owner or Administrator")]
+    #[error(
+        "you cannot change your own role or remove yourself; ask another Owner or Administrator"
+    )]
     SelfChange,
     #[error("only the Owner can hand over ownership")]
     OnlyOwnerTransfers,
@@ -40,7 +42,9 @@ pub enum RuleViolation {
     NoFreeSeat(SeatUsage),
     #[error("this member's role is managed by {0}, the source of truth while manual role management is off; change it there")]
     IdpManaged(&'static str),
-    #[error("{0} cannot be the default role for sign-ups; choose Not Activated, Annotator or Reviewer")]
+    #[error(
+        "{0} cannot be the default role for sign-ups; choose Not Activated, Annotator or Reviewer"
+    )]
     DefaultRoleNotAllowed(&'static str),
     #[error("identity providers do not manage the Owner")]
     IdpCannotManageOwner,
@@ -54,7 +58,11 @@ pub enum RoleChange {
     /// The member moves from one role to another.
     Assign { from: Role, to: Role },
     /// The Owner hands ownership to `new_owner`, and becomes an Administrator.
-    TransferOwnership { new_owner: UserId, previous_role: Role, old_owner: UserId },
+    TransferOwnership {
+        new_owner: UserId,
+        previous_role: Role,
+        old_owner: UserId,
+    },
 }
 
 /// Facts about the target that the seat rule needs beyond its role.
@@ -81,7 +89,8 @@ pub fn decide_role_change(
             return Err(RuleViolation::SelfChange);
         }
     }
-    if origin == Origin::IdentityProvider && (target.role == Role::Owner || new_role == Role::Owner) {
+    if origin == Origin::IdentityProvider && (target.role == Role::Owner || new_role == Role::Owner)
+    {
         return Err(RuleViolation::IdpCannotManageOwner);
     }
     if new_role == Role::Owner {
@@ -101,7 +110,10 @@ pub fn decide_role_change(
     if target.role == Role::Owner {
         return Err(RuleViolation::OwnerIsProtected);
     }
-    if origin == Origin::Manual && !org.manual_role_management && target.source.is_identity_provider() {
+    if origin == Origin::Manual
+        && !org.manual_role_management
+        && target.source.is_identity_provider()
+    {
         return Err(RuleViolation::IdpManaged(target.source.display_name()));
     }
     if target.role == new_role {
@@ -111,7 +123,10 @@ pub fn decide_role_change(
     if needs_seat && !seats.fits(1) {
         return Err(RuleViolation::NoFreeSeat(seats));
     }
-    Ok(RoleChange::Assign { from: target.role, to: new_role })
+    Ok(RoleChange::Assign {
+        from: target.role,
+        to: new_role,
+    })
 }
 
 /// Decides whether `actor` may delete `target`'s membership.
@@ -130,7 +145,11 @@ pub fn decide_deletion(actor: Option<&Party>, target: &Party) -> Result<(), Rule
 /// Decides whether someone may join directly in `role` (an import, or an Administrator adding
 /// them by email): never as Owner, and a working role needs a free seat unless an invite
 /// already holds one for them.
-pub fn check_direct_join(role: Role, seats: SeatUsage, facts: SeatFacts) -> Result<(), RuleViolation> {
+pub fn check_direct_join(
+    role: Role,
+    seats: SeatUsage,
+    facts: SeatFacts,
+) -> Result<(), RuleViolation> {
     if role == Role::Owner {
         return Err(RuleViolation::OnlyOwnerTransfers);
     }
@@ -170,7 +189,11 @@ pub fn seats_needed_for_invites(role: Role, emails_without_seat: usize) -> i64 {
 }
 
 /// Checks that a batch of invites fits under the seat limit.
-pub fn check_invites_fit(role: Role, emails_without_seat: usize, seats: SeatUsage) -> Result<(), RuleViolation> {
+pub fn check_invites_fit(
+    role: Role,
+    emails_without_seat: usize,
+    seats: SeatUsage,
+) -> Result<(), RuleViolation> {
     let needed = seats_needed_for_invites(role, emails_without_seat);
     if seats.fits(needed) {
         Ok(())
@@ -184,17 +207,46 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const MANUAL_ON: OrgRules = OrgRules { manual_role_management: true };
-    const MANUAL_OFF: OrgRules = OrgRules { manual_role_management: false };
-    const UNLIMITED: SeatUsage = SeatUsage { limit: None, active: 3, pending_invites: 0 };
-    const FULL: SeatUsage = SeatUsage { limit: Some(3), active: 3, pending_invites: 0 };
+    const MANUAL_ON: OrgRules = OrgRules {
+        manual_role_management: true,
+    };
+    const MANUAL_OFF: OrgRules = OrgRules {
+        manual_role_management: false,
+    };
+    const UNLIMITED: SeatUsage = SeatUsage {
+        limit: None,
+        active: 3,
+        pending_invites: 0,
+    };
+    const FULL: SeatUsage = SeatUsage {
+        limit: Some(3),
+        active: 3,
+        pending_invites: 0,
+    };
 
     fn party(id: i64, role: Role) -> Party {
-        Party { user: UserId(id), role, source: RoleSource::Manual }
+        Party {
+            user: UserId(id),
+            role,
+            source: RoleSource::Manual,
+        }
     }
 
-    fn change(actor: &Party, target: &Party, to: Role, seats: SeatUsage) -> Result<RoleChange, RuleViolation> {
-        decide_role_change(Some(actor), target, to, Origin::Manual, MANUAL_ON, seats, SeatFacts::default())
+    fn change(
+        actor: &Party,
+        target: &Party,
+        to: Role,
+        seats: SeatUsage,
+    ) -> Result<RoleChange, RuleViolation> {
+        decide_role_change(
+            Some(actor),
+            target,
+            to,
+            Origin::Manual,
+            MANUAL_ON,
+            seats,
+            SeatFacts::default(),
+        )
     }
 
     #[test]
@@ -203,7 +255,10 @@ mod tests {
         let pending = party(2, Role::NotActivated);
         assert_eq!(
             change(&admin, &pending, Role::Annotator, UNLIMITED),
-            Ok(RoleChange::Assign { from: Role::NotActivated, to: Role::Annotator })
+            Ok(RoleChange::Assign {
+                from: Role::NotActivated,
+                to: Role::Annotator
+            })
         );
     }
 
@@ -213,7 +268,10 @@ mod tests {
         let pending = party(2, Role::NotActivated);
         let err = change(&admin, &pending, Role::Annotator, FULL).unwrap_err();
         assert_eq!(err, RuleViolation::NoFreeSeat(FULL));
-        assert_eq!(err.to_string(), "3 of 3 seats in use; deactivate a member or raise the limit");
+        assert_eq!(
+            err.to_string(),
+            "3 of 3 seats in use; deactivate a member or raise the limit"
+        );
     }
 
     #[test]
@@ -227,10 +285,17 @@ mod tests {
     fn deactivation_never_needs_a_seat() {
         let admin = party(1, Role::Administrator);
         let annotator = party(2, Role::Annotator);
-        let over = SeatUsage { limit: Some(1), active: 5, pending_invites: 0 };
+        let over = SeatUsage {
+            limit: Some(1),
+            active: 5,
+            pending_invites: 0,
+        };
         assert_eq!(
             change(&admin, &annotator, Role::Deactivated, over),
-            Ok(RoleChange::Assign { from: Role::Annotator, to: Role::Deactivated })
+            Ok(RoleChange::Assign {
+                from: Role::Annotator,
+                to: Role::Deactivated
+            })
         );
     }
 
@@ -238,8 +303,18 @@ mod tests {
     fn a_pending_invite_seat_covers_its_own_activation() {
         let admin = party(1, Role::Owner);
         let pending = party(2, Role::NotActivated);
-        let facts = SeatFacts { holds_invite_seat: true };
-        let r = decide_role_change(Some(&admin), &pending, Role::Annotator, Origin::Manual, MANUAL_ON, FULL, facts);
+        let facts = SeatFacts {
+            holds_invite_seat: true,
+        };
+        let r = decide_role_change(
+            Some(&admin),
+            &pending,
+            Role::Annotator,
+            Origin::Manual,
+            MANUAL_ON,
+            FULL,
+            facts,
+        );
         assert!(r.is_ok());
     }
 
@@ -247,8 +322,14 @@ mod tests {
     fn nobody_changes_their_own_role() {
         for role in Role::ACTIVE {
             let me = party(1, role);
-            assert_eq!(change(&me, &me, Role::Annotator, UNLIMITED), Err(RuleViolation::SelfChange));
-            assert_eq!(decide_deletion(Some(&me), &me), Err(RuleViolation::SelfChange));
+            assert_eq!(
+                change(&me, &me, Role::Annotator, UNLIMITED),
+                Err(RuleViolation::SelfChange)
+            );
+            assert_eq!(
+                decide_deletion(Some(&me), &me),
+                Err(RuleViolation::SelfChange)
+            );
         }
     }
 
@@ -257,16 +338,25 @@ mod tests {
         let admin = party(1, Role::Administrator);
         let owner = party(2, Role::Owner);
         for to in Role::ALL.into_iter().filter(|r| *r != Role::Owner) {
-            assert_eq!(change(&admin, &owner, to, UNLIMITED), Err(RuleViolation::OwnerIsProtected));
+            assert_eq!(
+                change(&admin, &owner, to, UNLIMITED),
+                Err(RuleViolation::OwnerIsProtected)
+            );
         }
-        assert_eq!(decide_deletion(Some(&admin), &owner), Err(RuleViolation::OwnerIsProtected));
+        assert_eq!(
+            decide_deletion(Some(&admin), &owner),
+            Err(RuleViolation::OwnerIsProtected)
+        );
     }
 
     #[test]
     fn only_the_owner_hands_over_ownership() {
         let admin = party(1, Role::Administrator);
         let manager = party(2, Role::Manager);
-        assert_eq!(change(&admin, &manager, Role::Owner, UNLIMITED), Err(RuleViolation::OnlyOwnerTransfers));
+        assert_eq!(
+            change(&admin, &manager, Role::Owner, UNLIMITED),
+            Err(RuleViolation::OnlyOwnerTransfers)
+        );
         let owner = party(3, Role::Owner);
         assert_eq!(
             change(&owner, &manager, Role::Owner, FULL),
@@ -296,15 +386,33 @@ mod tests {
         let mut target = party(2, Role::Annotator);
         target.source = RoleSource::Scim;
         let refused = decide_role_change(
-            Some(&admin), &target, Role::Reviewer, Origin::Manual, MANUAL_OFF, UNLIMITED, SeatFacts::default(),
+            Some(&admin),
+            &target,
+            Role::Reviewer,
+            Origin::Manual,
+            MANUAL_OFF,
+            UNLIMITED,
+            SeatFacts::default(),
         );
         assert_eq!(refused, Err(RuleViolation::IdpManaged("SCIM")));
         let allowed = decide_role_change(
-            Some(&admin), &target, Role::Reviewer, Origin::Manual, MANUAL_ON, UNLIMITED, SeatFacts::default(),
+            Some(&admin),
+            &target,
+            Role::Reviewer,
+            Origin::Manual,
+            MANUAL_ON,
+            UNLIMITED,
+            SeatFacts::default(),
         );
         assert!(allowed.is_ok());
         let by_idp = decide_role_change(
-            None, &target, Role::Reviewer, Origin::IdentityProvider, MANUAL_OFF, UNLIMITED, SeatFacts::default(),
+            None,
+            &target,
+            Role::Reviewer,
+            Origin::IdentityProvider,
+            MANUAL_OFF,
+            UNLIMITED,
+            SeatFacts::default(),
         );
         assert!(by_idp.is_ok());
     }
@@ -312,30 +420,60 @@ mod tests {
     #[test]
     fn identity_providers_never_manage_the_owner() {
         let owner = party(1, Role::Owner);
-        let r = decide_role_change(None, &owner, Role::Deactivated, Origin::IdentityProvider, MANUAL_OFF, UNLIMITED, SeatFacts::default());
+        let r = decide_role_change(
+            None,
+            &owner,
+            Role::Deactivated,
+            Origin::IdentityProvider,
+            MANUAL_OFF,
+            UNLIMITED,
+            SeatFacts::default(),
+        );
         assert_eq!(r, Err(RuleViolation::IdpCannotManageOwner));
     }
 
     #[test]
     fn direct_joins_need_a_seat_and_never_make_an_owner() {
-        assert_eq!(check_direct_join(Role::Annotator, FULL, SeatFacts::default()), Err(RuleViolation::NoFreeSeat(FULL)));
-        assert!(check_direct_join(Role::Annotator, FULL, SeatFacts { holds_invite_seat: true }).is_ok());
+        assert_eq!(
+            check_direct_join(Role::Annotator, FULL, SeatFacts::default()),
+            Err(RuleViolation::NoFreeSeat(FULL))
+        );
+        assert!(check_direct_join(
+            Role::Annotator,
+            FULL,
+            SeatFacts {
+                holds_invite_seat: true
+            }
+        )
+        .is_ok());
         assert!(check_direct_join(Role::NotActivated, FULL, SeatFacts::default()).is_ok());
-        assert_eq!(check_direct_join(Role::Owner, UNLIMITED, SeatFacts::default()), Err(RuleViolation::OnlyOwnerTransfers));
+        assert_eq!(
+            check_direct_join(Role::Owner, UNLIMITED, SeatFacts::default()),
+            Err(RuleViolation::OnlyOwnerTransfers)
+        );
     }
 
     #[test]
     fn link_signups_fall_back_to_pending_when_full() {
         assert_eq!(link_signup_role(Role::Annotator, FULL), Role::NotActivated);
-        assert_eq!(link_signup_role(Role::Annotator, UNLIMITED), Role::Annotator);
-        assert_eq!(link_signup_role(Role::NotActivated, FULL), Role::NotActivated);
+        assert_eq!(
+            link_signup_role(Role::Annotator, UNLIMITED),
+            Role::Annotator
+        );
+        assert_eq!(
+            link_signup_role(Role::NotActivated, FULL),
+            Role::NotActivated
+        );
     }
 
     #[test]
     fn invites_count_seats_only_for_working_roles() {
         assert!(check_invites_fit(Role::NotActivated, 10, FULL).is_ok());
         assert!(check_invites_fit(Role::Annotator, 0, FULL).is_ok());
-        assert_eq!(check_invites_fit(Role::Annotator, 1, FULL), Err(RuleViolation::NoFreeSeat(FULL)));
+        assert_eq!(
+            check_invites_fit(Role::Annotator, 1, FULL),
+            Err(RuleViolation::NoFreeSeat(FULL))
+        );
     }
 
     fn any_role() -> impl Strategy<Value = Role> {

@@ -41,13 +41,21 @@ mod tests {
 
     #[test]
     fn unlimited_always_fits() {
-        let u = SeatUsage { limit: None, active: 1_000_000, pending_invites: 5 };
+        let u = SeatUsage {
+            limit: None,
+            active: 1_000_000,
+            pending_invites: 5,
+        };
         assert!(u.fits(10));
     }
 
     #[test]
     fn limit_counts_invites() {
-        let u = SeatUsage { limit: Some(20), active: 19, pending_invites: 1 };
+        let u = SeatUsage {
+            limit: Some(20),
+            active: 19,
+            pending_invites: 1,
+        };
         assert!(!u.fits(1));
         assert!(u.fits(0));
         assert_eq!(u.describe(), "20 of 20 seats in use");
@@ -55,7 +63,11 @@ mod tests {
 
     #[test]
     fn limit_below_usage_blocks_but_is_allowed() {
-        let u = SeatUsage { limit: Some(3), active: 5, pending_invites: 0 };
+        let u = SeatUsage {
+            limit: Some(3),
+            active: 5,
+            pending_invites: 0,
+        };
         assert!(!u.fits(1));
     }
 

@@ -27,7 +27,12 @@ pub struct ErrorBody {
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> ApiError {
-        ApiError { status, detail: detail.into(), validation_errors: None, retry_after: None }
+        ApiError {
+            status,
+            detail: detail.into(),
+            validation_errors: None,
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
@@ -63,7 +68,9 @@ impl ApiError {
 fn rule_status(rule: &RuleViolation) -> StatusCode {
     match rule {
         RuleViolation::SelfChange => StatusCode::METHOD_NOT_ALLOWED,
-        RuleViolation::OnlyOwnerTransfers | RuleViolation::OwnerIsProtected => StatusCode::FORBIDDEN,
+        RuleViolation::OnlyOwnerTransfers | RuleViolation::OwnerIsProtected => {
+            StatusCode::FORBIDDEN
+        }
         RuleViolation::TransferTargetInactive(_)
         | RuleViolation::NoFreeSeat(_)
         | RuleViolation::IdpManaged(_)
@@ -79,9 +86,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Denied(d) => ApiError::forbidden(d.to_string()),
             ServiceError::Forbidden(m) => ApiError::forbidden(m),
             ServiceError::NotFound(m) => ApiError::not_found(m),
-            ServiceError::Rule(RuleViolation::DefaultRoleNotAllowed(r)) => {
-                ApiError::invalid("default_role", RuleViolation::DefaultRoleNotAllowed(r).to_string())
-            }
+            ServiceError::Rule(RuleViolation::DefaultRoleNotAllowed(r)) => ApiError::invalid(
+                "default_role",
+                RuleViolation::DefaultRoleNotAllowed(r).to_string(),
+            ),
             ServiceError::Rule(rule) => ApiError::new(rule_status(&rule), rule.to_string()),
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             ServiceError::Invalid { message, fields } => {
@@ -89,7 +97,12 @@ impl From<ServiceError> for ApiError {
                 for (f, m) in fields {
                     map.entry(f).or_default().push(m);
                 }
-                ApiError { status: StatusCode::BAD_REQUEST, detail: message, validation_errors: Some(map), retry_after: None }
+                ApiError {
+                    status: StatusCode::BAD_REQUEST,
+                    detail: message,
+                    validation_errors: Some(map),
+                    retry_after: None,
+                }
             }
             ServiceError::Throttled(secs) => ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
@@ -107,10 +120,15 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { detail: self.detail, status_code: self.status.as_u16(), validation_errors: self.validation_errors };
+        let body = ErrorBody {
+            detail: self.detail,
+            status_code: self.status.as_u16(),
+            validation_errors: self.validation_errors,
+        };
         let mut res = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }

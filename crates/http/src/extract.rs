@@ -23,7 +23,10 @@ pub const CSRF_HEADER: &str = "x-csrftoken";
 
 /// The request's origin for audit and throttling.
 pub fn context(parts: &Parts, source: Source) -> Context {
-    let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string());
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string());
     Context { source, address }
 }
 
@@ -40,24 +43,33 @@ enum Credential {
 
 fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| ApiError::unauthenticated("Malformed Authorization header."))?;
-        let (scheme, token) = value
-            .trim()
-            .split_once(' ')
-            .ok_or_else(|| ApiError::unauthenticated("Malformed Authorization header; use `Token <key>` or `Bearer <token>`."))?;
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::unauthenticated("Malformed Authorization header."))?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or_else(|| {
+            ApiError::unauthenticated(
+                "Malformed Authorization header; use `Token <key>` or `Bearer <token>`.",
+            )
+        })?;
         let token = token.trim().to_string();
         return match scheme {
             s if s.eq_ignore_ascii_case("token") => Ok(Some(Credential::Legacy(token))),
             s if s.eq_ignore_ascii_case("bearer") => Ok(Some(Credential::Access(token))),
-            _ => Err(ApiError::unauthenticated("Unsupported authorization scheme; use `Token <key>` or `Bearer <token>`.")),
+            _ => Err(ApiError::unauthenticated(
+                "Unsupported authorization scheme; use `Token <key>` or `Bearer <token>`.",
+            )),
         };
     }
     if let Some(value) = parts.headers.get("x-api-key") {
-        let token = value.to_str().map_err(|_| ApiError::unauthenticated("Malformed X-API-Key header."))?;
+        let token = value
+            .to_str()
+            .map_err(|_| ApiError::unauthenticated("Malformed X-API-Key header."))?;
         return Ok(Some(Credential::Access(token.trim().to_string())));
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    Ok(jar.get(SESSION_COOKIE).map(|c| Credential::Session(c.value().to_string())))
+    Ok(jar
+        .get(SESSION_COOKIE)
+        .map(|c| Credential::Session(c.value().to_string())))
 }
 
 /// Authenticates without the CSRF check (used by `Caller`, and by form handlers that check
@@ -65,7 +77,11 @@ fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
     let service = &state.service;
     let who = match credential(parts)? {
-        None => return Err(ApiError::unauthenticated("Authentication credentials were not provided.")),
+        None => {
+            return Err(ApiError::unauthenticated(
+                "Authentication credentials were not provided.",
+            ))
+        }
         Some(Credential::Legacy(k)) => service.authenticate_legacy_key(&k).await?,
         Some(Credential::Access(t)) => service.authenticate_access_token(&t).await?,
         Some(Credential::Session(s)) => service.authenticate_session(&s).await?,
@@ -81,12 +97,17 @@ pub struct Caller(pub Authenticated);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let who = authenticate(parts, state).await?;
         if who.kind == CredentialKind::Session && !is_safe(&parts.method) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if sent.is_none() || sent != who.csrf_token.as_deref() {
-                return Err(ApiError::forbidden("CSRF token missing or incorrect; send it in the X-CSRFToken header."));
+                return Err(ApiError::forbidden(
+                    "CSRF token missing or incorrect; send it in the X-CSRFToken header.",
+                ));
             }
         }
         Ok(Caller(who))
@@ -95,8 +116,14 @@ impl FromRequestParts<AppState> for Caller {
 
 fn path_org(parts: &Parts, params: &RawPathParams) -> Result<OrgRef, ApiError> {
     let _ = parts;
-    let raw = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v).unwrap_or("");
-    raw.parse::<i64>().map(OrgRef::Path).map_err(|_| ApiError::not_found("No such organization."))
+    let raw = params
+        .iter()
+        .find(|(k, _)| *k == "id")
+        .map(|(_, v)| v)
+        .unwrap_or("");
+    raw.parse::<i64>()
+        .map(OrgRef::Path)
+        .map_err(|_| ApiError::not_found("No such organization."))
 }
 
 /// Proof of access level `A` in the organization named by the path's `{id}` (0 = my only one).
@@ -105,13 +132,19 @@ pub struct InOrg<A>(pub Authorized<A>);
 impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for InOrg<A> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::not_found("No such organization."))?;
         let org = path_org(parts, &params)?;
         let Caller(who) = Caller::from_request_parts(parts, state).await?;
-        let proof = state.service.authorize::<A>(&who, org, context(parts, Source::Api)).await?;
+        let proof = state
+            .service
+            .authorize::<A>(&who, org, context(parts, Source::Api))
+            .await?;
         Ok(InOrg(proof))
     }
 }
@@ -122,10 +155,31 @@ pub struct InActiveOrg<A>(pub Authorized<A>);
 impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for InActiveOrg<A> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Caller(who) = Caller::from_request_parts(parts, state).await?;
-        let proof = state.service.authorize::<A>(&who, OrgRef::Active, context(parts, Source::Api)).await?;
+        let proof = state
+            .service
+            .authorize::<A>(&who, OrgRef::Active, context(parts, Source::Api))
+            .await?;
         Ok(InActiveOrg(proof))
+    }
+}
+
+/// Path parameters; a value that cannot be read (such as invalid UTF-8) names no resource,
+/// so it is a 404 in the one error shape, like any other unknown id.
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathParams(p.0))
+            .map_err(|_| ApiError::not_found("No such resource."))
     }
 }
 
@@ -152,9 +206,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
             .unwrap_or(false);
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
         if !is_json {
             return Err(ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,
@@ -167,7 +229,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 /// Parses JSON, naming the offending field on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let body = if bytes.iter().all(|b| b.is_ascii_whitespace()) { &b"{}"[..] } else { bytes };
+    let body = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        &b"{}"[..]
+    } else {
+        bytes
+    };
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -183,8 +249,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// A deserialization error as a 400 naming the field: a missing field is named itself (not
 /// the object that lacks it), anything else at the top level is a `non_field_errors` entry.
 fn field_error(path: &str, message: String) -> ApiError {
-    if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
-        let field = if path == "." { field.to_string() } else { format!("{path}.{field}") };
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        let field = if path == "." {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
         return ApiError::invalid(&field, "This field is required.");
     }
     if path == "." {
@@ -204,10 +277,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(QueryParams).map_err(|e| {
-            let path = e.path().to_string();
-            field_error(&path, e.into_inner().to_string())
-        })
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                field_error(&path, e.into_inner().to_string())
+            })
     }
 }
 
@@ -226,9 +301,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .unwrap_or_default();
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
         match ct.as_str() {
             "application/x-www-form-urlencoded" => {
                 let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(&bytes));
@@ -238,8 +321,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
                 })?;
                 Ok(FormOrJson { value, form: true })
             }
-            "application/json" => Ok(FormOrJson { value: parse_json(&bytes)?, form: false }),
-            _ => Err(ApiError::bad_request("Send the body as JSON or as an HTML form.")),
+            "application/json" => Ok(FormOrJson {
+                value: parse_json(&bytes)?,
+                form: false,
+            }),
+            _ => Err(ApiError::bad_request(
+                "Send the body as JSON or as an HTML form.",
+            )),
         }
     }
 }

@@ -21,16 +21,27 @@ impl PageParams {
     pub fn resolve(&self, default: i64) -> Result<PageRequest, ApiError> {
         let page = match self.page.as_deref() {
             None | Some("") => 1,
-            Some(p) => parse_whole(p).ok().filter(|p| *p >= 1).ok_or_else(|| ApiError::invalid("page", "must be a whole number from 1"))?,
+            Some(p) => parse_whole(p)
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| ApiError::invalid("page", "must be a whole number from 1"))?,
         };
         let size = match self.page_size.as_deref() {
             None | Some("") => default,
             Some(s) => {
-                let n = parse_whole(s).map_err(|_| ApiError::invalid("page_size", "must be a whole number"))?;
+                let n = parse_whole(s)
+                    .map_err(|_| ApiError::invalid("page_size", "must be a whole number"))?;
                 if n == 0 || n < -1 {
-                    return Err(ApiError::invalid("page_size", "must be from 1 to 1000, or -1 for the largest page"));
+                    return Err(ApiError::invalid(
+                        "page_size",
+                        "must be from 1 to 1000, or -1 for the largest page",
+                    ));
                 }
-                if n == -1 { MAX_PAGE_SIZE } else { n.min(MAX_PAGE_SIZE) }
+                if n == -1 {
+                    MAX_PAGE_SIZE
+                } else {
+                    n.min(MAX_PAGE_SIZE)
+                }
             }
         };
         Ok(PageRequest { page, size })
@@ -56,8 +67,16 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestUrl {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
-        Ok(RequestUrl { host, uri: parts.uri.clone() })
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost")
+            .to_string();
+        Ok(RequestUrl {
+            host,
+            uri: parts.uri.clone(),
+        })
     }
 }
 
@@ -65,7 +84,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestUrl {
 fn page_url(at: &RequestUrl, page: i64) -> String {
     let host = &at.host;
     let uri = &at.uri;
-    let mut url = url::Url::parse(&format!("http://{host}{}", uri.path())).unwrap_or_else(|_| url::Url::parse("http://localhost/").expect("static url"));
+    let mut url = url::Url::parse(&format!("http://{host}{}", uri.path()))
+        .unwrap_or_else(|_| url::Url::parse("http://localhost/").expect("static url"));
     {
         let mut q = url.query_pairs_mut();
         for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {

@@ -141,7 +141,12 @@ pub struct OrgListItem {
 
 impl OrgListItem {
     pub fn of(o: &OrgRecord) -> OrgListItem {
-        OrgListItem { id: o.id.0, title: o.title.clone(), contact_info: o.contact_info.clone(), created_at: time(o.created_at) }
+        OrgListItem {
+            id: o.id.0,
+            title: o.title.clone(),
+            contact_info: o.contact_info.clone(),
+            created_at: time(o.created_at),
+        }
     }
 }
 
@@ -178,7 +183,9 @@ impl OrgView {
             seat_limit: o.seat_limit,
             default_role: o.default_role,
             manual_role_management: o.manual_role_management,
-            billing: Billing { manual_role_management: o.manual_role_management },
+            billing: Billing {
+                manual_role_management: o.manual_role_management,
+            },
             token: show_token.then(|| o.invite_token.clone()),
         }
     }
@@ -194,7 +201,11 @@ pub struct OrgMembershipView {
 
 impl OrgMembershipView {
     pub fn of(m: &MembershipRecord) -> OrgMembershipView {
-        OrgMembershipView { organization_id: m.org.0, role: m.role, active: m.role.is_active() }
+        OrgMembershipView {
+            organization_id: m.org.0,
+            role: m.role,
+            active: m.role.is_active(),
+        }
     }
 }
 

@@ -13,7 +13,12 @@ use roster_store::StoreOptions;
 #[derive(Debug, Args, Clone)]
 pub struct Common {
     /// Folder for the SQLite database and the generated server secret.
-    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "roster-data", global = true)]
+    #[arg(
+        long,
+        env = "ROSTER_DATA_DIR",
+        default_value = "roster-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// PostgreSQL URL (postgres://...); without it roster uses SQLite in the data folder.
@@ -42,17 +47,27 @@ impl Common {
     pub fn store_options(&self) -> Result<StoreOptions> {
         let url = match &self.database_url {
             Some(url) => {
-                if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
+                if !(url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:"))
+                {
                     bail!("DATABASE_URL must start with postgres://, postgresql:// or sqlite:");
                 }
                 url.clone()
             }
             None => {
                 self.ensure_data_dir()?;
-                format!("sqlite://{}?mode=rwc", self.data_dir.join("roster.db").display())
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    self.data_dir.join("roster.db").display()
+                )
             }
         };
-        Ok(StoreOptions { url, max_connections: self.db_pool_size, sqlite_full_sync: self.sqlite_full_sync })
+        Ok(StoreOptions {
+            url,
+            max_connections: self.db_pool_size,
+            sqlite_full_sync: self.sqlite_full_sync,
+        })
     }
 
     fn ensure_data_dir(&self) -> Result<()> {
@@ -73,9 +88,13 @@ impl Common {
         if !path.exists() {
             write_new_secret(&path)?;
         }
-        let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read the secret file {}", path.display()))?;
+        let raw = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the secret file {}", path.display()))?;
         if raw.trim().len() < 32 {
-            bail!("the secret file {} is shorter than 32 characters", path.display());
+            bail!(
+                "the secret file {} is shorter than 32 characters",
+                path.display()
+            );
         }
         Ok(Secrets::from_master(raw.trim().as_bytes()))
     }
@@ -91,7 +110,9 @@ fn write_new_secret(path: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("cannot create the secret file {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create the secret file {}", path.display()))?;
     writeln!(f, "{secret}")?;
     Ok(())
 }
@@ -100,7 +121,9 @@ fn write_new_secret(path: &Path) -> Result<()> {
 pub fn password(from_stdin: bool, env_var: &str) -> Result<Option<String>> {
     if from_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the password from standard input")?;
         let p = s.lines().next().unwrap_or("").to_string();
         if p.is_empty() {
             bail!("--password-stdin was given but standard input held no password");

@@ -16,7 +16,11 @@ use roster_store::Store;
 use config::Common;
 
 #[derive(Debug, Parser)]
-#[command(name = "roster", version, about = "Organization accounts, roles and seats for a data-labeling platform")]
+#[command(
+    name = "roster",
+    version,
+    about = "Organization accounts, roles and seats for a data-labeling platform"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -89,7 +93,11 @@ struct ServeArgs {
     #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// Sender of invite mail.
-    #[arg(long, env = "ROSTER_MAIL_FROM", default_value = "roster <roster@localhost>")]
+    #[arg(
+        long,
+        env = "ROSTER_MAIL_FROM",
+        default_value = "roster <roster@localhost>"
+    )]
     mail_from: String,
     /// Longest throttle delay, in seconds.
     #[arg(long, env = "ROSTER_THROTTLE_MAX_DELAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
@@ -169,7 +177,9 @@ enum UserCommand {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -179,13 +189,18 @@ fn init_logging(format: &str) {
 
 async fn open_service(common: &Common, config: ServiceConfig) -> Result<Service> {
     let secrets = common.secrets()?;
-    let store = Store::open(&common.store_options()?).await.context("cannot open the database")?;
-    Service::new(store, Arc::new(SystemClock), secrets, config).await.map_err(|e| anyhow!("{e}"))
+    let store = Store::open(&common.store_options()?)
+        .await
+        .context("cannot open the database")?;
+    Service::new(store, Arc::new(SystemClock), secrets, config)
+        .await
+        .map_err(|e| anyhow!("{e}"))
 }
 
 fn parse_role(code: &str) -> Result<Role> {
-    Role::from_code(code.trim().to_uppercase().as_str())
-        .ok_or_else(|| anyhow!("--role: \"{code}\" is not a role; use OW, AD, MA, RE, AN, NO or DI"))
+    Role::from_code(code.trim().to_uppercase().as_str()).ok_or_else(|| {
+        anyhow!("--role: \"{code}\" is not a role; use OW, AD, MA, RE, AN, NO or DI")
+    })
 }
 
 #[tokio::main]
@@ -212,47 +227,66 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Openapi { write } => {
             let json = serde_json::to_string_pretty(&roster_http::openapi_document())? + "\n";
             match write {
-                Some(path) => std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
                 None => print!("{json}"),
             }
             Ok(())
         }
-        Command::Init { org, owner_email, password_stdin } => {
+        Command::Init {
+            org,
+            owner_email,
+            password_stdin,
+        } => {
             let service = open_service(&common, cfg).await?;
             let password = config::password(password_stdin, "ROSTER_OWNER_PASSWORD")?;
-            let created = service.init_first_org(&org, &owner_email, password.as_deref(), &Context::cli()).await?;
+            let created = service
+                .init_first_org(&org, &owner_email, password.as_deref(), &Context::cli())
+                .await?;
             print_created(&created);
             Ok(())
         }
-        Command::Org(OrgCommand::Create { title, owner_email, password_stdin }) => {
+        Command::Org(OrgCommand::Create {
+            title,
+            owner_email,
+            password_stdin,
+        }) => {
             let service = open_service(&common, cfg).await?;
             let password = config::password(password_stdin, "ROSTER_OWNER_PASSWORD")?;
-            let created = service.create_org(&title, &owner_email, password.as_deref(), &Context::cli()).await?;
+            let created = service
+                .create_org(&title, &owner_email, password.as_deref(), &Context::cli())
+                .await?;
             print_created(&created);
             Ok(())
         }
         Command::Org(OrgCommand::Seats { org, limit }) => {
             let limit = match limit.trim() {
                 "none" | "unlimited" => None,
-                n => Some(n.parse::<i64>().map_err(|_| anyhow!("--limit: give a number of seats, or \"none\""))?),
+                n => Some(
+                    n.parse::<i64>()
+                        .map_err(|_| anyhow!("--limit: give a number of seats, or \"none\""))?,
+                ),
             };
             let service = open_service(&common, cfg).await?;
             let org = service.set_seat_limit(OrgId(org), limit).await?;
-            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(org.id).await?;
+            let owner: roster_service::Authorized<Admin> =
+                service.authorize_as_owner(org.id).await?;
             println!("{}: {}", org.title, service.seats(&owner).await?.describe());
             Ok(())
         }
         Command::Member(cmd) => member_command(&common, cfg, cmd).await,
         Command::Invite(InviteCommand::Link { org }) => {
             let service = open_service(&common, cfg).await?;
-            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let owner: roster_service::Authorized<Admin> =
+                service.authorize_as_owner(OrgId(org)).await?;
             let link = service.invite_link(&owner);
             println!("{}{}", service.config().public_url, link.invite_url);
             Ok(())
         }
         Command::Invite(InviteCommand::Reset { org }) => {
             let service = open_service(&common, cfg).await?;
-            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let owner: roster_service::Authorized<Admin> =
+                service.authorize_as_owner(OrgId(org)).await?;
             let link = service.reset_invite_link(&owner).await?;
             println!("{}{}", service.config().public_url, link.invite_url);
             Ok(())
@@ -267,7 +301,10 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 fn print_created(c: &roster_service::orgs::CreatedOrg) {
-    println!("Created organization {} (id {}) with Owner {}", c.org.title, c.org.id, c.owner.email);
+    println!(
+        "Created organization {} (id {}) with Owner {}",
+        c.org.title, c.org.id, c.owner.email
+    );
     if let Some(link) = &c.set_password_link {
         println!("The Owner sets a password with this one-time link (valid 3 days):\n{link}");
     }
@@ -277,17 +314,37 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
     let service = open_service(common, cfg).await?;
     match cmd {
         MemberCommand::List { org, role, search } => {
-            let owner: roster_service::Authorized<Staff> = service.authorize_as_owner(OrgId(org)).await?;
+            let owner: roster_service::Authorized<Staff> =
+                service.authorize_as_owner(OrgId(org)).await?;
             let roles = match role {
-                Some(list) => list.split(',').map(parse_role).collect::<Result<Vec<_>>>()?,
+                Some(list) => list
+                    .split(',')
+                    .map(parse_role)
+                    .collect::<Result<Vec<_>>>()?,
                 None => Vec::new(),
             };
             let mut page = 1;
             loop {
-                let q = MemberQuery { org: OrgId(org), roles: roles.clone(), search: search.clone(), deleted: false, order: MemberOrder::Email, descending: false };
-                let result = service.list_members(&owner, q, PageRequest { page, size: 1000 }).await?;
+                let q = MemberQuery {
+                    org: OrgId(org),
+                    roles: roles.clone(),
+                    search: search.clone(),
+                    deleted: false,
+                    order: MemberOrder::Email,
+                    descending: false,
+                };
+                let result = service
+                    .list_members(&owner, q, PageRequest { page, size: 1000 })
+                    .await?;
                 for m in &result.items {
-                    println!("{}\t{}\t{}\t{} {}", m.user.id, m.membership.role.code(), m.user.email, m.user.first_name, m.user.last_name);
+                    println!(
+                        "{}\t{}\t{}\t{} {}",
+                        m.user.id,
+                        m.membership.role.code(),
+                        m.user.email,
+                        m.user.first_name,
+                        m.user.last_name
+                    );
                 }
                 if result.items.len() < 1000 {
                     eprintln!("{} member(s)", result.count);
@@ -298,13 +355,15 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
         }
         MemberCommand::SetRole { org, email, role } => {
             let role = parse_role(&role)?;
-            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let owner: roster_service::Authorized<Admin> =
+                service.authorize_as_owner(OrgId(org)).await?;
             let target = service.member_by_email(OrgId(org), &email).await?;
             let row = service.assign_role(&owner, target.user.id, role).await?;
             println!("{} is now {}", row.user.email, row.membership.role.name());
         }
         MemberCommand::Delete { org, email } => {
-            let owner: roster_service::Authorized<Admin> = service.authorize_as_owner(OrgId(org)).await?;
+            let owner: roster_service::Authorized<Admin> =
+                service.authorize_as_owner(OrgId(org)).await?;
             let target = service.member_by_email(OrgId(org), &email).await?;
             service.delete_member(&owner, target.user.id).await?;
             println!("{email} was removed; their work now shows as \"Deleted User\"");
@@ -314,7 +373,12 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
 }
 
 async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
-    let public_url = config::check_public_url(&args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind)))?;
+    let public_url = config::check_public_url(
+        &args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.bind)),
+    )?;
     let mut cfg = ServiceConfig {
         public_url: public_url.clone(),
         session_ttl: args.session_ttl_minutes * roster_service::clock::MINUTE,
@@ -323,7 +387,12 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
     };
     cfg.throttle.address_free_failures = args.throttle_address_free_failures;
     cfg.throttle.max_delay = args.throttle_max_delay_secs * roster_service::clock::SECOND;
-    cfg.mail = args.smtp_url.map(|smtp_url| roster_service::mail::MailConfig { smtp_url, from: args.mail_from.clone() });
+    cfg.mail = args
+        .smtp_url
+        .map(|smtp_url| roster_service::mail::MailConfig {
+            smtp_url,
+            from: args.mail_from.clone(),
+        });
     let service = open_service(common, cfg).await?;
     if args.demo {
         match service.seed_demo().await? {
@@ -333,7 +402,9 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
                     println!("  {:<32} {}", email, role.name());
                 }
             }
-            None => println!("The database already holds an organization; the demo was not seeded again."),
+            None => println!(
+                "The database already holds an organization; the demo was not seeded again."
+            ),
         }
         println!(
             "Sign in at {public_url}/user/login as {} with password {}",
@@ -344,8 +415,17 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("ROSTER_BIND: cannot listen on {}", args.bind))?;
-    println!("roster {} listening on http://{}", env!("CARGO_PKG_VERSION"), listener.local_addr()?);
-    let state = roster_http::AppState { service: service.clone(), web: roster_http::WebConfig { cookie_secure: args.cookie_secure } };
+    println!(
+        "roster {} listening on http://{}",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?
+    );
+    let state = roster_http::AppState {
+        service: service.clone(),
+        web: roster_http::WebConfig {
+            cookie_secure: args.cookie_secure,
+        },
+    };
     roster_http::serve(listener, state, shutdown_signal()).await?;
     service.store().close().await;
     tracing::info!("stopped");
@@ -370,4 +450,3 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down: finishing requests in flight");
 }
-

@@ -110,7 +110,11 @@ impl Service {
             .await?
             .ok_or_else(bad)?;
         let user = users::by_id(&mut c, user_id).await?.ok_or_else(bad)?;
-        Ok(Authenticated { user, kind: CredentialKind::LegacyKey, csrf_token: None })
+        Ok(Authenticated {
+            user,
+            kind: CredentialKind::LegacyKey,
+            csrf_token: None,
+        })
     }
 
     /// Resolves a JWT access token; refused once the refresh token it came from is
@@ -119,14 +123,25 @@ impl Service {
         let claims = tokens::decode(self, jwt, TokenType::Access)?;
         let parent = claims.parent.as_deref().ok_or_else(tokens::invalid)?;
         let mut c = self.store().read().await?;
-        let refresh = credentials::refresh_by_jti(&mut c, parent).await?.ok_or_else(tokens::invalid)?;
-        if refresh.blacklisted_at.is_some() || refresh.expires_at <= self.now() || refresh.user.0 != claims.user_id {
-            return Err(ServiceError::Unauthenticated("Token is blacklisted or expired.".into()));
+        let refresh = credentials::refresh_by_jti(&mut c, parent)
+            .await?
+            .ok_or_else(tokens::invalid)?;
+        if refresh.blacklisted_at.is_some()
+            || refresh.expires_at <= self.now()
+            || refresh.user.0 != claims.user_id
+        {
+            return Err(ServiceError::Unauthenticated(
+                "Token is blacklisted or expired.".into(),
+            ));
         }
         let user = users::by_id(&mut c, refresh.user)
             .await?
             .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
-        Ok(Authenticated { user, kind: CredentialKind::AccessToken, csrf_token: None })
+        Ok(Authenticated {
+            user,
+            kind: CredentialKind::AccessToken,
+            csrf_token: None,
+        })
     }
 
     /// Resolves a session cookie.
@@ -135,11 +150,17 @@ impl Service {
         let hash = self.secrets().lookup_hash(session_id);
         let session = credentials::session(&mut c, &hash, self.now())
             .await?
-            .ok_or_else(|| ServiceError::Unauthenticated("Your session has ended; sign in again.".into()))?;
+            .ok_or_else(|| {
+                ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
+            })?;
         let user = users::by_id(&mut c, session.user)
             .await?
             .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
-        Ok(Authenticated { user, kind: CredentialKind::Session, csrf_token: Some(session.csrf_token) })
+        Ok(Authenticated {
+            user,
+            kind: CredentialKind::Session,
+            csrf_token: Some(session.csrf_token),
+        })
     }
 
     /// Records activity at most once per configured interval, so most reads stay reads.
@@ -164,8 +185,11 @@ impl Service {
     ) -> Result<Authorized<A>> {
         let mut c = self.store().read().await?;
         let org_id = self.resolve_org(&mut c, &who.user, org).await?;
-        let not_found = || ServiceError::not_found("No such organization, or you are not a member of it.");
-        let membership = members::live(&mut c, org_id, who.user.id).await?.ok_or_else(not_found)?;
+        let not_found =
+            || ServiceError::not_found("No such organization, or you are not a member of it.");
+        let membership = members::live(&mut c, org_id, who.user.id)
+            .await?
+            .ok_or_else(not_found)?;
         let org = orgs::by_id(&mut c, org_id).await?.ok_or_else(not_found)?;
         match who.kind {
             CredentialKind::LegacyKey if !org.legacy_api_tokens_enabled => {
@@ -175,39 +199,56 @@ impl Service {
             }
             CredentialKind::AccessToken if !org.api_tokens_enabled => {
                 return Err(ServiceError::Unauthenticated(
-                    "Personal access token authentication has been disabled for this organization.".into(),
+                    "Personal access token authentication has been disabled for this organization."
+                        .into(),
                 ))
             }
             _ => {}
         }
         policy::check(membership.role, A::ACCESS)?;
-        Ok(Authorized { user: who.user.clone(), org, membership, context, _level: PhantomData })
+        Ok(Authorized {
+            user: who.user.clone(),
+            org,
+            membership,
+            context,
+            _level: PhantomData,
+        })
     }
 
     /// Acts as the organization's Owner, for the CLI (an operator with access to the server).
     pub async fn authorize_as_owner<A: AccessLevel>(&self, org: OrgId) -> Result<Authorized<A>> {
         let mut c = self.store().read().await?;
-        let org = orgs::by_id(&mut c, org)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(format!("organization {} does not exist", org.0)))?;
-        let owner = members::owner(&mut c, org.id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal(format!("organization {} has no Owner", org.id)))?;
+        let org = orgs::by_id(&mut c, org).await?.ok_or_else(|| {
+            ServiceError::not_found(format!("organization {} does not exist", org.0))
+        })?;
+        let owner = members::owner(&mut c, org.id).await?.ok_or_else(|| {
+            ServiceError::Internal(format!("organization {} has no Owner", org.id))
+        })?;
         Ok(Authorized {
             user: owner.user,
             org,
             membership: owner.membership,
-            context: Context { source: Source::Cli, address: None },
+            context: Context {
+                source: Source::Cli,
+                address: None,
+            },
             _level: PhantomData,
         })
     }
 
-    async fn resolve_org(&self, c: &mut roster_store::Conn, user: &UserRecord, org: OrgRef) -> Result<OrgId> {
+    async fn resolve_org(
+        &self,
+        c: &mut roster_store::Conn,
+        user: &UserRecord,
+        org: OrgRef,
+    ) -> Result<OrgId> {
         match org {
             OrgRef::Path(0) => {
                 let mine = members::of_user(c, user.id).await?;
                 match mine.as_slice() {
-                    [] => Err(ServiceError::not_found("You are not a member of any organization.")),
+                    [] => Err(ServiceError::not_found(
+                        "You are not a member of any organization.",
+                    )),
                     [only] => Ok(only.org),
                     many => {
                         let ids: Vec<String> = many.iter().map(|m| m.org.0.to_string()).collect();
@@ -223,9 +264,9 @@ impl Service {
             }
             OrgRef::Path(id) if id > 0 => Ok(OrgId(id)),
             OrgRef::Path(_) => Err(ServiceError::not_found("No such organization.")),
-            OrgRef::Active => user
-                .active_org
-                .ok_or_else(|| ServiceError::not_found("You have no active organization; choose one first.")),
+            OrgRef::Active => user.active_org.ok_or_else(|| {
+                ServiceError::not_found("You have no active organization; choose one first.")
+            }),
         }
     }
 }

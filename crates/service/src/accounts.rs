@@ -16,7 +16,13 @@ pub fn normalize_email(raw: &str) -> Result<String> {
         return Err(bad());
     }
     let (local, domain) = email.split_once('@').ok_or_else(bad)?;
-    if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+    if local.is_empty()
+        || domain.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
         return Err(bad());
     }
     Ok(email)
@@ -26,10 +32,16 @@ pub fn normalize_email(raw: &str) -> Result<String> {
 pub(crate) fn check_name(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.chars().count() > 150 {
-        return Err(ServiceError::invalid(field, "must be at most 150 characters"));
+        return Err(ServiceError::invalid(
+            field,
+            "must be at most 150 characters",
+        ));
     }
     if v.chars().any(|c| c.is_control()) {
-        return Err(ServiceError::invalid(field, "must not contain control characters"));
+        return Err(ServiceError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v.to_string())
 }
@@ -55,19 +67,35 @@ impl Service {
         let now = self.now();
         let id = users::insert(
             c,
-            users::NewUser { email, username: email, first_name, last_name, password_hash, now },
+            users::NewUser {
+                email,
+                username: email,
+                first_name,
+                last_name,
+                password_hash,
+                now,
+            },
         )
         .await
         .map_err(|e| match e {
-            roster_store::StoreError::Duplicate => ServiceError::Conflict(format!("an account with email {email} already exists")),
+            roster_store::StoreError::Duplicate => {
+                ServiceError::Conflict(format!("an account with email {email} already exists"))
+            }
             other => other.into(),
         })?;
         self.put_legacy_key(c, id, now).await?;
-        users::by_id(c, id).await?.ok_or_else(|| ServiceError::Internal("inserted user vanished".into()))
+        users::by_id(c, id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("inserted user vanished".into()))
     }
 
     /// Verifies an email and password, throttled per address and per (account, address).
-    pub async fn check_password(&self, email: &str, password: &str, ctx: &Context) -> Result<UserRecord> {
+    pub async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &Context,
+    ) -> Result<UserRecord> {
         let email = email.trim().to_lowercase();
         let keys = Keys::new(ctx.address.as_deref(), Some(&email));
         self.throttle_check(&keys).await?;
@@ -81,12 +109,19 @@ impl Service {
             Ok(user.expect("a matching password implies an account"))
         } else {
             self.throttle_failure(&keys).await?;
-            Err(ServiceError::Unauthenticated("The email or password is not correct.".into()))
+            Err(ServiceError::Unauthenticated(
+                "The email or password is not correct.".into(),
+            ))
         }
     }
 
     /// Signs in with a password and starts a new session (never reusing an old session id).
-    pub async fn sign_in(&self, email: &str, password: &str, ctx: &Context) -> Result<(UserRecord, NewSession)> {
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &Context,
+    ) -> Result<(UserRecord, NewSession)> {
         let user = self.check_password(email, password, ctx).await?;
         let session = self.start_session(&user).await?;
         Ok((user, session))
@@ -129,7 +164,14 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found(format!("no account has the email {email}")))?;
         let link = self.password_link_tx(&mut tx, &user).await?;
         if let Some(org) = user.active_org {
-            record(&mut tx, org, self.now(), ctx, Event::new(AuditAction::PasswordResetIssued, None).target(&user)).await?;
+            record(
+                &mut tx,
+                org,
+                self.now(),
+                ctx,
+                Event::new(AuditAction::PasswordResetIssued, None).target(&user),
+            )
+            .await?;
         }
         roster_store::commit(tx).await?;
         Ok(link)
@@ -138,48 +180,92 @@ impl Service {
     pub(crate) async fn password_link_tx(&self, c: &mut Conn, user: &UserRecord) -> Result<String> {
         let token = random_token(32);
         let now = self.now();
-        users::insert_password_token(c, user.id, &self.secrets().lookup_hash(&token), now, now + self.config().password_link_ttl)
-            .await?;
+        users::insert_password_token(
+            c,
+            user.id,
+            &self.secrets().lookup_hash(&token),
+            now,
+            now + self.config().password_link_ttl,
+        )
+        .await?;
         Ok(self.link(&format!("/user/set-password?token={token}")))
     }
 
     /// Whether a set-password link is still usable.
     pub async fn password_link_valid(&self, token: &str) -> Result<bool> {
         let mut c = self.store().read().await?;
-        Ok(users::password_token_valid(&mut c, &self.secrets().lookup_hash(token), self.now()).await?)
+        Ok(
+            users::password_token_valid(&mut c, &self.secrets().lookup_hash(token), self.now())
+                .await?,
+        )
     }
 
     /// Sets a password through a one-time link; ends the account's other sessions.
-    pub async fn set_password_with_link(&self, token: &str, password: &str, ctx: &Context) -> Result<UserRecord> {
+    pub async fn set_password_with_link(
+        &self,
+        token: &str,
+        password: &str,
+        ctx: &Context,
+    ) -> Result<UserRecord> {
         passwords::check_policy(password)?;
         let hash = passwords::hash(password.to_string()).await?;
         let mut tx = self.store().write().await?;
-        let user_id = users::take_password_token(&mut tx, &self.secrets().lookup_hash(token), self.now())
-            .await?
-            .ok_or_else(|| ServiceError::not_found("This link has expired or was already used; ask for a new one."))?;
+        let user_id =
+            users::take_password_token(&mut tx, &self.secrets().lookup_hash(token), self.now())
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::not_found(
+                        "This link has expired or was already used; ask for a new one.",
+                    )
+                })?;
         users::set_password(&mut tx, user_id, &hash).await?;
         credentials::delete_sessions_of(&mut tx, user_id).await?;
-        let user = users::by_id(&mut tx, user_id).await?.ok_or_else(|| ServiceError::not_found("account"))?;
+        let user = users::by_id(&mut tx, user_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("account"))?;
         if let Some(org) = user.active_org {
-            record(&mut tx, org, self.now(), ctx, Event::new(AuditAction::PasswordChanged, Some(&user)).target(&user)).await?;
+            record(
+                &mut tx,
+                org,
+                self.now(),
+                ctx,
+                Event::new(AuditAction::PasswordChanged, Some(&user)).target(&user),
+            )
+            .await?;
         }
         roster_store::commit(tx).await?;
         Ok(user)
     }
 
     /// Changes the caller's password after checking the current one.
-    pub async fn change_password(&self, who: &Authenticated, current: &str, new: &str, ctx: &Context) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        who: &Authenticated,
+        current: &str,
+        new: &str,
+        ctx: &Context,
+    ) -> Result<()> {
         passwords::check_policy(new)?;
-        self.check_password(&who.user.email, current, ctx).await.map_err(|e| match e {
-            ServiceError::Unauthenticated(_) => ServiceError::invalid("current_password", "is not correct"),
-            other => other,
-        })?;
+        self.check_password(&who.user.email, current, ctx)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Unauthenticated(_) => {
+                    ServiceError::invalid("current_password", "is not correct")
+                }
+                other => other,
+            })?;
         let hash = passwords::hash(new.to_string()).await?;
         let mut tx = self.store().write().await?;
         users::set_password(&mut tx, who.user.id, &hash).await?;
         if let Some(org) = who.user.active_org {
-            record(&mut tx, org, self.now(), ctx, Event::new(AuditAction::PasswordChanged, Some(&who.user)).target(&who.user))
-                .await?;
+            record(
+                &mut tx,
+                org,
+                self.now(),
+                ctx,
+                Event::new(AuditAction::PasswordChanged, Some(&who.user)).target(&who.user),
+            )
+            .await?;
         }
         Ok(roster_store::commit(tx).await?)
     }
@@ -191,8 +277,20 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_checked() {
-        assert_eq!(normalize_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@c.com", "a@.com"] {
+        assert_eq!(
+            normalize_email("  Ann@Example.COM ").unwrap(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "a@.com",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
     }

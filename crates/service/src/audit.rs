@@ -32,7 +32,13 @@ pub(crate) struct Event<'a> {
 
 impl<'a> Event<'a> {
     pub fn new(action: AuditAction, actor: Option<&'a UserRecord>) -> Event<'a> {
-        Event { action, actor, target: None, old: None, new: None }
+        Event {
+            action,
+            actor,
+            target: None,
+            old: None,
+            new: None,
+        }
     }
 
     pub fn target(mut self, t: &'a UserRecord) -> Self {
@@ -40,14 +46,24 @@ impl<'a> Event<'a> {
         self
     }
 
-    pub fn change(mut self, old: impl Into<Option<String>>, new: impl Into<Option<String>>) -> Self {
+    pub fn change(
+        mut self,
+        old: impl Into<Option<String>>,
+        new: impl Into<Option<String>>,
+    ) -> Self {
         self.old = old.into();
         self.new = new.into();
         self
     }
 }
 
-pub(crate) async fn record(c: &mut Conn, org: OrgId, now: i64, ctx: &Context, e: Event<'_>) -> Result<()> {
+pub(crate) async fn record(
+    c: &mut Conn,
+    org: OrgId,
+    now: i64,
+    ctx: &Context,
+    e: Event<'_>,
+) -> Result<()> {
     let event = NewAuditEvent {
         org: Some(org),
         occurred_at: now,

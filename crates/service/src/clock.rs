@@ -25,7 +25,9 @@ pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
     pub fn new() -> Arc<ManualClock> {
-        Arc::new(ManualClock(AtomicI64::new(chrono::Utc::now().timestamp_micros())))
+        Arc::new(ManualClock(AtomicI64::new(
+            chrono::Utc::now().timestamp_micros(),
+        )))
     }
 
     pub fn advance(&self, by: std::time::Duration) {

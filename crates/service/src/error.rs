@@ -27,7 +27,10 @@ pub enum ServiceError {
     Conflict(String),
     /// Bad input, with per-field messages (400).
     #[error("{message}")]
-    Invalid { message: String, fields: Vec<(String, String)> },
+    Invalid {
+        message: String,
+        fields: Vec<(String, String)>,
+    },
     /// Too many failed attempts; retry after this many seconds (429).
     #[error("too many failed attempts; try again in {0} s")]
     Throttled(u64),
@@ -41,7 +44,9 @@ pub enum ServiceError {
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Duplicate => ServiceError::Conflict("a record with the same value already exists".into()),
+            StoreError::Duplicate => {
+                ServiceError::Conflict("a record with the same value already exists".into())
+            }
             other => ServiceError::Store(other),
         }
     }
@@ -51,7 +56,10 @@ impl ServiceError {
     /// A single-field validation error.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ServiceError::Invalid { message: format!("{field}: {message}"), fields: vec![(field.to_string(), message)] }
+        ServiceError::Invalid {
+            message: format!("{field}: {message}"),
+            fields: vec![(field.to_string(), message)],
+        }
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {

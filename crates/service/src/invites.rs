@@ -3,13 +3,18 @@
 
 use roster_domain::rules;
 use roster_domain::{AuditAction, OrgId, ProjectId, Role, RoleSource};
-use roster_store::{invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord};
+use roster_store::{
+    invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord,
+};
 
 use crate::accounts::{check_name, normalize_email};
 use crate::audit::{record, Event};
 use crate::orgs::seat_usage;
 use crate::secrets::random_token;
-use crate::{passwords, Admin, Authenticated, Authorized, Context, Page, PageRequest, Result, Service, ServiceError};
+use crate::{
+    passwords, Admin, Authenticated, Authorized, Context, Page, PageRequest, Result, Service,
+    ServiceError,
+};
 
 /// The organization's invite link.
 #[derive(Debug, Clone)]
@@ -63,7 +68,12 @@ impl InviteState {
 /// signed-in user confirming.
 #[derive(Debug, Clone)]
 pub enum Joiner<'a> {
-    Credentials { email: &'a str, password: &'a str, first_name: &'a str, last_name: &'a str },
+    Credentials {
+        email: &'a str,
+        password: &'a str,
+        first_name: &'a str,
+        last_name: &'a str,
+    },
     SignedIn(&'a Authenticated),
 }
 
@@ -77,7 +87,10 @@ pub struct Joined {
 }
 
 fn link_of(org: &OrgRecord) -> InviteLink {
-    InviteLink { token: org.invite_token.clone(), invite_url: format!("/user/signup/?token={}", org.invite_token) }
+    InviteLink {
+        token: org.invite_token.clone(),
+        invite_url: format!("/user/signup/?token={}", org.invite_token),
+    }
 }
 
 const MAX_INVITES_PER_REQUEST: usize = 100;
@@ -90,10 +103,19 @@ impl Service {
     /// Makes a new invite link; the old one stops working at once.
     pub async fn reset_invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
         let mut tx = self.store().write().await?;
-        let mut org = orgs::by_id(&mut tx, by.org.id).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let mut org = orgs::by_id(&mut tx, by.org.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
         org.invite_token = random_token(24);
         orgs::update(&mut tx, &org).await?;
-        record(&mut tx, org.id, self.now(), &by.context, Event::new(AuditAction::InviteLinkReset, Some(&by.user))).await?;
+        record(
+            &mut tx,
+            org.id,
+            self.now(),
+            &by.context,
+            Event::new(AuditAction::InviteLinkReset, Some(&by.user)),
+        )
+        .await?;
         roster_store::commit(tx).await?;
         Ok(link_of(&org))
     }
@@ -101,31 +123,59 @@ impl Service {
     /// The organization an invite-link token belongs to (for the sign-up page).
     pub async fn org_for_link(&self, token: &str) -> Result<OrgRecord> {
         let mut c = self.store().read().await?;
-        orgs::by_invite_token(&mut c, token).await?.ok_or_else(bad_link)
+        orgs::by_invite_token(&mut c, token)
+            .await?
+            .ok_or_else(bad_link)
     }
 
     /// Signs up (or joins, for an existing account) through the organization's invite link.
-    pub async fn join_with_link(&self, token: &str, joiner: Joiner<'_>, ctx: &Context) -> Result<Joined> {
+    pub async fn join_with_link(
+        &self,
+        token: &str,
+        joiner: Joiner<'_>,
+        ctx: &Context,
+    ) -> Result<Joined> {
         let org = self.org_for_link(token).await?;
         let (user, new_hash, names) = self.resolve_joiner(&joiner, ctx).await?;
         let now = self.now();
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org.id).await?;
-        let org = orgs::by_invite_token(&mut tx, token).await?.ok_or_else(bad_link)?;
+        let org = orgs::by_invite_token(&mut tx, token)
+            .await?
+            .ok_or_else(bad_link)?;
         let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
         if members::live(&mut tx, org.id, user.id).await?.is_some() {
-            return Err(ServiceError::Conflict(format!("{} is already a member of {}", user.email, org.title)));
+            return Err(ServiceError::Conflict(format!(
+                "{} is already a member of {}",
+                user.email, org.title
+            )));
         }
         let role = rules::link_signup_role(org.default_role, seat_usage(&mut tx, &org, now).await?);
-        members::insert(&mut tx, org.id, user.id, &user.email, role, RoleSource::Invite, now).await?;
+        members::insert(
+            &mut tx,
+            org.id,
+            user.id,
+            &user.email,
+            role,
+            RoleSource::Invite,
+            now,
+        )
+        .await?;
         if user.active_org.is_none() {
             users::set_active_org(&mut tx, user.id, Some(org.id)).await?;
         }
-        let event = Event::new(AuditAction::MemberJoined, Some(&user)).target(&user).change(None, role.code().to_string());
+        let event = Event::new(AuditAction::MemberJoined, Some(&user))
+            .target(&user)
+            .change(None, role.code().to_string());
         record(&mut tx, org.id, now, ctx, event).await?;
         let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
         roster_store::commit(tx).await?;
-        Ok(Joined { user, org: org.id, role, new_account })
+        Ok(Joined {
+            user,
+            org: org.id,
+            role,
+            new_account,
+        })
     }
 
     /// Checks who is joining before the transaction (password hashing is slow): an existing
@@ -136,10 +186,23 @@ impl Service {
         ctx: &Context,
     ) -> Result<(Option<UserRecord>, Option<String>, (String, String, String))> {
         match joiner {
-            Joiner::SignedIn(who) => Ok((Some(who.user.clone()), None, (who.user.email.clone(), String::new(), String::new()))),
-            Joiner::Credentials { email, password, first_name, last_name } => {
+            Joiner::SignedIn(who) => Ok((
+                Some(who.user.clone()),
+                None,
+                (who.user.email.clone(), String::new(), String::new()),
+            )),
+            Joiner::Credentials {
+                email,
+                password,
+                first_name,
+                last_name,
+            } => {
                 let email = normalize_email(email)?;
-                let names = (email.clone(), check_name("first_name", first_name)?, check_name("last_name", last_name)?);
+                let names = (
+                    email.clone(),
+                    check_name("first_name", first_name)?,
+                    check_name("last_name", last_name)?,
+                );
                 let existing = {
                     let mut c = self.store().read().await?;
                     users::by_email(&mut c, &email).await?
@@ -151,7 +214,11 @@ impl Service {
                     }
                     None => {
                         passwords::check_policy(password)?;
-                        Ok((None, Some(passwords::hash(password.to_string()).await?), names))
+                        Ok((
+                            None,
+                            Some(passwords::hash(password.to_string()).await?),
+                            names,
+                        ))
                     }
                 }
             }
@@ -167,7 +234,11 @@ impl Service {
     ) -> Result<(UserRecord, bool)> {
         match user {
             Some(u) => Ok((u, false)),
-            None => Ok((self.insert_user(c, &email, &first, &last, new_hash.as_deref()).await?, true)),
+            None => Ok((
+                self.insert_user(c, &email, &first, &last, new_hash.as_deref())
+                    .await?,
+                true,
+            )),
         }
     }
 
@@ -181,12 +252,21 @@ impl Service {
         project_ids: &[ProjectId],
     ) -> Result<Vec<InviteView>> {
         if matches!(role, Role::Owner | Role::Deactivated) {
-            return Err(ServiceError::invalid("role", format!("{} cannot be given by an invite", role.name())));
+            return Err(ServiceError::invalid(
+                "role",
+                format!("{} cannot be given by an invite", role.name()),
+            ));
         }
         if emails.is_empty() || emails.len() > MAX_INVITES_PER_REQUEST {
-            return Err(ServiceError::invalid("emails", format!("give between 1 and {MAX_INVITES_PER_REQUEST} emails")));
+            return Err(ServiceError::invalid(
+                "emails",
+                format!("give between 1 and {MAX_INVITES_PER_REQUEST} emails"),
+            ));
         }
-        let mut normalized: Vec<String> = emails.iter().map(|e| normalize_email(e)).collect::<Result<_>>()?;
+        let mut normalized: Vec<String> = emails
+            .iter()
+            .map(|e| normalize_email(e))
+            .collect::<Result<_>>()?;
         normalized.sort();
         normalized.dedup();
         let now = self.now();
@@ -194,24 +274,45 @@ impl Service {
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
         for p in project_ids {
-            if projects::by_id(&mut tx, *p).await?.filter(|p| p.org == org).is_none() {
-                return Err(ServiceError::invalid("projects", format!("project {p} is not in this organization")));
+            if projects::by_id(&mut tx, *p)
+                .await?
+                .filter(|p| p.org == org)
+                .is_none()
+            {
+                return Err(ServiceError::invalid(
+                    "projects",
+                    format!("project {p} is not in this organization"),
+                ));
             }
         }
-        let org_rec = orgs::by_id(&mut tx, org).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let org_rec = orgs::by_id(&mut tx, org)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
         let mut without_seat = 0;
         for email in &normalized {
             if let Some(u) = users::by_email(&mut tx, email).await? {
-                if members::live(&mut tx, org, u.id).await?.is_some_and(|m| m.role.is_active()) {
-                    return Err(ServiceError::Conflict(format!("{email} is already an active member")));
+                if members::live(&mut tx, org, u.id)
+                    .await?
+                    .is_some_and(|m| m.role.is_active())
+                {
+                    return Err(ServiceError::Conflict(format!(
+                        "{email} is already an active member"
+                    )));
                 }
             }
-            let holds = invites::pending_for(&mut tx, org, email, now).await?.iter().any(|i| i.role.takes_seat());
+            let holds = invites::pending_for(&mut tx, org, email, now)
+                .await?
+                .iter()
+                .any(|i| i.role.takes_seat());
             if !holds {
                 without_seat += 1;
             }
         }
-        rules::check_invites_fit(role, without_seat, seat_usage(&mut tx, &org_rec, now).await?)?;
+        rules::check_invites_fit(
+            role,
+            without_seat,
+            seat_usage(&mut tx, &org_rec, now).await?,
+        )?;
         let mut sent = Vec::with_capacity(normalized.len());
         for email in &normalized {
             let token = random_token(32);
@@ -230,7 +331,8 @@ impl Service {
                 },
             )
             .await?;
-            let event = Event::new(AuditAction::InviteSent, Some(&by.user)).change(None, format!("{email} as {}", role.code()));
+            let event = Event::new(AuditAction::InviteSent, Some(&by.user))
+                .change(None, format!("{email} as {}", role.code()));
             record(&mut tx, org, now, &by.context, event).await?;
             sent.push(InviteView {
                 invite: InviteRecord {
@@ -289,7 +391,9 @@ impl Service {
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, by.org.id).await?;
         if invites::revoke(&mut tx, by.org.id, &email, self.now()).await? == 0 {
-            return Err(ServiceError::not_found(format!("There is no pending invite for {email}.")));
+            return Err(ServiceError::not_found(format!(
+                "There is no pending invite for {email}."
+            )));
         }
         let event = Event::new(AuditAction::InviteRevoked, Some(&by.user)).change(email, None);
         record(&mut tx, by.org.id, self.now(), &by.context, event).await?;
@@ -297,7 +401,11 @@ impl Service {
     }
 
     /// The organization's invites with their states and, while pending, their links.
-    pub async fn list_invites(&self, by: &Authorized<Admin>, page: PageRequest) -> Result<Page<InviteView>> {
+    pub async fn list_invites(
+        &self,
+        by: &Authorized<Admin>,
+        page: PageRequest,
+    ) -> Result<Page<InviteView>> {
         let mut c = self.store().read().await?;
         let now = self.now();
         let count = invites::count_of_org(&mut c, by.org.id).await?;
@@ -310,7 +418,11 @@ impl Service {
                     .then(|| self.secrets().open(&i.token_sealed))
                     .flatten()
                     .map(|t| self.invite_url(&t));
-                InviteView { invite: i, state, url }
+                InviteView {
+                    invite: i,
+                    state,
+                    url,
+                }
             })
             .collect();
         Ok(Page { count, items })
@@ -319,27 +431,43 @@ impl Service {
     /// A pending invite by its token, for the sign-up page.
     pub async fn pending_invite(&self, token: &str) -> Result<InviteRecord> {
         let mut c = self.store().read().await?;
-        let invite = invites::by_token_hash(&mut c, &self.secrets().lookup_hash(token)).await?.ok_or_else(bad_invite)?;
+        let invite = invites::by_token_hash(&mut c, &self.secrets().lookup_hash(token))
+            .await?
+            .ok_or_else(bad_invite)?;
         match InviteState::of(&invite, self.now()) {
             InviteState::Pending => Ok(invite),
-            InviteState::Accepted => Err(ServiceError::Forbidden("This invite was already used; sign in instead.".into())),
-            InviteState::Expired => Err(ServiceError::Forbidden("This invite has expired; ask for a new one.".into())),
+            InviteState::Accepted => Err(ServiceError::Forbidden(
+                "This invite was already used; sign in instead.".into(),
+            )),
+            InviteState::Expired => Err(ServiceError::Forbidden(
+                "This invite has expired; ask for a new one.".into(),
+            )),
             InviteState::Revoked => Err(ServiceError::Forbidden("This invite was revoked.".into())),
         }
     }
 
     /// Accepts a personal invite: the person joins (or returns, as a new membership) in the
     /// invite's role and projects.
-    pub async fn accept_invite(&self, token: &str, joiner: Joiner<'_>, ctx: &Context) -> Result<Joined> {
+    pub async fn accept_invite(
+        &self,
+        token: &str,
+        joiner: Joiner<'_>,
+        ctx: &Context,
+    ) -> Result<Joined> {
         let invite = self.pending_invite(token).await?;
         if let Joiner::Credentials { email, .. } = &joiner {
             if normalize_email(email)? != invite.email {
-                return Err(ServiceError::invalid("email", "This invite was sent to another email address."));
+                return Err(ServiceError::invalid(
+                    "email",
+                    "This invite was sent to another email address.",
+                ));
             }
         }
         if let Joiner::SignedIn(who) = &joiner {
             if who.user.email != invite.email {
-                return Err(ServiceError::Forbidden("This invite was sent to another email address.".into()));
+                return Err(ServiceError::Forbidden(
+                    "This invite was sent to another email address.".into(),
+                ));
             }
         }
         let (user, new_hash, names) = self.resolve_joiner(&joiner, ctx).await?;
@@ -347,15 +475,29 @@ impl Service {
         let org = invite.org;
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
-        let invite = invites::by_token_hash(&mut tx, &self.secrets().lookup_hash(token)).await?.ok_or_else(bad_invite)?;
+        let invite = invites::by_token_hash(&mut tx, &self.secrets().lookup_hash(token))
+            .await?
+            .ok_or_else(bad_invite)?;
         if InviteState::of(&invite, now) != InviteState::Pending {
             return Err(bad_invite());
         }
         let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
         let membership = match members::live(&mut tx, org, user.id).await? {
             None => {
-                let id = members::insert(&mut tx, org, user.id, &user.email, invite.role, RoleSource::Invite, now).await?;
-                members::live(&mut tx, org, user.id).await?.filter(|m| m.id == id).ok_or_else(|| ServiceError::Internal("membership vanished".into()))?
+                let id = members::insert(
+                    &mut tx,
+                    org,
+                    user.id,
+                    &user.email,
+                    invite.role,
+                    RoleSource::Invite,
+                    now,
+                )
+                .await?;
+                members::live(&mut tx, org, user.id)
+                    .await?
+                    .filter(|m| m.id == id)
+                    .ok_or_else(|| ServiceError::Internal("membership vanished".into()))?
             }
             Some(m) if m.role == Role::Owner || m.role.is_active() => m,
             Some(m) => {
@@ -364,7 +506,10 @@ impl Service {
             }
         };
         for p in &invite.projects {
-            if projects::by_id(&mut tx, *p).await?.is_some_and(|p| p.org == org) {
+            if projects::by_id(&mut tx, *p)
+                .await?
+                .is_some_and(|p| p.org == org)
+            {
                 projects::put_member(&mut tx, *p, membership.id, None, now).await?;
             }
         }
@@ -372,12 +517,22 @@ impl Service {
         if user.active_org.is_none() {
             users::set_active_org(&mut tx, user.id, Some(org)).await?;
         }
-        let role = members::live(&mut tx, org, user.id).await?.map(|m| m.role).unwrap_or(invite.role);
-        let event = Event::new(AuditAction::InviteAccepted, Some(&user)).target(&user).change(None, role.code().to_string());
+        let role = members::live(&mut tx, org, user.id)
+            .await?
+            .map(|m| m.role)
+            .unwrap_or(invite.role);
+        let event = Event::new(AuditAction::InviteAccepted, Some(&user))
+            .target(&user)
+            .change(None, role.code().to_string());
         record(&mut tx, org, now, ctx, event).await?;
         let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
         roster_store::commit(tx).await?;
-        Ok(Joined { user, org, role, new_account })
+        Ok(Joined {
+            user,
+            org,
+            role,
+            new_account,
+        })
     }
 
     /// Starts a session for someone who just joined with their credentials.
@@ -387,7 +542,9 @@ impl Service {
 }
 
 fn bad_link() -> ServiceError {
-    ServiceError::Forbidden("This invite link is not valid (it may have been reset); ask for a new one.".into())
+    ServiceError::Forbidden(
+        "This invite link is not valid (it may have been reset); ask for a new one.".into(),
+    )
 }
 
 fn bad_invite() -> ServiceError {

@@ -21,9 +21,11 @@ pub mod users;
 
 use std::sync::Arc;
 
-pub use access::{AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Member, OrgRef, Owner, Staff};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use access::{
+    AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Member, OrgRef, Owner, Staff,
+};
 pub use audit::{Page, PageRequest};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, ServiceError};
 pub use roster_store as store;
 pub use secrets::Secrets;
@@ -66,7 +68,11 @@ impl Default for ServiceConfig {
             invite_ttl: 7 * clock::DAY,
             password_link_ttl: 3 * clock::DAY,
             activity_interval: clock::MINUTE,
-            throttle: ThrottleConfig { base_delay: clock::SECOND, max_delay: 60 * clock::SECOND, address_free_failures: 20 },
+            throttle: ThrottleConfig {
+                base_delay: clock::SECOND,
+                max_delay: 60 * clock::SECOND,
+                address_free_failures: 20,
+            },
             mail: None,
         }
     }
@@ -81,7 +87,10 @@ pub struct Context {
 
 impl Context {
     pub fn cli() -> Context {
-        Context { source: Source::Cli, address: None }
+        Context {
+            source: Source::Cli,
+            address: None,
+        }
     }
 }
 
@@ -102,10 +111,23 @@ struct Inner {
 
 impl Service {
     /// Builds the service, checking that the database was set up with this server secret.
-    pub async fn new(store: Store, clock: Arc<dyn Clock>, secrets: Secrets, config: ServiceConfig) -> Result<Service> {
+    pub async fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        secrets: Secrets,
+        config: ServiceConfig,
+    ) -> Result<Service> {
         check_secret(&store, &secrets).await?;
         let mailer = config.mail.as_ref().map(mail::Mailer::new).transpose()?;
-        Ok(Service { inner: Arc::new(Inner { store, clock, secrets, config, mailer }) })
+        Ok(Service {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                secrets,
+                config,
+                mailer,
+            }),
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -134,7 +156,11 @@ impl Service {
     }
 
     pub(crate) fn link(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.inner.config.public_url.trim_end_matches('/'), path_and_query)
+        format!(
+            "{}{}",
+            self.inner.config.public_url.trim_end_matches('/'),
+            path_and_query
+        )
     }
 }
 

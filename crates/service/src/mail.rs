@@ -24,7 +24,9 @@ pub struct Mailer {
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer").field("from", &self.from.to_string()).finish()
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .finish()
     }
 }
 
@@ -40,15 +42,17 @@ impl Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&cfg.smtp_url)
             .map_err(|e| ServiceError::Internal(format!("ROSTER_SMTP_URL is not valid: {e}")))?
             .build();
-        let from = cfg
-            .from
-            .parse::<Mailbox>()
-            .map_err(|e| ServiceError::Internal(format!("ROSTER_MAIL_FROM is not a valid address: {e}")))?;
+        let from = cfg.from.parse::<Mailbox>().map_err(|e| {
+            ServiceError::Internal(format!("ROSTER_MAIL_FROM is not a valid address: {e}"))
+        })?;
         Ok(Mailer { transport, from })
     }
 
     pub async fn send(&self, mail: Mail) -> Result<()> {
-        let to = mail.to.parse::<Mailbox>().map_err(|e| ServiceError::Internal(format!("bad recipient: {e}")))?;
+        let to = mail
+            .to
+            .parse::<Mailbox>()
+            .map_err(|e| ServiceError::Internal(format!("bad recipient: {e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -56,7 +60,10 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body)
             .map_err(|e| ServiceError::Internal(format!("cannot build the message: {e}")))?;
-        self.transport.send(message).await.map_err(|e| ServiceError::Internal(format!("SMTP delivery failed: {e}")))?;
+        self.transport
+            .send(message)
+            .await
+            .map_err(|e| ServiceError::Internal(format!("SMTP delivery failed: {e}")))?;
         Ok(())
     }
 }

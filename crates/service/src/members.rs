@@ -21,7 +21,11 @@ pub struct MemberDetail {
 }
 
 fn party(m: &MembershipRecord) -> Party {
-    Party { user: m.user, role: m.role, source: m.role_source }
+    Party {
+        user: m.user,
+        role: m.role,
+        source: m.role_source,
+    }
 }
 
 /// The role source a manual change records.
@@ -33,22 +37,37 @@ fn manual_source(ctx: &Context) -> RoleSource {
 }
 
 fn no_member(user: UserId) -> ServiceError {
-    ServiceError::not_found(format!("No member with user id {user} in this organization."))
+    ServiceError::not_found(format!(
+        "No member with user id {user} in this organization."
+    ))
 }
 
 /// The acting member, re-read inside the transaction: the proof the caller brought was
 /// checked at the start of the request, and this keeps the decision on current data.
-async fn acting_member(c: &mut Conn, org: OrgId, user: &UserRecord, needed: Access) -> Result<MembershipRecord> {
-    let m = members::live(c, org, user.id).await?.ok_or_else(|| ServiceError::not_found("No such organization."))?;
+async fn acting_member(
+    c: &mut Conn,
+    org: OrgId,
+    user: &UserRecord,
+    needed: Access,
+) -> Result<MembershipRecord> {
+    let m = members::live(c, org, user.id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("No such organization."))?;
     policy::check(m.role, needed)?;
     Ok(m)
 }
 
 /// Moves a user's active organization away from `org` to another live membership, or none.
 pub(crate) async fn move_active_org_from(c: &mut Conn, user: UserId, org: OrgId) -> Result<()> {
-    let Some(u) = users::by_id(c, user).await? else { return Ok(()) };
+    let Some(u) = users::by_id(c, user).await? else {
+        return Ok(());
+    };
     if u.active_org == Some(org) {
-        let next = members::of_user(c, user).await?.into_iter().find(|m| m.org != org).map(|m| m.org);
+        let next = members::of_user(c, user)
+            .await?
+            .into_iter()
+            .find(|m| m.org != org)
+            .map(|m| m.org);
         users::set_active_org(c, user, next).await?;
     }
     Ok(())
@@ -56,39 +75,97 @@ pub(crate) async fn move_active_org_from(c: &mut Conn, user: UserId, org: OrgId)
 
 impl Service {
     /// The member list, filtered, ordered and paged.
-    pub async fn list_members(&self, by: &Authorized<Staff>, query: MemberQuery, page: PageRequest) -> Result<Page<MemberRow>> {
-        let query = MemberQuery { org: by.org.id, ..query };
+    pub async fn list_members(
+        &self,
+        by: &Authorized<Staff>,
+        query: MemberQuery,
+        page: PageRequest,
+    ) -> Result<Page<MemberRow>> {
+        let query = MemberQuery {
+            org: by.org.id,
+            ..query
+        };
         let mut c = self.store().read().await?;
         let count = members::count(&mut c, &query).await?;
-        let items = if page.offset() >= count { Vec::new() } else { members::list(&mut c, &query, page.size, page.offset()).await? };
+        let items = if page.offset() >= count {
+            Vec::new()
+        } else {
+            members::list(&mut c, &query, page.size, page.offset()).await?
+        };
         Ok(Page { count, items })
     }
 
     /// One live member with their contribution counts.
-    pub async fn member_detail(&self, by: &Authorized<Staff>, user: UserId) -> Result<MemberDetail> {
+    pub async fn member_detail(
+        &self,
+        by: &Authorized<Staff>,
+        user: UserId,
+    ) -> Result<MemberDetail> {
         let mut c = self.store().read().await?;
-        let member = members::live_with_user(&mut c, by.org.id, user).await?.ok_or_else(|| no_member(user))?;
-        let (annotations_count, contributed_projects_count) = members::contribution(&mut c, member.membership.id).await?;
-        Ok(MemberDetail { member, annotations_count, contributed_projects_count })
+        let member = members::live_with_user(&mut c, by.org.id, user)
+            .await?
+            .ok_or_else(|| no_member(user))?;
+        let (annotations_count, contributed_projects_count) =
+            members::contribution(&mut c, member.membership.id).await?;
+        Ok(MemberDetail {
+            member,
+            annotations_count,
+            contributed_projects_count,
+        })
     }
 
     /// Assigns a role by hand (web, REST, CLI). Assigning an active role to a pending member
     /// activates them; DI deactivates; an active role reactivates; the Owner naming another
     /// active member as OW hands over ownership.
-    pub async fn assign_role(&self, by: &Authorized<Admin>, target: UserId, role: Role) -> Result<MemberRow> {
+    pub async fn assign_role(
+        &self,
+        by: &Authorized<Admin>,
+        target: UserId,
+        role: Role,
+    ) -> Result<MemberRow> {
         let source = manual_source(&by.context);
-        self.change_role(by.org.id, Some(&by.user), target, role, Origin::Manual, source, &by.context).await
+        self.change_role(
+            by.org.id,
+            Some(&by.user),
+            target,
+            role,
+            Origin::Manual,
+            source,
+            &by.context,
+        )
+        .await
     }
 
     /// Assigns a role on an identity provider's word (SCIM provisioning, SAML sign-in). The
     /// membership becomes IdP-managed: with manual role management off, people can no longer
     /// change it by hand.
-    pub async fn apply_idp_role(&self, org: OrgId, target: UserId, role: Role, source: RoleSource) -> Result<MemberRow> {
+    pub async fn apply_idp_role(
+        &self,
+        org: OrgId,
+        target: UserId,
+        role: Role,
+        source: RoleSource,
+    ) -> Result<MemberRow> {
         if !source.is_identity_provider() {
-            return Err(ServiceError::Internal(format!("{} is not an identity provider", source.code())));
+            return Err(ServiceError::Internal(format!(
+                "{} is not an identity provider",
+                source.code()
+            )));
         }
-        let ctx = Context { source: Source::Api, address: None };
-        self.change_role(org, None, target, role, Origin::IdentityProvider, source, &ctx).await
+        let ctx = Context {
+            source: Source::Api,
+            address: None,
+        };
+        self.change_role(
+            org,
+            None,
+            target,
+            role,
+            Origin::IdentityProvider,
+            source,
+            &ctx,
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -111,8 +188,12 @@ impl Service {
             Some(u) => Some(acting_member(&mut tx, org, u, Access::Admin).await?),
             None => None,
         };
-        let target_row = members::live_with_user(&mut tx, org, target).await?.ok_or_else(|| no_member(target))?;
-        let org_rec = orgs::by_id(&mut tx, org).await?.ok_or_else(|| ServiceError::not_found("No such organization."))?;
+        let target_row = members::live_with_user(&mut tx, org, target)
+            .await?
+            .ok_or_else(|| no_member(target))?;
+        let org_rec = orgs::by_id(&mut tx, org)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("No such organization."))?;
         let seats = seat_usage(&mut tx, &org_rec, now).await?;
         let holds_invite_seat = invites::pending_for(&mut tx, org, &target_row.user.email, now)
             .await?
@@ -123,7 +204,9 @@ impl Service {
             &party(&target_row.membership),
             role,
             origin,
-            OrgRules { manual_role_management: org_rec.manual_role_management },
+            OrgRules {
+                manual_role_management: org_rec.manual_role_management,
+            },
             seats,
             SeatFacts { holds_invite_seat },
         )?;
@@ -137,16 +220,37 @@ impl Service {
                 record(&mut tx, org, now, ctx, event).await?;
             }
             RoleChange::TransferOwnership { previous_role, .. } => {
-                let old_owner = actor_membership.as_ref().expect("only an acting Owner transfers");
-                members::set_role(&mut tx, target_row.membership.id, Role::Owner, RoleSource::Manual, now).await?;
-                members::set_role(&mut tx, old_owner.id, Role::Administrator, RoleSource::Manual, now).await?;
+                let old_owner = actor_membership
+                    .as_ref()
+                    .expect("only an acting Owner transfers");
+                members::set_role(
+                    &mut tx,
+                    target_row.membership.id,
+                    Role::Owner,
+                    RoleSource::Manual,
+                    now,
+                )
+                .await?;
+                members::set_role(
+                    &mut tx,
+                    old_owner.id,
+                    Role::Administrator,
+                    RoleSource::Manual,
+                    now,
+                )
+                .await?;
                 let event = Event::new(AuditAction::OwnershipTransferred, actor)
                     .target(&target_row.user)
-                    .change(previous_role.code().to_string(), Role::Owner.code().to_string());
+                    .change(
+                        previous_role.code().to_string(),
+                        Role::Owner.code().to_string(),
+                    );
                 record(&mut tx, org, now, ctx, event).await?;
             }
         }
-        let updated = members::live_with_user(&mut tx, org, target).await?.ok_or_else(|| no_member(target))?;
+        let updated = members::live_with_user(&mut tx, org, target)
+            .await?
+            .ok_or_else(|| no_member(target))?;
         roster_store::commit(tx).await?;
         Ok(updated)
     }
@@ -161,7 +265,9 @@ impl Service {
             return Err(ServiceError::not_found("No such organization."));
         }
         let actor = acting_member(&mut tx, org, &by.user, Access::Admin).await?;
-        let target_row = members::live_with_user(&mut tx, org, target).await?.ok_or_else(|| no_member(target))?;
+        let target_row = members::live_with_user(&mut tx, org, target)
+            .await?
+            .ok_or_else(|| no_member(target))?;
         rules::decide_deletion(Some(&party(&actor)), &party(&target_row.membership))?;
         members::soft_delete(&mut tx, target_row.membership.id, now).await?;
         move_active_org_from(&mut tx, target, org).await?;
@@ -179,7 +285,9 @@ impl Service {
         let user = users::by_email(&mut c, &email)
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("no account has the email {email}")))?;
-        members::live_with_user(&mut c, org, user.id).await?.ok_or_else(|| no_member(user.id))
+        members::live_with_user(&mut c, org, user.id)
+            .await?
+            .ok_or_else(|| no_member(user.id))
     }
 }
 
@@ -207,22 +315,45 @@ impl Service {
         acting_member(&mut tx, org, &by.user, Access::Admin).await?;
         let user = match users::by_email(&mut tx, &email).await? {
             Some(u) => u,
-            None => self.insert_user(&mut tx, &email, &first, &last, None).await?,
+            None => {
+                self.insert_user(&mut tx, &email, &first, &last, None)
+                    .await?
+            }
         };
         if members::live(&mut tx, org, user.id).await?.is_some() {
-            return Err(ServiceError::Conflict(format!("{email} is already a member")));
+            return Err(ServiceError::Conflict(format!(
+                "{email} is already a member"
+            )));
         }
-        let org_rec = orgs::by_id(&mut tx, org).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let org_rec = orgs::by_id(&mut tx, org)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
         let seats = seat_usage(&mut tx, &org_rec, now).await?;
-        let holds_invite_seat = invites::pending_for(&mut tx, org, &email, now).await?.iter().any(|i| i.role.takes_seat());
+        let holds_invite_seat = invites::pending_for(&mut tx, org, &email, now)
+            .await?
+            .iter()
+            .any(|i| i.role.takes_seat());
         rules::check_direct_join(role, seats, SeatFacts { holds_invite_seat })?;
-        members::insert(&mut tx, org, user.id, &email, role, manual_source(&by.context), now).await?;
+        members::insert(
+            &mut tx,
+            org,
+            user.id,
+            &email,
+            role,
+            manual_source(&by.context),
+            now,
+        )
+        .await?;
         if user.active_org.is_none() {
             users::set_active_org(&mut tx, user.id, Some(org)).await?;
         }
-        let event = Event::new(AuditAction::MemberJoined, Some(&by.user)).target(&user).change(None, role.code().to_string());
+        let event = Event::new(AuditAction::MemberJoined, Some(&by.user))
+            .target(&user)
+            .change(None, role.code().to_string());
         record(&mut tx, org, now, &by.context, event).await?;
-        let row = members::live_with_user(&mut tx, org, user.id).await?.ok_or_else(|| no_member(user.id))?;
+        let row = members::live_with_user(&mut tx, org, user.id)
+            .await?
+            .ok_or_else(|| no_member(user.id))?;
         roster_store::commit(tx).await?;
         Ok(row)
     }

@@ -6,7 +6,9 @@ use roster_store::{members, orgs, Conn, OrgRecord, UserRecord};
 use crate::accounts::normalize_email;
 use crate::audit::{record, Event};
 use crate::secrets::random_token;
-use crate::{passwords, Admin, Authenticated, Authorized, Context, Owner, Result, Service, ServiceError};
+use crate::{
+    passwords, Admin, Authenticated, Authorized, Context, Owner, Result, Service, ServiceError,
+};
 
 /// What creating an organization produced.
 #[derive(Debug, Clone)]
@@ -41,7 +43,10 @@ pub(crate) fn check_title(title: &str) -> Result<String> {
         return Err(ServiceError::invalid("title", "must not be empty"));
     }
     if t.chars().count() > 1000 {
-        return Err(ServiceError::invalid("title", "must be at most 1000 characters"));
+        return Err(ServiceError::invalid(
+            "title",
+            "must be at most 1000 characters",
+        ));
     }
     Ok(t.to_string())
 }
@@ -65,7 +70,8 @@ impl Service {
         owner_password: Option<&str>,
         ctx: &Context,
     ) -> Result<CreatedOrg> {
-        self.create_org_inner(title, owner_email, owner_password, ctx, false).await
+        self.create_org_inner(title, owner_email, owner_password, ctx, false)
+            .await
     }
 
     /// `roster init`: the first organization; refused when one exists.
@@ -76,7 +82,8 @@ impl Service {
         owner_password: Option<&str>,
         ctx: &Context,
     ) -> Result<CreatedOrg> {
-        self.create_org_inner(title, owner_email, owner_password, ctx, true).await
+        self.create_org_inner(title, owner_email, owner_password, ctx, true)
+            .await
     }
 
     async fn create_org_inner(
@@ -105,20 +112,53 @@ impl Service {
         }
         let (owner, new_account) = match roster_store::users::by_email(&mut tx, &email).await? {
             Some(u) => (u, false),
-            None => (self.insert_user(&mut tx, &email, "", "", hash.as_deref()).await?, true),
+            None => (
+                self.insert_user(&mut tx, &email, "", "", hash.as_deref())
+                    .await?,
+                true,
+            ),
         };
         let org_id = orgs::insert(&mut tx, &title, &random_token(24), owner.id, now).await?;
-        members::insert(&mut tx, org_id, owner.id, &owner.email, Role::Owner, RoleSource::Manual, now).await?;
+        members::insert(
+            &mut tx,
+            org_id,
+            owner.id,
+            &owner.email,
+            Role::Owner,
+            RoleSource::Manual,
+            now,
+        )
+        .await?;
         if owner.active_org.is_none() {
             roster_store::users::set_active_org(&mut tx, owner.id, Some(org_id)).await?;
         }
-        let link = if new_account && hash.is_none() { Some(self.password_link_tx(&mut tx, &owner).await?) } else { None };
-        record(&mut tx, org_id, now, ctx, Event::new(AuditAction::OrganizationCreated, None).target(&owner).change(None, title))
-            .await?;
-        let org = orgs::by_id(&mut tx, org_id).await?.ok_or_else(|| ServiceError::Internal("org vanished".into()))?;
-        let owner = roster_store::users::by_id(&mut tx, owner.id).await?.unwrap_or(owner);
+        let link = if new_account && hash.is_none() {
+            Some(self.password_link_tx(&mut tx, &owner).await?)
+        } else {
+            None
+        };
+        record(
+            &mut tx,
+            org_id,
+            now,
+            ctx,
+            Event::new(AuditAction::OrganizationCreated, None)
+                .target(&owner)
+                .change(None, title),
+        )
+        .await?;
+        let org = orgs::by_id(&mut tx, org_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("org vanished".into()))?;
+        let owner = roster_store::users::by_id(&mut tx, owner.id)
+            .await?
+            .unwrap_or(owner);
         roster_store::commit(tx).await?;
-        Ok(CreatedOrg { org, owner, set_password_link: link })
+        Ok(CreatedOrg {
+            org,
+            owner,
+            set_password_link: link,
+        })
     }
 
     /// The caller's organizations (live memberships of any role).
@@ -130,11 +170,16 @@ impl Service {
     /// Applies a settings patch. The seat limit is the Owner's alone.
     pub async fn update_org(&self, by: &Authorized<Admin>, patch: OrgPatch) -> Result<OrgRecord> {
         if patch.seat_limit.is_some() {
-            by.require::<Owner>().map_err(|_| ServiceError::Forbidden("Only the Owner sets the seat limit.".into()))?;
+            by.require::<Owner>().map_err(|_| {
+                ServiceError::Forbidden("Only the Owner sets the seat limit.".into())
+            })?;
         }
         if let Some(Some(limit)) = patch.seat_limit {
             if limit < 0 {
-                return Err(ServiceError::invalid("seat_limit", "must be zero or more, or null for no limit"));
+                return Err(ServiceError::invalid(
+                    "seat_limit",
+                    "must be zero or more, or null for no limit",
+                ));
             }
         }
         if let Some(role) = patch.default_role {
@@ -151,7 +196,9 @@ impl Service {
         if !orgs::lock_for_membership_change(&mut tx, by.org.id).await? {
             return Err(ServiceError::not_found("No such organization."));
         }
-        let before = orgs::by_id(&mut tx, by.org.id).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let before = orgs::by_id(&mut tx, by.org.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
         let mut after = before.clone();
         if let Some(t) = title {
             after.title = t;
@@ -169,7 +216,8 @@ impl Service {
             after.manual_role_management = m;
         }
         orgs::update(&mut tx, &after).await?;
-        self.audit_org_changes(&mut tx, by, &before, &after, now).await?;
+        self.audit_org_changes(&mut tx, by, &before, &after, now)
+            .await?;
         roster_store::commit(tx).await?;
         Ok(after)
     }
@@ -182,20 +230,40 @@ impl Service {
         after: &OrgRecord,
         now: i64,
     ) -> Result<()> {
-        let limit = |l: Option<i64>| l.map(|n| n.to_string()).unwrap_or_else(|| "unlimited".into());
+        let limit = |l: Option<i64>| {
+            l.map(|n| n.to_string())
+                .unwrap_or_else(|| "unlimited".into())
+        };
         let mut events = Vec::new();
         if before.seat_limit != after.seat_limit {
-            events.push((AuditAction::SeatLimitChanged, limit(before.seat_limit), limit(after.seat_limit)));
+            events.push((
+                AuditAction::SeatLimitChanged,
+                limit(before.seat_limit),
+                limit(after.seat_limit),
+            ));
         }
         if before.default_role != after.default_role {
-            events.push((AuditAction::DefaultRoleChanged, before.default_role.code().into(), after.default_role.code().into()));
+            events.push((
+                AuditAction::DefaultRoleChanged,
+                before.default_role.code().into(),
+                after.default_role.code().into(),
+            ));
         }
         if before.title != after.title {
-            events.push((AuditAction::OrganizationUpdated, format!("title={}", before.title), format!("title={}", after.title)));
+            events.push((
+                AuditAction::OrganizationUpdated,
+                format!("title={}", before.title),
+                format!("title={}", after.title),
+            ));
         }
         if before.contact_info != after.contact_info {
-            let show = |c: &Option<String>| format!("contact_info={}", c.clone().unwrap_or_default());
-            events.push((AuditAction::OrganizationUpdated, show(&before.contact_info), show(&after.contact_info)));
+            let show =
+                |c: &Option<String>| format!("contact_info={}", c.clone().unwrap_or_default());
+            events.push((
+                AuditAction::OrganizationUpdated,
+                show(&before.contact_info),
+                show(&after.contact_info),
+            ));
         }
         if before.manual_role_management != after.manual_role_management {
             let show = |b: bool| format!("manual_role_management={b}");
@@ -206,7 +274,14 @@ impl Service {
             ));
         }
         for (action, old, new) in events {
-            record(c, by.org.id, now, &by.context, Event::new(action, Some(&by.user)).change(old, new)).await?;
+            record(
+                c,
+                by.org.id,
+                now,
+                &by.context,
+                Event::new(action, Some(&by.user)).change(old, new),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -214,19 +289,30 @@ impl Service {
     /// Seat usage now.
     pub async fn seats(&self, by: &Authorized<Admin>) -> Result<SeatUsage> {
         let mut c = self.store().read().await?;
-        let org = orgs::by_id(&mut c, by.org.id).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let org = orgs::by_id(&mut c, by.org.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
         seat_usage(&mut c, &org, self.now()).await
     }
 
     /// Sets the seat limit from the CLI (as the Owner).
     pub async fn set_seat_limit(&self, org: OrgId, limit: Option<i64>) -> Result<OrgRecord> {
         let owner: Authorized<Admin> = self.authorize_as_owner(org).await?;
-        self.update_org(&owner, OrgPatch { seat_limit: Some(limit), ..OrgPatch::default() }).await
+        self.update_org(
+            &owner,
+            OrgPatch {
+                seat_limit: Some(limit),
+                ..OrgPatch::default()
+            },
+        )
+        .await
     }
 
     pub async fn token_settings(&self, by: &Authorized<Admin>) -> Result<TokenSettings> {
         let mut c = self.store().read().await?;
-        let o = orgs::by_id(&mut c, by.org.id).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let o = orgs::by_id(&mut c, by.org.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
         Ok(TokenSettings {
             api_tokens_enabled: o.api_tokens_enabled,
             legacy_api_tokens_enabled: o.legacy_api_tokens_enabled,
@@ -234,12 +320,21 @@ impl Service {
         })
     }
 
-    pub async fn update_token_settings(&self, by: &Authorized<Admin>, new: TokenSettings) -> Result<TokenSettings> {
+    pub async fn update_token_settings(
+        &self,
+        by: &Authorized<Admin>,
+        new: TokenSettings,
+    ) -> Result<TokenSettings> {
         if !(1..=73_000).contains(&new.api_token_ttl_days) {
-            return Err(ServiceError::invalid("api_token_ttl_days", "must be between 1 and 73000"));
+            return Err(ServiceError::invalid(
+                "api_token_ttl_days",
+                "must be between 1 and 73000",
+            ));
         }
         let mut tx = self.store().write().await?;
-        let before = orgs::by_id(&mut tx, by.org.id).await?.ok_or_else(|| ServiceError::not_found("organization"))?;
+        let before = orgs::by_id(&mut tx, by.org.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
         let mut after = before.clone();
         after.api_tokens_enabled = new.api_tokens_enabled;
         after.legacy_api_tokens_enabled = new.legacy_api_tokens_enabled;
@@ -257,7 +352,8 @@ impl Service {
                 by.org.id,
                 self.now(),
                 &by.context,
-                Event::new(AuditAction::TokenSettingsChanged, Some(&by.user)).change(show(&before), show(&after)),
+                Event::new(AuditAction::TokenSettingsChanged, Some(&by.user))
+                    .change(show(&before), show(&after)),
             )
             .await?;
         }
@@ -268,7 +364,10 @@ impl Service {
 
 fn check_contact(s: &str) -> Result<String> {
     if s.chars().count() > 1000 {
-        return Err(ServiceError::invalid("contact_info", "must be at most 1000 characters"));
+        return Err(ServiceError::invalid(
+            "contact_info",
+            "must be at most 1000 characters",
+        ));
     }
     Ok(s.trim().to_string())
 }
@@ -277,6 +376,9 @@ impl Service {
     /// An organization's title, for pages that name it.
     pub async fn org_title(&self, org: OrgId) -> Result<String> {
         let mut c = self.store().read().await?;
-        orgs::by_id(&mut c, org).await?.map(|o| o.title).ok_or_else(|| ServiceError::not_found("organization"))
+        orgs::by_id(&mut c, org)
+            .await?
+            .map(|o| o.title)
+            .ok_or_else(|| ServiceError::not_found("organization"))
     }
 }

@@ -13,10 +13,16 @@ pub const MAX_LENGTH: usize = 1024;
 pub fn check_policy(password: &str) -> Result<()> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
-        return Err(ServiceError::invalid("password", format!("must be at least {MIN_LENGTH} characters")));
+        return Err(ServiceError::invalid(
+            "password",
+            format!("must be at least {MIN_LENGTH} characters"),
+        ));
     }
     if n > MAX_LENGTH {
-        return Err(ServiceError::invalid("password", format!("must be at most {MAX_LENGTH} characters")));
+        return Err(ServiceError::invalid(
+            "password",
+            format!("must be at most {MAX_LENGTH} characters"),
+        ));
     }
     Ok(())
 }
@@ -40,7 +46,10 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
         let stored = hash.unwrap_or_else(|| DUMMY_HASH.to_string());
         match PasswordHash::new(&stored) {
             Ok(parsed) => {
-                Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && stored != DUMMY_HASH
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+                    && stored != DUMMY_HASH
             }
             Err(_) => false,
         }

@@ -12,24 +12,47 @@ fn is_staff(by: &Authorized<Member>) -> bool {
 }
 
 impl Service {
-    pub async fn create_project(&self, by: &Authorized<Staff>, title: &str, description: &str) -> Result<ProjectRecord> {
+    pub async fn create_project(
+        &self,
+        by: &Authorized<Staff>,
+        title: &str,
+        description: &str,
+    ) -> Result<ProjectRecord> {
         let title = crate::orgs::check_title(title)?;
         if description.chars().count() > 10_000 {
-            return Err(ServiceError::invalid("description", "must be at most 10000 characters"));
+            return Err(ServiceError::invalid(
+                "description",
+                "must be at most 10000 characters",
+            ));
         }
         let now = self.now();
         let mut tx = self.store().write().await?;
-        let id = projects::insert(&mut tx, by.org.id, &title, description, by.membership.id, now).await?;
+        let id = projects::insert(
+            &mut tx,
+            by.org.id,
+            &title,
+            description,
+            by.membership.id,
+            now,
+        )
+        .await?;
         projects::put_member(&mut tx, id, by.membership.id, None, now).await?;
-        let event = Event::new(AuditAction::ProjectCreated, Some(&by.user)).change(None, format!("{id}: {title}"));
+        let event = Event::new(AuditAction::ProjectCreated, Some(&by.user))
+            .change(None, format!("{id}: {title}"));
         record(&mut tx, by.org.id, now, &by.context, event).await?;
-        let p = projects::by_id(&mut tx, id).await?.ok_or_else(|| ServiceError::Internal("project vanished".into()))?;
+        let p = projects::by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("project vanished".into()))?;
         roster_store::commit(tx).await?;
         Ok(p)
     }
 
     /// Staff see every project of the organization; others see the projects they belong to.
-    pub async fn list_projects(&self, by: &Authorized<Member>, page: PageRequest) -> Result<Page<ProjectRecord>> {
+    pub async fn list_projects(
+        &self,
+        by: &Authorized<Member>,
+        page: PageRequest,
+    ) -> Result<Page<ProjectRecord>> {
         let only = (!is_staff(by)).then_some(by.membership.id);
         let mut c = self.store().read().await?;
         let count = projects::count_of_org(&mut c, by.org.id, only).await?;
@@ -38,19 +61,31 @@ impl Service {
     }
 
     /// A project the caller may see.
-    pub async fn get_project(&self, by: &Authorized<Member>, id: ProjectId) -> Result<ProjectRecord> {
+    pub async fn get_project(
+        &self,
+        by: &Authorized<Member>,
+        id: ProjectId,
+    ) -> Result<ProjectRecord> {
         let mut c = self.store().read().await?;
         let p = projects::by_id(&mut c, id)
             .await?
             .filter(|p| p.org == by.org.id)
-            .ok_or_else(|| ServiceError::not_found(format!("No project {id} in this organization.")))?;
+            .ok_or_else(|| {
+                ServiceError::not_found(format!("No project {id} in this organization."))
+            })?;
         if !is_staff(by) && !projects::is_member(&mut c, id, by.membership.id).await? {
-            return Err(ServiceError::Forbidden("You are not a member of this project.".into()));
+            return Err(ServiceError::Forbidden(
+                "You are not a member of this project.".into(),
+            ));
         }
         Ok(p)
     }
 
-    pub async fn project_members(&self, by: &Authorized<Member>, id: ProjectId) -> Result<Vec<ProjectMemberRow>> {
+    pub async fn project_members(
+        &self,
+        by: &Authorized<Member>,
+        id: ProjectId,
+    ) -> Result<Vec<ProjectMemberRow>> {
         self.get_project(by, id).await?;
         let mut c = self.store().read().await?;
         Ok(projects::members(&mut c, id).await?)
@@ -70,27 +105,48 @@ impl Service {
         let mut tx = self.store().write().await?;
         let target = members::live_with_user(&mut tx, by.org.id, user)
             .await?
-            .ok_or_else(|| ServiceError::invalid("user", format!("user {user} is not a member of this organization")))?;
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "user",
+                    format!("user {user} is not a member of this organization"),
+                )
+            })?;
         projects::put_member(&mut tx, project, target.membership.id, role, now).await?;
-        let shown = role.map(|r| r.code().to_string()).unwrap_or_else(|| "inherit".into());
+        let shown = role
+            .map(|r| r.code().to_string())
+            .unwrap_or_else(|| "inherit".into());
         let event = Event::new(AuditAction::ProjectMemberAdded, Some(&by.user))
             .target(&target.user)
             .change(None, format!("project {project} as {shown}"));
         record(&mut tx, by.org.id, now, &by.context, event).await?;
         roster_store::commit(tx).await?;
-        Ok(ProjectMemberRow { project, membership: target.membership, user: target.user, project_role: role })
+        Ok(ProjectMemberRow {
+            project,
+            membership: target.membership,
+            user: target.user,
+            project_role: role,
+        })
     }
 
-    pub async fn remove_project_member(&self, by: &Authorized<Staff>, project: ProjectId, user: UserId) -> Result<()> {
+    pub async fn remove_project_member(
+        &self,
+        by: &Authorized<Staff>,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<()> {
         let member_view = by.require::<Member>()?;
         self.get_project(&member_view, project).await?;
         let now = self.now();
         let mut tx = self.store().write().await?;
         let target = members::live_with_user(&mut tx, by.org.id, user)
             .await?
-            .ok_or_else(|| ServiceError::not_found(format!("user {user} is not a member of this organization")))?;
+            .ok_or_else(|| {
+                ServiceError::not_found(format!("user {user} is not a member of this organization"))
+            })?;
         if !projects::remove_member(&mut tx, project, target.membership.id).await? {
-            return Err(ServiceError::not_found(format!("user {user} is not a member of project {project}")));
+            return Err(ServiceError::not_found(format!(
+                "user {user} is not a member of project {project}"
+            )));
         }
         let event = Event::new(AuditAction::ProjectMemberRemoved, Some(&by.user))
             .target(&target.user)
@@ -99,7 +155,12 @@ impl Service {
         Ok(roster_store::commit(tx).await?)
     }
 
-    pub async fn list_annotations(&self, by: &Authorized<Member>, project: ProjectId, page: PageRequest) -> Result<Page<AnnotationRow>> {
+    pub async fn list_annotations(
+        &self,
+        by: &Authorized<Member>,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> Result<Page<AnnotationRow>> {
         self.get_project(by, project).await?;
         let mut c = self.store().read().await?;
         let count = projects::count_annotations(&mut c, project).await?;
@@ -108,16 +169,28 @@ impl Service {
     }
 
     /// Records completed work by the caller, under their current membership.
-    pub async fn create_annotation(&self, by: &Authorized<Member>, project: ProjectId, result: &str) -> Result<AnnotationRow> {
+    pub async fn create_annotation(
+        &self,
+        by: &Authorized<Member>,
+        project: ProjectId,
+        result: &str,
+    ) -> Result<AnnotationRow> {
         self.get_project(by, project).await?;
         if result.len() > 100_000 {
-            return Err(ServiceError::invalid("result", "must be at most 100000 bytes"));
+            return Err(ServiceError::invalid(
+                "result",
+                "must be at most 100000 bytes",
+            ));
         }
         let mut tx = self.store().write().await?;
-        let id = projects::insert_annotation(&mut tx, project, by.membership.id, result, self.now()).await?;
+        let id =
+            projects::insert_annotation(&mut tx, project, by.membership.id, result, self.now())
+                .await?;
         roster_store::commit(tx).await?;
         let mut c = self.store().read().await?;
         let page = projects::annotations(&mut c, project, i64::MAX, 0).await?;
-        page.into_iter().find(|a| a.id == id).ok_or_else(|| ServiceError::Internal("annotation vanished".into()))
+        page.into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| ServiceError::Internal("annotation vanished".into()))
     }
 }

@@ -55,7 +55,8 @@ impl Secrets {
 
     /// The keyed hash under which a credential is looked up.
     pub fn lookup_hash(&self, value: &str) -> String {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.lookup).expect("HMAC takes any key length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.lookup).expect("HMAC takes any key length");
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
@@ -65,7 +66,9 @@ impl Secrets {
         let cipher = XChaCha20Poly1305::new((&self.seal).into());
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let sealed = cipher.encrypt(XNonce::from_slice(&nonce), plain.as_bytes()).expect("encryption cannot fail");
+        let sealed = cipher
+            .encrypt(XNonce::from_slice(&nonce), plain.as_bytes())
+            .expect("encryption cannot fail");
         let mut out = nonce.to_vec();
         out.extend(sealed);
         URL_SAFE_NO_PAD.encode(out)
@@ -78,7 +81,9 @@ impl Secrets {
             return None;
         }
         let cipher = XChaCha20Poly1305::new((&self.seal).into());
-        let plain = cipher.decrypt(XNonce::from_slice(&raw[..24]), &raw[24..]).ok()?;
+        let plain = cipher
+            .decrypt(XNonce::from_slice(&raw[..24]), &raw[24..])
+            .ok()?;
         String::from_utf8(plain).ok()
     }
 }

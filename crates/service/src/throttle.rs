@@ -55,8 +55,19 @@ impl Service {
         let now = self.now();
         let mut tx = self.store().write().await?;
         if let Some(pair) = &keys.pair {
-            let failures = throttle::get(&mut tx, pair).await?.map(|(f, _)| f).unwrap_or(0) + 1;
-            throttle::put(&mut tx, pair, failures, now + delay(cfg.base_delay, cfg.max_delay, failures), now).await?;
+            let failures = throttle::get(&mut tx, pair)
+                .await?
+                .map(|(f, _)| f)
+                .unwrap_or(0)
+                + 1;
+            throttle::put(
+                &mut tx,
+                pair,
+                failures,
+                now + delay(cfg.base_delay, cfg.max_delay, failures),
+                now,
+            )
+            .await?;
         }
         let previous = throttle::get(&mut tx, &keys.address).await?;
         let failures = match previous {
@@ -64,7 +75,14 @@ impl Service {
             _ => 1,
         };
         let over = failures - cfg.address_free_failures;
-        throttle::put(&mut tx, &keys.address, failures, now + delay(cfg.base_delay, cfg.max_delay, over), now).await?;
+        throttle::put(
+            &mut tx,
+            &keys.address,
+            failures,
+            now + delay(cfg.base_delay, cfg.max_delay, over),
+            now,
+        )
+        .await?;
         Ok(roster_store::commit(tx).await?)
     }
 

@@ -36,8 +36,12 @@ pub(crate) fn invalid() -> ServiceError {
 }
 
 fn encode(service: &Service, claims: &Claims) -> Result<String> {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(service.secrets().jwt_key()))
-        .map_err(|e| ServiceError::Internal(format!("signing a token failed: {e}")))
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(service.secrets().jwt_key()),
+    )
+    .map_err(|e| ServiceError::Internal(format!("signing a token failed: {e}")))
 }
 
 /// Verifies signature, type and expiry (against the service clock, not the system's).
@@ -45,8 +49,12 @@ pub(crate) fn decode(service: &Service, jwt: &str, expected: TokenType) -> Resul
     let mut validation = Validation::new(Algorithm::HS256);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Claims>(jwt, &DecodingKey::from_secret(service.secrets().jwt_key()), &validation)
-        .map_err(|_| invalid())?;
+    let data = jsonwebtoken::decode::<Claims>(
+        jwt,
+        &DecodingKey::from_secret(service.secrets().jwt_key()),
+        &validation,
+    )
+    .map_err(|_| invalid())?;
     let claims = data.claims;
     if claims.token_type != expected || claims.exp * SECOND <= service.now() {
         return Err(invalid());
@@ -68,10 +76,14 @@ impl Service {
         let mut c = self.store().read().await?;
         let sealed = credentials::legacy_key_of(&mut c, who.user.id)
             .await?
-            .ok_or_else(|| ServiceError::not_found("You have no legacy token; reset it to create one."))?;
-        self.secrets()
-            .open(&sealed)
-            .ok_or_else(|| ServiceError::Internal("a stored key could not be opened with this server secret".into()))
+            .ok_or_else(|| {
+                ServiceError::not_found("You have no legacy token; reset it to create one.")
+            })?;
+        self.secrets().open(&sealed).ok_or_else(|| {
+            ServiceError::Internal(
+                "a stored key could not be opened with this server secret".into(),
+            )
+        })
     }
 
     /// Replaces the caller's legacy key; the old one stops working at once.
@@ -79,14 +91,27 @@ impl Service {
         let now = self.now();
         let mut tx = self.store().write().await?;
         let key = self.put_legacy_key(&mut tx, who.user.id, now).await?;
-        self.audit_credential(&mut tx, &who.user, ctx, AuditAction::LegacyTokenReset, None).await?;
+        self.audit_credential(&mut tx, &who.user, ctx, AuditAction::LegacyTokenReset, None)
+            .await?;
         roster_store::commit(tx).await?;
         Ok(key)
     }
 
-    pub(crate) async fn put_legacy_key(&self, c: &mut roster_store::Conn, user: UserId, now: Micros) -> Result<String> {
+    pub(crate) async fn put_legacy_key(
+        &self,
+        c: &mut roster_store::Conn,
+        user: UserId,
+        now: Micros,
+    ) -> Result<String> {
         let key = random_legacy_key();
-        credentials::put_legacy_key(c, user, &self.secrets().lookup_hash(&key), &self.secrets().seal(&key), now).await?;
+        credentials::put_legacy_key(
+            c,
+            user,
+            &self.secrets().lookup_hash(&key),
+            &self.secrets().seal(&key),
+            now,
+        )
+        .await?;
         Ok(key)
     }
 
@@ -100,7 +125,16 @@ impl Service {
         detail: Option<String>,
     ) -> Result<()> {
         if let Some(org) = user.active_org {
-            record(c, org, self.now(), ctx, Event::new(action, Some(user)).target(user).change(None, detail)).await?;
+            record(
+                c,
+                org,
+                self.now(),
+                ctx,
+                Event::new(action, Some(user))
+                    .target(user)
+                    .change(None, detail),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -108,13 +142,20 @@ impl Service {
     /// Lifetime of a new PAT: the active organization's setting.
     async fn pat_lifetime(&self, c: &mut roster_store::Conn, user: &UserRecord) -> Result<Micros> {
         let days = match user.active_org {
-            Some(org) => orgs::by_id(c, org).await?.map(|o| o.api_token_ttl_days).unwrap_or(365),
+            Some(org) => orgs::by_id(c, org)
+                .await?
+                .map(|o| o.api_token_ttl_days)
+                .unwrap_or(365),
             None => 365,
         };
         Ok(days * DAY)
     }
 
-    async fn issue_refresh(&self, c: &mut roster_store::Conn, user: &UserRecord) -> Result<PersonalToken> {
+    async fn issue_refresh(
+        &self,
+        c: &mut roster_store::Conn,
+        user: &UserRecord,
+    ) -> Result<PersonalToken> {
         let now = self.now();
         let expires_at = now + self.pat_lifetime(c, user).await?;
         let jti = uuid::Uuid::new_v4().simple().to_string();
@@ -127,21 +168,48 @@ impl Service {
             parent: None,
         };
         let token = encode(self, &claims)?;
-        credentials::insert_refresh(c, &RefreshTokenRecord { jti, user: user.id, created_at: now, expires_at, blacklisted_at: None })
-            .await?;
-        Ok(PersonalToken { token, created_at: now, expires_at })
+        credentials::insert_refresh(
+            c,
+            &RefreshTokenRecord {
+                jti,
+                user: user.id,
+                created_at: now,
+                expires_at,
+                blacklisted_at: None,
+            },
+        )
+        .await?;
+        Ok(PersonalToken {
+            token,
+            created_at: now,
+            expires_at,
+        })
     }
 
     /// Creates a personal access token; one valid token per user at a time (409 otherwise).
-    pub async fn create_personal_token(&self, who: &Authenticated, ctx: &Context) -> Result<PersonalToken> {
+    pub async fn create_personal_token(
+        &self,
+        who: &Authenticated,
+        ctx: &Context,
+    ) -> Result<PersonalToken> {
         let mut tx = self.store().write().await?;
-        if !credentials::valid_refresh_of(&mut tx, who.user.id, self.now()).await?.is_empty() {
+        if !credentials::valid_refresh_of(&mut tx, who.user.id, self.now())
+            .await?
+            .is_empty()
+        {
             return Err(ServiceError::Conflict(
                 "You already have a valid token. Blacklist it or rotate it before creating a new one.".into(),
             ));
         }
         let token = self.issue_refresh(&mut tx, &who.user).await?;
-        self.audit_credential(&mut tx, &who.user, ctx, AuditAction::AccessTokenCreated, None).await?;
+        self.audit_credential(
+            &mut tx,
+            &who.user,
+            ctx,
+            AuditAction::AccessTokenCreated,
+            None,
+        )
+        .await?;
         roster_store::commit(tx).await?;
         Ok(token)
     }
@@ -163,8 +231,15 @@ impl Service {
                     parent: None,
                 };
                 let full = encode(self, &claims).unwrap_or_default();
-                let unsigned = full.rsplit_once('.').map(|(hp, _)| hp.to_string()).unwrap_or_default();
-                PersonalToken { token: unsigned, created_at: r.created_at, expires_at: r.expires_at }
+                let unsigned = full
+                    .rsplit_once('.')
+                    .map(|(hp, _)| hp.to_string())
+                    .unwrap_or_default();
+                PersonalToken {
+                    token: unsigned,
+                    created_at: r.created_at,
+                    expires_at: r.expires_at,
+                }
             })
             .collect())
     }
@@ -186,7 +261,9 @@ impl Service {
     async fn refresh_inner(&self, refresh: &str) -> Result<String> {
         let claims = decode(self, refresh, TokenType::Refresh)?;
         let mut c = self.store().read().await?;
-        let row = credentials::refresh_by_jti(&mut c, &claims.jti).await?.ok_or_else(invalid)?;
+        let row = credentials::refresh_by_jti(&mut c, &claims.jti)
+            .await?
+            .ok_or_else(invalid)?;
         if row.blacklisted_at.is_some() {
             return Err(ServiceError::Unauthenticated("Token is blacklisted".into()));
         }
@@ -204,39 +281,76 @@ impl Service {
     }
 
     /// Finds one of the caller's tokens from a full token or its unsigned two-part form.
-    async fn own_refresh(&self, c: &mut roster_store::Conn, who: &Authenticated, token: &str) -> Result<Option<RefreshTokenRecord>> {
+    async fn own_refresh(
+        &self,
+        c: &mut roster_store::Conn,
+        who: &Authenticated,
+        token: &str,
+    ) -> Result<Option<RefreshTokenRecord>> {
         let jti = match token.split('.').count() {
             3 => decode(self, token, TokenType::Refresh).ok().map(|c| c.jti),
             2 => unverified_jti(token),
             _ => None,
         };
         let Some(jti) = jti else { return Ok(None) };
-        Ok(credentials::refresh_by_jti(c, &jti).await?.filter(|r| r.user == who.user.id))
+        Ok(credentials::refresh_by_jti(c, &jti)
+            .await?
+            .filter(|r| r.user == who.user.id))
     }
 
     /// Blacklists one of the caller's tokens (404 if unknown or already blacklisted).
-    pub async fn blacklist_personal_token(&self, who: &Authenticated, token: &str, ctx: &Context) -> Result<()> {
+    pub async fn blacklist_personal_token(
+        &self,
+        who: &Authenticated,
+        token: &str,
+        ctx: &Context,
+    ) -> Result<()> {
         let mut tx = self.store().write().await?;
         let gone = || ServiceError::not_found("Token is invalid or already blacklisted.");
-        let row = self.own_refresh(&mut tx, who, token).await?.ok_or_else(gone)?;
+        let row = self
+            .own_refresh(&mut tx, who, token)
+            .await?
+            .ok_or_else(gone)?;
         if !credentials::blacklist_refresh(&mut tx, &row.jti, self.now()).await? {
             return Err(gone());
         }
-        self.audit_credential(&mut tx, &who.user, ctx, AuditAction::AccessTokenBlacklisted, None).await?;
+        self.audit_credential(
+            &mut tx,
+            &who.user,
+            ctx,
+            AuditAction::AccessTokenBlacklisted,
+            None,
+        )
+        .await?;
         Ok(roster_store::commit(tx).await?)
     }
 
     /// Replaces one of the caller's tokens with a new one; the old one (and its access tokens)
     /// stop working at once.
-    pub async fn rotate_personal_token(&self, who: &Authenticated, token: &str, ctx: &Context) -> Result<PersonalToken> {
+    pub async fn rotate_personal_token(
+        &self,
+        who: &Authenticated,
+        token: &str,
+        ctx: &Context,
+    ) -> Result<PersonalToken> {
         let mut tx = self.store().write().await?;
         let bad = || ServiceError::invalid("refresh", "Token is invalid or already blacklisted.");
-        let row = self.own_refresh(&mut tx, who, token).await?.ok_or_else(bad)?;
+        let row = self
+            .own_refresh(&mut tx, who, token)
+            .await?
+            .ok_or_else(bad)?;
         if !credentials::blacklist_refresh(&mut tx, &row.jti, self.now()).await? {
             return Err(bad());
         }
         let fresh = self.issue_refresh(&mut tx, &who.user).await?;
-        self.audit_credential(&mut tx, &who.user, ctx, AuditAction::AccessTokenRotated, None).await?;
+        self.audit_credential(
+            &mut tx,
+            &who.user,
+            ctx,
+            AuditAction::AccessTokenRotated,
+            None,
+        )
+        .await?;
         roster_store::commit(tx).await?;
         Ok(fresh)
     }

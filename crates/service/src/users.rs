@@ -53,19 +53,30 @@ fn apply(user: &UserRecord, p: &ProfilePatch) -> Result<UserRecord> {
 impl Service {
     pub async fn current_user(&self, who: &Authenticated) -> Result<CurrentUser> {
         let mut c = self.store().read().await?;
-        let user = users::by_id(&mut c, who.user.id).await?.unwrap_or_else(|| who.user.clone());
+        let user = users::by_id(&mut c, who.user.id)
+            .await?
+            .unwrap_or_else(|| who.user.clone());
         let memberships = members::of_user(&mut c, who.user.id).await?;
         Ok(CurrentUser { user, memberships })
     }
 
     /// Updates the caller's own profile, including which organization is active.
-    pub async fn update_current_user(&self, who: &Authenticated, patch: ProfilePatch) -> Result<CurrentUser> {
+    pub async fn update_current_user(
+        &self,
+        who: &Authenticated,
+        patch: ProfilePatch,
+    ) -> Result<CurrentUser> {
         let mut tx = self.store().write().await?;
-        let before = users::by_id(&mut tx, who.user.id).await?.ok_or_else(|| ServiceError::not_found("account"))?;
+        let before = users::by_id(&mut tx, who.user.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("account"))?;
         let after = apply(&before, &patch)?;
         if let Some(org) = patch.active_organization {
             if members::live(&mut tx, org, who.user.id).await?.is_none() {
-                return Err(ServiceError::invalid("active_organization", format!("you are not a member of organization {org}")));
+                return Err(ServiceError::invalid(
+                    "active_organization",
+                    format!("you are not a member of organization {org}"),
+                ));
             }
             users::set_active_org(&mut tx, who.user.id, Some(org)).await?;
         }
@@ -75,7 +86,12 @@ impl Service {
     }
 
     /// Users who are live members of the organization, by email.
-    pub async fn list_users(&self, by: &Authorized<Staff>, limit: i64, offset: i64) -> Result<Vec<MemberRow>> {
+    pub async fn list_users(
+        &self,
+        by: &Authorized<Staff>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<MemberRow>> {
         let mut c = self.store().read().await?;
         Ok(members::live_users(&mut c, by.org.id, limit, offset).await?)
     }
@@ -88,30 +104,46 @@ impl Service {
         let mut c = self.store().read().await?;
         members::live_with_user(&mut c, by.org.id, id)
             .await?
-            .ok_or_else(|| ServiceError::not_found(format!("No user with id {id} in this organization.")))
+            .ok_or_else(|| {
+                ServiceError::not_found(format!("No user with id {id} in this organization."))
+            })
     }
 
     /// Edits a user: members edit themselves; Owners and Administrators may edit others' names.
-    pub async fn update_user(&self, by: &Authorized<Member>, id: UserId, patch: ProfilePatch) -> Result<MemberRow> {
+    pub async fn update_user(
+        &self,
+        by: &Authorized<Member>,
+        id: UserId,
+        patch: ProfilePatch,
+    ) -> Result<MemberRow> {
         if id != by.user.id {
             policy::check(by.role(), Access::Admin)?;
             if !patch.names_only() {
-                return Err(ServiceError::Forbidden("You may change only the first and last name of another member.".into()));
+                return Err(ServiceError::Forbidden(
+                    "You may change only the first and last name of another member.".into(),
+                ));
             }
         }
         let mut tx = self.store().write().await?;
         let row = members::live_with_user(&mut tx, by.org.id, id)
             .await?
-            .ok_or_else(|| ServiceError::not_found(format!("No user with id {id} in this organization.")))?;
+            .ok_or_else(|| {
+                ServiceError::not_found(format!("No user with id {id} in this organization."))
+            })?;
         let after = apply(&row.user, &patch)?;
         if let Some(org) = patch.active_organization {
             if members::live(&mut tx, org, id).await?.is_none() {
-                return Err(ServiceError::invalid("active_organization", format!("not a member of organization {org}")));
+                return Err(ServiceError::invalid(
+                    "active_organization",
+                    format!("not a member of organization {org}"),
+                ));
             }
             users::set_active_org(&mut tx, id, Some(org)).await?;
         }
         write_profile(&mut tx, &after).await?;
-        let row = members::live_with_user(&mut tx, by.org.id, id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        let row = members::live_with_user(&mut tx, by.org.id, id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("user"))?;
         roster_store::commit(tx).await?;
         Ok(row)
     }
@@ -121,7 +153,12 @@ async fn write_profile(c: &mut roster_store::Conn, u: &UserRecord) -> Result<()>
     users::update_profile(
         c,
         u.id,
-        users::ProfileUpdate { username: &u.username, first_name: &u.first_name, last_name: &u.last_name, phone: &u.phone },
+        users::ProfileUpdate {
+            username: &u.username,
+            first_name: &u.first_name,
+            last_name: &u.last_name,
+            phone: &u.phone,
+        },
     )
     .await?;
     Ok(())

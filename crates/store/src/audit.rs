@@ -84,7 +84,13 @@ pub async fn count(c: &mut Conn, org: OrgId, q: &AuditQuery) -> Result<i64> {
 }
 
 /// Newest first.
-pub async fn list(c: &mut Conn, org: OrgId, q: &AuditQuery, limit: i64, offset: i64) -> Result<Vec<AuditRecord>> {
+pub async fn list(
+    c: &mut Conn,
+    org: OrgId,
+    q: &AuditQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AuditRecord>> {
     let (f, nums, action) = filter(q);
     let next = nums.len() + 2 + action.is_some() as usize;
     let sql = format!(

@@ -6,8 +6,17 @@ use sqlx::Row;
 use crate::{Conn, Micros, RefreshTokenRecord, Result, SessionRecord};
 
 /// Replaces the user's legacy key.
-pub async fn put_legacy_key(c: &mut Conn, user: UserId, key_hash: &str, key_sealed: &str, now: Micros) -> Result<()> {
-    sqlx::query("DELETE FROM legacy_keys WHERE user_id = $1").bind(user.0).execute(&mut *c).await?;
+pub async fn put_legacy_key(
+    c: &mut Conn,
+    user: UserId,
+    key_hash: &str,
+    key_sealed: &str,
+    now: Micros,
+) -> Result<()> {
+    sqlx::query("DELETE FROM legacy_keys WHERE user_id = $1")
+        .bind(user.0)
+        .execute(&mut *c)
+        .await?;
     sqlx::query("INSERT INTO legacy_keys (user_id, key_hash, key_sealed, created_at) VALUES ($1, $2, $3, $4)")
         .bind(user.0)
         .bind(key_hash)
@@ -36,13 +45,15 @@ pub async fn user_by_legacy_hash(c: &mut Conn, key_hash: &str) -> Result<Option<
 }
 
 pub async fn insert_refresh(c: &mut Conn, t: &RefreshTokenRecord) -> Result<()> {
-    sqlx::query("INSERT INTO refresh_tokens (jti, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(&t.jti)
-        .bind(t.user.0)
-        .bind(t.created_at)
-        .bind(t.expires_at)
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (jti, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&t.jti)
+    .bind(t.user.0)
+    .bind(t.created_at)
+    .bind(t.expires_at)
+    .execute(&mut *c)
+    .await?;
     Ok(())
 }
 
@@ -67,7 +78,11 @@ pub async fn refresh_by_jti(c: &mut Conn, jti: &str) -> Result<Option<RefreshTok
 }
 
 /// The user's usable personal access tokens, newest first.
-pub async fn valid_refresh_of(c: &mut Conn, user: UserId, now: Micros) -> Result<Vec<RefreshTokenRecord>> {
+pub async fn valid_refresh_of(
+    c: &mut Conn,
+    user: UserId,
+    now: Micros,
+) -> Result<Vec<RefreshTokenRecord>> {
     let rows = sqlx::query(
         "SELECT jti, user_id, created_at, expires_at, blacklisted_at FROM refresh_tokens
          WHERE user_id = $1 AND blacklisted_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, jti",
@@ -81,11 +96,13 @@ pub async fn valid_refresh_of(c: &mut Conn, user: UserId, now: Micros) -> Result
 
 /// Blacklists a token; false when it was already blacklisted or unknown.
 pub async fn blacklist_refresh(c: &mut Conn, jti: &str, now: Micros) -> Result<bool> {
-    let done = sqlx::query("UPDATE refresh_tokens SET blacklisted_at = $1 WHERE jti = $2 AND blacklisted_at IS NULL")
-        .bind(now)
-        .bind(jti)
-        .execute(&mut *c)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE refresh_tokens SET blacklisted_at = $1 WHERE jti = $2 AND blacklisted_at IS NULL",
+    )
+    .bind(now)
+    .bind(jti)
+    .execute(&mut *c)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -117,18 +134,28 @@ pub async fn session(c: &mut Conn, id_hash: &str, now: Micros) -> Result<Option<
         .fetch_optional(&mut *c)
         .await?;
     row.map(|r| {
-        Ok(SessionRecord { user: UserId(r.try_get(0)?), csrf_token: r.try_get(1)?, expires_at: r.try_get(2)? })
+        Ok(SessionRecord {
+            user: UserId(r.try_get(0)?),
+            csrf_token: r.try_get(1)?,
+            expires_at: r.try_get(2)?,
+        })
     })
     .transpose()
 }
 
 pub async fn delete_session(c: &mut Conn, id_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
 /// Ends every session of a user (after a password change).
 pub async fn delete_sessions_of(c: &mut Conn, user: UserId) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.0)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }

@@ -74,7 +74,11 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(conn_opts)
                     .await?;
-                Ok(Store { backend, writer: pool.clone(), pool })
+                Ok(Store {
+                    backend,
+                    writer: pool.clone(),
+                    pool,
+                })
             }
             Backend::Sqlite => {
                 let full = opts.sqlite_full_sync;
@@ -90,7 +94,11 @@ impl Store {
                     .after_connect(move |c, _| sqlite_pragmas(c, full))
                     .connect_with(conn_opts)
                     .await?;
-                Ok(Store { backend, pool, writer })
+                Ok(Store {
+                    backend,
+                    pool,
+                    writer,
+                })
             }
         }
     }
@@ -140,7 +148,10 @@ impl Store {
 
 /// Per-connection SQLite settings: WAL so readers never wait for the writer, a busy timeout
 /// for other processes (the CLI) holding the lock, enforced foreign keys, and the chosen sync.
-fn sqlite_pragmas(conn: &mut AnyConnection, full_sync: bool) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
+fn sqlite_pragmas(
+    conn: &mut AnyConnection,
+    full_sync: bool,
+) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
     let sync = if full_sync { "FULL" } else { "NORMAL" };
     let sql = format!(
         "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync};"

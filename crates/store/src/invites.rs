@@ -6,7 +6,8 @@ use sqlx::Row;
 use crate::rows;
 use crate::{Conn, InviteRecord, Micros, Result, StoreError};
 
-const COLS: &str = "id, org_id, email, role, projects, token_sealed, invited_by, created_at, expires_at, \
+const COLS: &str =
+    "id, org_id, email, role, projects, token_sealed, invited_by, created_at, expires_at, \
      accepted_at, revoked_at";
 
 pub struct NewInvite<'a> {
@@ -32,7 +33,11 @@ fn decode_projects(s: &str) -> Result<Vec<ProjectId>> {
         .split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
-        .map(|x| x.parse::<i64>().map(ProjectId).map_err(|_| StoreError::Corrupt(format!("invite projects {s:?}"))))
+        .map(|x| {
+            x.parse::<i64>()
+                .map(ProjectId)
+                .map_err(|_| StoreError::Corrupt(format!("invite projects {s:?}")))
+        })
         .collect()
 }
 
@@ -78,24 +83,48 @@ pub async fn by_token_hash(c: &mut Conn, hash: &str) -> Result<Option<InviteReco
 }
 
 /// The organization's invites, newest first.
-pub async fn of_org(c: &mut Conn, org: OrgId, limit: i64, offset: i64) -> Result<Vec<InviteRecord>> {
-    let sql = format!("SELECT {COLS} FROM invites WHERE org_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3");
-    let rows = sqlx::query(&sql).bind(org.0).bind(limit).bind(offset).fetch_all(&mut *c).await?;
+pub async fn of_org(
+    c: &mut Conn,
+    org: OrgId,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<InviteRecord>> {
+    let sql =
+        format!("SELECT {COLS} FROM invites WHERE org_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3");
+    let rows = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *c)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
 pub async fn count_of_org(c: &mut Conn, org: OrgId) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM invites WHERE org_id = $1").bind(org.0).fetch_one(&mut *c).await?;
+    let row = sqlx::query("SELECT COUNT(*) FROM invites WHERE org_id = $1")
+        .bind(org.0)
+        .fetch_one(&mut *c)
+        .await?;
     Ok(row.try_get(0)?)
 }
 
 /// Pending (unexpired, unrevoked, unaccepted) invites for one email.
-pub async fn pending_for(c: &mut Conn, org: OrgId, email: &str, now: Micros) -> Result<Vec<InviteRecord>> {
+pub async fn pending_for(
+    c: &mut Conn,
+    org: OrgId,
+    email: &str,
+    now: Micros,
+) -> Result<Vec<InviteRecord>> {
     let sql = format!(
         "SELECT {COLS} FROM invites WHERE org_id = $1 AND email = $2
            AND revoked_at IS NULL AND accepted_at IS NULL AND expires_at > $3 ORDER BY id"
     );
-    let rows = sqlx::query(&sql).bind(org.0).bind(email).bind(now).fetch_all(&mut *c).await?;
+    let rows = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(email)
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

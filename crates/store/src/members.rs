@@ -39,7 +39,11 @@ pub async fn live(c: &mut Conn, org: OrgId, user: UserId) -> Result<Option<Membe
         "SELECT {MEMBERSHIP_COLS} FROM memberships m
          WHERE m.org_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
     );
-    let row = sqlx::query(&sql).bind(org.0).bind(user.0).fetch_optional(&mut *c).await?;
+    let row = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(user.0)
+        .fetch_optional(&mut *c)
+        .await?;
     row.map(|r| rows::membership(&r, 0)).transpose()
 }
 
@@ -49,7 +53,11 @@ pub async fn live_with_user(c: &mut Conn, org: OrgId, user: UserId) -> Result<Op
         "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
     );
-    let row = sqlx::query(&sql).bind(org.0).bind(user.0).fetch_optional(&mut *c).await?;
+    let row = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(user.0)
+        .fetch_optional(&mut *c)
+        .await?;
     row.map(|r| rows::member(&r, 0)).transpose()
 }
 
@@ -59,7 +67,10 @@ pub async fn owner(c: &mut Conn, org: OrgId) -> Result<Option<MemberRow>> {
         "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = $1 AND m.role = 'OW' AND m.deleted_at IS NULL"
     );
-    let row = sqlx::query(&sql).bind(org.0).fetch_optional(&mut *c).await?;
+    let row = sqlx::query(&sql)
+        .bind(org.0)
+        .fetch_optional(&mut *c)
+        .await?;
     row.map(|r| rows::member(&r, 0)).transpose()
 }
 
@@ -73,14 +84,22 @@ pub async fn of_user(c: &mut Conn, user: UserId) -> Result<Vec<MembershipRecord>
     rows.iter().map(|r| rows::membership(r, 0)).collect()
 }
 
-pub async fn set_role(c: &mut Conn, id: MembershipId, role: Role, source: RoleSource, now: Micros) -> Result<()> {
-    sqlx::query("UPDATE memberships SET role = $1, role_source = $2, updated_at = $3 WHERE id = $4")
-        .bind(role.code())
-        .bind(source.code())
-        .bind(now)
-        .bind(id.0)
-        .execute(&mut *c)
-        .await?;
+pub async fn set_role(
+    c: &mut Conn,
+    id: MembershipId,
+    role: Role,
+    source: RoleSource,
+    now: Micros,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE memberships SET role = $1, role_source = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(role.code())
+    .bind(source.code())
+    .bind(now)
+    .bind(id.0)
+    .execute(&mut *c)
+    .await?;
     Ok(())
 }
 
@@ -112,7 +131,11 @@ pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result
            AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = i.org_id
                AND m.user_email = i.email AND m.deleted_at IS NULL AND m.role IN {ACTIVE_ROLES_SQL})"
     );
-    let row = sqlx::query(&sql).bind(org.0).bind(now).fetch_one(&mut *c).await?;
+    let row = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?;
     Ok(row.try_get(0)?)
 }
 
@@ -203,7 +226,9 @@ fn filter_sql(q: &MemberQuery) -> (String, Vec<String>) {
 
 pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
     let (filter, args) = filter_sql(q);
-    let sql = format!("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}");
+    let sql = format!(
+        "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"
+    );
     let mut query = sqlx::query(&sql).bind(q.org.0);
     for a in args {
         query = query.bind(a);
@@ -211,7 +236,12 @@ pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
     Ok(query.fetch_one(&mut *c).await?.try_get(0)?)
 }
 
-pub async fn list(c: &mut Conn, q: &MemberQuery, limit: i64, offset: i64) -> Result<Vec<MemberRow>> {
+pub async fn list(
+    c: &mut Conn,
+    q: &MemberQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<MemberRow>> {
     let (filter, args) = filter_sql(q);
     let dir = if q.descending { "DESC" } else { "ASC" };
     let n = args.len() + 2;
@@ -230,7 +260,12 @@ pub async fn list(c: &mut Conn, q: &MemberQuery, limit: i64, offset: i64) -> Res
 }
 
 /// Users of an organization that are live members, by email, for `/api/users/`.
-pub async fn live_users(c: &mut Conn, org: OrgId, limit: i64, offset: i64) -> Result<Vec<MemberRow>> {
+pub async fn live_users(
+    c: &mut Conn,
+    org: OrgId,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<MemberRow>> {
     let q = MemberQuery {
         org,
         roles: vec![],

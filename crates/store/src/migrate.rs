@@ -63,7 +63,10 @@ pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<us
         let sql = render(m.sql, backend);
         tx.execute(sql.as_str())
             .await
-            .map_err(|source| StoreError::Migration { version: m.version, source })?;
+            .map_err(|source| StoreError::Migration {
+                version: m.version,
+                source,
+            })?;
         sqlx::query("INSERT INTO roster_migrations (version, name, checksum) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.name)

@@ -6,7 +6,13 @@ use sqlx::Row;
 use crate::rows::{self, flag, ORG_COLS};
 use crate::{Conn, Micros, OrgRecord, Result};
 
-pub async fn insert(c: &mut Conn, title: &str, invite_token: &str, created_by: UserId, now: Micros) -> Result<OrgId> {
+pub async fn insert(
+    c: &mut Conn,
+    title: &str,
+    invite_token: &str,
+    created_by: UserId,
+    now: Micros,
+) -> Result<OrgId> {
     let row = sqlx::query(
         "INSERT INTO organizations (title, invite_token, created_by, created_at)
          VALUES ($1, $2, $3, $4) RETURNING id",
@@ -28,12 +34,17 @@ pub async fn by_id(c: &mut Conn, id: OrgId) -> Result<Option<OrgRecord>> {
 
 pub async fn by_invite_token(c: &mut Conn, token: &str) -> Result<Option<OrgRecord>> {
     let sql = format!("SELECT {ORG_COLS} FROM organizations o WHERE o.invite_token = $1");
-    let row = sqlx::query(&sql).bind(token).fetch_optional(&mut *c).await?;
+    let row = sqlx::query(&sql)
+        .bind(token)
+        .fetch_optional(&mut *c)
+        .await?;
     row.map(|r| rows::org(&r)).transpose()
 }
 
 pub async fn count(c: &mut Conn) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM organizations").fetch_one(&mut *c).await?;
+    let row = sqlx::query("SELECT COUNT(*) FROM organizations")
+        .fetch_one(&mut *c)
+        .await?;
     Ok(row.try_get(0)?)
 }
 

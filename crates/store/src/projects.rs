@@ -57,33 +57,48 @@ pub async fn of_org(
     let rows = match member {
         None => {
             let sql = format!("SELECT {COLS} FROM projects p WHERE p.org_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3");
-            sqlx::query(&sql).bind(org.0).bind(limit).bind(offset).fetch_all(&mut *c).await?
+            sqlx::query(&sql)
+                .bind(org.0)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&mut *c)
+                .await?
         }
         Some(m) => {
             let sql = format!(
                 "SELECT {COLS} FROM projects p JOIN project_members pm ON pm.project_id = p.id
                  WHERE p.org_id = $1 AND pm.membership_id = $2 ORDER BY p.id LIMIT $3 OFFSET $4"
             );
-            sqlx::query(&sql).bind(org.0).bind(m.0).bind(limit).bind(offset).fetch_all(&mut *c).await?
+            sqlx::query(&sql)
+                .bind(org.0)
+                .bind(m.0)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&mut *c)
+                .await?
         }
     };
     rows.iter().map(from_row).collect()
 }
 
 pub async fn count_of_org(c: &mut Conn, org: OrgId, member: Option<MembershipId>) -> Result<i64> {
-    let row = match member {
-        None => sqlx::query("SELECT COUNT(*) FROM projects WHERE org_id = $1").bind(org.0).fetch_one(&mut *c).await?,
-        Some(m) => {
-            sqlx::query(
+    let row =
+        match member {
+            None => {
+                sqlx::query("SELECT COUNT(*) FROM projects WHERE org_id = $1")
+                    .bind(org.0)
+                    .fetch_one(&mut *c)
+                    .await?
+            }
+            Some(m) => sqlx::query(
                 "SELECT COUNT(*) FROM projects p JOIN project_members pm ON pm.project_id = p.id
                  WHERE p.org_id = $1 AND pm.membership_id = $2",
             )
             .bind(org.0)
             .bind(m.0)
             .fetch_one(&mut *c)
-            .await?
-        }
-    };
+            .await?,
+        };
     Ok(row.try_get(0)?)
 }
 
@@ -108,22 +123,28 @@ pub async fn put_member(
     Ok(())
 }
 
-pub async fn remove_member(c: &mut Conn, project: ProjectId, membership: MembershipId) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND membership_id = $2")
-        .bind(project.0)
-        .bind(membership.0)
-        .execute(&mut *c)
-        .await?;
+pub async fn remove_member(
+    c: &mut Conn,
+    project: ProjectId,
+    membership: MembershipId,
+) -> Result<bool> {
+    let done =
+        sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND membership_id = $2")
+            .bind(project.0)
+            .bind(membership.0)
+            .execute(&mut *c)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Whether the membership belongs to the project.
 pub async fn is_member(c: &mut Conn, project: ProjectId, membership: MembershipId) -> Result<bool> {
-    let row = sqlx::query("SELECT 1 FROM project_members WHERE project_id = $1 AND membership_id = $2")
-        .bind(project.0)
-        .bind(membership.0)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row =
+        sqlx::query("SELECT 1 FROM project_members WHERE project_id = $1 AND membership_id = $2")
+            .bind(project.0)
+            .bind(membership.0)
+            .fetch_optional(&mut *c)
+            .await?;
     Ok(row.is_some())
 }
 
@@ -169,13 +190,23 @@ pub async fn insert_annotation(
 }
 
 /// The project's annotations with the membership and user they were done under.
-pub async fn annotations(c: &mut Conn, project: ProjectId, limit: i64, offset: i64) -> Result<Vec<AnnotationRow>> {
+pub async fn annotations(
+    c: &mut Conn,
+    project: ProjectId,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AnnotationRow>> {
     let sql = format!(
         "SELECT a.id, a.project_id, a.result, a.created_at, {MEMBERSHIP_COLS}, {USER_COLS}
          FROM annotations a JOIN memberships m ON m.id = a.membership_id JOIN users u ON u.id = m.user_id
          WHERE a.project_id = $1 ORDER BY a.id LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query(&sql).bind(project.0).bind(limit).bind(offset).fetch_all(&mut *c).await?;
+    let rows = sqlx::query(&sql)
+        .bind(project.0)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *c)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(AnnotationRow {

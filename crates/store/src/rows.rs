@@ -6,7 +6,8 @@ use sqlx::Row;
 
 use crate::{MemberRow, MembershipRecord, OrgRecord, Result, StoreError, UserRecord};
 
-pub(crate) const USER_COLS: &str = "u.id, u.email, u.username, u.first_name, u.last_name, u.phone, \
+pub(crate) const USER_COLS: &str =
+    "u.id, u.email, u.username, u.first_name, u.last_name, u.phone, \
      u.password_hash, u.active_org_id, u.date_joined, u.last_activity";
 
 pub(crate) const MEMBERSHIP_COLS: &str =
@@ -21,7 +22,8 @@ pub(crate) fn role(code: &str) -> Result<Role> {
 }
 
 fn role_source(code: &str) -> Result<RoleSource> {
-    RoleSource::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown role source {code:?}")))
+    RoleSource::from_code(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown role source {code:?}")))
 }
 
 /// Reads a user from columns starting at `at` in the order of `USER_COLS`.
@@ -59,7 +61,10 @@ pub(crate) fn membership(r: &AnyRow, at: usize) -> Result<MembershipRecord> {
 
 /// Reads `MEMBERSHIP_COLS, USER_COLS` starting at `at`.
 pub(crate) fn member(r: &AnyRow, at: usize) -> Result<MemberRow> {
-    Ok(MemberRow { membership: membership(r, at)?, user: user(r, at + MEMBERSHIP_WIDTH)? })
+    Ok(MemberRow {
+        membership: membership(r, at)?,
+        user: user(r, at + MEMBERSHIP_WIDTH)?,
+    })
 }
 
 pub(crate) fn org(r: &AnyRow) -> Result<OrgRecord> {

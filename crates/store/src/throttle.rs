@@ -14,7 +14,13 @@ pub async fn get(c: &mut Conn, key: &str) -> Result<Option<(i64, Micros)>> {
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 
-pub async fn put(c: &mut Conn, key: &str, failures: i64, blocked_until: Micros, now: Micros) -> Result<()> {
+pub async fn put(
+    c: &mut Conn,
+    key: &str,
+    failures: i64,
+    blocked_until: Micros,
+    now: Micros,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
@@ -30,6 +36,9 @@ pub async fn put(c: &mut Conn, key: &str, failures: i64, blocked_until: Micros, 
 }
 
 pub async fn clear(c: &mut Conn, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM throttle WHERE key = $1")
+        .bind(key)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }

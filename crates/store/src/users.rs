@@ -40,7 +40,10 @@ pub async fn by_id(c: &mut Conn, id: UserId) -> Result<Option<UserRecord>> {
 /// Looks a user up by email; `email` must already be lower-cased.
 pub async fn by_email(c: &mut Conn, email: &str) -> Result<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.email = $1");
-    let row = sqlx::query(&sql).bind(email).fetch_optional(&mut *c).await?;
+    let row = sqlx::query(&sql)
+        .bind(email)
+        .fetch_optional(&mut *c)
+        .await?;
     row.map(|r| rows::user(&r, 0)).transpose()
 }
 
@@ -70,20 +73,27 @@ pub struct ProfileUpdate<'a> {
 }
 
 pub async fn update_profile(c: &mut Conn, id: UserId, p: ProfileUpdate<'_>) -> Result<()> {
-    sqlx::query("UPDATE users SET username = $1, first_name = $2, last_name = $3, phone = $4 WHERE id = $5")
-        .bind(p.username)
-        .bind(p.first_name)
-        .bind(p.last_name)
-        .bind(p.phone)
-        .bind(id.0)
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET username = $1, first_name = $2, last_name = $3, phone = $4 WHERE id = $5",
+    )
+    .bind(p.username)
+    .bind(p.first_name)
+    .bind(p.last_name)
+    .bind(p.phone)
+    .bind(id.0)
+    .execute(&mut *c)
+    .await?;
     Ok(())
 }
 
 /// Records activity unless it was recorded less than `min_gap` ago, so that most reads stay
 /// reads. Returns whether a row was written.
-pub async fn touch_activity(c: &mut Conn, id: UserId, now: Micros, min_gap: Micros) -> Result<bool> {
+pub async fn touch_activity(
+    c: &mut Conn,
+    id: UserId,
+    now: Micros,
+    min_gap: Micros,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE users SET last_activity = $1
          WHERE id = $2 AND (last_activity IS NULL OR last_activity < $3)",
@@ -116,7 +126,11 @@ pub async fn insert_password_token(
 }
 
 /// Marks an unused, unexpired set-password token as used and returns its user.
-pub async fn take_password_token(c: &mut Conn, token_hash: &str, now: Micros) -> Result<Option<UserId>> {
+pub async fn take_password_token(
+    c: &mut Conn,
+    token_hash: &str,
+    now: Micros,
+) -> Result<Option<UserId>> {
     let row = sqlx::query(
         "UPDATE password_tokens SET used_at = $1
          WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",

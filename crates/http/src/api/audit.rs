@@ -37,7 +37,11 @@ pub struct AuditEventView {
 }
 
 fn person(id: Option<UserId>, name: &str, email: &str) -> Option<PersonView> {
-    (id.is_some() || !email.is_empty()).then(|| PersonView { id: id.map(|u| u.0), name: name.into(), email: email.into() })
+    (id.is_some() || !email.is_empty()).then(|| PersonView {
+        id: id.map(|u| u.0),
+        name: name.into(),
+        email: email.into(),
+    })
 }
 
 impl AuditEventView {
@@ -70,7 +74,11 @@ pub struct AuditParams {
 
 fn user_param(field: &str, v: Option<&str>) -> ApiResult<Option<UserId>> {
     v.filter(|s| !s.is_empty())
-        .map(|s| s.parse::<i64>().map(UserId).map_err(|_| ApiError::invalid(field, "must be a user id")))
+        .map(|s| {
+            s.parse::<i64>()
+                .map(UserId)
+                .map_err(|_| ApiError::invalid(field, "must be a user id"))
+        })
         .transpose()
 }
 
@@ -79,7 +87,12 @@ fn time_param(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
         .map(|s| {
             DateTime::parse_from_rfc3339(s)
                 .map(|t| t.timestamp_micros())
-                .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time such as 2026-01-31T12:00:00Z"))
+                .map_err(|_| {
+                    ApiError::invalid(
+                        field,
+                        "must be an RFC 3339 time such as 2026-01-31T12:00:00Z",
+                    )
+                })
         })
         .transpose()
 }
@@ -98,7 +111,14 @@ pub async fn list_events(
     let page = p.page.resolve(20)?;
     let action = match p.action.as_deref().filter(|a| !a.is_empty()) {
         None => None,
-        Some(a) => Some(AuditAction::from_code(a).ok_or_else(|| ApiError::invalid("action", format!("\"{a}\" is not an audit action")))?.code().to_string()),
+        Some(a) => Some(
+            AuditAction::from_code(a)
+                .ok_or_else(|| {
+                    ApiError::invalid("action", format!("\"{a}\" is not an audit action"))
+                })?
+                .code()
+                .to_string(),
+        ),
     };
     let q = AuditQuery {
         actor: user_param("actor", p.actor.as_deref())?,
@@ -108,5 +128,10 @@ pub async fn list_events(
         until: time_param("until", p.until.as_deref())?,
     };
     let r = state.service.audit_log(&by, &q, page).await?;
-    Ok(Json(page_view(&at, page, r.count, r.items.iter().map(AuditEventView::of).collect())))
+    Ok(Json(page_view(
+        &at,
+        page,
+        r.count,
+        r.items.iter().map(AuditEventView::of).collect(),
+    )))
 }

@@ -20,9 +20,20 @@ impl Modify for Security {
         let c = openapi.components.get_or_insert_with(Default::default);
         c.add_security_scheme(
             "Token",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description("Authorization", "Token <legacy API key>"))),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "Token <legacy API key>",
+            ))),
         );
-        c.add_security_scheme("Bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+        c.add_security_scheme(
+            "Bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -45,7 +56,10 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         Ok(()) => Ok(Json(Health { status: "ok" })),
         Err(e) => {
             tracing::error!(error = ?e, "health check failed");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The database is not reachable."))
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database is not reachable.",
+            ))
         }
     }
 }
@@ -82,25 +96,71 @@ pub async fn docs_page() -> Response {
         ];
         for (method, op) in ops {
             let Some(op) = op else { continue };
-            let tag = op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_else(|| "other".into());
-            let summary = op.summary.clone().or_else(|| op.description.clone()).unwrap_or_default();
-            let statuses = op.responses.responses.keys().cloned().collect::<Vec<_>>().join(", ");
-            let entry = Operation { method: method.into(), path: path.clone(), summary, statuses };
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first().cloned())
+                .unwrap_or_else(|| "other".into());
+            let summary = op
+                .summary
+                .clone()
+                .or_else(|| op.description.clone())
+                .unwrap_or_default();
+            let statuses = op
+                .responses
+                .responses
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let entry = Operation {
+                method: method.into(),
+                path: path.clone(),
+                summary,
+                statuses,
+            };
             match groups.iter_mut().find(|(t, _)| *t == tag) {
                 Some((_, list)) => list.push(entry),
                 None => groups.push((tag, vec![entry])),
             }
         }
     }
-    crate::api::session::page(StatusCode::OK, DocsPage { version: env!("CARGO_PKG_VERSION"), groups })
+    crate::api::session::page(
+        StatusCode::OK,
+        DocsPage {
+            version: env!("CARGO_PKG_VERSION"),
+            groups,
+        },
+    )
 }
 
 /// The few static files the pages use, compiled in.
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, ty) = match file.as_str() {
-        "roster.css" => (include_str!("../../static/roster.css"), "text/css; charset=utf-8"),
-        "docs.css" => (include_str!("../../static/docs.css"), "text/css; charset=utf-8"),
+        "roster.css" => (
+            include_str!("../../static/roster.css"),
+            "text/css; charset=utf-8",
+        ),
+        "docs.css" => (
+            include_str!("../../static/docs.css"),
+            "text/css; charset=utf-8",
+        ),
+        "app.css" => (
+            include_str!("../../static/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "roster.js" => (
+            include_str!("../../static/roster.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return ApiError::not_found("No such file.").into_response(),
     };
-    ([(header::CONTENT_TYPE, ty), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, ty),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -23,12 +23,18 @@ pub struct InviteLinkView {
 
 impl From<InviteLink> for InviteLinkView {
     fn from(l: InviteLink) -> Self {
-        InviteLinkView { token: l.token, invite_url: l.invite_url }
+        InviteLinkView {
+            token: l.token,
+            invite_url: l.invite_url,
+        }
     }
 }
 
 #[utoipa::path(get, path = "/api/invite", tag = "invites", responses((status = 200, body = InviteLinkView), (status = 403)))]
-pub async fn invite_link(State(state): State<AppState>, InActiveOrg(by): InActiveOrg<Admin>) -> Json<InviteLinkView> {
+pub async fn invite_link(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Admin>,
+) -> Json<InviteLinkView> {
     Json(state.service.invite_link(&by).into())
 }
 
@@ -38,7 +44,10 @@ pub async fn reset_invite_link(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Admin>,
 ) -> ApiResult<(StatusCode, Json<InviteLinkView>)> {
-    Ok((StatusCode::CREATED, Json(state.service.reset_invite_link(&by).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.service.reset_invite_link(&by).await?.into()),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -92,15 +101,27 @@ pub async fn send_invites(
     JsonBody(body): JsonBody<SendInvitesBody>,
 ) -> ApiResult<(StatusCode, Json<Vec<InviteItem>>)> {
     if body.user_type.as_deref().is_some_and(|t| t != "standard") {
-        return Err(crate::error::ApiError::invalid("user_type", "only \"standard\" is supported"));
+        return Err(crate::error::ApiError::invalid(
+            "user_type",
+            "only \"standard\" is supported",
+        ));
     }
     if !body.workspaces.is_empty() {
-        return Err(crate::error::ApiError::invalid("workspaces", "roster has no workspaces; invite to projects instead"));
+        return Err(crate::error::ApiError::invalid(
+            "workspaces",
+            "roster has no workspaces; invite to projects instead",
+        ));
     }
     let role = parse_role("role", &body.role)?;
     let projects: Vec<ProjectId> = body.projects.iter().map(|p| ProjectId(*p)).collect();
-    let sent = state.service.send_invites(&by, &body.emails, role, &projects).await?;
-    Ok((StatusCode::CREATED, Json(sent.iter().map(InviteItem::of).collect())))
+    let sent = state
+        .service
+        .send_invites(&by, &body.emails, role, &projects)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(sent.iter().map(InviteItem::of).collect()),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -131,5 +152,10 @@ pub async fn list_invites(
 ) -> ApiResult<Json<PageView<InviteItem>>> {
     let page = p.resolve(20)?;
     let result = state.service.list_invites(&by, page).await?;
-    Ok(Json(page_view(&at, page, result.count, result.items.iter().map(InviteItem::of).collect())))
+    Ok(Json(page_view(
+        &at,
+        page,
+        result.count,
+        result.items.iter().map(InviteItem::of).collect(),
+    )))
 }

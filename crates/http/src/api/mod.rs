@@ -43,41 +43,84 @@ pub fn routes() -> Router<AppState> {
         .route("/api/health", get(docs::health))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
-        .route("/", get(session::home))
         .route("/user/login", get(session::login_page).post(session::login))
         .route("/user/logout", post(session::logout))
-        .route("/user/signup", get(session::signup_page).post(session::signup))
-        .route("/user/set-password", get(session::set_password_page).post(session::set_password))
+        .route(
+            "/user/signup",
+            get(session::signup_page).post(session::signup),
+        )
+        .route(
+            "/user/set-password",
+            get(session::set_password_page).post(session::set_password),
+        )
         .route("/api/current-user/whoami", get(users::whoami))
-        .route("/api/current-user", get(users::current_user).patch(users::update_current_user))
+        .route(
+            "/api/current-user",
+            get(users::current_user).patch(users::update_current_user),
+        )
         .route("/api/current-user/token", get(tokens::legacy_key))
-        .route("/api/current-user/reset-token", post(tokens::reset_legacy_key))
+        .route(
+            "/api/current-user/reset-token",
+            post(tokens::reset_legacy_key),
+        )
         .route("/api/users", get(users::list_users))
-        .route("/api/users/{id}", get(users::get_user).patch(users::update_user))
-        .route("/api/token", get(tokens::list_tokens).post(tokens::create_token))
+        .route(
+            "/api/users/{id}",
+            get(users::get_user).patch(users::update_user),
+        )
+        .route(
+            "/api/token",
+            get(tokens::list_tokens).post(tokens::create_token),
+        )
         .route("/api/token/refresh", post(tokens::refresh))
         .route("/api/token/rotate", post(tokens::rotate))
         .route("/api/token/blacklist", post(tokens::blacklist))
-        .route("/api/jwt/settings", get(tokens::jwt_settings).post(tokens::update_jwt_settings))
+        .route(
+            "/api/jwt/settings",
+            get(tokens::jwt_settings).post(tokens::update_jwt_settings),
+        )
         .route("/api/organizations", get(orgs::list_orgs))
-        .route("/api/organizations/{id}", get(orgs::get_org).patch(orgs::update_org))
-        .route("/api/organizations/{id}/set-default-role", axum::routing::patch(orgs::set_default_role))
+        .route(
+            "/api/organizations/{id}",
+            get(orgs::get_org).patch(orgs::update_org),
+        )
+        .route(
+            "/api/organizations/{id}/set-default-role",
+            axum::routing::patch(orgs::set_default_role),
+        )
         .route("/api/organizations/{id}/seats", get(orgs::seats))
         .route(
             "/api/organizations/{id}/memberships",
-            get(orgs::list_members).patch(orgs::assign_role).post(orgs::assign_role),
+            get(orgs::list_members)
+                .patch(orgs::assign_role)
+                .post(orgs::assign_role),
         )
-        .route("/api/organizations/{id}/memberships/{user_id}", get(orgs::get_member).delete(orgs::delete_member))
+        .route(
+            "/api/organizations/{id}/memberships/{user_id}",
+            get(orgs::get_member).delete(orgs::delete_member),
+        )
         .route("/api/invite", get(invites::invite_link))
         .route("/api/invite/reset-token", post(invites::reset_invite_link))
         .route("/api/invite/send-email", post(invites::send_invites))
         .route("/api/invite/revoke", post(invites::revoke_invite))
         .route("/api/invites", get(invites::list_invites))
-        .route("/api/projects", get(projects::list_projects).post(projects::create_project))
-        .route("/api/projects/roles", get(projects::list_project_roles).post(projects::set_project_role))
+        .route(
+            "/api/projects",
+            get(projects::list_projects).post(projects::create_project),
+        )
+        .route(
+            "/api/projects/roles",
+            get(projects::list_project_roles).post(projects::set_project_role),
+        )
         .route("/api/projects/{id}", get(projects::get_project))
-        .route("/api/projects/{id}/members", post(projects::add_project_member).delete(projects::remove_project_member))
-        .route("/api/projects/{id}/annotations", get(projects::list_annotations).post(projects::create_annotation))
+        .route(
+            "/api/projects/{id}/members",
+            post(projects::add_project_member).delete(projects::remove_project_member),
+        )
+        .route(
+            "/api/projects/{id}/annotations",
+            get(projects::list_annotations).post(projects::create_annotation),
+        )
         .route("/api/activity-logs", get(audit::list_events))
         .route("/static/{file}", get(docs::static_file))
 }

@@ -1,6 +1,6 @@
 //! Organizations, their settings and seats, and their members.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::{policy, Access, Role};
@@ -11,20 +11,36 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::users::parse_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Caller, InOrg, JsonBody, QueryParams};
+use crate::extract::{Caller, InOrg, JsonBody, PathParams, QueryParams};
 use crate::paging::{page_view, PageParams, RequestUrl};
 use crate::views::{MemberDetailView, MemberView, OrgListItem, OrgView, PageView};
 use crate::AppState;
 
 /// Parses a role code, naming the field on failure.
 pub(crate) fn parse_role(field: &str, code: &str) -> ApiResult<Role> {
-    Role::from_code(code.trim()).ok_or_else(|| ApiError::invalid(field, format!("\"{code}\" is not a role; use one of OW, AD, MA, RE, AN, NO, DI")))
+    Role::from_code(code.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            format!("\"{code}\" is not a role; use one of OW, AD, MA, RE, AN, NO, DI"),
+        )
+    })
 }
 
 /// The caller's organizations (a plain array, as the SDK expects).
 #[utoipa::path(get, path = "/api/organizations", tag = "organizations", responses((status = 200, body = [OrgListItem]), (status = 401)))]
-pub async fn list_orgs(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<Vec<OrgListItem>>> {
-    Ok(Json(state.service.my_orgs(&who).await?.iter().map(OrgListItem::of).collect()))
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<Json<Vec<OrgListItem>>> {
+    Ok(Json(
+        state
+            .service
+            .my_orgs(&who)
+            .await?
+            .iter()
+            .map(OrgListItem::of)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations", params(("id" = i64, Path, description = "0 = your only organization")),
@@ -49,7 +65,9 @@ pub struct OrgPatchBody {
 }
 
 /// Tells an explicit `null` (Some(None)) from an absent field (None).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -65,10 +83,17 @@ pub async fn update_org(
         title: body.title,
         contact_info: body.contact_info,
         seat_limit: body.seat_limit,
-        default_role: body.default_role.as_deref().map(|r| parse_role("default_role", r)).transpose()?,
+        default_role: body
+            .default_role
+            .as_deref()
+            .map(|r| parse_role("default_role", r))
+            .transpose()?,
         manual_role_management: body.manual_role_management,
     };
-    Ok(Json(OrgView::of(&state.service.update_org(&by, patch).await?, true)))
+    Ok(Json(OrgView::of(
+        &state.service.update_org(&by, patch).await?,
+        true,
+    )))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -92,8 +117,20 @@ pub async fn set_default_role(
     JsonBody(body): JsonBody<DefaultRoleBody>,
 ) -> ApiResult<Json<DefaultRoleView>> {
     let role = parse_role("default_role", &body.default_role)?;
-    let org = state.service.update_org(&by, OrgPatch { default_role: Some(role), ..OrgPatch::default() }).await?;
-    Ok(Json(DefaultRoleView { organization: org.id.0, default_role: org.default_role.code().into() }))
+    let org = state
+        .service
+        .update_org(
+            &by,
+            OrgPatch {
+                default_role: Some(role),
+                ..OrgPatch::default()
+            },
+        )
+        .await?;
+    Ok(Json(DefaultRoleView {
+        organization: org.id.0,
+        default_role: org.default_role.code().into(),
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -106,9 +143,17 @@ pub struct SeatsView {
 
 #[utoipa::path(get, path = "/api/organizations/{id}/seats", tag = "organizations", params(("id" = i64, Path)),
     responses((status = 200, body = SeatsView), (status = 403)))]
-pub async fn seats(State(state): State<AppState>, InOrg(by): InOrg<Admin>) -> ApiResult<Json<SeatsView>> {
+pub async fn seats(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Admin>,
+) -> ApiResult<Json<SeatsView>> {
     let s = state.service.seats(&by).await?;
-    Ok(Json(SeatsView { limit: s.limit, used: s.used(), active: s.active, pending_invites: s.pending_invites }))
+    Ok(Json(SeatsView {
+        limit: s.limit,
+        used: s.used(),
+        active: s.active,
+        pending_invites: s.pending_invites,
+    }))
 }
 
 #[derive(Deserialize, Default)]
@@ -125,14 +170,21 @@ fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
     match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
         None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
         Some("true") | Some("1") | Some("yes") => Ok(true),
-        Some(other) => Err(ApiError::invalid(field, format!("\"{other}\" is not true or false"))),
+        Some(other) => Err(ApiError::invalid(
+            field,
+            format!("\"{other}\" is not true or false"),
+        )),
     }
 }
 
 fn member_query(p: &MemberListParams) -> ApiResult<MemberQuery> {
     let roles = match p.role.as_deref().map(str::trim) {
         None | Some("") => Vec::new(),
-        Some(list) => list.split(',').filter(|s| !s.trim().is_empty()).map(|c| parse_role("role", c)).collect::<ApiResult<_>>()?,
+        Some(list) => list
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|c| parse_role("role", c))
+            .collect::<ApiResult<_>>()?,
     };
     let (order, descending) = match p.ordering.as_deref().map(str::trim) {
         None | Some("") => (MemberOrder::Email, false),
@@ -144,9 +196,17 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberQuery> {
             (order, desc)
         }
     };
-    let search = p.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let search = p
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(ApiError::invalid("search", "must be at most 200 characters"));
+        return Err(ApiError::invalid(
+            "search",
+            "must be at most 200 characters",
+        ));
     }
     Ok(MemberQuery {
         org: roster_domain::OrgId(0),
@@ -173,7 +233,12 @@ pub async fn list_members(
     let page = p.page.resolve(20)?;
     let q = member_query(&p)?;
     let result = state.service.list_members(&by, q, page).await?;
-    Ok(Json(page_view(&at, page, result.count, result.items.iter().map(MemberView::of).collect())))
+    Ok(Json(page_view(
+        &at,
+        page,
+        result.count,
+        result.items.iter().map(MemberView::of).collect(),
+    )))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -196,11 +261,16 @@ pub async fn assign_role(
     JsonBody(body): JsonBody<AssignRoleBody>,
 ) -> ApiResult<Json<MemberView>> {
     if body.user_type.as_deref().is_some_and(|t| t != "standard") {
-        return Err(ApiError::invalid("user_type", "only \"standard\" is supported"));
+        return Err(ApiError::invalid(
+            "user_type",
+            "only \"standard\" is supported",
+        ));
     }
     let role = parse_role("role", &body.role)?;
     let target = parse_id(&body.user_id.to_string())?;
-    Ok(Json(MemberView::of(&state.service.assign_role(&by, target, role).await?)))
+    Ok(Json(MemberView::of(
+        &state.service.assign_role(&by, target, role).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/organizations/{id}/memberships/{user_id}", tag = "members", params(("id" = i64, Path), ("user_id" = i64, Path)),
@@ -208,7 +278,7 @@ pub async fn assign_role(
 pub async fn get_member(
     State(state): State<AppState>,
     InOrg(by): InOrg<Staff>,
-    Path(path): Path<(String, String)>,
+    PathParams(path): PathParams<(String, String)>,
 ) -> ApiResult<Json<MemberDetailView>> {
     let d = state.service.member_detail(&by, parse_id(&path.1)?).await?;
     Ok(Json(MemberDetailView {
@@ -228,7 +298,7 @@ pub async fn get_member(
 pub async fn delete_member(
     State(state): State<AppState>,
     InOrg(by): InOrg<Admin>,
-    Path(path): Path<(String, String)>,
+    PathParams(path): PathParams<(String, String)>,
 ) -> ApiResult<StatusCode> {
     state.service.delete_member(&by, parse_id(&path.1)?).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,6 +1,6 @@
 //! Projects, project members and roles, and annotations with their authors.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::{ProjectId, ProjectRole, UserId};
@@ -9,7 +9,7 @@ use roster_service::{Member, Staff};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{InActiveOrg, JsonBody, QueryParams};
+use crate::extract::{InActiveOrg, JsonBody, PathParams, QueryParams};
 use crate::paging::{page_view, PageParams, RequestUrl};
 use crate::views::{time, PageView, UserView};
 use crate::AppState;
@@ -25,20 +25,33 @@ pub struct ProjectView {
 
 impl ProjectView {
     fn of(p: &ProjectRecord) -> ProjectView {
-        ProjectView { id: p.id.0, organization: p.org.0, title: p.title.clone(), description: p.description.clone(), created_at: time(p.created_at) }
+        ProjectView {
+            id: p.id.0,
+            organization: p.org.0,
+            title: p.title.clone(),
+            description: p.description.clone(),
+            created_at: time(p.created_at),
+        }
     }
 }
 
 fn project_id(raw: &str) -> ApiResult<ProjectId> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).map(ProjectId).ok_or_else(|| ApiError::not_found(format!("No project {raw}.")))
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(ProjectId)
+        .ok_or_else(|| ApiError::not_found(format!("No project {raw}.")))
 }
 
 fn project_role(field: &str, raw: Option<&str>) -> ApiResult<Option<ProjectRole>> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(code) => ProjectRole::from_code(code)
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid(field, format!("\"{code}\" is not a project role; use AN, RE, or null to inherit"))),
+        Some(code) => ProjectRole::from_code(code).map(Some).ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!("\"{code}\" is not a project role; use AN, RE, or null to inherit"),
+            )
+        }),
     }
 }
 
@@ -53,7 +66,12 @@ pub async fn list_projects(
 ) -> ApiResult<Json<PageView<ProjectView>>> {
     let page = p.resolve(20)?;
     let r = state.service.list_projects(&by, page).await?;
-    Ok(Json(page_view(&at, page, r.count, r.items.iter().map(ProjectView::of).collect())))
+    Ok(Json(page_view(
+        &at,
+        page,
+        r.count,
+        r.items.iter().map(ProjectView::of).collect(),
+    )))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -71,7 +89,10 @@ pub async fn create_project(
     InActiveOrg(by): InActiveOrg<Staff>,
     JsonBody(body): JsonBody<NewProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
-    let p = state.service.create_project(&by, &body.title, &body.description).await?;
+    let p = state
+        .service
+        .create_project(&by, &body.title, &body.description)
+        .await?;
     Ok((StatusCode::CREATED, Json(ProjectView::of(&p))))
 }
 
@@ -83,7 +104,10 @@ pub struct ProjectMemberView {
 
 impl ProjectMemberView {
     fn of(m: &ProjectMemberRow) -> ProjectMemberView {
-        ProjectMemberView { user: UserView::of(&m.user), role: m.project_role.map(|r| r.code().into()) }
+        ProjectMemberView {
+            user: UserView::of(&m.user),
+            role: m.project_role.map(|r| r.code().into()),
+        }
     }
 }
 
@@ -99,12 +123,15 @@ pub struct ProjectDetailView {
 pub async fn get_project(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<ProjectDetailView>> {
     let id = project_id(&id)?;
     let p = state.service.get_project(&by, id).await?;
     let members = state.service.project_members(&by, id).await?;
-    Ok(Json(ProjectDetailView { project: ProjectView::of(&p), members: members.iter().map(ProjectMemberView::of).collect() }))
+    Ok(Json(ProjectDetailView {
+        project: ProjectView::of(&p),
+        members: members.iter().map(ProjectMemberView::of).collect(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -121,11 +148,14 @@ pub struct ProjectMemberBody {
 pub async fn add_project_member(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<ProjectMemberBody>,
 ) -> ApiResult<(StatusCode, Json<ProjectMemberView>)> {
     let role = project_role("role", body.role.as_deref())?;
-    let m = state.service.put_project_member(&by, project_id(&id)?, UserId(body.user), role).await?;
+    let m = state
+        .service
+        .put_project_member(&by, project_id(&id)?, UserId(body.user), role)
+        .await?;
     Ok((StatusCode::CREATED, Json(ProjectMemberView::of(&m))))
 }
 
@@ -148,16 +178,23 @@ pub struct UserQuery {
 pub async fn remove_project_member(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     QueryParams(q): QueryParams<UserQuery>,
     raw: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let user = match q.user.as_deref() {
-        Some(u) => u.parse::<i64>().map_err(|_| ApiError::invalid("user", "must be a user id"))?,
-        None if raw.iter().all(u8::is_ascii_whitespace) => return Err(ApiError::invalid("user", "This field is required.")),
+        Some(u) => u
+            .parse::<i64>()
+            .map_err(|_| ApiError::invalid("user", "must be a user id"))?,
+        None if raw.iter().all(u8::is_ascii_whitespace) => {
+            return Err(ApiError::invalid("user", "This field is required."))
+        }
         None => crate::extract::parse_json::<RemoveProjectMemberBody>(&raw)?.user,
     };
-    state.service.remove_project_member(&by, project_id(&id)?, UserId(user)).await?;
+    state
+        .service
+        .remove_project_member(&by, project_id(&id)?, UserId(user))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,13 +218,22 @@ pub async fn list_project_roles(
     InActiveOrg(by): InActiveOrg<Member>,
     QueryParams(q): QueryParams<RolesQuery>,
 ) -> ApiResult<Json<Vec<ProjectRoleView>>> {
-    let raw = q.project.ok_or_else(|| ApiError::invalid("project", "This parameter is required."))?;
-    let id = raw.parse::<i64>().map(ProjectId).map_err(|_| ApiError::invalid("project", "must be a project id"))?;
+    let raw = q
+        .project
+        .ok_or_else(|| ApiError::invalid("project", "This parameter is required."))?;
+    let id = raw
+        .parse::<i64>()
+        .map(ProjectId)
+        .map_err(|_| ApiError::invalid("project", "must be a project id"))?;
     let members = state.service.project_members(&by, id).await?;
     Ok(Json(
         members
             .iter()
-            .map(|m| ProjectRoleView { project: id.0, user: m.user.id.0, role: m.project_role.map(|r| r.code().into()) })
+            .map(|m| ProjectRoleView {
+                project: id.0,
+                user: m.user.id.0,
+                role: m.project_role.map(|r| r.code().into()),
+            })
             .collect(),
     ))
 }
@@ -209,8 +255,18 @@ pub async fn set_project_role(
     JsonBody(body): JsonBody<ProjectRoleBody>,
 ) -> ApiResult<(StatusCode, Json<ProjectRoleView>)> {
     let role = project_role("role", body.role.as_deref())?;
-    let m = state.service.put_project_member(&by, ProjectId(body.project), UserId(body.user), role).await?;
-    Ok((StatusCode::CREATED, Json(ProjectRoleView { project: body.project, user: m.user.id.0, role: role.map(|r| r.code().into()) })))
+    let m = state
+        .service
+        .put_project_member(&by, ProjectId(body.project), UserId(body.user), role)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ProjectRoleView {
+            project: body.project,
+            user: m.user.id.0,
+            role: role.map(|r| r.code().into()),
+        }),
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -241,13 +297,21 @@ impl AnnotationView {
 pub async fn list_annotations(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     at: RequestUrl,
     QueryParams(p): QueryParams<PageParams>,
 ) -> ApiResult<Json<PageView<AnnotationView>>> {
     let page = p.resolve(20)?;
-    let r = state.service.list_annotations(&by, project_id(&id)?, page).await?;
-    Ok(Json(page_view(&at, page, r.count, r.items.iter().map(AnnotationView::of).collect())))
+    let r = state
+        .service
+        .list_annotations(&by, project_id(&id)?, page)
+        .await?;
+    Ok(Json(page_view(
+        &at,
+        page,
+        r.count,
+        r.items.iter().map(AnnotationView::of).collect(),
+    )))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -263,9 +327,12 @@ pub struct NewAnnotation {
 pub async fn create_annotation(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<NewAnnotation>,
 ) -> ApiResult<(StatusCode, Json<AnnotationView>)> {
-    let a = state.service.create_annotation(&by, project_id(&id)?, &body.result.to_string()).await?;
+    let a = state
+        .service
+        .create_annotation(&by, project_id(&id)?, &body.result.to_string())
+        .await?;
     Ok((StatusCode::CREATED, Json(AnnotationView::of(&a))))
 }

@@ -64,40 +64,44 @@ pub(crate) struct MessagePage<'a> {
     pub link: Option<(&'a str, &'a str)>,
 }
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    email: &'a str,
-    orgs: Vec<(String, String, bool)>,
-    notice: Option<String>,
-    csrf_token: &'a str,
-}
-
 pub(crate) fn page(status: StatusCode, t: impl Template) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.").into_response()
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
+                .into_response()
         }
     }
 }
 
 fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &str)>) -> Response {
-    page(status, MessagePage { heading, text, link })
+    page(
+        status,
+        MessagePage {
+            heading,
+            text,
+            link,
+        },
+    )
 }
 
 /// Sets the session cookie (HttpOnly) and the CSRF cookie (readable by the page's script).
 fn with_session(state: &AppState, jar: CookieJar, s: &NewSession) -> CookieJar {
     let secure = state.web.cookie_secure;
-    let max_age = time_secs((s.expires_at - chrono::Utc::now().timestamp_micros()).max(0) / 1_000_000);
+    let max_age =
+        time_secs((s.expires_at - chrono::Utc::now().timestamp_micros()).max(0) / 1_000_000);
     let session = Cookie::build((SESSION_COOKIE, s.id.clone()))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
         .path("/")
         .max_age(max_age);
-    let csrf = Cookie::build((CSRF_COOKIE, s.csrf_token.clone())).same_site(SameSite::Lax).secure(secure).path("/").max_age(max_age);
+    let csrf = Cookie::build((CSRF_COOKIE, s.csrf_token.clone()))
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(max_age);
     jar.add(session).add(csrf)
 }
 
@@ -106,7 +110,8 @@ fn time_secs(secs: i64) -> time::Duration {
 }
 
 fn without_session(jar: CookieJar) -> CookieJar {
-    jar.remove(Cookie::build(SESSION_COOKIE).path("/")).remove(Cookie::build(CSRF_COOKIE).path("/"))
+    jar.remove(Cookie::build(SESSION_COOKIE).path("/"))
+        .remove(Cookie::build(CSRF_COOKIE).path("/"))
 }
 
 /// Only local paths may be redirect targets, so a link cannot send people elsewhere.
@@ -138,7 +143,14 @@ pub struct NextParam {
 }
 
 pub async fn login_page(QueryParams(q): QueryParams<NextParam>) -> Response {
-    page(StatusCode::OK, LoginPage { error: None, email: "", next: &safe_next(q.next.as_deref()) })
+    page(
+        StatusCode::OK,
+        LoginPage {
+            error: None,
+            email: "",
+            next: &safe_next(q.next.as_deref()),
+        },
+    )
 }
 
 /// Signs in with email and password; a new session id every time.
@@ -158,12 +170,32 @@ pub async fn login(
             if body.form {
                 (jar, Redirect::to(&safe_next(b.next.as_deref()))).into_response()
             } else {
-                (jar, axum::Json(SignedIn { user: UserView::of(&user), csrf_token: session.csrf_token })).into_response()
+                (
+                    jar,
+                    axum::Json(SignedIn {
+                        user: UserView::of(&user),
+                        csrf_token: session.csrf_token,
+                    }),
+                )
+                    .into_response()
             }
         }
-        Err(e) if body.form && matches!(e, ServiceError::Unauthenticated(_) | ServiceError::Throttled(_)) => {
+        Err(e)
+            if body.form
+                && matches!(
+                    e,
+                    ServiceError::Unauthenticated(_) | ServiceError::Throttled(_)
+                ) =>
+        {
             let api = ApiError::from(e);
-            let mut res = page(api.status, LoginPage { error: Some(&api.detail), email: &b.email, next: &safe_next(b.next.as_deref()) });
+            let mut res = page(
+                api.status,
+                LoginPage {
+                    error: Some(&api.detail),
+                    email: &b.email,
+                    next: &safe_next(b.next.as_deref()),
+                },
+            );
             if let Some(secs) = api.retry_after {
                 res.headers_mut().insert(header::RETRY_AFTER, secs.into());
             }
@@ -214,7 +246,11 @@ pub async fn logout(
     }
     let _ = parts;
     let jar = without_session(jar);
-    Ok(if form { (jar, Redirect::to("/user/login")).into_response() } else { (jar, StatusCode::NO_CONTENT).into_response() })
+    Ok(if form {
+        (jar, Redirect::to("/user/login")).into_response()
+    } else {
+        (jar, StatusCode::NO_CONTENT).into_response()
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -259,14 +295,22 @@ fn via(q: &SignupQuery) -> ApiResult<Via> {
     match (&q.token, &q.invite) {
         (Some(t), None) if !t.is_empty() => Ok(Via::Link(t.clone())),
         (None, Some(i)) if !i.is_empty() => Ok(Via::Invite(i.clone())),
-        _ => Err(ApiError::forbidden("Sign-up needs an invite link; ask an Owner or Administrator for one.")),
+        _ => Err(ApiError::forbidden(
+            "Sign-up needs an invite link; ask an Owner or Administrator for one.",
+        )),
     }
 }
 
 fn action_of(v: &Via) -> String {
     match v {
-        Via::Link(t) => format!("/user/signup/?token={}", url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()),
-        Via::Invite(i) => format!("/user/signup/?invite={}", url::form_urlencoded::byte_serialize(i.as_bytes()).collect::<String>()),
+        Via::Link(t) => format!(
+            "/user/signup/?token={}",
+            url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
+        ),
+        Via::Invite(i) => format!(
+            "/user/signup/?invite={}",
+            url::form_urlencoded::byte_serialize(i.as_bytes()).collect::<String>()
+        ),
     }
 }
 
@@ -284,7 +328,14 @@ pub async fn signup_page(
 ) -> Response {
     let v = match via(&q) {
         Ok(v) => v,
-        Err(e) => return message(e.status, "Invite needed", &e.detail, Some(("/user/login", "Sign in"))),
+        Err(e) => {
+            return message(
+                e.status,
+                "Invite needed",
+                &e.detail,
+                Some(("/user/login", "Sign in")),
+            )
+        }
     };
     let (title, fixed_email) = match &v {
         Via::Link(t) => match state.service.org_for_link(t).await {
@@ -310,14 +361,22 @@ pub async fn signup_page(
             email: fixed_email.as_deref().unwrap_or(""),
             fixed_email: fixed_email.as_deref(),
             signed_in_as: me.as_ref().map(|w| w.user.email.as_str()),
-            csrf_token: me.as_ref().and_then(|w| w.csrf_token.as_deref()).unwrap_or(""),
+            csrf_token: me
+                .as_ref()
+                .and_then(|w| w.csrf_token.as_deref())
+                .unwrap_or(""),
         },
     )
 }
 
 fn error_page(e: ServiceError) -> Response {
     let api = ApiError::from(e);
-    message(api.status, "This link does not work", &api.detail, Some(("/user/login", "Sign in")))
+    message(
+        api.status,
+        "This link does not work",
+        &api.detail,
+        Some(("/user/login", "Sign in")),
+    )
 }
 
 /// Signs up through the invite link or a personal invite. An existing account joins only with
@@ -350,8 +409,14 @@ pub async fn signup(
         let joiner = match &me {
             Some(who) => Joiner::SignedIn(who),
             None => Joiner::Credentials {
-                email: b.email.as_deref().ok_or_else(|| ApiError::invalid("email", "This field is required."))?,
-                password: b.password.as_deref().ok_or_else(|| ApiError::invalid("password", "This field is required."))?,
+                email: b
+                    .email
+                    .as_deref()
+                    .ok_or_else(|| ApiError::invalid("email", "This field is required."))?,
+                password: b
+                    .password
+                    .as_deref()
+                    .ok_or_else(|| ApiError::invalid("password", "This field is required."))?,
                 first_name: b.first_name.as_deref().unwrap_or(""),
                 last_name: b.last_name.as_deref().unwrap_or(""),
             },
@@ -360,7 +425,11 @@ pub async fn signup(
             Via::Link(t) => state.service.join_with_link(t, joiner, &ctx).await?,
             Via::Invite(i) => state.service.accept_invite(i, joiner, &ctx).await?,
         };
-        let session = if me.is_none() { Some(state.service.session_for(&joined.user).await?) } else { None };
+        let session = if me.is_none() {
+            Some(state.service.session_for(&joined.user).await?)
+        } else {
+            None
+        };
         Ok::<_, ApiError>((joined, session))
     }
     .await;
@@ -382,7 +451,12 @@ pub async fn signup(
                 (StatusCode::CREATED, jar, axum::Json(body)).into_response()
             }
         }
-        Err(e) if form => message(e.status, "Could not join", &e.detail, Some(("javascript:history.back()", "Back"))),
+        Err(e) if form => message(
+            e.status,
+            "Could not join",
+            &e.detail,
+            Some(("javascript:history.back()", "Back")),
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -392,11 +466,25 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-pub async fn set_password_page(State(state): State<AppState>, QueryParams(q): QueryParams<TokenQuery>) -> Response {
+pub async fn set_password_page(
+    State(state): State<AppState>,
+    QueryParams(q): QueryParams<TokenQuery>,
+) -> Response {
     let token = q.token.unwrap_or_default();
     match state.service.password_link_valid(&token).await {
-        Ok(true) => page(StatusCode::OK, SetPasswordPage { token: &token, error: None }),
-        Ok(false) => message(StatusCode::NOT_FOUND, "Link expired", "This link has expired or was already used; ask for a new one.", None),
+        Ok(true) => page(
+            StatusCode::OK,
+            SetPasswordPage {
+                token: &token,
+                error: None,
+            },
+        ),
+        Ok(false) => message(
+            StatusCode::NOT_FOUND,
+            "Link expired",
+            "This link has expired or was already used; ask for a new one.",
+            None,
+        ),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -417,43 +505,26 @@ pub async fn set_password(
 ) -> Response {
     let ctx = context(&parts, if body.form { Source::Ui } else { Source::Api });
     let b = body.value;
-    match state.service.set_password_with_link(&b.token, &b.password, &ctx).await {
-        Ok(_) if body.form => message(StatusCode::OK, "Password set", "Your password is set; you can sign in now.", Some(("/user/login", "Sign in"))),
+    match state
+        .service
+        .set_password_with_link(&b.token, &b.password, &ctx)
+        .await
+    {
+        Ok(_) if body.form => message(
+            StatusCode::OK,
+            "Password set",
+            "Your password is set; you can sign in now.",
+            Some(("/user/login", "Sign in")),
+        ),
         Ok(_) => axum::Json(serde_json::json!({"detail": "Password set."})).into_response(),
-        Err(ServiceError::Invalid { message, .. }) if body.form => {
-            page(StatusCode::BAD_REQUEST, SetPasswordPage { token: &b.token, error: Some(&message) })
-        }
+        Err(ServiceError::Invalid { message, .. }) if body.form => page(
+            StatusCode::BAD_REQUEST,
+            SetPasswordPage {
+                token: &b.token,
+                error: Some(&message),
+            },
+        ),
         Err(e) if body.form => error_page(e),
         Err(e) => ApiError::from(e).into_response(),
     }
-}
-
-/// `/`: the signed-in user's organizations, or the sign-in page.
-pub async fn home(State(state): State<AppState>, RequestParts(parts): RequestParts) -> Response {
-    let Some(who) = signed_in(&state, &parts).await else {
-        return Redirect::to("/user/login").into_response();
-    };
-    let me = match state.service.current_user(&who).await {
-        Ok(m) => m,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let mut orgs = Vec::new();
-    let mut notice = None;
-    for m in &me.memberships {
-        let title = state.service.org_title(m.org).await.unwrap_or_default();
-        let active = me.user.active_org == Some(m.org);
-        if active && m.role == roster_domain::Role::NotActivated {
-            notice = Some(format!(
-                "Your account in {title} is awaiting activation: an Owner or Administrator must assign you a role."
-            ));
-        }
-        if active && m.role == roster_domain::Role::Deactivated {
-            notice = Some(format!("Your account in {title} has been deactivated."));
-        }
-        orgs.push((title, m.role.name().to_string(), active));
-    }
-    page(
-        StatusCode::OK,
-        HomePage { email: &me.user.email, orgs, notice, csrf_token: who.csrf_token.as_deref().unwrap_or("") },
-    )
 }

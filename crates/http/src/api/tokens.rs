@@ -20,9 +20,15 @@ pub struct LegacyKeyView {
 }
 
 #[utoipa::path(get, path = "/api/current-user/token", tag = "tokens", responses((status = 200, body = LegacyKeyView), (status = 401)))]
-pub async fn legacy_key(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<LegacyKeyView>> {
+pub async fn legacy_key(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<Json<LegacyKeyView>> {
     let key = state.service.legacy_key(&who).await?;
-    Ok(Json(LegacyKeyView { detail: key.clone(), token: key }))
+    Ok(Json(LegacyKeyView {
+        detail: key.clone(),
+        token: key,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/current-user/reset-token", tag = "tokens", responses((status = 201, body = LegacyKeyView), (status = 401)))]
@@ -32,7 +38,13 @@ pub async fn reset_legacy_key(
     ApiContext(ctx): ApiContext,
 ) -> ApiResult<(StatusCode, Json<LegacyKeyView>)> {
     let key = state.service.reset_legacy_key(&who, &ctx).await?;
-    Ok((StatusCode::CREATED, Json(LegacyKeyView { detail: key.clone(), token: key })))
+    Ok((
+        StatusCode::CREATED,
+        Json(LegacyKeyView {
+            detail: key.clone(),
+            token: key,
+        }),
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -44,14 +56,29 @@ pub struct TokenView {
 
 impl TokenView {
     fn of(t: roster_service::tokens::PersonalToken) -> TokenView {
-        TokenView { token: t.token, created_at: time(t.created_at), expires_at: time(t.expires_at) }
+        TokenView {
+            token: t.token,
+            created_at: time(t.created_at),
+            expires_at: time(t.expires_at),
+        }
     }
 }
 
 /// The caller's usable personal access tokens, without signatures.
 #[utoipa::path(get, path = "/api/token", tag = "tokens", responses((status = 200, body = [TokenView]), (status = 401)))]
-pub async fn list_tokens(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<Vec<TokenView>>> {
-    Ok(Json(state.service.list_personal_tokens(&who).await?.into_iter().map(TokenView::of).collect()))
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    Ok(Json(
+        state
+            .service
+            .list_personal_tokens(&who)
+            .await?
+            .into_iter()
+            .map(TokenView::of)
+            .collect(),
+    ))
 }
 
 /// Creates a personal access token (shown once); 409 while another is valid.
@@ -61,7 +88,12 @@ pub async fn create_token(
     Caller(who): Caller,
     ApiContext(ctx): ApiContext,
 ) -> ApiResult<(StatusCode, Json<TokenView>)> {
-    Ok((StatusCode::CREATED, Json(TokenView::of(state.service.create_personal_token(&who, &ctx).await?))))
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenView::of(
+            state.service.create_personal_token(&who, &ctx).await?,
+        )),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -83,7 +115,12 @@ pub async fn refresh(
     ApiContext(ctx): ApiContext,
     JsonBody(body): JsonBody<RefreshBody>,
 ) -> ApiResult<Json<AccessView>> {
-    Ok(Json(AccessView { access: state.service.refresh_access_token(&body.refresh, &ctx).await? }))
+    Ok(Json(AccessView {
+        access: state
+            .service
+            .refresh_access_token(&body.refresh, &ctx)
+            .await?,
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -100,7 +137,13 @@ pub async fn rotate(
     ApiContext(ctx): ApiContext,
     JsonBody(body): JsonBody<RefreshBody>,
 ) -> ApiResult<Json<RotatedView>> {
-    Ok(Json(RotatedView { refresh: state.service.rotate_personal_token(&who, &body.refresh, &ctx).await?.token }))
+    Ok(Json(RotatedView {
+        refresh: state
+            .service
+            .rotate_personal_token(&who, &body.refresh, &ctx)
+            .await?
+            .token,
+    }))
 }
 
 /// Revokes a personal access token (and every access token issued from it).
@@ -112,7 +155,10 @@ pub async fn blacklist(
     ApiContext(ctx): ApiContext,
     JsonBody(body): JsonBody<RefreshBody>,
 ) -> ApiResult<StatusCode> {
-    state.service.blacklist_personal_token(&who, &body.refresh, &ctx).await?;
+    state
+        .service
+        .blacklist_personal_token(&who, &body.refresh, &ctx)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,7 +181,10 @@ impl From<TokenSettings> for JwtSettingsView {
 }
 
 #[utoipa::path(get, path = "/api/jwt/settings", tag = "tokens", responses((status = 200, body = JwtSettingsView), (status = 403)))]
-pub async fn jwt_settings(State(state): State<AppState>, InActiveOrg(by): InActiveOrg<Admin>) -> ApiResult<Json<JwtSettingsView>> {
+pub async fn jwt_settings(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Admin>,
+) -> ApiResult<Json<JwtSettingsView>> {
     Ok(Json(state.service.token_settings(&by).await?.into()))
 }
 
@@ -152,5 +201,7 @@ pub async fn update_jwt_settings(
         legacy_api_tokens_enabled: body.legacy_api_tokens_enabled,
         api_token_ttl_days: body.api_token_ttl_days,
     };
-    Ok(Json(state.service.update_token_settings(&by, new).await?.into()))
+    Ok(Json(
+        state.service.update_token_settings(&by, new).await?.into(),
+    ))
 }

@@ -1,6 +1,6 @@
 //! The caller's own account (`whoami`, `current-user`) and the users of an organization.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use roster_domain::{policy, Access, OrgId, UserId};
 use roster_service::users::{CurrentUser, ProfilePatch};
@@ -8,7 +8,7 @@ use roster_service::{Member, Staff};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiContext, Caller, InActiveOrg, JsonBody, QueryParams};
+use crate::extract::{ApiContext, Caller, InActiveOrg, JsonBody, PathParams, QueryParams};
 use crate::paging::{PageParams, MAX_PAGE_SIZE};
 use crate::views::{OrgMembershipView, UserView, WhoAmIView};
 use crate::AppState;
@@ -25,11 +25,19 @@ fn permissions(role: Option<roster_domain::Role>) -> Vec<String> {
         ("organizations.invite", Access::Admin),
         ("organizations.seats", Access::Owner),
     ];
-    table.iter().filter(|(_, a)| policy::check(role, *a).is_ok()).map(|(n, _)| n.to_string()).collect()
+    table
+        .iter()
+        .filter(|(_, a)| policy::check(role, *a).is_ok())
+        .map(|(n, _)| n.to_string())
+        .collect()
 }
 
 fn whoami_view(me: &CurrentUser) -> WhoAmIView {
-    let active_role = me.memberships.iter().find(|m| Some(m.org) == me.user.active_org).map(|m| m.role);
+    let active_role = me
+        .memberships
+        .iter()
+        .find(|m| Some(m.org) == me.user.active_org)
+        .map(|m| m.role);
     WhoAmIView {
         user: UserView::of(&me.user),
         org_membership: me.memberships.iter().map(OrgMembershipView::of).collect(),
@@ -39,12 +47,18 @@ fn whoami_view(me: &CurrentUser) -> WhoAmIView {
 
 /// The caller, whatever their role in their active organization.
 #[utoipa::path(get, path = "/api/current-user/whoami", tag = "users", responses((status = 200, body = WhoAmIView), (status = 401)))]
-pub async fn whoami(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<WhoAmIView>> {
+pub async fn whoami(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<Json<WhoAmIView>> {
     Ok(Json(whoami_view(&state.service.current_user(&who).await?)))
 }
 
 #[utoipa::path(get, path = "/api/current-user", tag = "users", responses((status = 200, body = WhoAmIView), (status = 401)))]
-pub async fn current_user(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<WhoAmIView>> {
+pub async fn current_user(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<Json<WhoAmIView>> {
     Ok(Json(whoami_view(&state.service.current_user(&who).await?)))
 }
 
@@ -71,8 +85,13 @@ pub async fn update_current_user(
     JsonBody(body): JsonBody<CurrentUserPatch>,
 ) -> ApiResult<Json<WhoAmIView>> {
     if let Some(new) = &body.password {
-        let current = body.current_password.as_deref().ok_or_else(|| ApiError::invalid("current_password", "is required to change the password"))?;
-        state.service.change_password(&who, current, new, &ctx).await?;
+        let current = body.current_password.as_deref().ok_or_else(|| {
+            ApiError::invalid("current_password", "is required to change the password")
+        })?;
+        state
+            .service
+            .change_password(&who, current, new, &ctx)
+            .await?;
     }
     let patch = ProfilePatch {
         username: body.username,
@@ -81,7 +100,9 @@ pub async fn update_current_user(
         phone: body.phone,
         active_organization: body.active_organization.map(OrgId),
     };
-    Ok(Json(whoami_view(&state.service.update_current_user(&who, patch).await?)))
+    Ok(Json(whoami_view(
+        &state.service.update_current_user(&who, patch).await?,
+    )))
 }
 
 /// Users of the active organization (a plain array, as the SDK expects).
@@ -94,7 +115,10 @@ pub async fn list_users(
     QueryParams(p): QueryParams<PageParams>,
 ) -> ApiResult<Json<Vec<UserView>>> {
     let page = p.resolve(MAX_PAGE_SIZE)?;
-    let rows = state.service.list_users(&by, page.size, page.offset()).await?;
+    let rows = state
+        .service
+        .list_users(&by, page.size, page.offset())
+        .await?;
     Ok(Json(rows.iter().map(|r| UserView::of(&r.user)).collect()))
 }
 
@@ -103,10 +127,12 @@ pub async fn list_users(
 pub async fn get_user(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<UserView>> {
     let id = parse_id(&id)?;
-    Ok(Json(UserView::of(&state.service.get_user(&by, id).await?.user)))
+    Ok(Json(UserView::of(
+        &state.service.get_user(&by, id).await?.user,
+    )))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -127,13 +153,16 @@ pub struct UserPatch {
 pub async fn update_user(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
     let id = parse_id(&id)?;
     if let Some(email) = &body.email {
         if !email.trim().eq_ignore_ascii_case(&by.user.email) || id != by.user.id {
-            return Err(ApiError::invalid("email", "The email address cannot be changed."));
+            return Err(ApiError::invalid(
+                "email",
+                "The email address cannot be changed.",
+            ));
         }
     }
     let patch = ProfilePatch {
@@ -143,9 +172,15 @@ pub async fn update_user(
         phone: body.phone,
         active_organization: body.active_organization.map(OrgId),
     };
-    Ok(Json(UserView::of(&state.service.update_user(&by, id, patch).await?.user)))
+    Ok(Json(UserView::of(
+        &state.service.update_user(&by, id, patch).await?.user,
+    )))
 }
 
 pub(crate) fn parse_id(raw: &str) -> ApiResult<UserId> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).map(UserId).ok_or_else(|| ApiError::not_found(format!("No user with id {raw}.")))
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(UserId)
+        .ok_or_else(|| ApiError::not_found(format!("No user with id {raw}.")))
 }

@@ -1,0 +1,431 @@
+//! The Organization page: members with the role filter, search and pages; the role drop-down;
+//! seat usage; "Add people" (invite link and email invites); the member panel and deletion.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use roster_domain::{Role, UserId};
+use roster_service::store::members::{MemberOrder, MemberQuery};
+use roster_service::{Admin, PageRequest, Staff};
+use serde::Deserialize;
+
+use super::{back_with, day_time, html_error, wants_json, Chrome, WebUser};
+use crate::api::session::page;
+use crate::error::ApiError;
+use crate::extract::QueryParams;
+use crate::AppState;
+
+const PAGE_SIZE: i64 = 50;
+
+pub(crate) struct MemberRowView {
+    user_id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    choices: Vec<(&'static str, &'static str, &'static str)>,
+    last_activity: String,
+    date_joined: String,
+}
+
+pub(crate) struct InviteRowView {
+    email: String,
+    role: &'static str,
+    state: &'static str,
+    expires: String,
+    url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "organization.html")]
+struct OrganizationPage {
+    chrome: Chrome,
+    seats: String,
+    status: Option<String>,
+    default_role: &'static str,
+    invite_url: String,
+    invite_roles: Vec<(&'static str, &'static str)>,
+    invites: Vec<InviteRowView>,
+    role_filter: Vec<(&'static str, &'static str, &'static str)>,
+    search: String,
+    count: i64,
+    members: Vec<MemberRowView>,
+    page: i64,
+    pages: i64,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct OrgQuery {
+    role: Option<String>,
+    search: Option<String>,
+    page: Option<String>,
+    status: Option<String>,
+}
+
+fn name_of(first: &str, last: &str, email: &str) -> String {
+    let full = format!("{} {}", first.trim(), last.trim());
+    if full.trim().is_empty() {
+        email.to_string()
+    } else {
+        full.trim().to_string()
+    }
+}
+
+/// The roles a row's drop-down offers: everything for the Owner, all but Owner for others.
+fn choices(actor_is_owner: bool, current: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::Owner || actor_is_owner || current == Role::Owner)
+        .map(|r| (r.code(), r.name(), selected(r == current)))
+        .collect()
+}
+
+/// The `selected` attribute of an option, or nothing.
+pub(crate) fn selected(yes: bool) -> &'static str {
+    if yes {
+        "selected"
+    } else {
+        ""
+    }
+}
+
+fn page_href(role: &str, search: &str, page: i64) -> String {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("role", role)
+        .append_pair("search", search)
+        .append_pair("page", &page.to_string())
+        .finish();
+    format!("/organization?{q}")
+}
+
+pub(crate) async fn organization_page(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    QueryParams(q): QueryParams<OrgQuery>,
+) -> Response {
+    let service = &state.service;
+    let by = &web.proof;
+    let role = q.role.clone().unwrap_or_default();
+    let search = q.search.clone().unwrap_or_default();
+    let roles = match role.as_str() {
+        "" => Vec::new(),
+        code => match Role::from_code(code) {
+            Some(r) => vec![r],
+            None => {
+                return html_error(
+                    StatusCode::BAD_REQUEST,
+                    Some(&web.chrome),
+                    &format!("\"{code}\" is not a role."),
+                )
+            }
+        },
+    };
+    let page_no = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let staff = match by.require::<Staff>() {
+        Ok(s) => s,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let query = MemberQuery {
+        org: by.org.id,
+        roles,
+        search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
+        deleted: false,
+        order: MemberOrder::Email,
+        descending: false,
+    };
+    let loaded = async {
+        let list = service
+            .list_members(
+                &staff,
+                query,
+                PageRequest {
+                    page: page_no,
+                    size: PAGE_SIZE,
+                },
+            )
+            .await?;
+        let seats = service.seats(by).await?;
+        let invites = service
+            .list_invites(by, PageRequest { page: 1, size: 20 })
+            .await?;
+        Ok::<_, roster_service::ServiceError>((list, seats, invites))
+    }
+    .await;
+    let (list, seats, invites) = match loaded {
+        Ok(x) => x,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let is_owner = by.role() == Role::Owner;
+    let pages = ((list.count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let members = list
+        .items
+        .iter()
+        .map(|m| MemberRowView {
+            user_id: m.user.id.0,
+            name: name_of(&m.user.first_name, &m.user.last_name, &m.user.email),
+            email: m.user.email.clone(),
+            role: m.membership.role.code(),
+            choices: choices(is_owner, m.membership.role),
+            last_activity: day_time(m.user.last_activity),
+            date_joined: day_time(Some(m.user.date_joined)),
+        })
+        .collect();
+    let link = service.invite_link(by);
+    let body = OrganizationPage {
+        seats: seats.describe(),
+        status: q.status.clone(),
+        default_role: by.org.default_role.name(),
+        invite_url: format!("{}{}", service.config().public_url, link.invite_url),
+        invite_roles: [
+            Role::Annotator,
+            Role::Reviewer,
+            Role::Manager,
+            Role::Administrator,
+            Role::NotActivated,
+        ]
+        .into_iter()
+        .map(|r| (r.code(), r.name()))
+        .collect(),
+        invites: invites
+            .items
+            .iter()
+            .map(|i| InviteRowView {
+                email: i.invite.email.clone(),
+                role: i.invite.role.name(),
+                state: i.state.code(),
+                expires: day_time(Some(i.invite.expires_at)),
+                url: i.url.clone(),
+            })
+            .collect(),
+        role_filter: Role::ALL
+            .into_iter()
+            .map(|r| (r.code(), r.name(), selected(r.code() == role)))
+            .collect(),
+        search: search.clone(),
+        count: list.count,
+        members,
+        page: page_no,
+        pages,
+        prev_href: (page_no > 1).then(|| page_href(&role, &search, page_no - 1)),
+        next_href: (page_no < pages).then(|| page_href(&role, &search, page_no + 1)),
+        chrome: web.chrome,
+    };
+    page(StatusCode::OK, body)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RoleForm {
+    role: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    csrf_token: String,
+}
+
+fn user_id(raw: &str) -> Result<UserId, Response> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(UserId)
+        .ok_or_else(|| ApiError::not_found("No such member.").into_response())
+}
+
+/// Applies a role from the drop-down. Script asks for JSON and shows the message in place;
+/// without script the page reloads with the message.
+pub(crate) async fn change_role(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let target = match user_id(&raw) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let json = wants_json(&headers);
+    let Some(role) = Role::from_code(form.role.trim()) else {
+        let e = ApiError::invalid("role", format!("\"{}\" is not a role", form.role));
+        return if json {
+            e.into_response()
+        } else {
+            back_with("/organization", &e.detail)
+        };
+    };
+    match state.service.assign_role(&web.proof, target, role).await {
+        Ok(row) => {
+            let message = format!("{} is now {}", row.user.email, row.membership.role.name());
+            if json {
+                let seats = state
+                    .service
+                    .seats(&web.proof)
+                    .await
+                    .map(|s| s.describe())
+                    .unwrap_or_default();
+                Json(serde_json::json!({"message": message, "role": row.membership.role.code(), "seats": seats})).into_response()
+            } else {
+                back_with("/organization", &message)
+            }
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            if json {
+                e.into_response()
+            } else {
+                back_with("/organization", &e.detail)
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct MemberPage {
+    chrome: Chrome,
+    user_id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    role_source: &'static str,
+    joined: String,
+    annotations: i64,
+    projects: i64,
+    confirm: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct MemberQueryParams {
+    confirm: Option<String>,
+}
+
+pub(crate) async fn member_page(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    Path(raw): Path<String>,
+    QueryParams(q): QueryParams<MemberQueryParams>,
+) -> Response {
+    let target = match user_id(&raw) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let staff = match web.proof.require::<Staff>() {
+        Ok(s) => s,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match state.service.member_detail(&staff, target).await {
+        Ok(d) => {
+            let u = &d.member.user;
+            page(
+                StatusCode::OK,
+                MemberPage {
+                    user_id: u.id.0,
+                    name: name_of(&u.first_name, &u.last_name, &u.email),
+                    email: u.email.clone(),
+                    role: d.member.membership.role.name(),
+                    role_source: d.member.membership.role_source.display_name(),
+                    joined: day_time(Some(d.member.membership.created_at)),
+                    annotations: d.annotations_count,
+                    projects: d.contributed_projects_count,
+                    confirm: q.confirm.as_deref() == Some("delete"),
+                    chrome: web.chrome,
+                },
+            )
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            html_error(e.status, Some(&web.chrome), &e.detail)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfOnly {
+    #[serde(default)]
+    #[allow(dead_code)]
+    csrf_token: String,
+}
+
+/// "Delete Member" in the confirmation dialog.
+pub(crate) async fn delete_member(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    Path(raw): Path<String>,
+    Form(_): Form<CsrfOnly>,
+) -> Response {
+    let target = match user_id(&raw) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let staff = match web.proof.require::<Staff>() {
+        Ok(s) => s,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let email = match state.service.member_detail(&staff, target).await {
+        Ok(d) => d.member.user.email,
+        Err(e) => return back_with("/organization", &ApiError::from(e).detail),
+    };
+    match state.service.delete_member(&web.proof, target).await {
+        Ok(()) => back_with("/organization", &format!("{email} was deleted")),
+        Err(e) => back_with(
+            &format!("/organization/members/{}", target.0),
+            &ApiError::from(e).detail,
+        ),
+    }
+}
+
+pub(crate) async fn reset_link(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    Form(_): Form<CsrfOnly>,
+) -> Response {
+    match state.service.reset_invite_link(&web.proof).await {
+        Ok(_) => back_with(
+            "/organization",
+            "A new invite link was made; the old one no longer works.",
+        ),
+        Err(e) => back_with("/organization", &ApiError::from(e).detail),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InviteForm {
+    emails: String,
+    role: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    csrf_token: String,
+}
+
+pub(crate) async fn send_invites(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    Form(form): Form<InviteForm>,
+) -> Response {
+    let emails: Vec<String> = form
+        .emails
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let Some(role) = Role::from_code(form.role.trim()) else {
+        return back_with("/organization", &format!("\"{}\" is not a role", form.role));
+    };
+    match state
+        .service
+        .send_invites(&web.proof, &emails, role, &[])
+        .await
+    {
+        Ok(sent) => back_with(
+            "/organization",
+            &format!("{} invite(s) sent as {}", sent.len(), role.name()),
+        ),
+        Err(e) => back_with("/organization", &ApiError::from(e).detail),
+    }
+}
