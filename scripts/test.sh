@@ -11,6 +11,7 @@ step() { printf '\n== %s\n' "$*"; }
 need_apt=()
 command -v psql >/dev/null || need_apt+=(postgresql-client)
 command -v pg_isready >/dev/null || need_apt+=(postgresql-client)
+command -v curl >/dev/null || need_apt+=(curl)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]}"
@@ -39,8 +40,12 @@ step "Rust integration tests on PostgreSQL"
 ROSTER_TEST_DB=postgres ROSTER_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/roster_test \
   cargo test -p roster-tests --locked
 
-step "label-studio-sdk compatibility"
 cargo build -p roster --locked
+
+step "command line"
+scripts/cli-tests.sh
+
+step "label-studio-sdk compatibility"
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import label_studio_sdk, pytest' 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install -q -r tests/sdk/requirements.txt

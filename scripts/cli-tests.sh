@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The roster command line, end to end on a fresh SQLite data folder: each step runs the real
+# binary and checks what it printed, its exit status, or what the API then shows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${ROSTER_BIN:-target/debug/roster}
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+export ROSTER_DATA_DIR=$data
+unset DATABASE_URL ROSTER_SECRET_KEY ROSTER_OWNER_PASSWORD
+passed=0 failed=0
+check() { # name, then a command that must succeed
+  local name=$1; shift
+  if "$@" >/dev/null 2>&1; then passed=$((passed+1)); echo "ok   $name"; else failed=$((failed+1)); echo "FAIL $name"; fi
+}
+out() { "$bin" "$@" 2>&1; }
+
+check "version prints" bash -c "$bin --version | grep -q '^roster '"
+first=$(out init --org "CLI Org" --owner-email Owner@CLI.example)
+check "init creates the first organization" grep -q "Created organization CLI Org (id 1) with Owner owner@cli.example" <<<"$first"
+check "init without a password prints a set-password link" grep -q "/user/set-password?token=" <<<"$first"
+check "init keeps the secret outside the database, private" bash -c "[ \"\$(stat -c %a $data/secret.key)\" = 600 ]"
+second=$(out init --org "Again" --owner-email other@cli.example || true)
+check "a second init is refused with a clear message" grep -q "already initialized" <<<"$second"
+check "a second init exits non-zero" bash -c "! $bin init --org Again --owner-email other@cli.example"
+check "passwords are read from standard input" bash -c "printf 'a long enough password\n' | $bin org create --title 'Second' --owner-email boss@cli.example --password-stdin | grep -q 'Created organization Second (id 2)'"
+check "a too-short password is refused" bash -c "! (printf 'short\n' | $bin org create --title 'Third' --owner-email x@cli.example --password-stdin)"
+check "migrate reports an up-to-date database" bash -c "$bin migrate | grep -q 'up to date'"
+check "reset-password prints a one-time link" bash -c "$bin user reset-password boss@cli.example | grep -q '/user/set-password?token='"
+check "reset-password for an unknown email fails" bash -c "! $bin user reset-password nobody@cli.example"
+check "invite link prints the sign-up URL" bash -c "$bin invite link --org 1 | grep -q '/user/signup/?token='"
+old=$("$bin" invite link --org 1); new=$("$bin" invite reset --org 1)
+check "invite reset makes a new link" test "$old" != "$new"
+check "seat limit is set" bash -c "$bin org seats --org 1 --limit 5 | grep -q '1 of 5 seats in use'"
+check "seat limit none means unlimited" bash -c "$bin org seats --org 1 --limit none | grep -q 'no limit'"
+check "seat limit rejects words" bash -c "! $bin org seats --org 1 --limit lots"
+check "member list shows the Owner" bash -c "$bin member list --org 1 | grep -q 'OW	owner@cli.example'"
+check "set-role needs a member" bash -c "! $bin member set-role --org 1 --email boss@cli.example --role AN"
+check "set-role refuses an unknown role" bash -c "! $bin member set-role --org 1 --email owner@cli.example --role XX"
+check "the Owner cannot be re-roled from the CLI either" bash -c "! $bin member set-role --org 1 --email owner@cli.example --role AD"
+check "a bad DATABASE_URL names the setting" bash -c "DATABASE_URL=mysql://x $bin migrate 2>&1 | grep -q DATABASE_URL"
+check "a short secret names the setting" bash -c "ROSTER_SECRET_KEY=short $bin invite link --org 1 2>&1 | grep -q ROSTER_SECRET_KEY"
+check "a bad bind address names the setting" bash -c "$bin serve --bind nowhere 2>&1 | grep -qi 'bind'"
+check "another secret is refused for this database" bash -c "ROSTER_SECRET_KEY=another-secret-that-is-long-enough-000000 $bin invite link --org 1 2>&1 | grep -q 'different server secret'"
+
+# A server stops cleanly on SIGTERM.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" serve --bind "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+check "the server answers health" curl -sf "http://127.0.0.1:$port/api/health"
+link=$("$bin" invite link --org 1)
+token=${link##*token=}
+check "a person signs up through the link" curl -sf -H 'Content-Type: application/json' \
+  -d '{"email":"pat@cli.example","password":"a long enough password"}' "http://127.0.0.1:$port/user/signup/?token=$token"
+check "they are listed as Not Activated" bash -c "$bin member list --org 1 --role NO | grep -q 'pat@cli.example'"
+check "set-role activates them" bash -c "$bin member set-role --org 1 --email pat@cli.example --role an | grep -q 'is now Annotator'"
+check "member delete removes them" bash -c "$bin member delete --org 1 --email pat@cli.example | grep -q 'Deleted User'"
+check "they are gone from the list" bash -c "! $bin member list --org 1 | grep -q 'pat@cli.example'"
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+check "SIGTERM stops the server with status 0" test "$rc" -eq 0
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
