@@ -77,4 +77,7 @@ sdk_run sqlite ""
 step "label-studio-sdk on PostgreSQL"
 sdk_run postgres "postgres://postgres@127.0.0.1:5432/roster_sdk"
 
+step "web pages in a real browser (Chromium)"
+scripts/browser-tests.sh
+
 step "all suites passed"

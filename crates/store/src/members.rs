@@ -191,7 +191,7 @@ pub struct MemberQuery {
 fn like_pattern(term: &str) -> String {
     let mut p = String::with_capacity(term.len() + 2);
     p.push('%');
-    for ch in term.to_lowercase().chars() {
+    for ch in crate::users::fold(term).chars() {
         if matches!(ch, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -217,8 +217,8 @@ fn filter_sql(q: &MemberQuery) -> (String, Vec<String>) {
         args.push(like_pattern(term));
         let n = args.len() + 1;
         sql.push_str(&format!(
-            " AND (m.user_email LIKE ${n} ESCAPE '\\' OR LOWER(u.first_name) LIKE ${n} ESCAPE '\\' \
-             OR LOWER(u.last_name) LIKE ${n} ESCAPE '\\')"
+            " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
+             OR u.last_name_folded LIKE ${n} ESCAPE '\\')"
         ));
     }
     (sql, args)

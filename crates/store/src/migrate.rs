@@ -13,11 +13,37 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "folded_names",
+        sql: include_str!("../migrations/0002_folded_names.sql"),
+    },
+];
+
+/// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
+/// LOWER folds ASCII letters only.
+async fn fold_existing_names(c: &mut AnyConnection) -> Result<()> {
+    let rows = sqlx::query("SELECT id, first_name, last_name FROM users")
+        .fetch_all(&mut *c)
+        .await?;
+    for r in rows {
+        let (id, first, last): (i64, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        sqlx::query("UPDATE users SET first_name_folded = $1, last_name_folded = $2 WHERE id = $3")
+            .bind(crate::users::fold(&first))
+            .bind(crate::users::fold(&last))
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
 
 fn render(sql: &str, backend: Backend) -> String {
     let id = match backend {
@@ -67,6 +93,9 @@ pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<us
                 version: m.version,
                 source,
             })?;
+        if m.version == 2 {
+            fold_existing_names(&mut tx).await?;
+        }
         sqlx::query("INSERT INTO roster_migrations (version, name, checksum) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.name)

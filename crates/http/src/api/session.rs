@@ -20,7 +20,7 @@ use crate::views::UserView;
 use crate::AppState;
 
 /// The request's parts, for handlers that read credentials themselves.
-pub struct RequestParts(Parts);
+pub struct RequestParts(pub Parts);
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
     type Rejection = std::convert::Infallible;

@@ -42,7 +42,11 @@ async fn signed_in(state: &AppState, jar: &CookieJar) -> Option<roster_service::
     state.service.authenticate_session(&id).await.ok()
 }
 
-pub(crate) async fn home_page(State(state): State<AppState>, jar: CookieJar, parts: crate::api::session::RequestParts) -> Response {
+pub(crate) async fn home_page(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    parts: crate::api::session::RequestParts,
+) -> Response {
     let Some(who) = signed_in(&state, &jar).await else {
         return Redirect::to("/user/login").into_response();
     };
@@ -61,13 +65,28 @@ pub(crate) async fn home_page(State(state): State<AppState>, jar: CookieJar, par
             ));
         }
         if active && m.role == Role::Deactivated {
-            notice = Some(format!("Your account in {title} has been deactivated; ask an Owner or Administrator."));
+            notice = Some(format!(
+                "Your account in {title} has been deactivated; ask an Owner or Administrator."
+            ));
         }
-        orgs.push(OrgRow { id: m.org.0, title, role: m.role.name(), active });
+        orgs.push(OrgRow {
+            id: m.org.0,
+            title,
+            role: m.role.name(),
+            active,
+        });
     }
     let mut pending = 0;
     if chrome.is_admin {
-        if let Ok(staff) = state.service.authorize::<Staff>(&who, OrgRef::Active, context(&parts.0, roster_domain::Source::Ui)).await {
+        if let Ok(staff) = state
+            .service
+            .authorize::<Staff>(
+                &who,
+                OrgRef::Active,
+                context(&parts.0, roster_domain::Source::Ui),
+            )
+            .await
+        {
             let q = MemberQuery {
                 org: staff.org.id,
                 roles: vec![Role::NotActivated],
@@ -76,12 +95,32 @@ pub(crate) async fn home_page(State(state): State<AppState>, jar: CookieJar, par
                 order: MemberOrder::Email,
                 descending: false,
             };
-            pending = state.service.list_members(&staff, q, PageRequest { page: 1, size: 1 }).await.map(|p| p.count).unwrap_or(0);
+            pending = state
+                .service
+                .list_members(&staff, q, PageRequest { page: 1, size: 1 })
+                .await
+                .map(|p| p.count)
+                .unwrap_or(0);
         }
     }
-    let name = format!("{} {}", me.user.first_name, me.user.last_name).trim().to_string();
-    let name = if name.is_empty() { me.user.email.clone() } else { name };
-    page(StatusCode::OK, HomePage { chrome, name, notice, pending, orgs })
+    let name = format!("{} {}", me.user.first_name, me.user.last_name)
+        .trim()
+        .to_string();
+    let name = if name.is_empty() {
+        me.user.email.clone()
+    } else {
+        name
+    };
+    page(
+        StatusCode::OK,
+        HomePage {
+            chrome,
+            name,
+            notice,
+            pending,
+            orgs,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -100,9 +139,13 @@ pub(crate) async fn switch_org(
         return Redirect::to("/user/login").into_response();
     };
     if csrf.map(|c| c.0 .0) != who.csrf_token {
-        return ApiError::forbidden("This form has expired; reload the page and try again.").into_response();
+        return ApiError::forbidden("This form has expired; reload the page and try again.")
+            .into_response();
     }
-    let patch = ProfilePatch { active_organization: Some(OrgId(form.organization)), ..ProfilePatch::default() };
+    let patch = ProfilePatch {
+        active_organization: Some(OrgId(form.organization)),
+        ..ProfilePatch::default()
+    };
     match state.service.update_current_user(&who, patch).await {
         Ok(_) => Redirect::to("/").into_response(),
         Err(e) => back_with("/", &ApiError::from(e).detail),

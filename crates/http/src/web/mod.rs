@@ -4,6 +4,7 @@
 //! API, recorded with source "ui". Script only adds conveniences (see static/roster.js).
 
 mod audit;
+mod home;
 mod org;
 mod projects;
 
@@ -27,6 +28,8 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(home::home_page))
+        .route("/switch-organization", post(home::switch_org))
         .route("/organization", get(org::organization_page))
         .route("/organization/members/{user_id}", get(org::member_page))
         .route(
@@ -115,25 +118,10 @@ impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for WebU
             .note_activity(&who.user)
             .await
             .map_err(|e| ApiError::from(e).into_response())?;
-        let csrf_token = who.csrf_token.clone().unwrap_or_default();
-        let me = service
-            .current_user(&who)
+        let (chrome, _) = chrome_for(state, &who)
             .await
             .map_err(|e| ApiError::from(e).into_response())?;
-        let active = me
-            .memberships
-            .iter()
-            .find(|m| Some(m.org) == me.user.active_org);
-        let org_title = match active {
-            Some(m) => service.org_title(m.org).await.unwrap_or_default(),
-            None => String::new(),
-        };
-        let chrome = Chrome {
-            email: who.user.email.clone(),
-            org_title,
-            is_admin: active.is_some_and(|m| policy::check(m.role, Access::Admin).is_ok()),
-            csrf_token: csrf_token.clone(),
-        };
+        let csrf_token = chrome.csrf_token.clone();
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let sent = parts
                 .headers
@@ -168,6 +156,30 @@ impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for WebU
             Err(e) => Err(ApiError::from(e).into_response()),
         }
     }
+}
+
+/// The menu and header for a signed-in user, with their memberships.
+pub(crate) async fn chrome_for(
+    state: &AppState,
+    who: &roster_service::Authenticated,
+) -> Result<(Chrome, roster_service::users::CurrentUser), ServiceError> {
+    let service = &state.service;
+    let me = service.current_user(who).await?;
+    let active = me
+        .memberships
+        .iter()
+        .find(|m| Some(m.org) == me.user.active_org);
+    let org_title = match active {
+        Some(m) => service.org_title(m.org).await?,
+        None => String::new(),
+    };
+    let chrome = Chrome {
+        email: who.user.email.clone(),
+        org_title,
+        is_admin: active.is_some_and(|m| policy::check(m.role, Access::Admin).is_ok()),
+        csrf_token: who.csrf_token.clone().unwrap_or_default(),
+    };
+    Ok((chrome, me))
 }
 
 /// The CSRF token of a form post, put in the request's extensions by `form_csrf` so the
