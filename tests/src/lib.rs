@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use roster_domain::{OrgId, Role, UserId};
-use roster_service::{Admin, Authenticated, Authorized, Context, CredentialKind, ManualClock, Secrets, Service, ServiceConfig};
+use roster_service::{
+    Admin, Authenticated, Authorized, Context, CredentialKind, ManualClock, Secrets, Service,
+    ServiceConfig,
+};
 use roster_store::{Store, StoreOptions};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -34,7 +37,8 @@ pub fn db() -> Db {
 }
 
 fn pg_base_url() -> String {
-    std::env::var("ROSTER_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/roster_test".into())
+    std::env::var("ROSTER_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/roster_test".into())
 }
 
 /// A database prepared for one test: its URL, and the folder that holds it (SQLite).
@@ -48,17 +52,31 @@ impl TestDb {
         match db() {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("roster.db").display());
-                TestDb { url, _dir: Some(dir) }
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("roster.db").display()
+                );
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                }
             }
             Db::Postgres => {
                 sqlx::any::install_default_drivers();
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&pg_base_url()).await.expect("PostgreSQL reachable");
-                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create schema");
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&pg_base_url())
+                    .await
+                    .expect("PostgreSQL reachable");
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create schema");
                 let base = pg_base_url();
                 let sep = if base.contains('?') { '&' } else { '?' };
-                TestDb { url: format!("{base}{sep}options=-c%20search_path%3D{schema}"), _dir: None }
+                TestDb {
+                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    _dir: None,
+                }
             }
         }
     }
@@ -89,16 +107,34 @@ impl TestServer {
     }
 
     /// Starts a server on an existing database (a second node, or a restart).
-    pub async fn start_on(db: Arc<TestDb>, config: ServiceConfig, clock: Arc<ManualClock>) -> TestServer {
-        let store = Store::open(&StoreOptions { url: db.url.clone(), max_connections: 8, sqlite_full_sync: false })
+    pub async fn start_on(
+        db: Arc<TestDb>,
+        config: ServiceConfig,
+        clock: Arc<ManualClock>,
+    ) -> TestServer {
+        let store = Store::open(&StoreOptions {
+            url: db.url.clone(),
+            max_connections: 8,
+            sqlite_full_sync: false,
+        })
+        .await
+        .expect("database opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .expect("database opens");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = ServiceConfig { public_url: format!("http://{addr}"), ..config };
-        let service = Service::new(store, clock.clone(), test_secret(), config).await.expect("service starts");
+        let config = ServiceConfig {
+            public_url: format!("http://{addr}"),
+            ..config
+        };
+        let service = Service::new(store, clock.clone(), test_secret(), config)
+            .await
+            .expect("service starts");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = roster_http::AppState { service: service.clone(), web: roster_http::WebConfig::default() };
+        let state = roster_http::AppState {
+            service: service.clone(),
+            web: roster_http::WebConfig::default(),
+        };
         tokio::spawn(async move {
             roster_http::serve(listener, state, async {
                 let _ = rx.await;
@@ -106,7 +142,14 @@ impl TestServer {
             .await
             .expect("server runs");
         });
-        TestServer { url: format!("http://{addr}"), addr, service, clock, db, shutdown: Some(tx) }
+        TestServer {
+            url: format!("http://{addr}"),
+            addr,
+            service,
+            clock,
+            db,
+            shutdown: Some(tx),
+        }
     }
 
     /// Moves the server's clock forward.
@@ -132,20 +175,44 @@ impl TestServer {
     /// Creates an organization with an Owner who has a password.
     pub async fn org(&self, title: &str) -> OrgFixture {
         let email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
-        let created = self.service.create_org(title, &email, Some(PASSWORD), &Context::cli()).await.expect("org created");
+        let created = self
+            .service
+            .create_org(title, &email, Some(PASSWORD), &Context::cli())
+            .await
+            .expect("org created");
         let owner = self.person(created.owner.id).await;
-        OrgFixture { id: created.org.id, owner, server_url: self.url.clone(), service: self.service.clone() }
+        OrgFixture {
+            id: created.org.id,
+            owner,
+            server_url: self.url.clone(),
+            service: self.service.clone(),
+        }
     }
 
     /// A person fixture for an existing user, with a fresh legacy key.
     pub async fn person(&self, id: UserId) -> Person {
         let user = {
             let mut c = self.service.store().read().await.expect("read");
-            roster_store::users::by_id(&mut c, id).await.expect("query").expect("user exists")
+            roster_store::users::by_id(&mut c, id)
+                .await
+                .expect("query")
+                .expect("user exists")
         };
-        let who = Authenticated { user: user.clone(), kind: CredentialKind::LegacyKey, csrf_token: None };
-        let key = self.service.reset_legacy_key(&who, &Context::cli()).await.expect("key");
-        Person { id, email: user.email, key }
+        let who = Authenticated {
+            user: user.clone(),
+            kind: CredentialKind::LegacyKey,
+            csrf_token: None,
+        };
+        let key = self
+            .service
+            .reset_legacy_key(&who, &Context::cli())
+            .await
+            .expect("key");
+        Person {
+            id,
+            email: user.email,
+            key,
+        }
     }
 
     /// A text fingerprint of every stored row that a request could change (not activity
@@ -168,9 +235,18 @@ impl TestServer {
         let mut out = String::new();
         let mut c = self.service.store().read().await.expect("read");
         for (table, cols) in TABLES {
-            let expr: Vec<String> = cols.split(", ").map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')")).collect();
-            let sql = format!("SELECT {} FROM {table} ORDER BY 1", expr.join(" || '|' || "));
-            let rows = sqlx::query_scalar::<_, String>(&sql).fetch_all(&mut *c).await.expect("snapshot query");
+            let expr: Vec<String> = cols
+                .split(", ")
+                .map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')"))
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {table} ORDER BY 1",
+                expr.join(" || '|' || ")
+            );
+            let rows = sqlx::query_scalar::<_, String>(&sql)
+                .fetch_all(&mut *c)
+                .await
+                .expect("snapshot query");
             out.push_str(&format!("{table}: {}\n", rows.join("; ")));
         }
         out
@@ -208,42 +284,78 @@ pub struct OrgFixture {
 
 impl OrgFixture {
     async fn as_owner(&self) -> Authorized<Admin> {
-        self.service.authorize_as_owner(self.id).await.expect("owner")
+        self.service
+            .authorize_as_owner(self.id)
+            .await
+            .expect("owner")
     }
 
     /// Adds a member in `role` (through the service, as the Owner) and gives them a key.
     pub async fn member(&self, role: Role) -> Person {
-        let email = format!("{}-{}@example.com", role.code().to_lowercase(), uuid::Uuid::new_v4().simple());
+        let email = format!(
+            "{}-{}@example.com",
+            role.code().to_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
         self.member_with_email(&email, role).await
     }
 
     pub async fn member_with_email(&self, email: &str, role: Role) -> Person {
         let owner = self.as_owner().await;
         let (first, last) = ("Test", role.name());
-        let row = self.service.add_member(&owner, email, first, last, role).await.expect("member added");
+        let row = self
+            .service
+            .add_member(&owner, email, first, last, role)
+            .await
+            .expect("member added");
         let user = row.user;
-        let who = Authenticated { user: user.clone(), kind: CredentialKind::LegacyKey, csrf_token: None };
-        let key = self.service.reset_legacy_key(&who, &Context::cli()).await.expect("key");
-        Person { id: user.id, email: user.email, key }
+        let who = Authenticated {
+            user: user.clone(),
+            kind: CredentialKind::LegacyKey,
+            csrf_token: None,
+        };
+        let key = self
+            .service
+            .reset_legacy_key(&who, &Context::cli())
+            .await
+            .expect("key");
+        Person {
+            id: user.id,
+            email: user.email,
+            key,
+        }
     }
 
     /// Adds an existing person (member of another organization) in `role`.
     pub async fn add_existing(&self, person: &Person, role: Role) {
         let owner = self.as_owner().await;
-        self.service.add_member(&owner, &person.email, "", "", role).await.expect("member added");
+        self.service
+            .add_member(&owner, &person.email, "", "", role)
+            .await
+            .expect("member added");
     }
 
     /// Gives a member a password (through a one-time link, as a person would).
     pub async fn set_password(&self, person: &Person) {
-        let link = self.service.issue_password_link(&person.email, &Context::cli()).await.expect("link");
+        let link = self
+            .service
+            .issue_password_link(&person.email, &Context::cli())
+            .await
+            .expect("link");
         let token = link.split("token=").nth(1).expect("token in link");
-        self.service.set_password_with_link(token, PASSWORD, &Context::cli()).await.expect("password set");
+        self.service
+            .set_password_with_link(token, PASSWORD, &Context::cli())
+            .await
+            .expect("password set");
     }
 
     /// Assigns a role through the service, as the Owner.
     pub async fn set_role(&self, person: &Person, role: Role) {
         let owner = self.as_owner().await;
-        self.service.assign_role(&owner, person.id, role).await.expect("role assigned");
+        self.service
+            .assign_role(&owner, person.id, role)
+            .await
+            .expect("role assigned");
     }
 
     /// The invite-link token.
@@ -277,7 +389,11 @@ impl Resp {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Resp {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 }
@@ -293,8 +409,16 @@ pub struct Api {
 
 impl Api {
     fn new(base: &str, auth: Option<String>) -> Api {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Api { base: base.to_string(), http, auth, csrf: None }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Api {
+            base: base.to_string(),
+            http,
+            auth,
+            csrf: None,
+        }
     }
 
     fn browser(base: &str) -> Api {
@@ -303,7 +427,12 @@ impl Api {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Api { base: base.to_string(), http, auth: None, csrf: None }
+        Api {
+            base: base.to_string(),
+            http,
+            auth: None,
+            csrf: None,
+        }
     }
 
     /// The same client from another loopback address (a different "person" to throttling).
@@ -313,14 +442,26 @@ impl Api {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Api { http, ..self.clone() }
+        Api {
+            http,
+            ..self.clone()
+        }
     }
 
     pub fn with_auth(&self, header: &str) -> Api {
-        Api { auth: Some(header.to_string()), ..self.clone() }
+        Api {
+            auth: Some(header.to_string()),
+            ..self.clone()
+        }
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<(&str, Vec<u8>)>, headers: &[(&str, &str)]) -> Resp {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(a) = &self.auth {
             req = req.header("Authorization", a);
@@ -339,7 +480,12 @@ impl Api {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, body, text, headers }
+        Resp {
+            status,
+            body,
+            text,
+            headers,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -347,7 +493,13 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
-        self.send(reqwest::Method::POST, path, Some(("application/json", body.to_string().into_bytes())), &[]).await
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+            &[],
+        )
+        .await
     }
 
     pub async fn post_empty(&self, path: &str) -> Resp {
@@ -355,7 +507,13 @@ impl Api {
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Resp {
-        self.send(reqwest::Method::PATCH, path, Some(("application/json", body.to_string().into_bytes())), &[]).await
+        self.send(
+            reqwest::Method::PATCH,
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+            &[],
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {
@@ -368,12 +526,20 @@ impl Api {
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
             .collect::<Vec<_>>()
             .join("&");
-        self.send(reqwest::Method::POST, path, Some(("application/x-www-form-urlencoded", body.into_bytes())), &[]).await
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            &[],
+        )
+        .await
     }
 
     /// Signs in with JSON and remembers the CSRF token (browser clients keep the cookie).
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Resp {
-        let r = self.post("/user/login", json!({"email": email, "password": password})).await;
+        let r = self
+            .post("/user/login", json!({"email": email, "password": password}))
+            .await;
         if r.status == 200 {
             self.csrf = r.body["csrf_token"].as_str().map(str::to_string);
         }
@@ -384,7 +550,9 @@ impl Api {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -397,7 +565,13 @@ pub fn session_cookie(r: &Resp) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("roster_session=") && !c.starts_with("roster_session=;"))
-        .map(|c| c.trim_start_matches("roster_session=").split(';').next().unwrap_or("").to_string())
+        .map(|c| {
+            c.trim_start_matches("roster_session=")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
 }
 
 impl TestServer {
@@ -422,9 +596,18 @@ impl TestServer {
         let mut out = String::new();
         let mut c = self.service.store().read().await.expect("read");
         for (table, cols, filter) in tables {
-            let expr: Vec<String> = cols.split(", ").map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')")).collect();
-            let sql = format!("SELECT {} FROM {table} WHERE {filter} ORDER BY 1", expr.join(" || '|' || "));
-            let rows = sqlx::query_scalar::<_, String>(&sql).fetch_all(&mut *c).await.expect("snapshot query");
+            let expr: Vec<String> = cols
+                .split(", ")
+                .map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')"))
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {table} WHERE {filter} ORDER BY 1",
+                expr.join(" || '|' || ")
+            );
+            let rows = sqlx::query_scalar::<_, String>(&sql)
+                .fetch_all(&mut *c)
+                .await
+                .expect("snapshot query");
             out.push_str(&format!("{table}: {}\n", rows.join("; ")));
         }
         out

@@ -23,7 +23,11 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
                 let mut lines = BufReader::new(read).lines();
                 write.write_all(b"220 sink ESMTP\r\n").await.ok();
                 while let Ok(Some(line)) = lines.next_line().await {
-                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250 sink\r\n",
                         "DATA" => {
@@ -80,13 +84,22 @@ fn readable(raw: &str) -> String {
 async fn invite_mail_arrives_and_its_link_signs_the_person_up_with_the_invited_role() {
     let (port, inbox) = smtp_sink().await;
     let config = ServiceConfig {
-        mail: Some(MailConfig { smtp_url: format!("smtp://127.0.0.1:{port}"), from: "roster <roster@example.com>".into() }),
+        mail: Some(MailConfig {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "roster <roster@example.com>".into(),
+        }),
         ..ServiceConfig::default()
     };
     let server = TestServer::start_with(config).await;
     let org = server.org("Mailed Org").await;
     let owner = org.owner_api();
-    owner.post("/api/invite/send-email", json!({"emails": ["Rae@Example.com"], "role": "RE"})).await.expect(201);
+    owner
+        .post(
+            "/api/invite/send-email",
+            json!({"emails": ["Rae@Example.com"], "role": "RE"}),
+        )
+        .await
+        .expect(201);
 
     let mail = {
         let inbox = inbox.lock().expect("inbox");
@@ -96,16 +109,29 @@ async fn invite_mail_arrives_and_its_link_signs_the_person_up_with_the_invited_r
     assert!(mail.contains("To: rae@example.com"), "{mail}");
     assert!(mail.contains("invited you to Mailed Org"), "{mail}");
     assert!(mail.contains("as Reviewer"), "{mail}");
-    let link = mail.lines().find(|l| l.starts_with("http")).expect("a link in the mail").trim().to_string();
-    let path = link.strip_prefix(&server.url).expect("the link points at this server");
+    let link = mail
+        .lines()
+        .find(|l| l.starts_with("http"))
+        .expect("a link in the mail")
+        .trim()
+        .to_string();
+    let path = link
+        .strip_prefix(&server.url)
+        .expect("the link points at this server");
 
     let r = server
         .anonymous()
-        .post(path, json!({"email": "rae@example.com", "password": "a good long password"}))
+        .post(
+            path,
+            json!({"email": "rae@example.com", "password": "a good long password"}),
+        )
         .await
         .expect(201);
     assert_eq!(r.body["role"], "RE");
-    let list = owner.get(&org.path("/memberships?search=rae@example.com")).await.expect(200);
+    let list = owner
+        .get(&org.path("/memberships?search=rae@example.com"))
+        .await
+        .expect(200);
     assert_eq!(list.body["count"], 1);
     assert_eq!(list.body["results"][0]["role"], "RE");
     assert_eq!(list.body["results"][0]["role_source"], "invite");
@@ -118,12 +144,21 @@ async fn without_smtp_invites_wait_in_the_outbox_with_their_links() {
     let server = TestServer::start().await;
     let org = server.org("Outbox Org").await;
     let owner = org.owner_api();
-    owner.post("/api/invite/send-email", json!({"emails": ["sam@example.com"], "role": "AN"})).await.expect(201);
+    owner
+        .post(
+            "/api/invite/send-email",
+            json!({"emails": ["sam@example.com"], "role": "AN"}),
+        )
+        .await
+        .expect(201);
     let invites = owner.get("/api/invites/").await.expect(200);
     assert_eq!(invites.body["count"], 1);
     let item = &invites.body["results"][0];
     assert_eq!(item["state"], "pending");
     assert_eq!(item["email"], "sam@example.com");
     let url = item["invite_url"].as_str().expect("a link while pending");
-    assert!(url.starts_with(&format!("{}/user/signup/?invite=", server.url)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/user/signup/?invite=", server.url)),
+        "{url}"
+    );
 }

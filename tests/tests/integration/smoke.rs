@@ -14,10 +14,16 @@ async fn health_answers_after_a_database_round_trip() {
 #[tokio::test]
 async fn served_openapi_document_matches_the_committed_copy() {
     let server = TestServer::start().await;
-    let served = server.anonymous().get("/openapi.json").await.expect(200).body;
+    let served = server
+        .anonymous()
+        .get("/openapi.json")
+        .await
+        .expect(200)
+        .body;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
-    let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("docs/openapi.json exists"))
-        .expect("docs/openapi.json is JSON");
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("docs/openapi.json exists"))
+            .expect("docs/openapi.json is JSON");
     assert!(
         served == committed,
         "the served OpenAPI document differs from docs/openapi.json; regenerate it with \
