@@ -41,10 +41,10 @@ fn rank(access: Access) -> u8 {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
     #[error(
-        "your account in this organization is awaiting activation by an Owner or Administrator"
+        "Your account in this organization is awaiting activation by an Owner or Administrator"
     )]
     AwaitingActivation,
-    #[error("your account in this organization has been deactivated")]
+    #[error("Your account in this organization has been deactivated")]
     Deactivated,
     #[error("{0} may not do this; it needs {1}")]
     RoleTooLow(&'static str, &'static str),

@@ -29,24 +29,24 @@ pub struct OrgRules {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleViolation {
     #[error(
-        "you cannot change your own role or remove yourself; ask another Owner or Administrator"
+        "You cannot change your own role or remove yourself; ask another Owner or Administrator"
     )]
     SelfChange,
-    #[error("only the Owner can hand over ownership")]
+    #[error("Only the Owner can hand over ownership")]
     OnlyOwnerTransfers,
-    #[error("the Owner's role cannot be changed, and the Owner cannot be deactivated or deleted; the Owner can hand ownership to another member")]
+    #[error("The Owner's role cannot be changed, and the Owner cannot be deactivated or deleted; the Owner can hand ownership to another member")]
     OwnerIsProtected,
-    #[error("ownership can only go to a member in an active role (Administrator, Manager, Reviewer or Annotator); this member is {0}")]
+    #[error("Ownership can only go to a member in an active role (Administrator, Manager, Reviewer or Annotator); this member is {0}")]
     TransferTargetInactive(&'static str),
     #[error("{}; deactivate a member or raise the limit", .0.describe())]
     NoFreeSeat(SeatUsage),
-    #[error("this member's role is managed by {0}, the source of truth while manual role management is off; change it there")]
+    #[error("This member's role is managed by {0}, the source of truth while manual role management is off; change it there")]
     IdpManaged(&'static str),
     #[error(
         "{0} cannot be the default role for sign-ups; choose Not Activated, Annotator or Reviewer"
     )]
     DefaultRoleNotAllowed(&'static str),
-    #[error("identity providers do not manage the Owner")]
+    #[error("Identity providers do not manage the Owner")]
     IdpCannotManageOwner,
 }
 

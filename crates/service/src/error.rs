@@ -32,7 +32,7 @@ pub enum ServiceError {
         fields: Vec<(String, String)>,
     },
     /// Too many failed attempts; retry after this many seconds (429).
-    #[error("too many failed attempts; try again in {0} s")]
+    #[error("Too many failed attempts; try again in {0} s")]
     Throttled(u64),
     /// A storage failure (500); logged where it is handled, never shown in detail.
     #[error("internal error")]
