@@ -6,6 +6,7 @@ mod input;
 mod invites;
 mod mail;
 mod members;
+mod nodes;
 mod permissions;
 mod projects_audit;
 mod seats;
