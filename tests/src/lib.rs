@@ -131,10 +131,7 @@ impl TestServer {
             .await
             .expect("service starts");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = roster_http::AppState {
-            service: service.clone(),
-            web: roster_http::WebConfig::default(),
-        };
+        let state = roster_http::AppState::new(service.clone(), roster_http::WebConfig::default());
         tokio::spawn(async move {
             roster_http::serve(listener, state, async {
                 let _ = rx.await;

@@ -5,6 +5,7 @@
 pub mod api;
 mod error;
 pub mod extract;
+mod metrics;
 mod paging;
 pub mod views;
 mod web;
@@ -41,6 +42,17 @@ pub struct WebConfig {
 pub struct AppState {
     pub service: Service,
     pub web: WebConfig,
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    pub fn new(service: Service, web: WebConfig) -> AppState {
+        AppState {
+            service,
+            web,
+            metrics: metrics::Metrics::default(),
+        }
+    }
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -77,8 +89,13 @@ pub fn app(state: AppState) -> Router {
         });
     api::routes()
         .merge(web::routes().layer(axum::middleware::from_fn(web::form_csrf)))
+        .route("/metrics", axum::routing::get(metrics::render))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

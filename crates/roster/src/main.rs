@@ -420,12 +420,10 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?
     );
-    let state = roster_http::AppState {
-        service: service.clone(),
-        web: roster_http::WebConfig {
-            cookie_secure: args.cookie_secure,
-        },
+    let web = roster_http::WebConfig {
+        cookie_secure: args.cookie_secure,
     };
+    let state = roster_http::AppState::new(service.clone(), web);
     roster_http::serve(listener, state, shutdown_signal()).await?;
     service.store().close().await;
     tracing::info!("stopped");

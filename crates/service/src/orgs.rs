@@ -382,3 +382,16 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found("organization"))
     }
 }
+
+impl Service {
+    /// Seats in use in every organization, for monitoring.
+    pub async fn seats_in_use(&self) -> Result<Vec<(OrgId, i64)>> {
+        let mut c = self.store().read().await?;
+        let now = self.now();
+        let mut out = Vec::new();
+        for org in orgs::all(&mut c).await? {
+            out.push((org.id, seat_usage(&mut c, &org, now).await?.used()));
+        }
+        Ok(out)
+    }
+}

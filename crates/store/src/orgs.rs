@@ -91,3 +91,10 @@ pub async fn update(c: &mut Conn, org: &OrgRecord) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Every organization, oldest first.
+pub async fn all(c: &mut Conn) -> Result<Vec<OrgRecord>> {
+    let sql = format!("SELECT {ORG_COLS} FROM organizations o ORDER BY o.id");
+    let rows = sqlx::query(&sql).fetch_all(&mut *c).await?;
+    rows.iter().map(rows::org).collect()
+}

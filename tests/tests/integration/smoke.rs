@@ -32,3 +32,40 @@ async fn served_openapi_document_matches_the_committed_copy() {
     let page = server.anonymous().get("/docs").await.expect(200);
     assert!(page.text.contains("/api/organizations/{id}/memberships"));
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_report_seats_per_organization() {
+    let server = TestServer::start().await;
+    let org = server.org("Metered").await;
+    org.member(roster_domain::Role::Annotator).await;
+    server.anonymous().get("/api/health").await.expect(200);
+    server.anonymous().get("/api/users/123").await.expect(401);
+    let text = server.anonymous().get("/metrics").await.expect(200).text;
+    assert!(
+        text.contains(
+            r#"roster_http_requests_total{method="GET",route="/api/health",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"roster_http_requests_total{method="GET",route="/api/users/{id}",status="401"} 1"#
+        ),
+        "route patterns, not raw paths, label requests: {text}"
+    );
+    assert!(
+        text.contains(&format!(
+            r#"roster_seats_used{{organization="{}"}} 2"#,
+            org.id.0
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("roster_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"roster_db_pool_connections{state="open"}"#),
+        "{text}"
+    );
+}

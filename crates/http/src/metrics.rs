@@ -1,0 +1,158 @@
+//! Prometheus metrics at `/metrics`: requests by route, method and status, their latency,
+//! database pool use, and seats used per organization (read when scraped).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OrgLabels {
+    organization: i64,
+}
+
+/// The process's metrics. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    pool: Family<PoolLabels, Gauge>,
+    seats: Family<OrgLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("roster");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        let pool = Family::<PoolLabels, Gauge>::default();
+        let seats = Family::<OrgLabels, Gauge>::default();
+        registry.register("http_requests", "HTTP requests served", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to serve a request",
+            latency.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database connections by state",
+            pool.clone(),
+        );
+        registry.register("seats_used", "Seats in use per organization", seats.clone());
+        Metrics {
+            inner: Arc::new(Inner {
+                registry,
+                requests,
+                latency,
+                pool,
+                seats,
+            }),
+        }
+    }
+}
+
+/// Counts and times every request, labelled by its route pattern (never the raw path, so ids
+/// and tokens do not become labels).
+pub(crate) async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let labels = RouteLabels {
+        method: method.clone(),
+        route: route.clone(),
+    };
+    metrics
+        .inner
+        .latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .inner
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: res.status().as_u16(),
+        })
+        .inc();
+    res
+}
+
+/// The metrics in Prometheus' text format.
+pub(crate) async fn render(State(state): State<AppState>) -> Response {
+    let m = &state.metrics.inner;
+    let (open, idle) = state.service.store().pool_stats();
+    m.pool
+        .get_or_create(&PoolLabels { state: "open" })
+        .set(open as i64);
+    m.pool
+        .get_or_create(&PoolLabels { state: "idle" })
+        .set(idle as i64);
+    match state.service.seats_in_use().await {
+        Ok(all) => {
+            m.seats.clear();
+            for (org, used) in all {
+                m.seats
+                    .get_or_create(&OrgLabels {
+                        organization: org.0,
+                    })
+                    .set(used);
+            }
+        }
+        Err(e) => tracing::warn!(error = ?e, "seat metrics unavailable"),
+    }
+    let mut body = String::new();
+    if encode(&mut body, &m.registry).is_err() {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "metrics encoding failed").into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
