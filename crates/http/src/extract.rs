@@ -194,6 +194,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiContext {
     }
 }
 
+/// The request's media type, lower-cased and without parameters ("application/json").
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .map(|t| t.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 /// A JSON body. Wrong content type, malformed JSON, unknown fields and wrong types are a 400
 /// naming the field; a body over the limit is a 413.
 pub struct JsonBody<T>(pub T);
@@ -202,18 +212,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .eq_ignore_ascii_case("application/json")
-            })
-            .unwrap_or(false);
+        let is_json = media_type(req.headers()) == "application/json";
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
@@ -297,23 +296,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .unwrap_or_default();
+        let ct = media_type(req.headers());
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
         match ct.as_str() {
-            "application/x-www-form-urlencoded" => {
+            crate::api::session::FORM => {
                 let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(&bytes));
                 let value = serde_path_to_error::deserialize(de).map_err(|e| {
                     let path = e.path().to_string();

@@ -81,6 +81,15 @@ impl UserView {
         }
     }
 
+    /// The name pages show: full name, else email ("Deleted User" once masked).
+    pub fn display_name(&self) -> String {
+        let full = format!("{} {}", self.first_name.trim(), self.last_name.trim());
+        match full.trim() {
+            "" => self.email.clone(),
+            name => name.to_string(),
+        }
+    }
+
     /// The user as seen through a membership: masked once that membership is deleted.
     pub fn through(m: &MemberRow) -> UserView {
         if m.membership.deleted_at.is_some() {

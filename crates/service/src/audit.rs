@@ -6,8 +6,8 @@ use roster_store::{audit, Conn, NewAuditEvent, UserRecord};
 
 use crate::{Admin, Authorized, Context, Result, Service};
 
-/// A person's name as the log records it: their full name, or their email without one.
-pub(crate) fn display_name(u: &UserRecord) -> String {
+/// A person's name as people read it: their full name, or their email without one.
+pub fn display_name(u: &UserRecord) -> String {
     let full = format!("{} {}", u.first_name.trim(), u.last_name.trim());
     let full = full.trim();
     if full.is_empty() {

@@ -24,7 +24,7 @@ use std::sync::Arc;
 pub use access::{
     AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Member, OrgRef, Owner, Staff,
 };
-pub use audit::{Page, PageRequest};
+pub use audit::{display_name, Page, PageRequest};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, ServiceError};
 pub use roster_store as store;

@@ -186,11 +186,10 @@ impl Service {
         let id =
             projects::insert_annotation(&mut tx, project, by.membership.id, result, self.now())
                 .await?;
+        let row = projects::annotation(&mut tx, id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("annotation vanished".into()))?;
         roster_store::commit(tx).await?;
-        let mut c = self.store().read().await?;
-        let page = projects::annotations(&mut c, project, i64::MAX, 0).await?;
-        page.into_iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| ServiceError::Internal("annotation vanished".into()))
+        Ok(row)
     }
 }

@@ -189,6 +189,18 @@ pub async fn insert_annotation(
     Ok(AnnotationId(row.try_get(0)?))
 }
 
+const ANNOTATION_SELECT: &str = "SELECT a.id, a.project_id, a.result, a.created_at";
+
+fn annotation_from_row(r: &sqlx::any::AnyRow) -> Result<AnnotationRow> {
+    Ok(AnnotationRow {
+        id: AnnotationId(r.try_get(0)?),
+        project: ProjectId(r.try_get(1)?),
+        result: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+        author: rows::member(r, 4)?,
+    })
+}
+
 /// The project's annotations with the membership and user they were done under.
 pub async fn annotations(
     c: &mut Conn,
@@ -197,7 +209,7 @@ pub async fn annotations(
     offset: i64,
 ) -> Result<Vec<AnnotationRow>> {
     let sql = format!(
-        "SELECT a.id, a.project_id, a.result, a.created_at, {MEMBERSHIP_COLS}, {USER_COLS}
+        "{ANNOTATION_SELECT}, {MEMBERSHIP_COLS}, {USER_COLS}
          FROM annotations a JOIN memberships m ON m.id = a.membership_id JOIN users u ON u.id = m.user_id
          WHERE a.project_id = $1 ORDER BY a.id LIMIT $2 OFFSET $3"
     );
@@ -207,17 +219,18 @@ pub async fn annotations(
         .bind(offset)
         .fetch_all(&mut *c)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AnnotationRow {
-                id: AnnotationId(r.try_get(0)?),
-                project: ProjectId(r.try_get(1)?),
-                result: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                author: rows::member(r, 4)?,
-            })
-        })
-        .collect()
+    rows.iter().map(annotation_from_row).collect()
+}
+
+/// One annotation with its author.
+pub async fn annotation(c: &mut Conn, id: AnnotationId) -> Result<Option<AnnotationRow>> {
+    let sql = format!(
+        "{ANNOTATION_SELECT}, {MEMBERSHIP_COLS}, {USER_COLS}
+         FROM annotations a JOIN memberships m ON m.id = a.membership_id JOIN users u ON u.id = m.user_id
+         WHERE a.id = $1"
+    );
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *c).await?;
+    row.map(|r| annotation_from_row(&r)).transpose()
 }
 
 pub async fn count_annotations(c: &mut Conn, project: ProjectId) -> Result<i64> {

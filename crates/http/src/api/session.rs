@@ -19,6 +19,9 @@ use crate::extract::{authenticate, context, FormOrJson, QueryParams, CSRF_COOKIE
 use crate::views::UserView;
 use crate::AppState;
 
+/// The media type of HTML form posts.
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
+
 /// The request's parts, for handlers that read credentials themselves.
 pub struct RequestParts(pub Parts);
 
@@ -220,10 +223,7 @@ pub async fn logout(
     headers: HeaderMap,
     raw: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let form = crate::extract::media_type(&headers) == FORM;
     let body: Option<LogoutBody> = if form {
         serde_urlencoded::from_bytes(&raw).ok()
     } else if raw.iter().all(|b| b.is_ascii_whitespace()) {

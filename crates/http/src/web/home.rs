@@ -103,14 +103,7 @@ pub(crate) async fn home_page(
                 .unwrap_or(0);
         }
     }
-    let name = format!("{} {}", me.user.first_name, me.user.last_name)
-        .trim()
-        .to_string();
-    let name = if name.is_empty() {
-        me.user.email.clone()
-    } else {
-        name
-    };
+    let name = roster_service::display_name(&me.user);
     page(
         StatusCode::OK,
         HomePage {

@@ -193,11 +193,7 @@ pub(crate) async fn form_csrf(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let is_form = crate::extract::media_type(req.headers()) == crate::api::session::FORM;
     if req.method() != Method::POST || !is_form {
         return next.run(req).await;
     }

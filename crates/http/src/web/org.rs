@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use roster_domain::{Role, UserId};
 use roster_service::store::members::{MemberOrder, MemberQuery};
-use roster_service::{Admin, PageRequest, Staff};
+use roster_service::{Admin, Authorized, PageRequest, Staff};
 use serde::Deserialize;
 
 use super::{back_with, day_time, html_error, wants_json, Chrome, WebUser};
@@ -63,15 +63,6 @@ pub(crate) struct OrgQuery {
     search: Option<String>,
     page: Option<String>,
     status: Option<String>,
-}
-
-fn name_of(first: &str, last: &str, email: &str) -> String {
-    let full = format!("{} {}", first.trim(), last.trim());
-    if full.trim().is_empty() {
-        email.to_string()
-    } else {
-        full.trim().to_string()
-    }
 }
 
 /// The roles a row's drop-down offers: everything for the Owner, all but Owner for others.
@@ -170,7 +161,7 @@ pub(crate) async fn organization_page(
         .iter()
         .map(|m| MemberRowView {
             user_id: m.user.id.0,
-            name: name_of(&m.user.first_name, &m.user.last_name, &m.user.email),
+            name: roster_service::display_name(&m.user),
             email: m.user.email.clone(),
             role: m.membership.role.code(),
             choices: choices(is_owner, m.membership.role),
@@ -227,6 +218,19 @@ pub(crate) struct RoleForm {
     #[serde(default)]
     #[allow(dead_code)]
     csrf_token: String,
+}
+
+/// The member a page names, and the caller's Staff proof to read them with.
+fn staff_and_target(
+    web: &WebUser<Admin>,
+    raw: &str,
+) -> Result<(Authorized<Staff>, UserId), Response> {
+    let target = user_id(raw)?;
+    let staff = web
+        .proof
+        .require::<Staff>()
+        .map_err(|e| ApiError::from(e).into_response())?;
+    Ok((staff, target))
 }
 
 fn user_id(raw: &str) -> Result<UserId, Response> {
@@ -311,13 +315,9 @@ pub(crate) async fn member_page(
     Path(raw): Path<String>,
     QueryParams(q): QueryParams<MemberQueryParams>,
 ) -> Response {
-    let target = match user_id(&raw) {
-        Ok(u) => u,
+    let (staff, target) = match staff_and_target(&web, &raw) {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let staff = match web.proof.require::<Staff>() {
-        Ok(s) => s,
-        Err(e) => return ApiError::from(e).into_response(),
     };
     match state.service.member_detail(&staff, target).await {
         Ok(d) => {
@@ -326,7 +326,7 @@ pub(crate) async fn member_page(
                 StatusCode::OK,
                 MemberPage {
                     user_id: u.id.0,
-                    name: name_of(&u.first_name, &u.last_name, &u.email),
+                    name: roster_service::display_name(u),
                     email: u.email.clone(),
                     role: d.member.membership.role.name(),
                     role_source: d.member.membership.role_source.display_name(),
@@ -359,13 +359,9 @@ pub(crate) async fn delete_member(
     Path(raw): Path<String>,
     Form(_): Form<CsrfOnly>,
 ) -> Response {
-    let target = match user_id(&raw) {
-        Ok(u) => u,
+    let (staff, target) = match staff_and_target(&web, &raw) {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let staff = match web.proof.require::<Staff>() {
-        Ok(s) => s,
-        Err(e) => return ApiError::from(e).into_response(),
     };
     let email = match state.service.member_detail(&staff, target).await {
         Ok(d) => d.member.user.email,

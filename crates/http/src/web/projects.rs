@@ -60,15 +60,6 @@ struct ProjectPage {
     annotations: Vec<AnnotationRowView>,
 }
 
-fn full_name(u: &UserView) -> String {
-    let n = format!("{} {}", u.first_name, u.last_name);
-    if n.trim().is_empty() {
-        u.email.clone()
-    } else {
-        n.trim().to_string()
-    }
-}
-
 pub(crate) async fn project_page(
     State(state): State<AppState>,
     web: WebUser<Member>,
@@ -103,11 +94,15 @@ pub(crate) async fn project_page(
                 members: members
                     .iter()
                     .map(|m| {
-                        let v = UserView::of(&m.user);
+                        let role = match m.project_role {
+                            Some(roster_domain::ProjectRole::Annotator) => "Annotator",
+                            Some(roster_domain::ProjectRole::Reviewer) => "Reviewer",
+                            None => "Organization role",
+                        };
                         (
-                            full_name(&v),
-                            v.email,
-                            m.project_role.map(|r| r.code()).unwrap_or("inherit"),
+                            roster_service::display_name(&m.user),
+                            m.user.email.clone(),
+                            role,
                         )
                     })
                     .collect(),
@@ -118,7 +113,7 @@ pub(crate) async fn project_page(
                         let author = UserView::through(&a.author);
                         AnnotationRowView {
                             id: a.id.0,
-                            author: full_name(&author),
+                            author: author.display_name(),
                             result: a.result.clone(),
                             at: day_time(Some(a.created_at)),
                         }
