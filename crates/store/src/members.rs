@@ -30,7 +30,38 @@ pub async fn insert(
     .bind(now)
     .fetch_one(&mut *c)
     .await?;
+    bump_count(c, org, role, 1).await?;
     Ok(MembershipId(row.try_get(0)?))
+}
+
+/// Adds `delta` to the live-member counter of (organization, role).
+pub(crate) async fn bump_count(c: &mut Conn, org: OrgId, role: Role, delta: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO member_counts (org_id, role, n) VALUES ($1, $2, $3)
+         ON CONFLICT (org_id, role) DO UPDATE SET n = member_counts.n + excluded.n",
+    )
+    .bind(org.0)
+    .bind(role.code())
+    .bind(delta)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The organization and role of a live membership, for moving its counter.
+async fn live_org_role(c: &mut Conn, id: MembershipId) -> Result<Option<(OrgId, Role)>> {
+    let row =
+        sqlx::query("SELECT org_id, role FROM memberships WHERE id = $1 AND deleted_at IS NULL")
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    row.map(|r| {
+        Ok((
+            OrgId(r.try_get(0)?),
+            rows::role(&r.try_get::<String, _>(1)?)?,
+        ))
+    })
+    .transpose()
 }
 
 /// The user's live membership in the organization, if any.
@@ -91,6 +122,7 @@ pub async fn set_role(
     source: RoleSource,
     now: Micros,
 ) -> Result<()> {
+    let before = live_org_role(c, id).await?;
     sqlx::query(
         "UPDATE memberships SET role = $1, role_source = $2, updated_at = $3 WHERE id = $4",
     )
@@ -100,10 +132,18 @@ pub async fn set_role(
     .bind(id.0)
     .execute(&mut *c)
     .await?;
+    if let Some((org, old)) = before.filter(|(_, old)| *old != role) {
+        bump_count(c, org, old, -1).await?;
+        bump_count(c, org, role, 1).await?;
+    }
     Ok(())
 }
 
 pub async fn soft_delete(c: &mut Conn, id: MembershipId, now: Micros) -> Result<()> {
+    let Some((org, role)) = live_org_role(c, id).await? else {
+        return Ok(());
+    };
+    bump_count(c, org, role, -1).await?;
     sqlx::query("UPDATE memberships SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL")
         .bind(now)
         .bind(id.0)
@@ -112,10 +152,23 @@ pub async fn soft_delete(c: &mut Conn, id: MembershipId, now: Micros) -> Result<
     Ok(())
 }
 
-/// Live members in a working role (the seats they occupy).
+/// Live members in a working role (the seats they occupy), from the counters.
 pub async fn count_active(c: &mut Conn, org: OrgId) -> Result<i64> {
+    count_in_roles(c, org, &Role::ACTIVE).await
+}
+
+/// Live members in any of `roles` (all roles when empty), from the counters.
+pub async fn count_in_roles(c: &mut Conn, org: OrgId, roles: &[Role]) -> Result<i64> {
+    let roles = if roles.is_empty() {
+        &Role::ALL[..]
+    } else {
+        roles
+    };
+    let list: Vec<String> = roles.iter().map(|r| format!("'{}'", r.code())).collect();
+    // SUM of BIGINT is NUMERIC on PostgreSQL; the cast keeps one row type for both databases.
     let sql = format!(
-        "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND deleted_at IS NULL AND role IN {ACTIVE_ROLES_SQL}"
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM member_counts WHERE org_id = $1 AND role IN ({})",
+        list.join(",")
     );
     let row = sqlx::query(&sql).bind(org.0).fetch_one(&mut *c).await?;
     Ok(row.try_get(0)?)
@@ -224,7 +277,11 @@ fn filter_sql(q: &MemberQuery) -> (String, Vec<String>) {
     (sql, args)
 }
 
+/// How many members match; without a search term, straight from the counters.
 pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
+    if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted {
+        return count_in_roles(c, q.org, &q.roles).await;
+    }
     let (filter, args) = filter_sql(q);
     let sql = format!(
         "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"

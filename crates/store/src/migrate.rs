@@ -24,6 +24,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "folded_names",
         sql: include_str!("../migrations/0002_folded_names.sql"),
     },
+    Migration {
+        version: 3,
+        name: "member_counts",
+        sql: include_str!("../migrations/0003_member_counts.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
