@@ -215,30 +215,24 @@ pub(crate) async fn organization_page(
 #[derive(Deserialize)]
 pub(crate) struct RoleForm {
     role: String,
-    #[serde(default)]
-    #[allow(dead_code)]
-    csrf_token: String,
 }
 
 /// The member a page names, and the caller's Staff proof to read them with.
 fn staff_and_target(
     web: &WebUser<Admin>,
     raw: &str,
-) -> Result<(Authorized<Staff>, UserId), Response> {
+) -> Result<(Authorized<Staff>, UserId), ApiError> {
     let target = user_id(raw)?;
-    let staff = web
-        .proof
-        .require::<Staff>()
-        .map_err(|e| ApiError::from(e).into_response())?;
+    let staff = web.proof.require::<Staff>()?;
     Ok((staff, target))
 }
 
-fn user_id(raw: &str) -> Result<UserId, Response> {
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
         .map(UserId)
-        .ok_or_else(|| ApiError::not_found("No such member.").into_response())
+        .ok_or_else(|| ApiError::not_found("No such member."))
 }
 
 /// Applies a role from the drop-down. Script asks for JSON and shows the message in place;
@@ -252,7 +246,7 @@ pub(crate) async fn change_role(
 ) -> Response {
     let target = match user_id(&raw) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let json = wants_json(&headers);
     let Some(role) = Role::from_code(form.role.trim()) else {
@@ -317,7 +311,7 @@ pub(crate) async fn member_page(
 ) -> Response {
     let (staff, target) = match staff_and_target(&web, &raw) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     match state.service.member_detail(&staff, target).await {
         Ok(d) => {
@@ -345,23 +339,15 @@ pub(crate) async fn member_page(
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CsrfOnly {
-    #[serde(default)]
-    #[allow(dead_code)]
-    csrf_token: String,
-}
-
 /// "Delete Member" in the confirmation dialog.
 pub(crate) async fn delete_member(
     State(state): State<AppState>,
     web: WebUser<Admin>,
     Path(raw): Path<String>,
-    Form(_): Form<CsrfOnly>,
 ) -> Response {
     let (staff, target) = match staff_and_target(&web, &raw) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let email = match state.service.member_detail(&staff, target).await {
         Ok(d) => d.member.user.email,
@@ -376,11 +362,7 @@ pub(crate) async fn delete_member(
     }
 }
 
-pub(crate) async fn reset_link(
-    State(state): State<AppState>,
-    web: WebUser<Admin>,
-    Form(_): Form<CsrfOnly>,
-) -> Response {
+pub(crate) async fn reset_link(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
     match state.service.reset_invite_link(&web.proof).await {
         Ok(_) => back_with(
             "/organization",
@@ -394,9 +376,6 @@ pub(crate) async fn reset_link(
 pub(crate) struct InviteForm {
     emails: String,
     role: String,
-    #[serde(default)]
-    #[allow(dead_code)]
-    csrf_token: String,
 }
 
 pub(crate) async fn send_invites(
