@@ -43,6 +43,21 @@ check "a short secret names the setting" bash -c "ROSTER_SECRET_KEY=short $bin i
 check "a bad bind address names the setting" bash -c "$bin serve --bind nowhere 2>&1 | grep -qi 'bind'"
 check "another secret is refused for this database" bash -c "ROSTER_SECRET_KEY=another-secret-that-is-long-enough-000000 $bin invite link --org 1 2>&1 | grep -q 'different server secret'"
 
+# Import from CSV: good rows land, refused rows are reported by line.
+cat >"$data/people.csv" <<'CSV'
+email,first_name,last_name,role,projects
+ann@cli.example,Ann,Lee,AN,
+not-an-email,Bad,Row,AN,
+rex@cli.example,Rex,Ray,re,
+ann@cli.example,Ann,Again,AN,
+CSV
+imported=$("$bin" member import --org 1 "$data/people.csv" 2>&1 || true)
+check "import reports refused rows by line" bash -c "grep -q 'line 3: ' <<<\"\$1\" && grep -q 'line 5: ann@cli.example appears twice' <<<\"\$1\"" _ "$imported"
+check "import lands the good rows" bash -c "grep -q 'imported 2 member(s), refused 2 row(s)' <<<\"\$1\"" _ "$imported"
+check "imported members are listed with their roles" bash -c "$bin member list --org 1 | grep -q 'RE	rex@cli.example'"
+check "an all-or-nothing import with a bad row imports nothing" bash -c "! $bin member import --org 1 --all-or-nothing $data/people.csv && ! $bin member list --org 1 | grep -q 'Again'"
+check "dev seed adds generated members through the import path" bash -c "$bin dev seed --org 2 --members 300 | grep -q 'imported 300 member(s)'"
+
 # A server stops cleanly on SIGTERM.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" serve --bind "127.0.0.1:$port" >"$data/serve.log" 2>&1 &

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod clock;
 pub mod demo;
 mod error;
+pub mod import;
 pub mod invites;
 pub mod mail;
 pub mod members;

@@ -8,6 +8,7 @@ pub mod records;
 mod rows;
 
 pub mod audit;
+pub mod bulk;
 pub mod credentials;
 pub mod invites;
 pub mod members;

@@ -3,6 +3,7 @@
 
 mod counts;
 mod credentials;
+mod import;
 mod input;
 mod invites;
 mod mail;

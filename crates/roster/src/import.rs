@@ -1,0 +1,121 @@
+//! `roster member import` and `roster dev seed`: rows go through the service's bulk path in
+//! batches, with a progress bar and a summary; refused rows are reported by line.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use roster_domain::OrgId;
+use roster_service::import::{ImportRow, Rejected};
+use roster_service::{Admin, Authorized, Service, ServiceError};
+
+/// Reads a CSV file with a header (email, first_name, last_name, role, projects).
+pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let Some(email_col) = column("email") else {
+        bail!(
+            "{}: the first line must name the columns; it has no \"email\" column",
+            path.display()
+        );
+    };
+    let (first, last, role, projects) = (
+        column("first_name"),
+        column("last_name"),
+        column("role"),
+        column("projects"),
+    );
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record =
+            record.with_context(|| format!("{}: line {line} is not valid CSV", path.display()))?;
+        let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_string();
+        let project_ids = cell(projects)
+            .split([';', ' '])
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<i64>()
+                    .with_context(|| format!("line {line}: project \"{p}\" is not a project id"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        rows.push(ImportRow {
+            line,
+            email: cell(Some(email_col)),
+            first_name: cell(first),
+            last_name: cell(last),
+            role: match cell(role) {
+                r if r.is_empty() => "AN".into(),
+                r => r,
+            },
+            projects: project_ids,
+        });
+    }
+    let total = rows.len() as u64;
+    Ok((rows, total))
+}
+
+/// Imports `rows` in batches of `batch` rows, each batch one transaction.
+pub async fn run(
+    service: &Service,
+    org: OrgId,
+    rows: impl Iterator<Item = ImportRow>,
+    total: u64,
+    batch: usize,
+    strict: bool,
+) -> Result<()> {
+    let owner: Authorized<Admin> = service.authorize_as_owner(org).await?;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
+            .expect("static template"),
+    );
+    let started = Instant::now();
+    let (mut added, mut rejected): (usize, Vec<Rejected>) = (0, Vec::new());
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<ImportRow> = rows.by_ref().take(batch).collect();
+        let n = chunk.len() as u64;
+        match service.import_members(&owner, &chunk, strict).await {
+            Ok(outcome) => {
+                added += outcome.added;
+                rejected.extend(outcome.rejected);
+            }
+            Err(ServiceError::Invalid { message, fields }) => {
+                bar.abandon();
+                for (line, reason) in fields {
+                    eprintln!("{line}: {reason}");
+                }
+                bail!("{message}");
+            }
+            Err(e) => {
+                bar.abandon();
+                return Err(e.into());
+            }
+        }
+        bar.inc(n);
+    }
+    bar.finish_and_clear();
+    for r in &rejected {
+        eprintln!("line {}: {}", r.line, r.reason);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "imported {added} member(s), refused {} row(s), in {secs:.1} s ({:.0} rows/s)",
+        rejected.len(),
+        (added + rejected.len()) as f64 / secs.max(1e-9)
+    );
+    if !rejected.is_empty() {
+        bail!(
+            "{} row(s) were not imported; see the lines above",
+            rejected.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Bulk import through the service's batch path: every accepted row lands exactly once with
+//! its audit event and counters; refused rows are reported by line; strict batches write
+//! nothing when any row is refused.
+
+use roster_service::import::{ImportRow, Rejected};
+use roster_service::{Admin, Authorized};
+use roster_tests::{json, TestServer};
+
+fn row(line: usize, email: &str, role: &str) -> ImportRow {
+    ImportRow {
+        line,
+        email: email.into(),
+        first_name: format!("First{line}"),
+        last_name: format!("Last{line}"),
+        role: role.into(),
+        projects: vec![],
+    }
+}
+
+async fn scalar(server: &TestServer, sql: &str) -> i64 {
+    let mut c = server.service.store().read().await.expect("read");
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(&mut *c)
+        .await
+        .expect(sql)
+}
+
+#[tokio::test]
+async fn every_imported_row_lands_exactly_once_with_its_audit_event() {
+    let server = TestServer::start().await;
+    let org = server.org("Imported").await;
+    let owner: Authorized<Admin> = server
+        .service
+        .authorize_as_owner(org.id)
+        .await
+        .expect("owner");
+    let rows: Vec<ImportRow> = (0..2500)
+        .map(|i| {
+            row(
+                i + 2,
+                &format!("Person{i:05}@Import.Example.com"),
+                if i % 10 == 0 { "re" } else { "AN" },
+            )
+        })
+        .collect();
+    let events_before = scalar(&server, "SELECT COUNT(*) FROM audit_events").await;
+    let mut added = 0;
+    for batch in rows.chunks(700) {
+        let outcome = server
+            .service
+            .import_members(&owner, batch, false)
+            .await
+            .expect("batch");
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+        added += outcome.added;
+    }
+    assert_eq!(added, 2500);
+    let o = org.id.0;
+    assert_eq!(
+        scalar(&server, &format!("SELECT COUNT(DISTINCT user_email) FROM memberships WHERE org_id = {o} AND user_email LIKE 'person%@import.example.com'")).await,
+        2500
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM memberships WHERE org_id = {o}")
+        )
+        .await,
+        2501
+    );
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM audit_events").await - events_before,
+        2500
+    );
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM audit_events a JOIN users u ON u.id = a.target_user_id WHERE a.action = 'member.joined' AND a.target_email = u.email AND u.email LIKE 'person%'").await,
+        2500,
+        "each event names its member"
+    );
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM legacy_keys").await,
+        2501
+    );
+    let api = org.owner_api();
+    let list = api
+        .get(&org.path("/memberships?role=RE&page_size=1"))
+        .await
+        .expect(200);
+    assert_eq!(list.body["count"], 250);
+    let found = api
+        .get(&org.path("/memberships?search=first1234"))
+        .await
+        .expect(200);
+    assert_eq!(found.body["count"], 1);
+    assert_eq!(
+        found.body["results"][0]["user"]["email"],
+        "person01232@import.example.com"
+    );
+    assert_eq!(found.body["results"][0]["user"]["active_organization"], o);
+    let seats = api.get(&org.path("/seats")).await.expect(200);
+    assert_eq!(seats.body["active"], 2501);
+}
+
+#[tokio::test]
+async fn refused_rows_are_reported_by_line_and_the_rest_land() {
+    let server = TestServer::start().await;
+    let org = server.org("Picky").await;
+    let existing = org.member(roster_domain::Role::Annotator).await;
+    org.owner_api()
+        .patch(&org.path(""), json!({"seat_limit": 4}))
+        .await
+        .expect(200);
+    let owner: Authorized<Admin> = server
+        .service
+        .authorize_as_owner(org.id)
+        .await
+        .expect("owner");
+    let rows = vec![
+        row(2, "good@example.com", "AN"),
+        row(3, "not an email", "AN"),
+        row(4, "boss@example.com", "OW"),
+        row(5, "odd@example.com", "XX"),
+        row(6, "GOOD@example.com", "RE"),
+        row(7, &existing.email, "RE"),
+        row(8, "second@example.com", "MA"),
+        row(9, "third@example.com", "AN"),
+        row(10, "waiting@example.com", "NO"),
+    ];
+    let outcome = server
+        .service
+        .import_members(&owner, &rows, false)
+        .await
+        .expect("batch");
+    let lines: Vec<usize> = outcome.rejected.iter().map(|r: &Rejected| r.line).collect();
+    assert_eq!(lines, vec![3, 4, 5, 6, 7, 9], "{:?}", outcome.rejected);
+    assert!(
+        outcome.rejected[5].reason.contains("4 of 4 seats in use"),
+        "{:?}",
+        outcome.rejected[5]
+    );
+    assert!(outcome.rejected[3].reason.contains("appears twice"));
+    assert!(outcome.rejected[4].reason.contains("already a member"));
+    assert_eq!(outcome.added, 3);
+    let list = org
+        .owner_api()
+        .get(&org.path("/memberships?page_size=50"))
+        .await
+        .expect(200);
+    assert_eq!(list.body["count"], 5);
+}
+
+#[tokio::test]
+async fn a_strict_batch_with_a_refused_row_writes_nothing() {
+    let server = TestServer::start().await;
+    let org = server.org("Strict").await;
+    let owner: Authorized<Admin> = server
+        .service
+        .authorize_as_owner(org.id)
+        .await
+        .expect("owner");
+    let before = server.snapshot().await;
+    let rows = vec![
+        row(2, "a@example.com", "AN"),
+        row(3, "b@example.com", "NOPE"),
+        row(4, "c@example.com", "RE"),
+    ];
+    let err = server
+        .service
+        .import_members(&owner, &rows, true)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("nothing was written"), "{err}");
+    assert_eq!(server.snapshot().await, before);
+}
