@@ -108,6 +108,7 @@ struct Inner {
     secrets: Secrets,
     config: ServiceConfig,
     mailer: Option<mail::Mailer>,
+    anchors: members::PageAnchors,
 }
 
 impl Service {
@@ -127,6 +128,7 @@ impl Service {
                 secrets,
                 config,
                 mailer,
+                anchors: Default::default(),
             }),
         })
     }
@@ -137,6 +139,10 @@ impl Service {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn anchors(&self) -> &members::PageAnchors {
+        &self.inner.anchors
     }
 
     pub(crate) fn mailer(&self) -> Option<&mail::Mailer> {

@@ -193,7 +193,7 @@ pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result
 }
 
 /// The orderings the member list offers, by their API names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MemberOrder {
     Email,
     FirstName,
@@ -227,10 +227,36 @@ impl MemberOrder {
             MemberOrder::Role => "m.role",
         }
     }
+
+    /// The value a row is sorted by, to seek past it.
+    pub fn value_of(self, row: &MemberRow) -> SortValue {
+        match self {
+            MemberOrder::Email => SortValue::Text(row.user.email.clone()),
+            MemberOrder::FirstName => SortValue::Text(row.user.first_name.clone()),
+            MemberOrder::LastName => SortValue::Text(row.user.last_name.clone()),
+            MemberOrder::LastActivity => SortValue::Int(row.user.last_activity.unwrap_or(0)),
+            MemberOrder::DateJoined => SortValue::Int(row.user.date_joined),
+            MemberOrder::Role => SortValue::Text(row.membership.role.code().to_string()),
+        }
+    }
+}
+
+/// A sort value of the member list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SortValue {
+    Text(String),
+    Int(i64),
+}
+
+/// Where a page of the member list ended: the last row's sort value and membership id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageEnd {
+    pub value: SortValue,
+    pub id: MembershipId,
 }
 
 /// A member-list query. `search` is matched case-insensitively against email and names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MemberQuery {
     pub org: OrgId,
     pub roles: Vec<Role>,
@@ -293,24 +319,57 @@ pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
     Ok(query.fetch_one(&mut *c).await?.try_get(0)?)
 }
 
+/// A page of members by offset (a cold jump to any page).
 pub async fn list(
     c: &mut Conn,
     q: &MemberQuery,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<MemberRow>> {
-    let (filter, args) = filter_sql(q);
+    list_from(c, q, None, limit, offset).await
+}
+
+/// The page that follows `after`, found by seeking in the index instead of counting rows.
+pub async fn list_after(
+    c: &mut Conn,
+    q: &MemberQuery,
+    after: &PageEnd,
+    limit: i64,
+) -> Result<Vec<MemberRow>> {
+    list_from(c, q, Some(after), limit, 0).await
+}
+
+async fn list_from(
+    c: &mut Conn,
+    q: &MemberQuery,
+    after: Option<&PageEnd>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<MemberRow>> {
+    let (mut filter, args) = filter_sql(q);
     let dir = if q.descending { "DESC" } else { "ASC" };
-    let n = args.len() + 2;
+    let col = q.order.column();
+    let mut n = args.len() + 2;
+    if after.is_some() {
+        let op = if q.descending { "<" } else { ">" };
+        filter.push_str(&format!(" AND ({col}, m.id) {op} (${n}, ${})", n + 1));
+        n += 2;
+    }
     let sql = format!(
         "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE {filter} ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${m}",
-        col = q.order.column(),
         m = n + 1,
     );
     let mut query = sqlx::query(&sql).bind(q.org.0);
     for a in args {
         query = query.bind(a);
+    }
+    if let Some(end) = after {
+        query = match &end.value {
+            SortValue::Text(t) => query.bind(t.clone()),
+            SortValue::Int(i) => query.bind(*i),
+        };
+        query = query.bind(end.id.0);
     }
     let rows = query.bind(limit).bind(offset).fetch_all(&mut *c).await?;
     rows.iter().map(|r| rows::member(r, 0)).collect()

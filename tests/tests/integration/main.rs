@@ -9,6 +9,7 @@ mod invites;
 mod mail;
 mod members;
 mod nodes;
+mod paging;
 mod permissions;
 mod projects_audit;
 mod seats;
