@@ -76,5 +76,19 @@ kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 check "SIGTERM stops the server with status 0" test "$rc" -eq 0
 
+# A role change survives SIGKILL once its response has been sent.
+"$bin" serve --bind "127.0.0.1:$port" >>"$data/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+curl -sf -c "$data/jar" -H 'Content-Type: application/json' \
+  -d '{"email":"boss@cli.example","password":"a long enough password"}' "http://127.0.0.1:$port/user/login" >/dev/null
+key=$(curl -sf -b "$data/jar" "http://127.0.0.1:$port/api/current-user/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+seeded=$("$bin" member list --org 2 | awk -F'\t' '$3=="member00000000@seed.example.com"{print $1}')
+status=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Token $key" -H 'Content-Type: application/json' \
+  -d "{\"user_id\": $seeded, \"role\": \"RE\"}" "http://127.0.0.1:$port/api/organizations/2/memberships")
+check "a role change is answered 200" test "$status" = 200
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+check "the role change survives SIGKILL of the server" bash -c "$bin member list --org 2 --role RE | grep -q 'member00000000@seed.example.com'"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
