@@ -1,0 +1,240 @@
+"""roster's load benchmark: seeds organizations of the given sizes through `roster dev seed`
+(the import path), starts a release `roster serve` on each database, measures with wrk and
+with sequential walks, and writes BENCHMARKS.md.
+
+Usage: python3 bench/run.py [--sizes 10000,1000000] [--dbs sqlite,postgres] [--seconds 10]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "roster")
+SECRET = "benchmark-secret-0123456789abcdef0123456789"
+PASSWORD = "benchmark-owner-password"
+PG = "postgres://postgres@127.0.0.1:5432/roster_bench"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def env_for(data, db):
+    env = dict(os.environ, ROSTER_DATA_DIR=data, ROSTER_SECRET_KEY=SECRET, ROSTER_LOG="warn")
+    env.pop("DATABASE_URL", None)
+    if db == "postgres":
+        env["DATABASE_URL"] = PG
+    return env
+
+
+def psql(sql):
+    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql], check=True)
+
+
+def request(url, key=None, method="GET", body=None):
+    req = urllib.request.Request(url, method=method, data=body)
+    if key:
+        req.add_header("Authorization", f"Token {key}")
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    started = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=120) as r:
+        data = r.read()
+    return time.perf_counter() - started, json.loads(data) if data else None
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url, key, seconds, script=None):
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Authorization: Token {key}"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out)
+        lat[pct] = float(m.group(1)) * WRK_UNITS[m.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx.group(1)} error responses from {url}")
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"]}
+
+
+def pcts(samples):
+    ms = sorted(s * 1000 for s in samples)
+    return {"p50": statistics.median(ms), "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))], "n": len(ms)}
+
+
+def run_one(db, size, seconds):
+    data = tempfile.mkdtemp(prefix="roster-bench-")
+    env = env_for(data, db)
+    if db == "postgres":
+        psql("DROP DATABASE IF EXISTS roster_bench")
+        psql("CREATE DATABASE roster_bench")
+    subprocess.run([BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
+                   env=dict(env, ROSTER_OWNER_PASSWORD=PASSWORD), check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([BIN, "dev", "seed", "--org", "1", "--members", str(size), "--batch-size", "5000"],
+                   env=env, check=True, capture_output=True)
+    import_secs = time.perf_counter() - started
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                request(f"{base}/api/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        body = json.dumps({"email": "owner@bench.example.com", "password": PASSWORD}).encode()
+        req = urllib.request.Request(f"{base}/user/login", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            cookie = r.headers.get_all("Set-Cookie")
+        session = [c.split(";")[0] for c in cookie if c.startswith("roster_session=")][0]
+        req = urllib.request.Request(f"{base}/api/current-user/token", headers={"Cookie": session})
+        with urllib.request.urlopen(req) as r:
+            key = json.load(r)["token"]
+        result = {"db": db, "size": size, "import_s": import_secs, "import_rps": size / import_secs}
+        result["rss_idle_mib"] = rss_kib(server.pid) / 1024
+        members = f"{base}/api/organizations/1/memberships"
+        result["health"] = wrk(f"{base}/api/health", key, seconds)
+        result["whoami"] = wrk(f"{base}/api/current-user/whoami", key, seconds)
+        result["first_page"] = wrk(f"{members}?page_size=100", key, seconds)
+        result["role_filter"] = wrk(f"{members}?page_size=100&role=RE", key, seconds)
+        # "First12345" matches First12345 and First123450..First123459: 11 members at 1,000,000.
+        result["search"] = wrk(f"{members}?page_size=100&search=first{str(size // 81)[:5]}", key, seconds)
+        patch = os.path.join(data, "patch.lua")
+        with open(patch, "w") as f:
+            f.write('wrk.method = "PATCH"\nwrk.headers["Content-Type"] = "application/json"\n'
+                    'local n = 0\nrequest = function()\n  n = n + 1\n'
+                    '  local role = (n % 2 == 0) and "AN" or "RE"\n'
+                    '  return wrk.format(nil, nil, nil, \'{"user_id": 2, "role": "\' .. role .. \'"}\')\nend\n')
+        load = subprocess.Popen(["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"Authorization: Token {key}",
+                                 f"{base}/api/health"], stdout=subprocess.DEVNULL)
+        time.sleep(seconds / 2)
+        result["rss_load_mib"] = rss_kib(server.pid) / 1024
+        load.wait()
+        result["patch_role"] = wrk(members, key, seconds, script=patch)
+        # An in-order walk at page_size=100 (the first 2,000 pages), each page timed.
+        walk = []
+        for page in range(1, min(size // 100, 2000) + 1):
+            t, _ = request(f"{members}?page_size=100&page={page}", key)
+            walk.append(t)
+        result["walk_100"] = pcts(walk)
+        cold = []
+        for _ in range(100):
+            page = random.randint(1, max(1, size // 100))
+            t, _ = request(f"{members}?page_size=100&ordering=-user__email&page={page}", key)
+            cold.append(t)
+        result["cold_page"] = pcts(cold)
+        started = time.perf_counter()
+        page, seen = 1, 0
+        while True:
+            _, body = request(f"{members}?page_size=1000&page={page}", key)
+            if not body["results"]:
+                break
+            seen += len(body["results"])
+            page += 1
+        result["sdk_walk_s"] = time.perf_counter() - started
+        result["sdk_walk_members"] = seen
+        return result
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(data, ignore_errors=True)
+        if db == "postgres":
+            psql("DROP DATABASE IF EXISTS roster_bench")
+
+
+def fmt(m):
+    return f"{m['rps']:.0f} req/s, p50 {m['p50']:.2f} ms, p99 {m['p99']:.2f} ms"
+
+
+def write_report(results, seconds):
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    lines = [
+        "# roster benchmarks",
+        "",
+        f"Written by `python3 bench/run.py` (through `scripts/bench.sh`) on {datetime.date.today()}.",
+        f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}.",
+        f"Load: wrk, 2 threads, 16 connections, {seconds} s per endpoint, from the same machine.",
+        "Members are generated by `roster dev seed` (the import path: audit events, counters and",
+        "folded names included): 80% Annotators, 10% Reviewers, 5% Managers, 3% Not Activated, 2% Deactivated.",
+        "",
+    ]
+    for r in results:
+        lines += [
+            f"## {r['db']}, {r['size']:,} members",
+            "",
+            "| measure | result |",
+            "|---|---|",
+            f"| import through `roster dev seed` | {r['import_s']:.1f} s ({r['import_rps']:.0f} members/s) |",
+            f"| `GET /api/health` (one database round trip) | {fmt(r['health'])} |",
+            f"| `GET /api/current-user/whoami` | {fmt(r['whoami'])} ({100 * r['whoami']['rps'] / r['health']['rps']:.0f}% of health) |",
+            f"| members, first page (`page_size=100`) | {fmt(r['first_page'])} |",
+            f"| members, role filter (`role=RE`) | {fmt(r['role_filter'])} |",
+            f"| members, selective search (under 100 matches) | {fmt(r['search'])} |",
+            f"| `PATCH .../memberships` (role change) | {fmt(r['patch_role'])} |",
+            f"| in-order walk, `page_size=100`, {r['walk_100']['n']} pages, one at a time | p50 {r['walk_100']['p50']:.2f} ms, p99 {r['walk_100']['p99']:.2f} ms |",
+            f"| random cold page (`-user__email`), 100 pages | p50 {r['cold_page']['p50']:.2f} ms, p99 {r['cold_page']['p99']:.2f} ms |",
+            f"| SDK-style walk of all members at `page_size=1000` | {r['sdk_walk_s']:.1f} s for {r['sdk_walk_members']:,} members |",
+            f"| resident memory, idle / under load | {r['rss_idle_mib']:.0f} MiB / {r['rss_load_mib']:.0f} MiB |",
+            "",
+        ]
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,1000000")
+    ap.add_argument("--dbs", default="sqlite,postgres")
+    ap.add_argument("--seconds", type=int, default=10)
+    args = ap.parse_args()
+    results = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        for db in args.dbs.split(","):
+            print(f"benchmark: {db}, {size} members", flush=True)
+            r = run_one(db, size, args.seconds)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+    write_report(results, args.seconds)
+    print("wrote BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
