@@ -2,7 +2,8 @@
 (the import path), starts a release `roster serve` on each database, measures with wrk and
 with sequential walks, and writes BENCHMARKS.md.
 
-Usage: python3 bench/run.py [--sizes 10000,1000000] [--dbs sqlite,postgres] [--seconds 10]
+Usage: python3 bench/run.py [--sizes 10000,1000000] [--dbs sqlite,postgres] [--seconds 10] [--out FILE]
+ROSTER_BIN picks another binary (CI's smoke run uses the debug build).
 """
 
 import argparse
@@ -22,7 +23,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "roster")
+BIN = os.environ.get("ROSTER_BIN", os.path.join(ROOT, "target", "release", "roster"))
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
 PASSWORD = "benchmark-owner-password"
 PG = "postgres://postgres@127.0.0.1:5432/roster_bench"
@@ -179,7 +180,7 @@ def fmt(m):
     return f"{m['rps']:.0f} req/s, p50 {m['p50']:.2f} ms, p99 {m['p99']:.2f} ms"
 
 
-def write_report(results, seconds):
+def write_report(results, seconds, out):
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -215,7 +216,7 @@ def write_report(results, seconds):
             f"| resident memory, idle / under load | {r['rss_idle_mib']:.0f} MiB / {r['rss_load_mib']:.0f} MiB |",
             "",
         ]
-    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+    with open(out, "w") as f:
         f.write("\n".join(lines))
 
 
@@ -224,6 +225,7 @@ def main():
     ap.add_argument("--sizes", default="10000,1000000")
     ap.add_argument("--dbs", default="sqlite,postgres")
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     args = ap.parse_args()
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -232,8 +234,8 @@ def main():
             r = run_one(db, size, args.seconds)
             print(json.dumps(r), flush=True)
             results.append(r)
-    write_report(results, args.seconds)
-    print("wrote BENCHMARKS.md")
+    write_report(results, args.seconds, args.out)
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

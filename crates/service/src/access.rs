@@ -106,10 +106,9 @@ impl Service {
             return Err(bad());
         }
         let mut c = self.store().read().await?;
-        let user_id = credentials::user_by_legacy_hash(&mut c, &self.secrets().lookup_hash(key))
+        let user = credentials::user_by_legacy_hash(&mut c, &self.secrets().lookup_hash(key))
             .await?
             .ok_or_else(bad)?;
-        let user = users::by_id(&mut c, user_id).await?.ok_or_else(bad)?;
         Ok(Authenticated {
             user,
             kind: CredentialKind::LegacyKey,
@@ -148,14 +147,11 @@ impl Service {
     pub async fn authenticate_session(&self, session_id: &str) -> Result<Authenticated> {
         let mut c = self.store().read().await?;
         let hash = self.secrets().lookup_hash(session_id);
-        let session = credentials::session(&mut c, &hash, self.now())
+        let (session, user) = credentials::session(&mut c, &hash, self.now())
             .await?
             .ok_or_else(|| {
                 ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
             })?;
-        let user = users::by_id(&mut c, session.user)
-            .await?
-            .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
         Ok(Authenticated {
             user,
             kind: CredentialKind::Session,

@@ -51,13 +51,14 @@ fn apply(user: &UserRecord, p: &ProfilePatch) -> Result<UserRecord> {
 }
 
 impl Service {
+    /// The caller (as read for this request) with their live memberships.
     pub async fn current_user(&self, who: &Authenticated) -> Result<CurrentUser> {
         let mut c = self.store().read().await?;
-        let user = users::by_id(&mut c, who.user.id)
-            .await?
-            .unwrap_or_else(|| who.user.clone());
         let memberships = members::of_user(&mut c, who.user.id).await?;
-        Ok(CurrentUser { user, memberships })
+        Ok(CurrentUser {
+            user: who.user.clone(),
+            memberships,
+        })
     }
 
     /// Updates the caller's own profile, including which organization is active.
@@ -81,8 +82,12 @@ impl Service {
             users::set_active_org(&mut tx, who.user.id, Some(org)).await?;
         }
         write_profile(&mut tx, &after).await?;
+        let user = users::by_id(&mut tx, who.user.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("account"))?;
+        let memberships = members::of_user(&mut tx, who.user.id).await?;
         roster_store::commit(tx).await?;
-        self.current_user(who).await
+        Ok(CurrentUser { user, memberships })
     }
 
     /// Users who are live members of the organization, by email.

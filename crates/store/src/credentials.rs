@@ -3,7 +3,8 @@
 use roster_domain::UserId;
 use sqlx::Row;
 
-use crate::{Conn, Micros, RefreshTokenRecord, Result, SessionRecord};
+use crate::rows::{self, USER_COLS};
+use crate::{Conn, Micros, RefreshTokenRecord, Result, SessionRecord, UserRecord};
 
 /// Replaces the user's legacy key.
 pub async fn put_legacy_key(
@@ -36,12 +37,14 @@ pub async fn legacy_key_of(c: &mut Conn, user: UserId) -> Result<Option<String>>
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-pub async fn user_by_legacy_hash(c: &mut Conn, key_hash: &str) -> Result<Option<UserId>> {
-    let row = sqlx::query("SELECT user_id FROM legacy_keys WHERE key_hash = $1")
+/// The account a legacy key belongs to, in one round trip (every API request pays it).
+pub async fn user_by_legacy_hash(c: &mut Conn, key_hash: &str) -> Result<Option<UserRecord>> {
+    let sql = format!("SELECT {USER_COLS} FROM legacy_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1");
+    let row = sqlx::query(&sql)
         .bind(key_hash)
         .fetch_optional(&mut *c)
         .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?.map(UserId))
+    row.map(|r| rows::user(&r, 0)).transpose()
 }
 
 pub async fn insert_refresh(c: &mut Conn, t: &RefreshTokenRecord) -> Result<()> {
@@ -127,18 +130,28 @@ pub async fn insert_session(
     Ok(())
 }
 
-pub async fn session(c: &mut Conn, id_hash: &str, now: Micros) -> Result<Option<SessionRecord>> {
-    let row = sqlx::query("SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+/// A live session with its account, in one round trip.
+pub async fn session(
+    c: &mut Conn,
+    id_hash: &str,
+    now: Micros,
+) -> Result<Option<(SessionRecord, UserRecord)>> {
+    let sql = format!(
+        "SELECT s.user_id, s.csrf_token, s.expires_at, {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = $1 AND s.expires_at > $2"
+    );
+    let row = sqlx::query(&sql)
         .bind(id_hash)
         .bind(now)
         .fetch_optional(&mut *c)
         .await?;
     row.map(|r| {
-        Ok(SessionRecord {
+        let session = SessionRecord {
             user: UserId(r.try_get(0)?),
             csrf_token: r.try_get(1)?,
             expires_at: r.try_get(2)?,
-        })
+        };
+        Ok((session, rows::user(&r, 3)?))
     })
     .transpose()
 }
