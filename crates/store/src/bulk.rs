@@ -22,11 +22,21 @@ enum Val<'a> {
     OptText(Option<&'a str>),
 }
 
-/// `($1, $2), ($3, $4), ...` for `rows` rows of `cols` values.
-fn placeholders(rows: usize, cols: usize) -> String {
+/// `($1, $2), ($3, $4), ...` for `rows` rows of `cols` values; `(?, ?), ...` on SQLite,
+/// where looking up each numbered parameter's name walks all of them (quadratic in a
+/// statement of thousands of values) while positional ones are bound directly.
+fn placeholders(rows: usize, cols: usize, positional: bool) -> String {
     (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            let cells: Vec<String> = (1..=cols)
+                .map(|c| {
+                    if positional {
+                        "?".to_string()
+                    } else {
+                        format!("${}", r * cols + c)
+                    }
+                })
+                .collect();
             format!("({})", cells.join(", "))
         })
         .collect::<Vec<_>>()
@@ -43,10 +53,11 @@ async fn insert(
     returning: &str,
 ) -> Result<Vec<AnyRow>> {
     let mut out = Vec::new();
+    let positional = c.backend_name() == "SQLite";
     for chunk in vals.chunks(cols * CHUNK) {
         let sql = format!(
             "{head} {} {returning}",
-            placeholders(chunk.len() / cols, cols)
+            placeholders(chunk.len() / cols, cols, positional)
         );
         let mut q = sqlx::query(&sql);
         for v in chunk {
@@ -332,6 +343,7 @@ mod tests {
 
     #[test]
     fn placeholders_number_every_value_once() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(2, 3, false), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(2, 2, true), "(?, ?), (?, ?)");
     }
 }
