@@ -85,7 +85,8 @@ def wrk(url, key, seconds, script=None):
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise SystemExit(f"wrk saw {non2xx.group(1)} error responses from {url}")
-    return {"rps": rps, "p50": lat["50"], "p99": lat["99"]}
+    timeouts = re.search(r"timeout (\d+)", out)
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "timeouts": int(timeouts.group(1)) if timeouts else 0}
 
 
 def pcts(samples):
@@ -177,6 +178,8 @@ def run_one(db, size, seconds):
 
 
 def fmt(m):
+    if m.get("timeouts"):
+        return f"{m['rps']:.1f} req/s; {m['timeouts']} requests exceeded wrk's 2 s timeout"
     return f"{m['rps']:.0f} req/s, p50 {m['p50']:.2f} ms, p99 {m['p99']:.2f} ms"
 
 

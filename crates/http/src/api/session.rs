@@ -451,12 +451,17 @@ pub async fn signup(
                 (StatusCode::CREATED, jar, axum::Json(body)).into_response()
             }
         }
-        Err(e) if form => message(
-            e.status,
-            "Could not join",
-            &e.detail,
-            Some(("javascript:history.back()", "Back")),
-        ),
+        Err(e) if form => {
+            let back = via(&q)
+                .map(|v| action_of(&v))
+                .unwrap_or_else(|_| "/user/login".into());
+            message(
+                e.status,
+                "Could not join",
+                &e.detail,
+                Some((&back, "Try again")),
+            )
+        }
         Err(e) => e.into_response(),
     }
 }
