@@ -489,14 +489,15 @@ impl Api {
         self.send(reqwest::Method::GET, path, None, &[]).await
     }
 
+    /// Sends `body` as JSON.
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: Value) -> Resp {
+        let bytes = body.to_string().into_bytes();
+        self.send(method, path, Some(("application/json", bytes)), &[])
+            .await
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Resp {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            Some(("application/json", body.to_string().into_bytes())),
-            &[],
-        )
-        .await
+        self.send_json(reqwest::Method::POST, path, body).await
     }
 
     pub async fn post_empty(&self, path: &str) -> Resp {
@@ -504,13 +505,7 @@ impl Api {
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Resp {
-        self.send(
-            reqwest::Method::PATCH,
-            path,
-            Some(("application/json", body.to_string().into_bytes())),
-            &[],
-        )
-        .await
+        self.send_json(reqwest::Method::PATCH, path, body).await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {

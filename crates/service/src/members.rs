@@ -55,6 +55,15 @@ fn party(m: &MembershipRecord) -> Party {
     }
 }
 
+/// Who changes a role and how: a person (web, REST, CLI) or an identity provider, the
+/// source the membership will record, and where the request came from.
+struct Changer<'a> {
+    actor: Option<&'a UserRecord>,
+    origin: Origin,
+    source: RoleSource,
+    ctx: &'a Context,
+}
+
 /// The role source a manual change records.
 fn manual_source(ctx: &Context) -> RoleSource {
     match ctx.source {
@@ -163,16 +172,13 @@ impl Service {
         role: Role,
     ) -> Result<MemberRow> {
         let source = manual_source(&by.context);
-        self.change_role(
-            by.org.id,
-            Some(&by.user),
-            target,
-            role,
-            Origin::Manual,
+        let changer = Changer {
+            actor: Some(&by.user),
+            origin: Origin::Manual,
             source,
-            &by.context,
-        )
-        .await
+            ctx: &by.context,
+        };
+        self.change_role(by.org.id, target, role, changer).await
     }
 
     /// Assigns a role on an identity provider's word (SCIM provisioning, SAML sign-in). The
@@ -195,29 +201,28 @@ impl Service {
             source: Source::Api,
             address: None,
         };
-        self.change_role(
-            org,
-            None,
-            target,
-            role,
-            Origin::IdentityProvider,
+        let changer = Changer {
+            actor: None,
+            origin: Origin::IdentityProvider,
             source,
-            &ctx,
-        )
-        .await
+            ctx: &ctx,
+        };
+        self.change_role(org, target, role, changer).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn change_role(
         &self,
         org: OrgId,
-        actor: Option<&UserRecord>,
         target: UserId,
         role: Role,
-        origin: Origin,
-        source: RoleSource,
-        ctx: &Context,
+        by: Changer<'_>,
     ) -> Result<MemberRow> {
+        let Changer {
+            actor,
+            origin,
+            source,
+            ctx,
+        } = by;
         let now = self.now();
         let mut tx = self.store().write().await?;
         if !orgs::lock_for_membership_change(&mut tx, org).await? {
