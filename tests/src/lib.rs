@@ -197,6 +197,7 @@ impl TestServer {
         };
         let who = Authenticated {
             user: user.clone(),
+            memberships: Vec::new(),
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
         };
@@ -308,6 +309,7 @@ impl OrgFixture {
         let user = row.user;
         let who = Authenticated {
             user: user.clone(),
+            memberships: Vec::new(),
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
         };

@@ -23,6 +23,8 @@ pub enum CredentialKind {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub user: UserRecord,
+    /// The user's live memberships, read with the credential for this request.
+    pub memberships: Vec<MembershipRecord>,
     pub kind: CredentialKind,
     /// For sessions: the CSRF token every change must carry.
     pub csrf_token: Option<String>,
@@ -106,11 +108,13 @@ impl Service {
             return Err(bad());
         }
         let mut c = self.store().read().await?;
-        let user = credentials::user_by_legacy_hash(&mut c, &self.secrets().lookup_hash(key))
-            .await?
-            .ok_or_else(bad)?;
+        let (user, memberships) =
+            credentials::user_by_legacy_hash(&mut c, &self.secrets().lookup_hash(key))
+                .await?
+                .ok_or_else(bad)?;
         Ok(Authenticated {
             user,
+            memberships,
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
         })
@@ -136,8 +140,10 @@ impl Service {
         let user = users::by_id(&mut c, refresh.user)
             .await?
             .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
+        let memberships = members::of_user(&mut c, user.id).await?;
         Ok(Authenticated {
             user,
+            memberships,
             kind: CredentialKind::AccessToken,
             csrf_token: None,
         })
@@ -147,13 +153,14 @@ impl Service {
     pub async fn authenticate_session(&self, session_id: &str) -> Result<Authenticated> {
         let mut c = self.store().read().await?;
         let hash = self.secrets().lookup_hash(session_id);
-        let (session, user) = credentials::session(&mut c, &hash, self.now())
+        let (session, user, memberships) = credentials::session(&mut c, &hash, self.now())
             .await?
             .ok_or_else(|| {
-                ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
-            })?;
+            ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
+        })?;
         Ok(Authenticated {
             user,
+            memberships,
             kind: CredentialKind::Session,
             csrf_token: Some(session.csrf_token),
         })
@@ -179,13 +186,16 @@ impl Service {
         org: OrgRef,
         context: Context,
     ) -> Result<Authorized<A>> {
-        let mut c = self.store().read().await?;
-        let org_id = self.resolve_org(&mut c, &who.user, org).await?;
+        let org_id = resolve_org(who, org)?;
         let not_found =
             || ServiceError::not_found("No such organization, or you are not a member of it.");
-        let membership = members::live(&mut c, org_id, who.user.id)
-            .await?
+        let membership = who
+            .memberships
+            .iter()
+            .find(|m| m.org == org_id)
+            .cloned()
             .ok_or_else(not_found)?;
+        let mut c = self.store().read().await?;
         let org = orgs::by_id(&mut c, org_id).await?.ok_or_else(not_found)?;
         match who.kind {
             CredentialKind::LegacyKey if !org.legacy_api_tokens_enabled => {
@@ -231,38 +241,32 @@ impl Service {
             _level: PhantomData,
         })
     }
+}
 
-    async fn resolve_org(
-        &self,
-        c: &mut roster_store::Conn,
-        user: &UserRecord,
-        org: OrgRef,
-    ) -> Result<OrgId> {
-        match org {
-            OrgRef::Path(0) => {
-                let mine = members::of_user(c, user.id).await?;
-                match mine.as_slice() {
-                    [] => Err(ServiceError::not_found(
-                        "You are not a member of any organization.",
-                    )),
-                    [only] => Ok(only.org),
-                    many => {
-                        let ids: Vec<String> = many.iter().map(|m| m.org.0.to_string()).collect();
-                        Err(ServiceError::invalid(
-                            "id",
-                            format!(
-                                "you belong to several organizations ({}); use one of their ids instead of 0",
-                                ids.join(", ")
-                            ),
-                        ))
-                    }
-                }
+/// The organization a request touches: the path's id (0 = the caller's only organization) or
+/// the caller's active one.
+fn resolve_org(who: &Authenticated, org: OrgRef) -> Result<OrgId> {
+    match org {
+        OrgRef::Path(0) => match who.memberships.as_slice() {
+            [] => Err(ServiceError::not_found(
+                "You are not a member of any organization.",
+            )),
+            [only] => Ok(only.org),
+            many => {
+                let ids: Vec<String> = many.iter().map(|m| m.org.0.to_string()).collect();
+                Err(ServiceError::invalid(
+                    "id",
+                    format!(
+                        "you belong to several organizations ({}); use one of their ids instead of 0",
+                        ids.join(", ")
+                    ),
+                ))
             }
-            OrgRef::Path(id) if id > 0 => Ok(OrgId(id)),
-            OrgRef::Path(_) => Err(ServiceError::not_found("No such organization.")),
-            OrgRef::Active => user.active_org.ok_or_else(|| {
-                ServiceError::not_found("You have no active organization; choose one first.")
-            }),
-        }
+        },
+        OrgRef::Path(id) if id > 0 => Ok(OrgId(id)),
+        OrgRef::Path(_) => Err(ServiceError::not_found("No such organization.")),
+        OrgRef::Active => who.user.active_org.ok_or_else(|| {
+            ServiceError::not_found("You have no active organization; choose one first.")
+        }),
     }
 }

@@ -131,8 +131,10 @@ impl Service {
         let user = roster_store::users::by_id(&mut c, id)
             .await?
             .ok_or_else(|| crate::ServiceError::not_found("user"))?;
+        let memberships = roster_store::members::of_user(&mut c, id).await?;
         Ok(crate::Authenticated {
             user,
+            memberships,
             kind: crate::CredentialKind::Session,
             csrf_token: None,
         })

@@ -3,8 +3,10 @@
 use roster_domain::UserId;
 use sqlx::Row;
 
-use crate::rows::{self, USER_COLS};
-use crate::{Conn, Micros, RefreshTokenRecord, Result, SessionRecord, UserRecord};
+use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS, USER_WIDTH};
+use crate::{
+    Conn, MembershipRecord, Micros, RefreshTokenRecord, Result, SessionRecord, UserRecord,
+};
 
 /// Replaces the user's legacy key.
 pub async fn put_legacy_key(
@@ -37,14 +39,37 @@ pub async fn legacy_key_of(c: &mut Conn, user: UserId) -> Result<Option<String>>
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-/// The account a legacy key belongs to, in one round trip (every API request pays it).
-pub async fn user_by_legacy_hash(c: &mut Conn, key_hash: &str) -> Result<Option<UserRecord>> {
-    let sql = format!("SELECT {USER_COLS} FROM legacy_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1");
-    let row = sqlx::query(&sql)
-        .bind(key_hash)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.map(|r| rows::user(&r, 0)).transpose()
+/// The account a legacy key belongs to, with its live memberships, in one round trip (every
+/// API request pays it).
+pub async fn user_by_legacy_hash(
+    c: &mut Conn,
+    key_hash: &str,
+) -> Result<Option<(UserRecord, Vec<MembershipRecord>)>> {
+    let sql = format!(
+        "SELECT {USER_COLS}, {MEMBERSHIP_COLS} FROM legacy_keys k JOIN users u ON u.id = k.user_id
+         LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
+         WHERE k.key_hash = $1 ORDER BY m.org_id"
+    );
+    let found = sqlx::query(&sql).bind(key_hash).fetch_all(&mut *c).await?;
+    user_with_memberships(&found, 0)
+}
+
+/// Folds rows of (..., user, membership-or-NULL) into the user and their memberships.
+fn user_with_memberships(
+    found: &[sqlx::any::AnyRow],
+    user_at: usize,
+) -> Result<Option<(UserRecord, Vec<MembershipRecord>)>> {
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let user = rows::user(first, user_at)?;
+    let mut memberships = Vec::new();
+    for r in found {
+        if let Some(m) = rows::membership_opt(r, user_at + USER_WIDTH)? {
+            memberships.push(m);
+        }
+    }
+    Ok(Some((user, memberships)))
 }
 
 pub async fn insert_refresh(c: &mut Conn, t: &RefreshTokenRecord) -> Result<()> {
@@ -130,30 +155,32 @@ pub async fn insert_session(
     Ok(())
 }
 
-/// A live session with its account, in one round trip.
+/// A live session with its account and the account's live memberships, in one round trip.
 pub async fn session(
     c: &mut Conn,
     id_hash: &str,
     now: Micros,
-) -> Result<Option<(SessionRecord, UserRecord)>> {
+) -> Result<Option<(SessionRecord, UserRecord, Vec<MembershipRecord>)>> {
     let sql = format!(
-        "SELECT s.user_id, s.csrf_token, s.expires_at, {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id_hash = $1 AND s.expires_at > $2"
+        "SELECT s.user_id, s.csrf_token, s.expires_at, {USER_COLS}, {MEMBERSHIP_COLS}
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
+         WHERE s.id_hash = $1 AND s.expires_at > $2 ORDER BY m.org_id"
     );
-    let row = sqlx::query(&sql)
+    let found = sqlx::query(&sql)
         .bind(id_hash)
         .bind(now)
-        .fetch_optional(&mut *c)
+        .fetch_all(&mut *c)
         .await?;
-    row.map(|r| {
-        let session = SessionRecord {
-            user: UserId(r.try_get(0)?),
-            csrf_token: r.try_get(1)?,
-            expires_at: r.try_get(2)?,
-        };
-        Ok((session, rows::user(&r, 3)?))
-    })
-    .transpose()
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let session = SessionRecord {
+        user: UserId(first.try_get(0)?),
+        csrf_token: first.try_get(1)?,
+        expires_at: first.try_get(2)?,
+    };
+    Ok(user_with_memberships(&found, 3)?.map(|(user, memberships)| (session, user, memberships)))
 }
 
 pub async fn delete_session(c: &mut Conn, id_hash: &str) -> Result<()> {

@@ -59,6 +59,14 @@ pub(crate) fn membership(r: &AnyRow, at: usize) -> Result<MembershipRecord> {
     })
 }
 
+/// Reads a membership that may be absent (the NULL side of a LEFT JOIN).
+pub(crate) fn membership_opt(r: &AnyRow, at: usize) -> Result<Option<MembershipRecord>> {
+    match r.try_get::<Option<i64>, _>(at)? {
+        None => Ok(None),
+        Some(_) => membership(r, at).map(Some),
+    }
+}
+
 /// Reads `MEMBERSHIP_COLS, USER_COLS` starting at `at`.
 pub(crate) fn member(r: &AnyRow, at: usize) -> Result<MemberRow> {
     Ok(MemberRow {
