@@ -216,29 +216,29 @@ impl TestServer {
     /// A text fingerprint of every stored row that a request could change (not activity
     /// timestamps or throttle counters), to prove that refused requests wrote nothing.
     pub async fn snapshot(&self) -> String {
-        const TABLES: &[(&str, &str)] = &[
-            ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id"),
-            ("organizations", "id, title, contact_info, invite_token, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
-            ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at"),
-            ("projects", "id, org_id, title, description"),
-            ("project_members", "project_id, membership_id, role"),
-            ("annotations", "id, project_id, membership_id, result"),
-            ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at"),
-            ("legacy_keys", "user_id, key_hash"),
-            ("refresh_tokens", "jti, blacklisted_at"),
-            ("sessions", "id_hash, user_id"),
-            ("password_tokens", "token_hash, used_at"),
-            ("audit_events", "id, action"),
-        ];
+        let all: Vec<(&str, String)> = SNAPSHOT_COLUMNS
+            .iter()
+            .map(|(t, _)| (*t, "1 = 1".to_string()))
+            .collect();
+        self.fingerprint(&all).await
+    }
+
+    /// The rows of `tables` (name, WHERE clause), rendered as text in a stable order.
+    async fn fingerprint(&self, tables: &[(&str, String)]) -> String {
         let mut out = String::new();
         let mut c = self.service.store().read().await.expect("read");
-        for (table, cols) in TABLES {
+        for (table, filter) in tables {
+            let cols = SNAPSHOT_COLUMNS
+                .iter()
+                .find(|(t, _)| t == table)
+                .expect("a snapshot table")
+                .1;
             let expr: Vec<String> = cols
                 .split(", ")
                 .map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')"))
                 .collect();
             let sql = format!(
-                "SELECT {} FROM {table} ORDER BY 1",
+                "SELECT {} FROM {table} WHERE {filter} ORDER BY 1",
                 expr.join(" || '|' || ")
             );
             let rows = sqlx::query_scalar::<_, String>(&sql)
@@ -552,6 +552,23 @@ fn enc(s: &str) -> String {
         .collect()
 }
 
+/// The columns a snapshot renders per table: everything a request could change, except
+/// activity timestamps and throttle counters.
+const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
+    ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id"),
+    ("organizations", "id, title, contact_info, invite_token, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
+    ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at"),
+    ("projects", "id, org_id, title, description"),
+    ("project_members", "project_id, membership_id, role"),
+    ("annotations", "id, project_id, membership_id, result"),
+    ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at"),
+    ("legacy_keys", "user_id, key_hash"),
+    ("refresh_tokens", "jti, blacklisted_at"),
+    ("sessions", "id_hash, user_id"),
+    ("password_tokens", "token_hash, used_at"),
+    ("audit_events", "id, action"),
+];
+
 /// The session cookie value a response set, if any.
 pub fn session_cookie(r: &Resp) -> Option<String> {
     r.headers
@@ -576,34 +593,17 @@ impl TestServer {
         let o = org.0;
         let members = format!("SELECT user_id FROM memberships WHERE org_id = {o}");
         let projects = format!("SELECT id FROM projects WHERE org_id = {o}");
-        let tables: Vec<(&str, &str, String)> = vec![
-            ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id", format!("id IN ({members})")),
-            ("organizations", "id, title, contact_info, invite_token, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days", format!("id = {o}")),
-            ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at", format!("org_id = {o}")),
-            ("projects", "id, org_id, title, description", format!("org_id = {o}")),
-            ("project_members", "project_id, membership_id, role", format!("project_id IN ({projects})")),
-            ("annotations", "id, project_id, membership_id, result", format!("project_id IN ({projects})")),
-            ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at", format!("org_id = {o}")),
-            ("legacy_keys", "user_id, key_hash", format!("user_id IN ({members})")),
-            ("audit_events", "id, action", format!("org_id = {o}")),
+        let tables: Vec<(&str, String)> = vec![
+            ("users", format!("id IN ({members})")),
+            ("organizations", format!("id = {o}")),
+            ("memberships", format!("org_id = {o}")),
+            ("projects", format!("org_id = {o}")),
+            ("project_members", format!("project_id IN ({projects})")),
+            ("annotations", format!("project_id IN ({projects})")),
+            ("invites", format!("org_id = {o}")),
+            ("legacy_keys", format!("user_id IN ({members})")),
+            ("audit_events", format!("org_id = {o}")),
         ];
-        let mut out = String::new();
-        let mut c = self.service.store().read().await.expect("read");
-        for (table, cols, filter) in tables {
-            let expr: Vec<String> = cols
-                .split(", ")
-                .map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')"))
-                .collect();
-            let sql = format!(
-                "SELECT {} FROM {table} WHERE {filter} ORDER BY 1",
-                expr.join(" || '|' || ")
-            );
-            let rows = sqlx::query_scalar::<_, String>(&sql)
-                .fetch_all(&mut *c)
-                .await
-                .expect("snapshot query");
-            out.push_str(&format!("{table}: {}\n", rows.join("; ")));
-        }
-        out
+        self.fingerprint(&tables).await
     }
 }
