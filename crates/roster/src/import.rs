@@ -102,6 +102,7 @@ pub async fn run(
         bar.inc(n);
     }
     bar.finish_and_clear();
+    service.refresh_statistics().await?;
     for r in &rejected {
         eprintln!("line {}: {}", r.line, r.reason);
     }

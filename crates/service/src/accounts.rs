@@ -83,7 +83,6 @@ impl Service {
             }
             other => other.into(),
         })?;
-        self.put_legacy_key(c, id, now).await?;
         users::by_id(c, id)
             .await?
             .ok_or_else(|| ServiceError::Internal("inserted user vanished".into()))

@@ -11,7 +11,6 @@ use roster_store::{bulk, orgs, projects, NewAuditEvent};
 use crate::accounts::{check_name, normalize_email};
 use crate::audit::display_name;
 use crate::orgs::seat_usage;
-use crate::secrets::random_legacy_key;
 use crate::{Admin, Authorized, Result, Service, ServiceError};
 
 /// One person to import, as read from a file.
@@ -178,18 +177,6 @@ impl Service {
             })
             .collect();
         let mut ids = bulk::insert_users(&mut tx, &new_users, now).await?;
-        let keys: Vec<_> = ids
-            .values()
-            .map(|id| {
-                let key = random_legacy_key();
-                (
-                    *id,
-                    self.secrets().lookup_hash(&key),
-                    self.secrets().seal(&key),
-                )
-            })
-            .collect();
-        bulk::insert_legacy_keys(&mut tx, &keys, now).await?;
         let returning: Vec<_> = existing
             .iter()
             .filter(|(_, (_, active))| active.is_none())

@@ -162,6 +162,11 @@ impl Service {
         Ok(self.inner.store.ping().await?)
     }
 
+    /// Brings the database's planner statistics up to date after a bulk import.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        Ok(self.inner.store.refresh_statistics().await?)
+    }
+
     pub(crate) fn link(&self, path_and_query: &str) -> String {
         format!(
             "{}{}",

@@ -71,14 +71,30 @@ pub struct PersonalToken {
 }
 
 impl Service {
-    /// The caller's legacy key, `{token}`.
+    /// The caller's legacy key, `{token}`. An account gets its key the first time it asks, not
+    /// when it is made: an import of a million members then writes no million keys (each a
+    /// random entry in a unique index) that few of those people will ever use.
     pub async fn legacy_key(&self, who: &Authenticated) -> Result<String> {
         let mut c = self.store().read().await?;
-        let sealed = credentials::legacy_key_of(&mut c, who.user.id)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::not_found("You have no legacy token; reset it to create one.")
-            })?;
+        let stored = credentials::legacy_key_of(&mut c, who.user.id).await?;
+        drop(c);
+        let sealed = match stored {
+            Some(sealed) => sealed,
+            None => {
+                let key = random_legacy_key();
+                let mut tx = self.store().write().await?;
+                let sealed = credentials::first_legacy_key(
+                    &mut tx,
+                    who.user.id,
+                    &self.secrets().lookup_hash(&key),
+                    &self.secrets().seal(&key),
+                    self.now(),
+                )
+                .await?;
+                roster_store::commit(tx).await?;
+                sealed
+            }
+        };
         self.secrets().open(&sealed).ok_or_else(|| {
             ServiceError::Internal(
                 "a stored key could not be opened with this server secret".into(),

@@ -22,25 +22,52 @@ enum Val<'a> {
     OptText(Option<&'a str>),
 }
 
-/// `($1, $2), ($3, $4), ...` for `rows` rows of `cols` values; `(?, ?), ...` on SQLite,
-/// where looking up each numbered parameter's name walks all of them (quadratic in a
-/// statement of thousands of values) while positional ones are bound directly.
-fn placeholders(rows: usize, cols: usize, positional: bool) -> String {
+/// `($1, $2), ($3, $4), ...` for `rows` rows of `cols` values.
+fn placeholders(rows: usize, cols: usize) -> String {
     (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (1..=cols)
-                .map(|c| {
-                    if positional {
-                        "?".to_string()
-                    } else {
-                        format!("${}", r * cols + c)
-                    }
-                })
-                .collect();
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
             format!("({})", cells.join(", "))
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `$first, $first+1, ...`: `n` numbered placeholders for an IN list.
+fn list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statement as the connection's database binds it fastest. SQLite looks up each
+/// numbered parameter by name, walking all of them (quadratic in a statement of thousands of
+/// values), while plain `?` are bound by position; the statements here number their
+/// parameters in order, so the two spellings mean the same.
+fn for_backend(c: &Conn, sql: String) -> String {
+    if c.backend_name() == "SQLite" {
+        positional(&sql)
+    } else {
+        sql
+    }
+}
+
+/// Replaces every `$N` with `?` (the statements here have no `$` in their literals).
+fn positional(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// Inserts `vals` (a multiple of `cols` values) into `head` ("INSERT INTO t (a, b) VALUES"),
@@ -53,11 +80,13 @@ async fn insert(
     returning: &str,
 ) -> Result<Vec<AnyRow>> {
     let mut out = Vec::new();
-    let positional = c.backend_name() == "SQLite";
     for chunk in vals.chunks(cols * CHUNK) {
-        let sql = format!(
-            "{head} {} {returning}",
-            placeholders(chunk.len() / cols, cols, positional)
+        let sql = for_backend(
+            c,
+            format!(
+                "{head} {} {returning}",
+                placeholders(chunk.len() / cols, cols)
+            ),
         );
         let mut q = sqlx::query(&sql);
         for v in chunk {
@@ -117,32 +146,6 @@ pub async fn insert_users(
         .collect()
 }
 
-/// Legacy keys of new accounts: (user, keyed hash, sealed key).
-pub async fn insert_legacy_keys(
-    c: &mut Conn,
-    keys: &[(UserId, String, String)],
-    now: Micros,
-) -> Result<()> {
-    let mut vals = Vec::with_capacity(keys.len() * 4);
-    for (user, hash, sealed) in keys {
-        vals.extend([
-            Val::Int(user.0),
-            Val::Text(hash),
-            Val::Text(sealed),
-            Val::Int(now),
-        ]);
-    }
-    insert(
-        c,
-        "INSERT INTO legacy_keys (user_id, key_hash, key_sealed, created_at) VALUES",
-        4,
-        &vals,
-        "",
-    )
-    .await?;
-    Ok(())
-}
-
 /// Existing accounts among `emails` (lower-cased).
 pub async fn users_by_email(
     c: &mut Conn,
@@ -150,12 +153,12 @@ pub async fn users_by_email(
 ) -> Result<HashMap<String, (UserId, Option<OrgId>)>> {
     let mut out = HashMap::new();
     for chunk in emails.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT id, email, active_org_id FROM users WHERE email IN ({})",
-            (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let sql = for_backend(
+            c,
+            format!(
+                "SELECT id, email, active_org_id FROM users WHERE email IN ({})",
+                list(1, chunk.len())
+            ),
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {
@@ -173,9 +176,12 @@ pub async fn users_by_email(
 pub async fn live_members(c: &mut Conn, org: OrgId, users: &[UserId]) -> Result<HashSet<UserId>> {
     let mut out = HashSet::new();
     for chunk in users.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT user_id FROM memberships WHERE org_id = $1 AND deleted_at IS NULL AND user_id IN ({})",
-            (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        let sql = for_backend(
+            c,
+            format!(
+                "SELECT user_id FROM memberships WHERE org_id = $1 AND deleted_at IS NULL AND user_id IN ({})",
+                list(2, chunk.len())
+            ),
         );
         let mut q = sqlx::query(&sql).bind(org.0);
         for u in chunk {
@@ -197,10 +203,13 @@ pub async fn invite_seat_holders(
 ) -> Result<HashSet<String>> {
     let mut out = HashSet::new();
     for chunk in emails.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT DISTINCT email FROM invites WHERE org_id = $1 AND revoked_at IS NULL AND accepted_at IS NULL
-               AND expires_at > $2 AND role IN ('OW','AD','MA','RE','AN') AND email IN ({})",
-            (3..chunk.len() + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        let sql = for_backend(
+            c,
+            format!(
+                "SELECT DISTINCT email FROM invites WHERE org_id = $1 AND revoked_at IS NULL AND accepted_at IS NULL
+                   AND expires_at > $2 AND role IN ('OW','AD','MA','RE','AN') AND email IN ({})",
+                list(3, chunk.len())
+            ),
         );
         let mut q = sqlx::query(&sql).bind(org.0).bind(now);
         for e in chunk {
@@ -216,12 +225,12 @@ pub async fn invite_seat_holders(
 /// Gives accounts without an active organization this one.
 pub async fn set_missing_active_org(c: &mut Conn, users: &[UserId], org: OrgId) -> Result<()> {
     for chunk in users.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE users SET active_org_id = $1 WHERE active_org_id IS NULL AND id IN ({})",
-            (2..chunk.len() + 2)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let sql = for_backend(
+            c,
+            format!(
+                "UPDATE users SET active_org_id = $1 WHERE active_org_id IS NULL AND id IN ({})",
+                list(2, chunk.len())
+            ),
         );
         let mut q = sqlx::query(&sql).bind(org.0);
         for u in chunk {
@@ -339,11 +348,19 @@ pub async fn insert_audit(c: &mut Conn, org: OrgId, events: &[NewAuditEvent]) ->
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{list, placeholders, positional};
 
     #[test]
-    fn placeholders_number_every_value_once() {
-        assert_eq!(placeholders(2, 3, false), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholders(2, 2, true), "(?, ?), (?, ?)");
+    fn placeholders_number_every_value_once_in_order() {
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(list(3, 3), "$3, $4, $5");
+    }
+
+    #[test]
+    fn positional_spelling_keeps_everything_but_the_numbers() {
+        assert_eq!(
+            positional("UPDATE t SET a = $1 WHERE id IN ($2, $10) AND b = 'x'"),
+            "UPDATE t SET a = ? WHERE id IN (?, ?) AND b = 'x'"
+        );
     }
 }

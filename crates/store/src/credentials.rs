@@ -30,6 +30,30 @@ pub async fn put_legacy_key(
     Ok(())
 }
 
+/// Stores a first legacy key for the user unless they already have one; returns the sealed
+/// key that is theirs afterwards (this one, or the one a concurrent request stored first).
+pub async fn first_legacy_key(
+    c: &mut Conn,
+    user: UserId,
+    key_hash: &str,
+    key_sealed: &str,
+    now: Micros,
+) -> Result<String> {
+    sqlx::query(
+        "INSERT INTO legacy_keys (user_id, key_hash, key_sealed, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user.0)
+    .bind(key_hash)
+    .bind(key_sealed)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    legacy_key_of(c, user)
+        .await?
+        .ok_or_else(|| crate::StoreError::Config("a stored legacy key vanished".into()))
+}
+
 /// The user's sealed legacy key, if they have one.
 pub async fn legacy_key_of(c: &mut Conn, user: UserId) -> Result<Option<String>> {
     let row = sqlx::query("SELECT key_sealed FROM legacy_keys WHERE user_id = $1")

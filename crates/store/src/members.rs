@@ -280,8 +280,91 @@ fn like_pattern(term: &str) -> String {
     p
 }
 
-/// Builds the WHERE clause and its text arguments (after $1 = org id).
-fn filter_sql(q: &MemberQuery) -> (String, Vec<String>) {
+/// How a search term is found, per database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn of(c: &Conn) -> Dialect {
+        if c.backend_name() == "SQLite" {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        }
+    }
+}
+
+/// An FTS5 phrase that matches `term` as a substring through the trigram index.
+fn trigram_phrase(term: &str) -> String {
+    format!("\"{}\"", crate::users::fold(term).replace('"', "\"\""))
+}
+
+/// Whether a search term can use the trigram index: it needs one trigram.
+fn has_trigram(term: &str) -> bool {
+    crate::users::fold(term).chars().count() >= 3
+}
+
+/// How SQLite finds searched members. With a few hits it starts from the trigram index and
+/// sorts them. With many (a term like "example" that most emails hold) the index saves
+/// nothing: it walks the member list in page order, checks each member's text and stops
+/// after a page. SQLite's planner cannot tell the two cases apart (FTS5 gives it no hit
+/// counts), so roster asks the index first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SqliteSearch {
+    HitsFirst,
+    Scan,
+}
+
+/// Up to this many hits, sorting them beats walking the list in order.
+const FEW_HITS: i64 = 5_000;
+
+async fn search_plan(c: &mut Conn, q: &MemberQuery) -> Result<SqliteSearch> {
+    if Dialect::of(c) != Dialect::Sqlite {
+        return Ok(SqliteSearch::Scan);
+    }
+    let Some(term) = q.search.as_deref().filter(|t| has_trigram(t)) else {
+        return Ok(SqliteSearch::Scan);
+    };
+    let hits: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE user_search MATCH $1 LIMIT $2)",
+    )
+    .bind(trigram_phrase(term))
+    .bind(FEW_HITS + 1)
+    .fetch_one(&mut *c)
+    .await?
+    .try_get(0)?;
+    Ok(if hits <= FEW_HITS {
+        SqliteSearch::HitsFirst
+    } else {
+        SqliteSearch::Scan
+    })
+}
+
+/// The FROM and WHERE clauses of a member query and its text arguments (after $1 = org id).
+struct Filter {
+    from: &'static str,
+    sql: String,
+    args: Vec<String>,
+}
+
+const ALL_MEMBERS: &str = "memberships m JOIN users u ON u.id = m.user_id";
+const SEARCH_HITS_FIRST: &str =
+    "user_search CROSS JOIN memberships m ON m.user_id = user_search.rowid \
+     JOIN users u ON u.id = m.user_id";
+
+/// Builds the filter of a member query.
+///
+/// A search term is a case-insensitive substring of the email or either name. Both databases
+/// answer it from a trigram index (migration 4): on PostgreSQL a LIKE over the three columns
+/// joined uses pg_trgm's GIN index; on SQLite the FTS5 trigram table finds the users whose
+/// text holds the term, when they are few (see `SqliteSearch`). A LIKE on each column keeps
+/// the result exact. Terms shorter than three characters have no trigram, so they fall back
+/// to checking each member.
+fn filter_sql(q: &MemberQuery, dialect: Dialect, plan: SqliteSearch) -> Filter {
+    let mut from = ALL_MEMBERS;
     let mut sql = String::from(if q.deleted {
         "m.org_id = $1 AND m.deleted_at IS NOT NULL"
     } else {
@@ -293,14 +376,34 @@ fn filter_sql(q: &MemberQuery) -> (String, Vec<String>) {
         sql.push_str(&format!(" AND m.role IN ({})", list.join(",")));
     }
     if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
-        args.push(like_pattern(term));
-        let n = args.len() + 1;
-        sql.push_str(&format!(
-            " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
-             OR u.last_name_folded LIKE ${n} ESCAPE '\\')"
-        ));
+        match dialect {
+            Dialect::Sqlite => {
+                if plan == SqliteSearch::HitsFirst {
+                    args.push(trigram_phrase(term));
+                    from = SEARCH_HITS_FIRST;
+                    sql.push_str(&format!(" AND user_search MATCH ${}", args.len() + 1));
+                }
+                args.push(like_pattern(term));
+                let n = args.len() + 1;
+                sql.push_str(&format!(
+                    " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
+                     OR u.last_name_folded LIKE ${n} ESCAPE '\\')"
+                ));
+            }
+            Dialect::Postgres => {
+                // The first LIKE is the indexed expression of migration 4, the rest keep a
+                // match inside one column. Backslash is PostgreSQL's default LIKE escape; an
+                // explicit ESCAPE clause would wrap the pattern in a function call.
+                args.push(like_pattern(term));
+                let n = args.len() + 1;
+                sql.push_str(&format!(
+                    " AND (u.email || ' ' || u.first_name_folded || ' ' || u.last_name_folded) LIKE ${n} \
+                     AND (u.email LIKE ${n} OR u.first_name_folded LIKE ${n} OR u.last_name_folded LIKE ${n})"
+                ));
+            }
+        }
     }
-    (sql, args)
+    Filter { from, sql, args }
 }
 
 /// How many members match; without a search term, straight from the counters.
@@ -308,10 +411,9 @@ pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
     if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted {
         return count_in_roles(c, q.org, &q.roles).await;
     }
-    let (filter, args) = filter_sql(q);
-    let sql = format!(
-        "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"
-    );
+    let plan = search_plan(c, q).await?;
+    let Filter { from, sql, args } = filter_sql(q, Dialect::of(c), plan);
+    let sql = format!("SELECT COUNT(*) FROM {from} WHERE {sql}");
     let mut query = sqlx::query(&sql).bind(q.org.0);
     for a in args {
         query = query.bind(a);
@@ -346,7 +448,12 @@ async fn list_from(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<MemberRow>> {
-    let (mut filter, args) = filter_sql(q);
+    let plan = search_plan(c, q).await?;
+    let Filter {
+        from,
+        sql: mut filter,
+        args,
+    } = filter_sql(q, Dialect::of(c), plan);
     let dir = if q.descending { "DESC" } else { "ASC" };
     let col = q.order.column();
     let mut n = args.len() + 2;
@@ -356,7 +463,7 @@ async fn list_from(
         n += 2;
     }
     let sql = format!(
-        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM {from}
          WHERE {filter} ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${m}",
         m = n + 1,
     );

@@ -893,3 +893,73 @@ async fn an_expired_personal_access_token_cannot_be_refreshed_and_a_new_one_may_
     assert_eq!(api.get("/api/token/").await.expect(200).body, json!([]));
     api.post_empty("/api/token/").await.expect(201);
 }
+
+#[tokio::test]
+async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_requests_agree() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let owner = server
+        .service
+        .authorize_as_owner(org.id)
+        .await
+        .expect("owner");
+    let row = roster_service::import::ImportRow {
+        line: 2,
+        email: "keyless@example.com".into(),
+        first_name: "Kim".into(),
+        last_name: "Keyless".into(),
+        role: "AN".into(),
+        projects: vec![],
+    };
+    server
+        .service
+        .import_members(&owner, &[row], true)
+        .await
+        .expect("imported");
+    let id = {
+        let mut c = server.service.store().read().await.expect("read");
+        let (id, keys): (i64, i64) = sqlx::query_as(
+            "SELECT u.id, (SELECT COUNT(*) FROM legacy_keys k WHERE k.user_id = u.id)
+             FROM users u WHERE u.email = 'keyless@example.com'",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .expect("user");
+        assert_eq!(keys, 0, "the import made no key");
+        roster_domain::UserId(id)
+    };
+    let person = Person {
+        id,
+        email: "keyless@example.com".into(),
+        key: String::new(),
+    };
+    org.set_password(&person).await;
+    let mut browser = server.browser();
+    browser.sign_in(&person.email, PASSWORD).await.expect(200);
+    let path = "/api/current-user/token";
+    let (a, b, c, d) = tokio::join!(
+        browser.get(path),
+        browser.get(path),
+        browser.get(path),
+        browser.get(path)
+    );
+    let keys: Vec<String> = [a, b, c, d]
+        .into_iter()
+        .map(|r| {
+            r.expect(200).body["token"]
+                .as_str()
+                .expect("token")
+                .to_string()
+        })
+        .collect();
+    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+    assert_eq!(keys[0].len(), 40);
+    let me = server
+        .with_key(&keys[0])
+        .get("/api/current-user/whoami")
+        .await
+        .expect(200);
+    assert_eq!(me.body["id"], id.0);
+    let again = browser.get(path).await.expect(200);
+    assert_eq!(again.body["token"], keys[0].as_str());
+}

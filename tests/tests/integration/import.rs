@@ -78,8 +78,9 @@ async fn every_imported_row_lands_exactly_once_with_its_audit_event() {
         "each event names its member"
     );
     assert_eq!(
-        scalar(&server, "SELECT COUNT(*) FROM legacy_keys").await,
-        2501
+        scalar(&server, "SELECT COUNT(*) FROM legacy_keys k JOIN users u ON u.id = k.user_id WHERE u.email LIKE 'person%'").await,
+        0,
+        "an imported account gets its legacy key when it first asks for one"
     );
     let api = org.owner_api();
     let list = api
@@ -171,4 +172,92 @@ async fn a_strict_batch_with_a_refused_row_writes_nothing() {
         .expect_err("refused");
     assert!(err.to_string().contains("nothing was written"), "{err}");
     assert_eq!(server.snapshot().await, before);
+}
+
+/// The member search reads a trigram index when a term has few matches and checks members
+/// in page order when it has many; both must give exactly the substring matches.
+#[tokio::test]
+async fn search_finds_exactly_the_substring_matches_for_rare_and_common_terms() {
+    let server = TestServer::start().await;
+    let org = server.org("Searched").await;
+    let owner: Authorized<Admin> = server
+        .service
+        .authorize_as_owner(org.id)
+        .await
+        .expect("owner");
+    // 5,200 members: more than the 5,000 hits up to which the index leads the search.
+    let rows: Vec<ImportRow> = (0..5200)
+        .map(|i| ImportRow {
+            line: i + 2,
+            email: format!("crowd{i:04}@search.example.com"),
+            first_name: if i == 4321 {
+                "Zoë \"Q\" 100%_sure".into()
+            } else {
+                format!("Name{i}")
+            },
+            last_name: format!("Family{}", i % 7),
+            role: "AN".into(),
+            projects: vec![],
+        })
+        .collect();
+    for batch in rows.chunks(2600) {
+        let outcome = server
+            .service
+            .import_members(&owner, batch, true)
+            .await
+            .expect("batch");
+        assert_eq!(outcome.added, batch.len());
+    }
+    let api = org.owner_api();
+    let search = |term: &'static str| {
+        let api = &api;
+        let path = org.path(&format!(
+            "/memberships?page_size=100&search={}",
+            term.replace('%', "%25")
+                .replace(' ', "%20")
+                .replace('"', "%22")
+        ));
+        async move { api.get(&path).await.expect(200).body }
+    };
+    let emails = |body: &serde_json::Value| -> Vec<String> {
+        body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|m| m["user"]["email"].as_str().expect("email").to_string())
+            .collect()
+    };
+
+    // Common: every member's email holds it; the first page is in email order.
+    let all = search("search.example").await;
+    assert_eq!(all["count"], 5200);
+    let first = emails(&all);
+    assert_eq!(first.len(), 100);
+    assert_eq!(first[0], "crowd0000@search.example.com");
+    assert_eq!(first[99], "crowd0099@search.example.com");
+
+    // Rare: "name432" is Name432 and Name4320..Name4329, less Name4321 who was renamed.
+    let rare = search("NAME432").await;
+    assert_eq!(rare["count"], 10);
+    let mut expected: Vec<String> = [432]
+        .into_iter()
+        .chain((4320..4330).filter(|i| *i != 4321))
+        .map(|i| format!("crowd{i:04}@search.example.com"))
+        .collect();
+    expected.sort();
+    assert_eq!(emails(&rare), expected);
+
+    // Quotes and LIKE wildcards are literal; a match never spans two columns.
+    for term in ["zoë \"q\"", "100%_sure", "\"Q\""] {
+        let hit = search(term).await;
+        assert_eq!(hit["count"], 1, "search={term}");
+        assert_eq!(emails(&hit), vec!["crowd4321@search.example.com"]);
+    }
+    assert_eq!(search("100%x").await["count"], 0);
+    assert_eq!(search("sure family").await["count"], 0);
+    assert_eq!(search("com name").await["count"], 0);
+
+    // A last name shared by a seventh of the members, and a term too short for trigrams.
+    assert_eq!(search("family3").await["count"], 743);
+    assert_eq!(search("e5").await["count"], 1 + 10 + 100 + 200);
 }
