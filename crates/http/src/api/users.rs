@@ -51,7 +51,7 @@ pub async fn whoami(
     State(state): State<AppState>,
     Caller(who): Caller,
 ) -> ApiResult<Json<WhoAmIView>> {
-    Ok(Json(whoami_view(&state.service.current_user(&who).await?)))
+    Ok(Json(whoami_view(&state.service.current_user(&who))))
 }
 
 #[utoipa::path(get, path = "/api/current-user", tag = "users", responses((status = 200, body = WhoAmIView), (status = 401)))]
@@ -59,7 +59,7 @@ pub async fn current_user(
     State(state): State<AppState>,
     Caller(who): Caller,
 ) -> ApiResult<Json<WhoAmIView>> {
-    Ok(Json(whoami_view(&state.service.current_user(&who).await?)))
+    Ok(Json(whoami_view(&state.service.current_user(&who))))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]

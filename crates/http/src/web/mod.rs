@@ -164,7 +164,7 @@ pub(crate) async fn chrome_for(
     who: &roster_service::Authenticated,
 ) -> Result<(Chrome, roster_service::users::CurrentUser), ServiceError> {
     let service = &state.service;
-    let me = service.current_user(who).await?;
+    let me = service.current_user(who);
     let active = me
         .memberships
         .iter()
