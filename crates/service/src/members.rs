@@ -124,14 +124,15 @@ impl Service {
             ..query
         };
         let mut c = self.store().read().await?;
-        let count = members::count(&mut c, &query).await?;
+        let resolved = members::resolve(&mut c, &query).await?;
+        let count = members::count(&mut c, &resolved).await?;
         let previous = (page.page > 1)
             .then(|| self.anchors().get(&query, page.size, page.page - 1))
             .flatten();
         let items = match previous {
-            Some(end) => members::list_after(&mut c, &query, &end, page.size).await?,
+            Some(end) => members::list_after(&mut c, &resolved, &end, page.size).await?,
             None if page.offset() >= count => Vec::new(),
-            None => members::list(&mut c, &query, page.size, page.offset()).await?,
+            None => members::list(&mut c, &resolved, page.size, page.offset()).await?,
         };
         if let Some(last) = items.last() {
             let end = PageEnd {

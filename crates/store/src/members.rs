@@ -307,64 +307,91 @@ fn has_trigram(term: &str) -> bool {
     crate::users::fold(term).chars().count() >= 3
 }
 
-/// How SQLite finds searched members. With a few hits it starts from the trigram index and
-/// sorts them. With many (a term like "example" that most emails hold) the index saves
-/// nothing: it walks the member list in page order, checks each member's text and stops
-/// after a page. SQLite's planner cannot tell the two cases apart (FTS5 gives it no hit
-/// counts), so roster asks the index first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SqliteSearch {
-    HitsFirst,
+/// How a query's search finds its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SearchPlan {
+    /// No search, or one the index cannot narrow: check each member in page order and stop
+    /// after a page (counting still visits every member).
     Scan,
+    /// The users whose text holds the term, from the trigram index: start from them and sort
+    /// their memberships.
+    Hits(Vec<i64>),
 }
 
-/// Up to this many hits, sorting them beats walking the list in order.
+/// Up to this many hits, sorting them beats walking the list in order. A term most members
+/// hold ("example" in every email) is faster walked than looked up.
 const FEW_HITS: i64 = 5_000;
 
-async fn search_plan(c: &mut Conn, q: &MemberQuery) -> Result<SqliteSearch> {
-    if Dialect::of(c) != Dialect::Sqlite {
-        return Ok(SqliteSearch::Scan);
-    }
-    let Some(term) = q.search.as_deref().filter(|t| has_trigram(t)) else {
-        return Ok(SqliteSearch::Scan);
-    };
-    let hits: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE user_search MATCH $1 LIMIT $2)",
-    )
-    .bind(trigram_phrase(term))
-    .bind(FEW_HITS + 1)
-    .fetch_one(&mut *c)
-    .await?
-    .try_get(0)?;
-    Ok(if hits <= FEW_HITS {
-        SqliteSearch::HitsFirst
-    } else {
-        SqliteSearch::Scan
-    })
+/// A member query whose search has been looked up in the trigram index, once for both the
+/// count and the page of one request (the lookup is the costly part of a search).
+#[derive(Debug, Clone)]
+pub struct Resolved<'q> {
+    query: &'q MemberQuery,
+    plan: SearchPlan,
 }
+
+/// Looks a query's search term up in the trigram index (migration 4). The planners cannot
+/// tell a rare term from a common one (FTS5 gives SQLite no hit counts; PostgreSQL guesses
+/// from generic statistics), so roster asks the index for up to `FEW_HITS` + 1 users and
+/// picks the plan itself.
+pub async fn resolve<'q>(c: &mut Conn, q: &'q MemberQuery) -> Result<Resolved<'q>> {
+    let Some(term) = q.search.as_deref().filter(|t| has_trigram(t)) else {
+        return Ok(Resolved {
+            query: q,
+            plan: SearchPlan::Scan,
+        });
+    };
+    let hits = match Dialect::of(c) {
+        Dialect::Sqlite => {
+            sqlx::query("SELECT rowid FROM user_search WHERE user_search MATCH $1 LIMIT $2")
+                .bind(trigram_phrase(term))
+                .bind(FEW_HITS + 1)
+                .fetch_all(&mut *c)
+                .await?
+        }
+        Dialect::Postgres => {
+            sqlx::query(&format!(
+                "SELECT u.id FROM users u WHERE {PG_SEARCH_TEXT} LIKE $1 LIMIT $2"
+            ))
+            .bind(like_pattern(term))
+            .bind(FEW_HITS + 1)
+            .fetch_all(&mut *c)
+            .await?
+        }
+    };
+    let plan = if hits.len() as i64 > FEW_HITS {
+        SearchPlan::Scan
+    } else {
+        SearchPlan::Hits(
+            hits.iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<std::result::Result<_, _>>()?,
+        )
+    };
+    Ok(Resolved { query: q, plan })
+}
+
+/// The expression PostgreSQL's trigram index covers (migration 4), spelled exactly as there.
+const PG_SEARCH_TEXT: &str = "(u.email || ' ' || u.first_name_folded || ' ' || u.last_name_folded)";
 
 /// The FROM and WHERE clauses of a member query and its text arguments (after $1 = org id).
 struct Filter {
-    from: &'static str,
+    from: String,
     sql: String,
     args: Vec<String>,
 }
 
-const ALL_MEMBERS: &str = "memberships m JOIN users u ON u.id = m.user_id";
-const SEARCH_HITS_FIRST: &str =
-    "user_search CROSS JOIN memberships m ON m.user_id = user_search.rowid \
-     JOIN users u ON u.id = m.user_id";
-
 /// Builds the filter of a member query.
 ///
-/// A search term is a case-insensitive substring of the email or either name. Both databases
-/// answer it from a trigram index (migration 4): on PostgreSQL a LIKE over the three columns
-/// joined uses pg_trgm's GIN index; on SQLite the FTS5 trigram table finds the users whose
-/// text holds the term, when they are few (see `SqliteSearch`). A LIKE on each column keeps
-/// the result exact. Terms shorter than three characters have no trigram, so they fall back
-/// to checking each member.
-fn filter_sql(q: &MemberQuery, dialect: Dialect, plan: SqliteSearch) -> Filter {
-    let mut from = ALL_MEMBERS;
+/// A search term is a case-insensitive substring of the email or either name. When the
+/// trigram index named the few users that hold it, the query starts from them (a JSON array
+/// on SQLite, an array literal on PostgreSQL: one bound value either way). A LIKE on each
+/// column keeps the result exact (the index folds case its own way and, on PostgreSQL, could
+/// match across two columns). Terms shorter than three characters have no trigram, so they
+/// check each member.
+fn filter_sql(r: &Resolved<'_>, dialect: Dialect) -> Filter {
+    let q = r.query;
+    let mut from = String::from("memberships m JOIN users u ON u.id = m.user_id");
     let mut sql = String::from(if q.deleted {
         "m.org_id = $1 AND m.deleted_at IS NOT NULL"
     } else {
@@ -375,30 +402,41 @@ fn filter_sql(q: &MemberQuery, dialect: Dialect, plan: SqliteSearch) -> Filter {
         let list: Vec<String> = q.roles.iter().map(|r| format!("'{}'", r.code())).collect();
         sql.push_str(&format!(" AND m.role IN ({})", list.join(",")));
     }
-    if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
+    if let SearchPlan::Hits(users) = &r.plan {
+        let ids: Vec<String> = users.iter().map(i64::to_string).collect();
+        let n = args.len() + 2;
         match dialect {
             Dialect::Sqlite => {
-                if plan == SqliteSearch::HitsFirst {
-                    args.push(trigram_phrase(term));
-                    from = SEARCH_HITS_FIRST;
-                    sql.push_str(&format!(" AND user_search MATCH ${}", args.len() + 1));
-                }
-                args.push(like_pattern(term));
-                let n = args.len() + 1;
-                sql.push_str(&format!(
-                    " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
-                     OR u.last_name_folded LIKE ${n} ESCAPE '\\')"
-                ));
+                args.push(format!("[{}]", ids.join(",")));
+                from = format!(
+                    "json_each(${n}) AS hit CROSS JOIN memberships m ON m.user_id = hit.value \
+                     JOIN users u ON u.id = m.user_id"
+                );
             }
             Dialect::Postgres => {
-                // The first LIKE is the indexed expression of migration 4, the rest keep a
-                // match inside one column. Backslash is PostgreSQL's default LIKE escape; an
-                // explicit ESCAPE clause would wrap the pattern in a function call.
-                args.push(like_pattern(term));
-                let n = args.len() + 1;
+                args.push(format!("{{{}}}", ids.join(",")));
+                sql.push_str(&format!(" AND m.user_id = ANY(CAST(${n} AS BIGINT[]))"));
+            }
+        }
+    }
+    if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
+        args.push(like_pattern(term));
+        let n = args.len() + 1;
+        match dialect {
+            Dialect::Sqlite => sql.push_str(&format!(
+                " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
+                 OR u.last_name_folded LIKE ${n} ESCAPE '\\')"
+            )),
+            // Without hits, the indexed expression leads (a common term, or one too short
+            // for trigrams). The backslash is PostgreSQL's default LIKE escape; an explicit
+            // ESCAPE clause would wrap the pattern in a function call.
+            Dialect::Postgres => {
+                if r.plan == SearchPlan::Scan {
+                    sql.push_str(&format!(" AND {PG_SEARCH_TEXT} LIKE ${n}"));
+                }
                 sql.push_str(&format!(
-                    " AND (u.email || ' ' || u.first_name_folded || ' ' || u.last_name_folded) LIKE ${n} \
-                     AND (u.email LIKE ${n} OR u.first_name_folded LIKE ${n} OR u.last_name_folded LIKE ${n})"
+                    " AND (u.email LIKE ${n} OR u.first_name_folded LIKE ${n} \
+                     OR u.last_name_folded LIKE ${n})"
                 ));
             }
         }
@@ -407,12 +445,12 @@ fn filter_sql(q: &MemberQuery, dialect: Dialect, plan: SqliteSearch) -> Filter {
 }
 
 /// How many members match; without a search term, straight from the counters.
-pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
+pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
+    let q = r.query;
     if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted {
         return count_in_roles(c, q.org, &q.roles).await;
     }
-    let plan = search_plan(c, q).await?;
-    let Filter { from, sql, args } = filter_sql(q, Dialect::of(c), plan);
+    let Filter { from, sql, args } = filter_sql(r, Dialect::of(c));
     let sql = format!("SELECT COUNT(*) FROM {from} WHERE {sql}");
     let mut query = sqlx::query(&sql).bind(q.org.0);
     for a in args {
@@ -424,36 +462,36 @@ pub async fn count(c: &mut Conn, q: &MemberQuery) -> Result<i64> {
 /// A page of members by offset (a cold jump to any page).
 pub async fn list(
     c: &mut Conn,
-    q: &MemberQuery,
+    r: &Resolved<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<MemberRow>> {
-    list_from(c, q, None, limit, offset).await
+    list_from(c, r, None, limit, offset).await
 }
 
 /// The page that follows `after`, found by seeking in the index instead of counting rows.
 pub async fn list_after(
     c: &mut Conn,
-    q: &MemberQuery,
+    r: &Resolved<'_>,
     after: &PageEnd,
     limit: i64,
 ) -> Result<Vec<MemberRow>> {
-    list_from(c, q, Some(after), limit, 0).await
+    list_from(c, r, Some(after), limit, 0).await
 }
 
 async fn list_from(
     c: &mut Conn,
-    q: &MemberQuery,
+    r: &Resolved<'_>,
     after: Option<&PageEnd>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<MemberRow>> {
-    let plan = search_plan(c, q).await?;
+    let q = r.query;
     let Filter {
         from,
         sql: mut filter,
         args,
-    } = filter_sql(q, Dialect::of(c), plan);
+    } = filter_sql(r, Dialect::of(c));
     let dir = if q.descending { "DESC" } else { "ASC" };
     let col = q.order.column();
     let mut n = args.len() + 2;
@@ -497,7 +535,8 @@ pub async fn live_users(
         order: MemberOrder::Email,
         descending: false,
     };
-    list(c, &q, limit, offset).await
+    let resolved = resolve(c, &q).await?;
+    list(c, &resolved, limit, offset).await
 }
 
 /// How much work a membership has done: (annotations, distinct projects).
