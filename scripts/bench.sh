@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# roster's load benchmark: builds the release binary, installs wrk when missing, starts
-# PostgreSQL when it is down, and writes BENCHMARKS.md. Arguments go to bench/run.py, e.g.
+# roster's benchmarks: builds the release binary, installs wrk when missing, starts PostgreSQL
+# when it is down, runs the load benchmark (BENCHMARKS.md) and then the criterion
+# micro-benchmarks (BENCHMARKS-micro.md; ROSTER_BENCH_MICRO=0 skips them). Arguments go to
+# bench/run.py, e.g.
 #   scripts/bench.sh --sizes 10000 --dbs sqlite --seconds 3     (a quick smoke)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +11,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
 fi
 cargo build --release -p roster --locked
-exec python3 bench/run.py "$@"
+python3 bench/run.py "$@"
+if [ "${ROSTER_BENCH_MICRO:-1}" != 0 ]; then
+  scripts/bench-micro.sh
+fi
