@@ -79,7 +79,9 @@ impl Common {
         };
         let sqlite = url.starts_with("sqlite:");
         Ok(StoreOptions {
-            max_connections: self.db_pool_size.unwrap_or_else(|| default_pool_size(sqlite)),
+            max_connections: self
+                .db_pool_size
+                .unwrap_or_else(|| default_pool_size(sqlite)),
             url,
             sqlite_full_sync: self.sqlite_full_sync,
         })

@@ -20,13 +20,7 @@ pub async fn put_legacy_key(
         .bind(user.0)
         .execute(&mut *c)
         .await?;
-    sqlx::query("INSERT INTO legacy_keys (user_id, key_hash, key_sealed, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(user.0)
-        .bind(key_hash)
-        .bind(key_sealed)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
+    first_legacy_key(c, user, key_hash, key_sealed, now).await?;
     Ok(())
 }
 
