@@ -257,7 +257,8 @@ async fn search_finds_exactly_the_substring_matches_for_rare_and_common_terms() 
     assert_eq!(search("sure family").await["count"], 0);
     assert_eq!(search("com name").await["count"], 0);
 
-    // A last name shared by a seventh of the members, and a term too short for trigrams.
+    // A last name shared by a seventh of the members, and a term too short for trigrams. (The
+    // short term has a letter outside hex digits: the Owner's email holds a random uuid.)
     assert_eq!(search("family3").await["count"], 743);
-    assert_eq!(search("e5").await["count"], 1 + 10 + 100 + 200);
+    assert_eq!(search("y5").await["count"], 743);
 }
