@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use crate::members::bump_count;
 use crate::users::fold;
-use crate::{Conn, Micros, NewAuditEvent, Result};
+use crate::{Backend, Conn, Micros, NewAuditEvent, Result};
 
 /// Rows per statement: well under both databases' limits on bound values.
 const CHUNK: usize = 400;
@@ -46,7 +46,7 @@ fn list(first: usize, n: usize) -> String {
 /// values), while plain `?` are bound by position; the statements here number their
 /// parameters in order, so the two spellings mean the same.
 fn for_backend(c: &Conn, sql: String) -> String {
-    if c.backend_name() == "SQLite" {
+    if Backend::of(c) == Backend::Sqlite {
         positional(&sql)
     } else {
         sql

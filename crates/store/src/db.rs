@@ -19,6 +19,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The database a connection (or an open transaction) talks to, for the few queries
+    /// spelled differently per database.
+    pub(crate) fn of(c: &Conn) -> Backend {
+        if c.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+}
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {

@@ -1,6 +1,8 @@
 //! roster's storage: SQLite (embedded, the default) or PostgreSQL behind one interface.
-//! Every query is written once in SQL both databases accept; the few dialect differences
-//! (auto-increment keys, how a write transaction starts) live in `db.rs`.
+//! Every query is written once in SQL both databases accept; the few dialect differences are
+//! named by `Backend`: how a write transaction starts (`db.rs`), auto-increment keys and the
+//! search index (`migrate.rs` and migration 4), the search lookup (`members::resolve`) and
+//! positional parameters for bulk statements on SQLite (`bulk.rs`).
 
 mod db;
 mod migrate;

@@ -5,7 +5,7 @@ use roster_domain::{MembershipId, OrgId, Role, RoleSource, UserId};
 use sqlx::Row;
 
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
-use crate::{Conn, MemberRow, MembershipRecord, Micros, Result};
+use crate::{Backend, Conn, MemberRow, MembershipRecord, Micros, Result};
 
 const ACTIVE_ROLES_SQL: &str = "('OW','AD','MA','RE','AN')";
 
@@ -280,23 +280,6 @@ fn like_pattern(term: &str) -> String {
     p
 }
 
-/// How a search term is found, per database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    fn of(c: &Conn) -> Dialect {
-        if c.backend_name() == "SQLite" {
-            Dialect::Sqlite
-        } else {
-            Dialect::Postgres
-        }
-    }
-}
-
 /// An FTS5 phrase that matches `term` as a substring through the trigram index.
 fn trigram_phrase(term: &str) -> String {
     format!("\"{}\"", crate::users::fold(term).replace('"', "\"\""))
@@ -341,15 +324,15 @@ pub async fn resolve<'q>(c: &mut Conn, q: &'q MemberQuery) -> Result<Resolved<'q
             plan: SearchPlan::Scan,
         });
     };
-    let hits = match Dialect::of(c) {
-        Dialect::Sqlite => {
+    let hits = match Backend::of(c) {
+        Backend::Sqlite => {
             sqlx::query("SELECT rowid FROM user_search WHERE user_search MATCH $1 LIMIT $2")
                 .bind(trigram_phrase(term))
                 .bind(FEW_HITS + 1)
                 .fetch_all(&mut *c)
                 .await?
         }
-        Dialect::Postgres => {
+        Backend::Postgres => {
             sqlx::query(&format!(
                 "SELECT u.id FROM users u WHERE {PG_SEARCH_TEXT} LIKE $1 LIMIT $2"
             ))
@@ -389,7 +372,7 @@ struct Filter {
 /// column keeps the result exact (the index folds case its own way and, on PostgreSQL, could
 /// match across two columns). Terms shorter than three characters have no trigram, so they
 /// check each member.
-fn filter_sql(r: &Resolved<'_>, dialect: Dialect) -> Filter {
+fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
     let q = r.query;
     let mut from = String::from("memberships m JOIN users u ON u.id = m.user_id");
     let mut sql = String::from(if q.deleted {
@@ -405,15 +388,15 @@ fn filter_sql(r: &Resolved<'_>, dialect: Dialect) -> Filter {
     if let SearchPlan::Hits(users) = &r.plan {
         let ids: Vec<String> = users.iter().map(i64::to_string).collect();
         let n = args.len() + 2;
-        match dialect {
-            Dialect::Sqlite => {
+        match backend {
+            Backend::Sqlite => {
                 args.push(format!("[{}]", ids.join(",")));
                 from = format!(
                     "json_each(${n}) AS hit CROSS JOIN memberships m ON m.user_id = hit.value \
                      JOIN users u ON u.id = m.user_id"
                 );
             }
-            Dialect::Postgres => {
+            Backend::Postgres => {
                 args.push(format!("{{{}}}", ids.join(",")));
                 sql.push_str(&format!(" AND m.user_id = ANY(CAST(${n} AS BIGINT[]))"));
             }
@@ -422,15 +405,15 @@ fn filter_sql(r: &Resolved<'_>, dialect: Dialect) -> Filter {
     if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
         args.push(like_pattern(term));
         let n = args.len() + 1;
-        match dialect {
-            Dialect::Sqlite => sql.push_str(&format!(
+        match backend {
+            Backend::Sqlite => sql.push_str(&format!(
                 " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
                  OR u.last_name_folded LIKE ${n} ESCAPE '\\')"
             )),
             // Without hits, the indexed expression leads (a common term, or one too short
             // for trigrams). The backslash is PostgreSQL's default LIKE escape; an explicit
             // ESCAPE clause would wrap the pattern in a function call.
-            Dialect::Postgres => {
+            Backend::Postgres => {
                 if r.plan == SearchPlan::Scan {
                     sql.push_str(&format!(" AND {PG_SEARCH_TEXT} LIKE ${n}"));
                 }
@@ -450,7 +433,7 @@ pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
     if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted {
         return count_in_roles(c, q.org, &q.roles).await;
     }
-    let Filter { from, sql, args } = filter_sql(r, Dialect::of(c));
+    let Filter { from, sql, args } = filter_sql(r, Backend::of(c));
     let sql = format!("SELECT COUNT(*) FROM {from} WHERE {sql}");
     let mut query = sqlx::query(&sql).bind(q.org.0);
     for a in args {
@@ -491,7 +474,7 @@ async fn list_from(
         from,
         sql: mut filter,
         args,
-    } = filter_sql(r, Dialect::of(c));
+    } = filter_sql(r, Backend::of(c));
     let dir = if q.descending { "DESC" } else { "ASC" };
     let col = q.order.column();
     let mut n = args.len() + 2;
