@@ -213,6 +213,30 @@ impl TestServer {
         }
     }
 
+    /// Creates a personal access token for the key holder and exchanges it for an access
+    /// token: (refresh, access).
+    pub async fn pat_and_access(&self, p: &Person) -> (String, String) {
+        let refresh = self
+            .with_key(&p.key)
+            .post_empty("/api/token/")
+            .await
+            .expect(201)
+            .body["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        let access = self
+            .anonymous()
+            .post("/api/token/refresh/", json!({"refresh": refresh}))
+            .await
+            .expect(200)
+            .body["access"]
+            .as_str()
+            .expect("access")
+            .to_string();
+        (refresh, access)
+    }
+
     /// A text fingerprint of every stored row that a request could change (not activity
     /// timestamps or throttle counters), to prove that refused requests wrote nothing.
     pub async fn snapshot(&self) -> String {

@@ -43,10 +43,11 @@ pub enum AuditAction {
     ProjectCreated,
     ProjectMemberAdded,
     ProjectMemberRemoved,
+    MemberRenamed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -69,6 +70,7 @@ impl AuditAction {
         AuditAction::ProjectCreated,
         AuditAction::ProjectMemberAdded,
         AuditAction::ProjectMemberRemoved,
+        AuditAction::MemberRenamed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -95,6 +97,7 @@ impl AuditAction {
             AuditAction::ProjectCreated => "project.created",
             AuditAction::ProjectMemberAdded => "project.member_added",
             AuditAction::ProjectMemberRemoved => "project.member_removed",
+            AuditAction::MemberRenamed => "member.renamed",
         }
     }
 

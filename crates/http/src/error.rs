@@ -68,9 +68,10 @@ impl ApiError {
 fn rule_status(rule: &RuleViolation) -> StatusCode {
     match rule {
         RuleViolation::SelfChange => StatusCode::METHOD_NOT_ALLOWED,
-        RuleViolation::OnlyOwnerTransfers | RuleViolation::OwnerIsProtected => {
-            StatusCode::FORBIDDEN
-        }
+        RuleViolation::OnlyOwnerTransfers
+        | RuleViolation::OwnerIsProtected
+        | RuleViolation::RemovedMemberNeedsInvite
+        | RuleViolation::ProfileBelongsElsewhere => StatusCode::FORBIDDEN,
         RuleViolation::TransferTargetInactive(_)
         | RuleViolation::NoFreeSeat(_)
         | RuleViolation::IdpManaged(_)

@@ -7,10 +7,11 @@ use roster_store::{
     invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord,
 };
 
-use crate::accounts::{check_name, normalize_email};
+use crate::accounts::{check_name, normalize_email, wrong_credentials};
 use crate::audit::{record, Event};
 use crate::orgs::seat_usage;
 use crate::secrets::random_token;
+use crate::throttle::Keys;
 use crate::{
     passwords, Admin, Authenticated, Authorized, Context, Page, PageRequest, Result, Service,
     ServiceError,
@@ -150,6 +151,7 @@ impl Service {
                 user.email, org.title
             )));
         }
+        rules::check_link_join(members::was_removed(&mut tx, org.id, user.id).await?)?;
         let role = rules::link_signup_role(org.default_role, seat_usage(&mut tx, &org, now).await?);
         members::insert(
             &mut tx,
@@ -197,30 +199,39 @@ impl Service {
                 first_name,
                 last_name,
             } => {
+                // The whole request is checked before any account is looked up, so a malformed
+                // sign-up is answered the same, and as fast, whatever the email.
                 let email = normalize_email(email)?;
                 let names = (
                     email.clone(),
                     check_name("first_name", first_name)?,
                     check_name("last_name", last_name)?,
                 );
+                passwords::check_policy(password)?;
+                // A well-formed one costs a full password operation either way (checking an
+                // existing account's, or hashing a new one's) and is throttled like sign-in.
+                let keys = Keys::new(ctx.address.as_deref(), Some(&email));
+                let reservation = self.throttle_reserve(&keys).await?;
                 let existing = {
                     let mut c = self.store().read().await?;
                     users::by_email(&mut c, &email).await?
                 };
-                match existing {
-                    Some(_) => {
-                        let user = self.check_password(&email, password, ctx).await?;
-                        Ok((Some(user), None, names))
+                let resolved = match existing {
+                    Some(user) => {
+                        let hash = user.password_hash.clone();
+                        if !passwords::verify(password.to_string(), hash).await {
+                            return Err(wrong_credentials());
+                        }
+                        (Some(user), None, names)
                     }
-                    None => {
-                        passwords::check_policy(password)?;
-                        Ok((
-                            None,
-                            Some(passwords::hash(password.to_string()).await?),
-                            names,
-                        ))
-                    }
-                }
+                    None => (
+                        None,
+                        Some(passwords::hash(password.to_string()).await?),
+                        names,
+                    ),
+                };
+                self.throttle_release(reservation).await?;
+                Ok(resolved)
             }
         }
     }

@@ -13,6 +13,7 @@ mod paging;
 mod permissions;
 mod projects_audit;
 mod seats;
+mod security;
 mod sessions;
 mod smoke;
 mod stories;

@@ -90,7 +90,7 @@ fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &s
 }
 
 /// Sets the session cookie (HttpOnly) and the CSRF cookie (readable by the page's script).
-fn with_session(state: &AppState, jar: CookieJar, s: &NewSession) -> CookieJar {
+pub(crate) fn with_session(state: &AppState, jar: CookieJar, s: &NewSession) -> CookieJar {
     let secure = state.web.cookie_secure;
     let max_age =
         time_secs((s.expires_at - chrono::Utc::now().timestamp_micros()).max(0) / 1_000_000);
