@@ -492,3 +492,63 @@ async fn a_deleted_member_comes_back_only_through_a_personal_invite() {
         .expect(200);
     assert_eq!(list.body["count"], 1);
 }
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_says_what_happens_to_other_credentials() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let mut here = server.browser();
+    here.sign_in(&org.owner.email, PASSWORD).await.expect(200);
+    let csrf = here.csrf.clone().expect("csrf");
+    let mut elsewhere = server.browser();
+    elsewhere
+        .sign_in(&org.owner.email, PASSWORD)
+        .await
+        .expect(200);
+    let page = here.get("/account").await.expect(200);
+    assert!(page
+        .text
+        .contains("personal access tokens are separate credentials"));
+
+    // A wrong current password is told on the page and changes nothing.
+    let before = server.snapshot().await;
+    let r = here
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", "not my password"),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await
+        .expect(400);
+    assert!(r.text.contains("current_password"), "{}", r.text);
+    assert_eq!(server.snapshot().await, before);
+
+    server.advance(std::time::Duration::from_secs(2));
+    let r = here
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await
+        .expect(200);
+    assert!(r.text.contains("Password changed."), "{}", r.text);
+    assert!(r.text.contains("still work"), "{}", r.text);
+    assert!(session_cookie(&r).is_some(), "a new session");
+    assert!(
+        !r.text.contains(&csrf),
+        "the page carries the new session's CSRF token"
+    );
+    here.get("/account").await.expect(200);
+    elsewhere.get("/api/current-user/whoami").await.expect(401);
+    org.owner_api()
+        .get("/api/current-user/whoami")
+        .await
+        .expect(200);
+}
