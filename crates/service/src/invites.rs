@@ -1,14 +1,15 @@
 //! Joining an organization: its invite link (one token, resettable), personal email invites
 //! (a role, projects, an expiry), and the sign-ups they lead to.
 
-use roster_domain::rules;
-use roster_domain::{AuditAction, OrgId, ProjectId, Role, RoleSource};
+use roster_domain::rules::{self, OrgRules, Origin, SeatFacts};
+use roster_domain::{AuditAction, OrgId, ProjectId, Role, RoleChange, RoleSource};
 use roster_store::{
     invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord,
 };
 
 use crate::accounts::{check_name, normalize_email, wrong_credentials};
 use crate::audit::{record, Event};
+use crate::members::party;
 use crate::orgs::seat_usage;
 use crate::secrets::random_token;
 use crate::throttle::Keys;
@@ -512,7 +513,27 @@ impl Service {
             }
             Some(m) if m.role == Role::Owner || m.role.is_active() => m,
             Some(m) => {
-                members::set_role(&mut tx, m.id, invite.role, RoleSource::Invite, now).await?;
+                // Accepting activates a pending or deactivated member: a role change like any
+                // other, so the domain decides it (an identity provider's member stays theirs).
+                let org_rec = orgs::by_id(&mut tx, org)
+                    .await?
+                    .ok_or_else(|| ServiceError::not_found("No such organization."))?;
+                let decision = rules::decide_role_change(
+                    None,
+                    &party(&m),
+                    invite.role,
+                    Origin::Manual,
+                    OrgRules {
+                        manual_role_management: org_rec.manual_role_management,
+                    },
+                    seat_usage(&mut tx, &org_rec, now).await?,
+                    SeatFacts {
+                        holds_invite_seat: invite.role.takes_seat(),
+                    },
+                )?;
+                if let RoleChange::Assign { to, .. } = decision {
+                    members::set_role(&mut tx, m.id, to, RoleSource::Invite, now).await?;
+                }
                 m
             }
         };

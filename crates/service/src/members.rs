@@ -47,7 +47,7 @@ pub struct MemberDetail {
     pub contributed_projects_count: i64,
 }
 
-fn party(m: &MembershipRecord) -> Party {
+pub(crate) fn party(m: &MembershipRecord) -> Party {
     Party {
         user: m.user,
         role: m.role,

@@ -552,3 +552,63 @@ async fn the_account_page_changes_the_password_and_says_what_happens_to_other_cr
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn an_email_invite_does_not_take_a_member_away_from_the_identity_provider() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let ann = org.member(Role::Annotator).await;
+    org.set_password(&ann).await;
+    org.owner_api()
+        .patch(&org.path(""), json!({"manual_role_management": false}))
+        .await
+        .expect(200);
+    // The identity provider deactivates Ann (SCIM's active=false).
+    server
+        .service
+        .apply_idp_role(
+            org.id,
+            ann.id,
+            Role::Deactivated,
+            roster_domain::RoleSource::Scim,
+        )
+        .await
+        .expect("IdP deactivates");
+    // By hand, the role cannot change ...
+    org.owner_api()
+        .patch(
+            &org.path("/memberships"),
+            json!({"user_id": ann.id.0, "role": "AN"}),
+        )
+        .await
+        .expect(409);
+    // ... and an email invite cannot do it either.
+    let sent = org
+        .owner_api()
+        .post(
+            "/api/invite/send-email",
+            json!({"emails": [ann.email], "role": "AN"}),
+        )
+        .await
+        .expect(201);
+    let url = sent.body[0]["invite_url"].as_str().unwrap().to_string();
+    let path = url.trim_start_matches(&server.url).to_string();
+    let before = server.snapshot().await;
+    let r = server
+        .anonymous()
+        .post(&path, json!({"email": ann.email, "password": PASSWORD}))
+        .await
+        .expect(409);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("SCIM"),
+        "{}",
+        r.text
+    );
+    assert_eq!(server.snapshot().await, before);
+    let list = org
+        .owner_api()
+        .get(&org.path("/memberships?role=DI"))
+        .await
+        .expect(200);
+    assert_eq!(list.body["results"][0]["role_source"], "scim");
+}
