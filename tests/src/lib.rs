@@ -383,7 +383,7 @@ impl OrgFixture {
 
     /// The invite-link token.
     pub async fn invite_token(&self) -> String {
-        self.as_owner().await.org.invite_token
+        self.as_owner().await.org().invite_token.clone()
     }
 
     pub fn path(&self, rest: &str) -> String {

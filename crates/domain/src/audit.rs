@@ -6,6 +6,10 @@ pub enum Source {
     Ui,
     Api,
     Cli,
+    /// SCIM provisioning by the organization's identity provider.
+    Scim,
+    /// A SAML sign-in through the organization's identity provider.
+    Saml,
 }
 
 impl Source {
@@ -14,6 +18,8 @@ impl Source {
             Source::Ui => "ui",
             Source::Api => "api",
             Source::Cli => "cli",
+            Source::Scim => "scim",
+            Source::Saml => "saml",
         }
     }
 }

@@ -419,10 +419,10 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
         }
         MemberCommand::SetRole { org, email, role } => {
             let role = parse_role(&role)?;
-            let owner: roster_service::Authorized<Admin> =
-                service.authorize_as_owner(OrgId(org)).await?;
             let target = service.member_by_email(OrgId(org), &email).await?;
-            let row = service.assign_role(&owner, target.user.id, role).await?;
+            let row = service
+                .operator_assign_role(OrgId(org), target.user.id, role)
+                .await?;
             println!("{} is now {}", row.user.email, row.membership.role.name());
         }
         MemberCommand::Import {
@@ -448,10 +448,10 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
             .await?;
         }
         MemberCommand::Delete { org, email } => {
-            let owner: roster_service::Authorized<Admin> =
-                service.authorize_as_owner(OrgId(org)).await?;
             let target = service.member_by_email(OrgId(org), &email).await?;
-            service.delete_member(&owner, target.user.id).await?;
+            service
+                .operator_delete_member(OrgId(org), target.user.id)
+                .await?;
             println!("{email} was removed; their work now shows as \"Deleted User\"");
         }
     }

@@ -1,15 +1,15 @@
 //! Joining an organization: its invite link (one token, resettable), personal email invites
 //! (a role, projects, an expiry), and the sign-ups they lead to.
 
-use roster_domain::rules::{self, OrgRules, Origin, SeatFacts};
-use roster_domain::{AuditAction, OrgId, ProjectId, Role, RoleChange, RoleSource};
+use roster_domain::rules;
+use roster_domain::{AuditAction, OrgId, ProjectId, Role};
 use roster_store::{
     invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord,
 };
 
 use crate::accounts::{check_name, normalize_email, wrong_credentials};
 use crate::audit::{record, Event};
-use crate::members::party;
+use crate::membership::{Actor, Change, JoinVia};
 use crate::orgs::seat_usage;
 use crate::secrets::random_token;
 use crate::throttle::Keys;
@@ -139,44 +139,28 @@ impl Service {
     ) -> Result<Joined> {
         let org = self.org_for_link(token).await?;
         let (user, new_hash, names) = self.resolve_joiner(&joiner, ctx).await?;
-        let now = self.now();
         let mut tx = self.store().write().await?;
+        // The link may have been reset while the password was being checked: read it again
+        // under the organization's lock (the membership path takes it again, harmlessly).
         orgs::lock_for_membership_change(&mut tx, org.id).await?;
         let org = orgs::by_invite_token(&mut tx, token)
             .await?
+            .filter(|o| o.id == org.id)
             .ok_or_else(bad_link)?;
         let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
-        if members::live(&mut tx, org.id, user.id).await?.is_some() {
-            return Err(ServiceError::Conflict(format!(
-                "{} is already a member of {}",
-                user.email, org.title
-            )));
-        }
-        rules::check_link_join(members::was_removed(&mut tx, org.id, user.id).await?)?;
-        let role = rules::link_signup_role(org.default_role, seat_usage(&mut tx, &org, now).await?);
-        members::insert(
-            &mut tx,
-            org.id,
-            user.id,
-            &user.email,
-            role,
-            RoleSource::Invite,
-            now,
-        )
-        .await?;
-        if user.active_org.is_none() {
-            users::set_active_org(&mut tx, user.id, Some(org.id)).await?;
-        }
-        let event = Event::new(AuditAction::MemberJoined, Some(&user))
-            .target(&user)
-            .change(None, role.code().to_string());
-        record(&mut tx, org.id, now, ctx, event).await?;
-        let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
+        let change = Change::Join {
+            user: &user,
+            via: JoinVia::Link,
+        };
+        let row = self
+            .change_membership(&mut tx, org.id, &Actor::Joiner, change, ctx)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("the joined membership vanished".into()))?;
         roster_store::commit(tx).await?;
         Ok(Joined {
-            user,
+            user: row.user,
             org: org.id,
-            role,
+            role: row.membership.role,
             new_account,
         })
     }
@@ -486,7 +470,6 @@ impl Service {
         let now = self.now();
         let org = invite.org;
         let mut tx = self.store().write().await?;
-        orgs::lock_for_membership_change(&mut tx, org).await?;
         let invite = invites::by_token_hash(&mut tx, &self.secrets().lookup_hash(token))
             .await?
             .ok_or_else(bad_invite)?;
@@ -494,75 +477,19 @@ impl Service {
             return Err(bad_invite());
         }
         let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
-        let membership = match members::live(&mut tx, org, user.id).await? {
-            None => {
-                let id = members::insert(
-                    &mut tx,
-                    org,
-                    user.id,
-                    &user.email,
-                    invite.role,
-                    RoleSource::Invite,
-                    now,
-                )
-                .await?;
-                members::live(&mut tx, org, user.id)
-                    .await?
-                    .filter(|m| m.id == id)
-                    .ok_or_else(|| ServiceError::Internal("membership vanished".into()))?
-            }
-            Some(m) if m.role == Role::Owner || m.role.is_active() => m,
-            Some(m) => {
-                // Accepting activates a pending or deactivated member: a role change like any
-                // other, so the domain decides it (an identity provider's member stays theirs).
-                let org_rec = orgs::by_id(&mut tx, org)
-                    .await?
-                    .ok_or_else(|| ServiceError::not_found("No such organization."))?;
-                let decision = rules::decide_role_change(
-                    None,
-                    &party(&m),
-                    invite.role,
-                    Origin::Manual,
-                    OrgRules {
-                        manual_role_management: org_rec.manual_role_management,
-                    },
-                    seat_usage(&mut tx, &org_rec, now).await?,
-                    SeatFacts {
-                        holds_invite_seat: invite.role.takes_seat(),
-                    },
-                )?;
-                if let RoleChange::Assign { to, .. } = decision {
-                    members::set_role(&mut tx, m.id, to, RoleSource::Invite, now).await?;
-                }
-                m
-            }
+        let change = Change::Join {
+            user: &user,
+            via: JoinVia::Invite(&invite),
         };
-        for p in &invite.projects {
-            if projects::by_id(&mut tx, *p)
-                .await?
-                .is_some_and(|p| p.org == org)
-            {
-                projects::put_member(&mut tx, *p, membership.id, None, now).await?;
-            }
-        }
-        invites::accept_all(&mut tx, org, &invite.email, now).await?;
-        if user.active_org.is_none() {
-            users::set_active_org(&mut tx, user.id, Some(org)).await?;
-        }
-        let role = members::live(&mut tx, org, user.id)
+        let row = self
+            .change_membership(&mut tx, org, &Actor::Joiner, change, ctx)
             .await?
-            .map(|m| m.role)
-            .unwrap_or(invite.role);
-        let event = Event::new(AuditAction::InviteAccepted, Some(&user))
-            .target(&user)
-            .change(None, role.code().to_string());
-        record(&mut tx, org, now, ctx, event).await?;
-        let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
+            .ok_or_else(|| ServiceError::Internal("the joined membership vanished".into()))?;
         roster_store::commit(tx).await?;
         Ok(Joined {
-            user,
+            user: row.user,
             org,
-            role,
+            role: row.membership.role,
             new_account,
         })
     }

@@ -12,6 +12,7 @@ pub mod import;
 pub mod invites;
 pub mod mail;
 pub mod members;
+pub mod membership;
 pub mod orgs;
 pub mod passwords;
 pub mod projects;

@@ -1,10 +1,11 @@
 //! Organizations: creation (CLI), settings, seats, and token settings.
 
-use roster_domain::{rules, AuditAction, OrgId, Role, RoleSource, SeatUsage};
+use roster_domain::{rules, AuditAction, OrgId, Role, SeatUsage};
 use roster_store::{members, orgs, Conn, OrgRecord, UserRecord};
 
 use crate::accounts::normalize_email;
 use crate::audit::{record, Event};
+use crate::membership::{Actor, Change, JoinVia};
 use crate::secrets::random_token;
 use crate::{
     passwords, Admin, Authenticated, Authorized, Context, Owner, Result, Service, ServiceError,
@@ -119,19 +120,12 @@ impl Service {
             ),
         };
         let org_id = orgs::insert(&mut tx, &title, &random_token(24), owner.id, now).await?;
-        members::insert(
-            &mut tx,
-            org_id,
-            owner.id,
-            &owner.email,
-            Role::Owner,
-            RoleSource::Manual,
-            now,
-        )
-        .await?;
-        if owner.active_org.is_none() {
-            roster_store::users::set_active_org(&mut tx, owner.id, Some(org_id)).await?;
-        }
+        let founding = Change::Join {
+            user: &owner,
+            via: JoinVia::Founding,
+        };
+        self.change_membership(&mut tx, org_id, &Actor::Operator, founding, ctx)
+            .await?;
         let link = if new_account && hash.is_none() {
             Some(self.password_link_tx(&mut tx, &owner).await?)
         } else {

@@ -879,11 +879,6 @@ async fn an_expired_personal_access_token_cannot_be_refreshed_and_a_new_one_may_
 async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_requests_agree() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let owner = server
-        .service
-        .authorize_as_owner(org.id)
-        .await
-        .expect("owner");
     let row = roster_service::import::ImportRow {
         line: 2,
         email: "keyless@example.com".into(),
@@ -894,7 +889,7 @@ async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_reques
     };
     server
         .service
-        .import_members(&owner, &[row], true)
+        .import_members(org.id, &[row], true)
         .await
         .expect("imported");
     let id = {

@@ -570,7 +570,7 @@ async fn an_email_invite_does_not_take_a_member_away_from_the_identity_provider(
             org.id,
             ann.id,
             Role::Deactivated,
-            roster_domain::RoleSource::Scim,
+            roster_service::membership::Idp::Scim,
         )
         .await
         .expect("IdP deactivates");

@@ -47,7 +47,7 @@ pub async fn list_orgs(
     responses((status = 200, body = OrgView), (status = 403), (status = 404)))]
 pub async fn get_org(InOrg(by): InOrg<Member>) -> Json<OrgView> {
     let admin = policy::check(by.role(), Access::Admin).is_ok();
-    Json(OrgView::of(&by.org, admin))
+    Json(OrgView::of(by.org(), admin))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

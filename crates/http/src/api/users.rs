@@ -188,7 +188,7 @@ pub async fn update_user(
 ) -> ApiResult<Json<UserView>> {
     let id = parse_id(&id)?;
     if let Some(email) = &body.email {
-        if !email.trim().eq_ignore_ascii_case(&by.user.email) || id != by.user.id {
+        if !email.trim().eq_ignore_ascii_case(&by.user().email) || id != by.user().id {
             return Err(ApiError::invalid(
                 "email",
                 "The email address cannot be changed.",

@@ -88,7 +88,7 @@ pub(crate) async fn home_page(
             .await
         {
             let q = MemberQuery {
-                org: staff.org.id,
+                org: staff.org().id,
                 roles: vec![Role::NotActivated],
                 search: None,
                 deleted: false,

@@ -125,7 +125,7 @@ pub(crate) async fn organization_page(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let query = MemberQuery {
-        org: by.org.id,
+        org: by.org().id,
         roles,
         search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
         deleted: false,
@@ -173,7 +173,7 @@ pub(crate) async fn organization_page(
     let body = OrganizationPage {
         seats: seats.describe(),
         status: q.status.clone(),
-        default_role: by.org.default_role.name(),
+        default_role: by.org().default_role.name(),
         invite_url: format!("{}{}", service.config().public_url, link.invite_url),
         invite_roles: [
             Role::Annotator,
