@@ -10,10 +10,12 @@ use std::collections::{HashMap, HashSet};
 
 use roster_domain::policy::{self, Access};
 use roster_domain::rules::{self, OrgRules, Origin, Party, SeatFacts};
-use roster_domain::{AuditAction, OrgId, ProjectId, Role, RoleChange, RoleSource, Source, UserId};
+use roster_domain::{
+    AuditAction, OrgId, ProjectId, ProjectRole, Role, RoleChange, RoleSource, Source, UserId,
+};
 use roster_store::{
     bulk, invites, members, orgs, projects, users, Conn, InviteRecord, MemberRow, MembershipRecord,
-    NewAuditEvent, OrgRecord, UserRecord,
+    NewAuditEvent, OrgRecord, ProjectMemberRow, UserRecord,
 };
 
 use crate::audit::{display_name, record, Event};
@@ -200,7 +202,7 @@ impl Service {
             return Err(no_org());
         }
         let org_rec = orgs::by_id(tx, org).await?.ok_or_else(no_org)?;
-        let acting = self.acting(tx, org, actor).await?;
+        let acting = self.acting(tx, org, actor, Access::Admin).await?;
         let audit_ctx = audit_context(&acting, ctx);
         match change {
             Change::Join { user, via } => {
@@ -232,12 +234,18 @@ impl Service {
         }
     }
 
-    /// Reads the acting principal inside the transaction.
-    async fn acting<'a>(&self, tx: &mut Conn, org: OrgId, actor: &'a Actor) -> Result<Acting<'a>> {
+    /// Reads the acting principal inside the transaction; a member must hold `needed`.
+    async fn acting<'a>(
+        &self,
+        tx: &mut Conn,
+        org: OrgId,
+        actor: &'a Actor,
+        needed: Access,
+    ) -> Result<Acting<'a>> {
         Ok(match actor {
             Actor::Member(user) => {
                 let m = members::live(tx, org, user.id).await?.ok_or_else(no_org)?;
-                policy::check(m.role, Access::Admin)?;
+                policy::check(m.role, needed)?;
                 Acting::Member(user, m)
             }
             Actor::IdentityProvider { idp, on_behalf_of } => {
@@ -423,15 +431,19 @@ impl Service {
         invite: &InviteRecord,
     ) -> Result<()> {
         let now = self.now();
-        let membership = members::live(tx, org.id, user.id)
-            .await?
-            .ok_or_else(|| no_member(user.id))?;
         for p in &invite.projects {
+            // A project deleted or moved since the invite was sent is skipped.
             if projects::by_id(tx, *p)
                 .await?
                 .is_some_and(|p| p.org == org.id)
             {
-                projects::put_member(tx, *p, membership.id, None, now).await?;
+                let change = ProjectChange::Put {
+                    project: *p,
+                    target: user.id,
+                    role: None,
+                };
+                self.change_project_membership(tx, org.id, &Actor::Joiner, change, &Context::cli())
+                    .await?;
             }
         }
         invites::accept_all(tx, org.id, &invite.email, now).await?;
@@ -457,7 +469,7 @@ impl Service {
             return Err(no_org());
         }
         let org_rec = orgs::by_id(tx, org).await?.ok_or_else(no_org)?;
-        let acting = self.acting(tx, org, actor).await?;
+        let acting = self.acting(tx, org, actor, Access::Admin).await?;
         let audit_ctx = audit_context(&acting, ctx);
         let source = acting.role_source(ctx);
         let emails: Vec<String> = people.iter().map(|p| p.email.to_string()).collect();
@@ -567,6 +579,100 @@ impl Service {
             .collect();
         bulk::insert_audit(tx, org, &events).await?;
         Ok(outcomes)
+    }
+}
+
+/// A change of one project membership.
+#[derive(Debug, Clone, Copy)]
+pub enum ProjectChange {
+    /// Adds the organization member to the project, or changes their project role (`None`:
+    /// they work with their organization role).
+    Put {
+        project: ProjectId,
+        target: UserId,
+        role: Option<ProjectRole>,
+    },
+    Remove {
+        project: ProjectId,
+        target: UserId,
+    },
+}
+
+impl Service {
+    /// The one path of project memberships, whoever changes them (a Manager, an
+    /// Administrator, an accepted invite, later an identity provider's mapping): in the
+    /// caller's transaction it reads the acting principal again (a member must be staff),
+    /// checks that project and target belong to the organization, writes the project
+    /// membership and its audit event. Returns the project membership afterwards.
+    pub(crate) async fn change_project_membership(
+        &self,
+        tx: &mut Conn,
+        org: OrgId,
+        actor: &Actor,
+        change: ProjectChange,
+        ctx: &Context,
+    ) -> Result<Option<ProjectMemberRow>> {
+        let now = self.now();
+        let acting = self.acting(tx, org, actor, Access::Staff).await?;
+        let audit_ctx = audit_context(&acting, ctx);
+        let (project, target) = match change {
+            ProjectChange::Put {
+                project, target, ..
+            }
+            | ProjectChange::Remove { project, target } => (project, target),
+        };
+        projects::by_id(tx, project)
+            .await?
+            .filter(|p| p.org == org)
+            .ok_or_else(|| {
+                ServiceError::not_found(format!("No project {project} in this organization."))
+            })?;
+        let row = members::live_with_user(tx, org, target).await?;
+        let actor_user = acting.audit_actor();
+        match change {
+            ProjectChange::Put { role, .. } => {
+                let row = row.ok_or_else(|| {
+                    ServiceError::invalid(
+                        "user",
+                        format!("user {target} is not a member of this organization"),
+                    )
+                })?;
+                projects::put_member(tx, project, row.membership.id, role, now).await?;
+                // Joining a project with an accepted invite is part of the acceptance.
+                if !matches!(acting, Acting::Joiner) {
+                    let shown = role
+                        .map(|r| r.code().to_string())
+                        .unwrap_or_else(|| "inherit".into());
+                    let event = Event::new(AuditAction::ProjectMemberAdded, actor_user)
+                        .target(&row.user)
+                        .change(None, format!("project {project} as {shown}"));
+                    record(tx, org, now, &audit_ctx, event).await?;
+                }
+                Ok(Some(ProjectMemberRow {
+                    project,
+                    membership: row.membership,
+                    user: row.user,
+                    project_role: role,
+                }))
+            }
+            ProjectChange::Remove { .. } => {
+                let row = row.ok_or_else(|| {
+                    ServiceError::not_found(format!(
+                        "user {target} is not a member of this organization"
+                    ))
+                })?;
+                if !projects::remove_member(tx, project, row.membership.id).await? {
+                    return Err(ServiceError::not_found(format!(
+                        "user {target} is not a member of project {project}"
+                    )));
+                }
+                let event = Event::new(AuditAction::ProjectMemberRemoved, actor_user)
+                    .target(&row.user)
+                    .change(format!("project {project}"), None);
+                record(tx, org, now, &audit_ctx, event).await?;
+                Ok(None)
+            }
+        }
     }
 }
 
