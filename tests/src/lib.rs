@@ -359,7 +359,8 @@ impl OrgFixture {
 
     /// The invite-link token.
     pub async fn invite_token(&self) -> String {
-        self.as_owner().await.org.invite_token
+        let owner = self.as_owner().await;
+        self.service.invite_link(&owner).expect("invite link").token
     }
 
     pub fn path(&self, rest: &str) -> String {
@@ -556,7 +557,7 @@ fn enc(s: &str) -> String {
 /// activity timestamps and throttle counters.
 const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id"),
-    ("organizations", "id, title, contact_info, invite_token, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
+    ("organizations", "id, title, contact_info, invite_token_hash, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
     ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at"),
     ("projects", "id, org_id, title, description"),
     ("project_members", "project_id, membership_id, role"),

@@ -103,7 +103,11 @@ impl Service {
             users::by_email(&mut c, &email).await?
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        if passwords::verify(password.to_string(), hash).await {
+        if self
+            .password_hashing()
+            .verify(password.to_string(), hash)
+            .await?
+        {
             self.throttle_success(&keys).await?;
             Ok(user.expect("a matching password implies an account"))
         } else {
@@ -207,7 +211,7 @@ impl Service {
         ctx: &Context,
     ) -> Result<UserRecord> {
         passwords::check_policy(password)?;
-        let hash = passwords::hash(password.to_string()).await?;
+        let hash = self.password_hashing().hash(password.to_string()).await?;
         let mut tx = self.store().write().await?;
         let user_id =
             users::take_password_token(&mut tx, &self.secrets().lookup_hash(token), self.now())
@@ -253,7 +257,7 @@ impl Service {
                 }
                 other => other,
             })?;
-        let hash = passwords::hash(new.to_string()).await?;
+        let hash = self.password_hashing().hash(new.to_string()).await?;
         let mut tx = self.store().write().await?;
         users::set_password(&mut tx, who.user.id, &hash).await?;
         if let Some(org) = who.user.active_org {

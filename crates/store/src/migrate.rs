@@ -39,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search_index",
         sql: include_str!("../migrations/0004_search_index.sql"),
     },
+    Migration {
+        version: 5,
+        name: "sealed_invite_tokens",
+        sql: include_str!("../migrations/0005_sealed_invite_tokens.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

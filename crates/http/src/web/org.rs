@@ -169,7 +169,10 @@ pub(crate) async fn organization_page(
             date_joined: day_time(Some(m.user.date_joined)),
         })
         .collect();
-    let link = service.invite_link(by);
+    let link = match service.invite_link(by) {
+        Ok(link) => link,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let body = OrganizationPage {
         seats: seats.describe(),
         status: q.status.clone(),
