@@ -35,8 +35,10 @@ pub fn check_policy(password: &str) -> Result<()> {
 
 /// Bounds the argon2 hashes that run at once, so that a flood of sign-ins costs waiting, not
 /// memory: each hash fills `Params::DEFAULT_M_COST` KiB (19 MiB), and without a bound tokio's
-/// blocking pool grew to hundreds of threads hashing at once (4.8 GiB after three bursts of
-/// 100 failed sign-ins), which glibc then kept in per-thread arenas. Here at most `allowed`
+/// blocking pool grew to a hundred threads hashing at once (1.8 GiB for 100 failed sign-ins),
+/// and glibc kept the freed blocks (once a 19 MiB block is freed, glibc raises its mmap
+/// threshold, so later blocks come from the heap and stay there: 4.8 GiB after three bursts).
+/// Here at most `allowed`
 /// hashes run, each in one of `allowed` memory blocks that are allocated once and reused, so
 /// hashing never holds more than `allowed` x 19 MiB; up to `QUEUE_PER_SLOT` x `allowed` more
 /// requests wait at most `MAX_WAIT`, and the rest are refused at once with
