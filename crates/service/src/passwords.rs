@@ -220,3 +220,36 @@ fn argon2_verify(password: &[u8], stored: &str, memory: &mut Vec<Block>) -> bool
 /// An argon2id hash of a random string nobody knows, for constant-time refusals.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Wq8Zl6lWv1Ht1xXJ8fTBhpGKCnpN0Vv5UEoXWcxQvA";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::{PasswordHasher, PasswordVerifier};
+
+    #[test]
+    fn hashes_stay_compatible_with_argon2s_own_hasher_both_ways() {
+        let mut memory = Vec::new();
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert!(argon2_verify(b"correct horse", &theirs, &mut memory));
+        assert!(!argon2_verify(b"wrong horse", &theirs, &mut memory));
+        let salt = SaltString::generate(&mut OsRng);
+        let ours = argon2_hash(
+            &Argon2::default(),
+            b"battery staple",
+            salt.as_salt(),
+            &mut memory,
+        )
+        .unwrap()
+        .to_string();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"battery staple", &parsed)
+            .is_ok());
+        assert_eq!(memory.len(), Params::DEFAULT.block_count());
+        assert!(!argon2_verify(b"x", "not a hash", &mut memory));
+    }
+}
