@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -218,6 +219,7 @@ def main():
             tail = f.readlines()[-20:]
         print("server log (tail):\n" + "".join(tail))
         sys.exit(f"{db}: FAIL: " + "; ".join(failures))
+    shutil.rmtree(data, ignore_errors=True)
     print(f"{db}: ok: password hashes stayed bounded and resident memory under {args.max_rss_mb:.0f} MB")
 
 
