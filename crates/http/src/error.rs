@@ -111,6 +111,14 @@ impl From<ServiceError> for ApiError {
                 validation_errors: None,
                 retry_after: Some(secs),
             },
+            ServiceError::Busy(secs) => ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                detail: format!(
+                    "The server is busy checking other passwords; try again in {secs} s."
+                ),
+                validation_errors: None,
+                retry_after: Some(secs),
+            },
             e @ (ServiceError::Store(_) | ServiceError::Internal(_)) => {
                 tracing::error!(error = ?e, "request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")

@@ -226,7 +226,10 @@ fn init_logging(format: &str) {
     }
 }
 
-async fn open_service(common: &Common, config: ServiceConfig) -> Result<Service> {
+async fn open_service(common: &Common, mut config: ServiceConfig) -> Result<Service> {
+    if let Some(n) = common.max_concurrent_hashes {
+        config.max_concurrent_hashes = n as usize;
+    }
     let secrets = common.secrets()?;
     let store = Store::open(&common.store_options()?)
         .await
@@ -351,7 +354,7 @@ async fn run(cli: Cli) -> Result<()> {
             let service = open_service(&common, cfg).await?;
             let owner: roster_service::Authorized<Admin> =
                 service.authorize_as_owner(OrgId(org)).await?;
-            let link = service.invite_link(&owner);
+            let link = service.invite_link(&owner)?;
             println!("{}{}", service.config().public_url, link.invite_url);
             Ok(())
         }

@@ -5,7 +5,7 @@ use roster_store::{credentials, users, Conn, Micros, UserRecord};
 
 use crate::audit::{record, Event};
 use crate::secrets::random_token;
-use crate::throttle::Keys;
+use crate::throttle::{Keys, Reservation};
 use crate::{passwords, Context, Result, Service, ServiceError};
 
 /// Lower-cases and checks an email address.
@@ -108,13 +108,34 @@ impl Service {
             let mut c = self.store().read().await?;
             users::by_email(&mut c, &email).await?
         };
+        self.verify_reserved(user, password, reservation).await
+    }
+
+    /// Checks a password against an account (or, with none, against a hash nobody knows, so
+    /// the answer takes as long) under a throttle reservation: a match gives the reservation
+    /// back, a mismatch leaves it counted, and a check that could not run (no hashing slot
+    /// free, 503) gives it back too, since nothing was evaluated.
+    pub(crate) async fn verify_reserved(
+        &self,
+        user: Option<UserRecord>,
+        password: &str,
+        reservation: Reservation,
+    ) -> Result<UserRecord> {
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        match user {
-            Some(user) if passwords::verify(password.to_string(), hash).await => {
+        let verified = self
+            .password_hashing()
+            .verify(password.to_string(), hash)
+            .await;
+        match (verified, user) {
+            (Ok(true), Some(user)) => {
                 self.throttle_release(reservation).await?;
                 Ok(user)
             }
-            _ => Err(wrong_credentials()),
+            (Ok(_), _) => Err(wrong_credentials()),
+            (Err(busy), _) => {
+                self.throttle_release(reservation).await?;
+                Err(busy)
+            }
         }
     }
 
@@ -217,7 +238,7 @@ impl Service {
         ctx: &Context,
     ) -> Result<UserRecord> {
         passwords::check_policy(password)?;
-        let hash = passwords::hash(password.to_string()).await?;
+        let hash = self.password_hashing().hash(password.to_string()).await?;
         let mut tx = self.store().write().await?;
         let user_id =
             users::take_password_token(&mut tx, &self.secrets().lookup_hash(token), self.now())

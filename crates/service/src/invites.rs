@@ -7,7 +7,7 @@ use roster_store::{
     invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord,
 };
 
-use crate::accounts::{check_name, normalize_email, wrong_credentials};
+use crate::accounts::{check_name, normalize_email};
 use crate::audit::{record, Event};
 use crate::membership::{Actor, Change, JoinVia};
 use crate::orgs::seat_usage;
@@ -88,28 +88,65 @@ pub struct Joined {
     pub new_account: bool,
 }
 
-fn link_of(org: &OrgRecord) -> InviteLink {
+fn link_of(token: String) -> InviteLink {
     InviteLink {
-        token: org.invite_token.clone(),
-        invite_url: format!("/user/signup/?token={}", org.invite_token),
+        invite_url: format!("/user/signup/?token={token}"),
+        token,
     }
 }
 
 const MAX_INVITES_PER_REQUEST: usize = 100;
 
 impl Service {
-    pub fn invite_link(&self, by: &Authorized<Admin>) -> InviteLink {
-        link_of(&by.org)
+    pub fn invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
+        Ok(link_of(self.invite_token_of(&by.org)?))
+    }
+
+    /// The organization's invite-link token, unsealed.
+    pub fn invite_token_of(&self, org: &OrgRecord) -> Result<String> {
+        org.invite_token_sealed
+            .as_deref()
+            .and_then(|sealed| self.secrets().open(sealed))
+            .ok_or_else(|| {
+                ServiceError::Internal(format!(
+                    "the invite-link token of organization {} cannot be opened",
+                    org.id.0
+                ))
+            })
+    }
+
+    /// A new invite-link token, and how it is stored.
+    pub(crate) fn new_invite_token(&self) -> (String, orgs::StoredInviteToken) {
+        let token = random_token(24);
+        let stored = self.store_invite_token(&token);
+        (token, stored)
+    }
+
+    fn store_invite_token(&self, token: &str) -> orgs::StoredInviteToken {
+        orgs::StoredInviteToken {
+            hash: self.secrets().lookup_hash(token),
+            sealed: self.secrets().seal(token),
+        }
+    }
+
+    /// Seals the invite-link tokens stored as they were before migration 5; run at start,
+    /// once the server secret is known to be this database's.
+    pub(crate) async fn seal_plaintext_invite_tokens(&self) -> Result<()> {
+        let mut tx = self.store().write().await?;
+        for (org, token) in orgs::plaintext_invite_tokens(&mut tx).await? {
+            orgs::set_invite_token(&mut tx, org, &self.store_invite_token(&token)).await?;
+        }
+        Ok(roster_store::commit(tx).await?)
     }
 
     /// Makes a new invite link; the old one stops working at once.
     pub async fn reset_invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
         let mut tx = self.store().write().await?;
-        let mut org = orgs::by_id(&mut tx, by.org.id)
+        let org = orgs::by_id(&mut tx, by.org.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
-        org.invite_token = random_token(24);
-        orgs::update(&mut tx, &org).await?;
+        let (token, stored) = self.new_invite_token();
+        orgs::set_invite_token(&mut tx, org.id, &stored).await?;
         record(
             &mut tx,
             org.id,
@@ -119,13 +156,13 @@ impl Service {
         )
         .await?;
         roster_store::commit(tx).await?;
-        Ok(link_of(&org))
+        Ok(link_of(token))
     }
 
     /// The organization an invite-link token belongs to (for the sign-up page).
     pub async fn org_for_link(&self, token: &str) -> Result<OrgRecord> {
         let mut c = self.store().read().await?;
-        orgs::by_invite_token(&mut c, token)
+        orgs::by_invite_token_hash(&mut c, &self.secrets().lookup_hash(token))
             .await?
             .ok_or_else(bad_link)
     }
@@ -143,7 +180,7 @@ impl Service {
         // The link may have been reset while the password was being checked: read it again
         // under the organization's lock (the membership path takes it again, harmlessly).
         orgs::lock_for_membership_change(&mut tx, org.id).await?;
-        let org = orgs::by_invite_token(&mut tx, token)
+        let org = orgs::by_invite_token_hash(&mut tx, &self.secrets().lookup_hash(token))
             .await?
             .filter(|o| o.id == org.id)
             .ok_or_else(bad_link)?;
@@ -201,22 +238,20 @@ impl Service {
                     let mut c = self.store().read().await?;
                     users::by_email(&mut c, &email).await?
                 };
-                let resolved = match existing {
+                match existing {
                     Some(user) => {
-                        let hash = user.password_hash.clone();
-                        if !passwords::verify(password.to_string(), hash).await {
-                            return Err(wrong_credentials());
-                        }
-                        (Some(user), None, names)
+                        let user = self
+                            .verify_reserved(Some(user), password, reservation)
+                            .await?;
+                        Ok((Some(user), None, names))
                     }
-                    None => (
-                        None,
-                        Some(passwords::hash(password.to_string()).await?),
-                        names,
-                    ),
-                };
-                self.throttle_release(reservation).await?;
-                Ok(resolved)
+                    None => {
+                        let hashed = self.password_hashing().hash(password.to_string()).await;
+                        // Hashing that could not run (busy) evaluated nothing either.
+                        self.throttle_release(reservation).await?;
+                        Ok((None, Some(hashed?), names))
+                    }
+                }
             }
         }
     }

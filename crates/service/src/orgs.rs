@@ -6,7 +6,6 @@ use roster_store::{members, orgs, Conn, OrgRecord, UserRecord};
 use crate::accounts::normalize_email;
 use crate::audit::{record, Event};
 use crate::membership::{Actor, Change, JoinVia};
-use crate::secrets::random_token;
 use crate::{
     passwords, Admin, Authenticated, Authorized, Context, Owner, Result, Service, ServiceError,
 };
@@ -100,7 +99,7 @@ impl Service {
         let hash = match owner_password {
             Some(p) => {
                 passwords::check_policy(p)?;
-                Some(passwords::hash(p.to_string()).await?)
+                Some(self.password_hashing().hash(p.to_string()).await?)
             }
             None => None,
         };
@@ -119,7 +118,8 @@ impl Service {
                 true,
             ),
         };
-        let org_id = orgs::insert(&mut tx, &title, &random_token(24), owner.id, now).await?;
+        let (_, invite_token) = self.new_invite_token();
+        let org_id = orgs::insert(&mut tx, &title, &invite_token, owner.id, now).await?;
         let founding = Change::Join {
             user: &owner,
             via: JoinVia::Founding,

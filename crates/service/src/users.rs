@@ -128,7 +128,7 @@ impl Service {
                         }
                         other => other,
                     })?;
-                Some(passwords::hash(change.new.to_string()).await?)
+                Some(self.password_hashing().hash(change.new.to_string()).await?)
             }
             None => None,
         };

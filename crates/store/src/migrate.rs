@@ -40,6 +40,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_search_index.sql"),
     },
     Migration {
+        version: 5,
+        name: "sealed_invite_tokens",
+        sql: include_str!("../migrations/0005_sealed_invite_tokens.sql"),
+    },
+    Migration {
         version: 6,
         name: "unique_usernames",
         sql: include_str!("../migrations/0006_unique_usernames.sql"),

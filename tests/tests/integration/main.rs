@@ -12,6 +12,7 @@ mod mail;
 mod members;
 mod nodes;
 mod paging;
+mod password_hashing;
 mod permissions;
 mod projects_audit;
 mod seats;

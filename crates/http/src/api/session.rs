@@ -205,7 +205,9 @@ pub async fn login(
             if body.form
                 && matches!(
                     e,
-                    ServiceError::Unauthenticated(_) | ServiceError::Throttled(_)
+                    ServiceError::Unauthenticated(_)
+                        | ServiceError::Throttled(_)
+                        | ServiceError::Busy(_)
                 ) =>
         {
             let api = ApiError::from(e);

@@ -170,7 +170,10 @@ pub(crate) async fn organization_page(
             date_joined: day_time(Some(m.user.date_joined)),
         })
         .collect();
-    let link = service.invite_link(by);
+    let link = match service.invite_link(by) {
+        Ok(link) => link,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let body = OrganizationPage {
         seats: seats.describe(),
         status: status_message(&state, q.status.as_deref(), q.sig.as_deref()),
