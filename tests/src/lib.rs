@@ -327,7 +327,7 @@ pub struct OrgFixture {
 impl OrgFixture {
     async fn as_owner(&self) -> Authorized<Admin> {
         self.service
-            .authorize_as_owner(self.id)
+            .operator_acting_as_owner(self.id)
             .await
             .expect("owner")
     }

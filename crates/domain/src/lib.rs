@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod ids;
+pub mod people;
 pub mod policy;
 pub mod role;
 pub mod rules;

@@ -76,9 +76,52 @@ pub fn check(role: Role, needed: Access) -> Result<(), Denied> {
     }
 }
 
+/// Whether `role` holds `access`.
+pub fn allows(role: Role, access: Access) -> bool {
+    check(role, access).is_ok()
+}
+
+/// The permission names `whoami` lists (Label Studio's names) and the access each needs.
+pub const NAMED_PERMISSIONS: [(&str, Access); 7] = [
+    ("projects.view", Access::Member),
+    ("annotations.create", Access::Member),
+    ("organizations.view", Access::Staff),
+    ("projects.change", Access::Staff),
+    ("organizations.change", Access::Admin),
+    ("organizations.invite", Access::Admin),
+    ("organizations.seats", Access::Owner),
+];
+
+/// The permission names a role holds.
+pub fn permission_names(role: Role) -> Vec<&'static str> {
+    NAMED_PERMISSIONS
+        .iter()
+        .filter(|(_, a)| allows(role, *a))
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permission_names_per_role() {
+        use Role::*;
+        let table: [(Role, usize); 7] = [
+            (Owner, 7),
+            (Administrator, 6),
+            (Manager, 4),
+            (Reviewer, 2),
+            (Annotator, 2),
+            (NotActivated, 0),
+            (Deactivated, 0),
+        ];
+        for (role, n) in table {
+            assert_eq!(permission_names(role).len(), n, "{role:?}");
+        }
+        assert!(!permission_names(Administrator).contains(&"organizations.seats"));
+    }
 
     /// The table written out literally, role by role, so a change to the policy shows here.
     #[test]

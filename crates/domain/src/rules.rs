@@ -52,6 +52,10 @@ pub enum RuleViolation {
     RemovedMemberNeedsInvite,
     #[error("This person also belongs to other organizations; only they can change their name")]
     ProfileBelongsElsewhere,
+    #[error("{0} cannot be given by an invite")]
+    NotAnInviteRole(&'static str),
+    #[error("Only the Owner sets the seat limit.")]
+    OnlyOwnerSetsSeats,
 }
 
 /// What a permitted role assignment does.
@@ -172,6 +176,54 @@ pub fn check_default_role(role: Role) -> Result<(), RuleViolation> {
     }
 }
 
+/// The roles a personal invite may carry, in the order pages offer them: any working role
+/// but Owner (ownership is handed over, never given) and Not Activated; never Deactivated.
+pub const INVITE_ROLES: [Role; 5] = [
+    Role::Annotator,
+    Role::Reviewer,
+    Role::Manager,
+    Role::Administrator,
+    Role::NotActivated,
+];
+
+/// Whether a personal invite may carry `role`.
+pub fn check_invite_role(role: Role) -> Result<(), RuleViolation> {
+    if INVITE_ROLES.contains(&role) {
+        Ok(())
+    } else {
+        Err(RuleViolation::NotAnInviteRole(role.name()))
+    }
+}
+
+/// The roles `actor` may offer for a member now in `current` (the Organization page's
+/// drop-down reads this): an Owner may name anyone Owner (the transfer), others any role but
+/// Owner; the Owner's own row shows Owner, which nobody else can change anyway.
+pub fn assignable_roles(actor: Role, current: Role) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::Owner || actor == Role::Owner || current == Role::Owner)
+        .collect()
+}
+
+/// An organization setting that only the Owner may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerSetting {
+    SeatLimit,
+    Ownership,
+}
+
+/// Whether `actor` may change an Owner-only setting.
+pub fn check_owner_setting(actor: Role, setting: OwnerSetting) -> Result<(), RuleViolation> {
+    if actor == Role::Owner {
+        Ok(())
+    } else {
+        Err(match setting {
+            OwnerSetting::SeatLimit => RuleViolation::OnlyOwnerSetsSeats,
+            OwnerSetting::Ownership => RuleViolation::OnlyOwnerTransfers,
+        })
+    }
+}
+
 /// Whether an Owner or Administrator (`actor`) may edit another member's names (PRODUCT.md
 /// rule 11): a profile belongs to its person, so only a member whose one live membership is
 /// in this organization, and never the Owner by an Administrator.
@@ -238,6 +290,46 @@ pub fn check_invites_fit(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn invites_carry_any_role_but_owner_and_deactivated() {
+        for role in Role::ALL {
+            let allowed = !matches!(role, Role::Owner | Role::Deactivated);
+            assert_eq!(check_invite_role(role).is_ok(), allowed, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn the_drop_down_offers_owner_only_to_the_owner() {
+        use Role::*;
+        let table = [
+            (Owner, Annotator, true),
+            (Administrator, Annotator, false),
+            (Administrator, Owner, true),
+            (Manager, Reviewer, false),
+        ];
+        for (actor, current, offers_owner) in table {
+            let roles = assignable_roles(actor, current);
+            assert_eq!(
+                roles.contains(&Owner),
+                offers_owner,
+                "{actor:?} on {current:?}"
+            );
+            assert_eq!(roles.len(), Role::ALL.len() - usize::from(!offers_owner));
+        }
+    }
+
+    #[test]
+    fn only_the_owner_changes_owner_settings() {
+        for role in Role::ALL {
+            for setting in [OwnerSetting::SeatLimit, OwnerSetting::Ownership] {
+                assert_eq!(
+                    check_owner_setting(role, setting).is_ok(),
+                    role == Role::Owner
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_are_edited_only_for_people_of_this_organization_alone() {

@@ -71,7 +71,9 @@ fn rule_status(rule: &RuleViolation) -> StatusCode {
         RuleViolation::OnlyOwnerTransfers
         | RuleViolation::OwnerIsProtected
         | RuleViolation::RemovedMemberNeedsInvite
-        | RuleViolation::ProfileBelongsElsewhere => StatusCode::FORBIDDEN,
+        | RuleViolation::ProfileBelongsElsewhere
+        | RuleViolation::OnlyOwnerSetsSeats => StatusCode::FORBIDDEN,
+        RuleViolation::NotAnInviteRole(_) => StatusCode::BAD_REQUEST,
         RuleViolation::TransferTargetInactive(_)
         | RuleViolation::NoFreeSeat(_)
         | RuleViolation::IdpManaged(_)

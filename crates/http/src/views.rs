@@ -2,6 +2,7 @@
 //! are turned into these here and nowhere else, including the "Deleted User" mask.
 
 use chrono::{DateTime, SecondsFormat};
+use roster_domain::people::{self, deleted_user};
 use roster_domain::Role;
 use roster_service::store::{MemberRow, MembershipRecord, OrgRecord, UserRecord};
 use serde::Serialize;
@@ -12,16 +13,6 @@ pub fn time(micros: i64) -> String {
     DateTime::from_timestamp_micros(micros)
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
         .unwrap_or_default()
-}
-
-fn initials(u: &UserRecord) -> String {
-    let first = u.first_name.trim().chars().next();
-    let last = u.last_name.trim().chars().next();
-    let s: String = match (first, last) {
-        (None, None) => u.email.chars().take(2).collect(),
-        (a, b) => a.into_iter().chain(b).collect(),
-    };
-    s.to_uppercase()
 }
 
 /// A user as the API shows them.
@@ -53,7 +44,7 @@ impl UserView {
             email: u.email.clone(),
             last_activity: u.last_activity.map(time),
             avatar: None,
-            initials: initials(u),
+            initials: people::initials(&u.first_name, &u.last_name, &u.email),
             phone: u.phone.clone(),
             active_organization: u.active_org.map(|o| o.0),
             allow_newsletters: None,
@@ -66,13 +57,13 @@ impl UserView {
     pub fn deleted(u: &UserRecord) -> UserView {
         UserView {
             id: u.id.0,
-            first_name: "Deleted".into(),
-            last_name: "User".into(),
-            username: "Deleted".into(),
-            email: "Deleted".into(),
+            first_name: deleted_user::FIRST_NAME.into(),
+            last_name: deleted_user::LAST_NAME.into(),
+            username: deleted_user::USERNAME.into(),
+            email: deleted_user::EMAIL.into(),
             last_activity: None,
             avatar: None,
-            initials: "DU".into(),
+            initials: deleted_user::INITIALS.into(),
             phone: String::new(),
             active_organization: None,
             allow_newsletters: None,
@@ -83,11 +74,7 @@ impl UserView {
 
     /// The name pages show: full name, else email ("Deleted User" once masked).
     pub fn display_name(&self) -> String {
-        let full = format!("{} {}", self.first_name.trim(), self.last_name.trim());
-        match full.trim() {
-            "" => self.email.clone(),
-            name => name.to_string(),
-        }
+        people::display_name(&self.first_name, &self.last_name, &self.email)
     }
 
     /// The user as seen through a membership: masked once that membership is deleted.

@@ -312,7 +312,7 @@ async fn run(cli: Cli) -> Result<()> {
             let service = open_service(&common, cfg).await?;
             let org = service.set_seat_limit(OrgId(org), limit).await?;
             let owner: roster_service::Authorized<Admin> =
-                service.authorize_as_owner(org.id).await?;
+                service.operator_acting_as_owner(org.id).await?;
             println!("{}: {}", org.title, service.seats(&owner).await?.describe());
             Ok(())
         }
@@ -353,7 +353,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Invite(InviteCommand::Link { org }) => {
             let service = open_service(&common, cfg).await?;
             let owner: roster_service::Authorized<Admin> =
-                service.authorize_as_owner(OrgId(org)).await?;
+                service.operator_acting_as_owner(OrgId(org)).await?;
             let link = service.invite_link(&owner)?;
             println!("{}{}", service.config().public_url, link.invite_url);
             Ok(())
@@ -361,7 +361,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Invite(InviteCommand::Reset { org }) => {
             let service = open_service(&common, cfg).await?;
             let owner: roster_service::Authorized<Admin> =
-                service.authorize_as_owner(OrgId(org)).await?;
+                service.operator_acting_as_owner(OrgId(org)).await?;
             let link = service.reset_invite_link(&owner).await?;
             println!("{}{}", service.config().public_url, link.invite_url);
             Ok(())
@@ -390,7 +390,7 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
     match cmd {
         MemberCommand::List { org, role, search } => {
             let owner: roster_service::Authorized<Staff> =
-                service.authorize_as_owner(OrgId(org)).await?;
+                service.operator_acting_as_owner(OrgId(org)).await?;
             let roles = match role {
                 Some(list) => list
                     .split(',')

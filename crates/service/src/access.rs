@@ -107,6 +107,26 @@ impl<A> Authorized<A> {
         self.org.id
     }
 
+    /// Whether the holder's role (as read for this request) also holds `access`: what a page
+    /// or an answer may offer them beyond what the proof already covers.
+    pub fn may(&self, access: Access) -> bool {
+        policy::allows(self.membership.role, access)
+    }
+
+    /// The holder's membership read again inside the caller's transaction, still holding
+    /// level `A`: a change decides on the role as it is now, not as it was when the request
+    /// began (a member demoted in between is refused).
+    pub(crate) async fn reread(&self, tx: &mut roster_store::Conn) -> Result<MembershipRecord>
+    where
+        A: AccessLevel,
+    {
+        let m = members::live(tx, self.org.id, self.user.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("No such organization."))?;
+        policy::check(m.role, A::ACCESS)?;
+        Ok(m)
+    }
+
     /// The same proof at another level, if the role holds it (an Admin is also Staff).
     pub fn require<B: AccessLevel>(&self) -> Result<Authorized<B>> {
         policy::check(self.membership.role, B::ACCESS)?;
@@ -241,8 +261,13 @@ impl Service {
         })
     }
 
-    /// Acts as the organization's Owner, for the CLI (an operator with access to the server).
-    pub async fn authorize_as_owner<A: AccessLevel>(&self, org: OrgId) -> Result<Authorized<A>> {
+    /// The escape hatch of the operator at the server's command line (and of test fixtures):
+    /// a proof of the Owner's access made without any credential, for the settings commands
+    /// that act as the Owner. Membership changes take `Actor::Operator` instead.
+    pub async fn operator_acting_as_owner<A: AccessLevel>(
+        &self,
+        org: OrgId,
+    ) -> Result<Authorized<A>> {
         let mut c = self.store().read().await?;
         let org = orgs::by_id(&mut c, org).await?.ok_or_else(|| {
             ServiceError::not_found(format!("organization {} does not exist", org.0))

@@ -8,13 +8,7 @@ use crate::{Admin, Authorized, Context, Result, Service};
 
 /// A person's name as people read it: their full name, or their email without one.
 pub fn display_name(u: &UserRecord) -> String {
-    let full = format!("{} {}", u.first_name.trim(), u.last_name.trim());
-    let full = full.trim();
-    if full.is_empty() {
-        u.email.clone()
-    } else {
-        full.to_string()
-    }
+    roster_domain::people::display_name(&u.first_name, &u.last_name, &u.email)
 }
 
 fn who(u: &UserRecord) -> (roster_domain::UserId, String, String) {

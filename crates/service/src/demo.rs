@@ -37,7 +37,7 @@ impl Service {
             Err(crate::ServiceError::Conflict(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let owner: Authorized<Admin> = self.authorize_as_owner(created.org.id).await?;
+        let owner: Authorized<Admin> = self.operator_acting_as_owner(created.org.id).await?;
         let people = [
             ("ada.admin@demo.roster", "Ada", "Admin", Role::Administrator),
             ("max.manager@demo.roster", "Max", "Manager", Role::Manager),

@@ -142,6 +142,7 @@ impl Service {
     /// Makes a new invite link; the old one stops working at once.
     pub async fn reset_invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
         let mut tx = self.store().write().await?;
+        by.reread(&mut tx).await?;
         let org = orgs::by_id(&mut tx, by.org.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
@@ -282,12 +283,7 @@ impl Service {
         role: Role,
         project_ids: &[ProjectId],
     ) -> Result<Vec<InviteView>> {
-        if matches!(role, Role::Owner | Role::Deactivated) {
-            return Err(ServiceError::invalid(
-                "role",
-                format!("{} cannot be given by an invite", role.name()),
-            ));
-        }
+        rules::check_invite_role(role).map_err(|e| ServiceError::invalid("role", e.to_string()))?;
         if emails.is_empty() || emails.len() > MAX_INVITES_PER_REQUEST {
             return Err(ServiceError::invalid(
                 "emails",
@@ -304,6 +300,7 @@ impl Service {
         let org = by.org.id;
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
+        by.reread(&mut tx).await?;
         for p in project_ids {
             if projects::by_id(&mut tx, *p)
                 .await?
@@ -421,6 +418,7 @@ impl Service {
         let email = normalize_email(email)?;
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, by.org.id).await?;
+        by.reread(&mut tx).await?;
         if invites::revoke(&mut tx, by.org.id, &email, self.now()).await? == 0 {
             return Err(ServiceError::not_found(format!(
                 "There is no pending invite for {email}."

@@ -560,10 +560,7 @@ impl Service {
         let events: Vec<NewAuditEvent> = accepted
             .iter()
             .map(|p| {
-                let name = match format!("{} {}", p.first_name, p.last_name).trim() {
-                    "" => p.email.to_string(),
-                    n => n.to_string(),
-                };
+                let name = roster_domain::people::display_name(p.first_name, p.last_name, p.email);
                 NewAuditEvent {
                     org: Some(org),
                     occurred_at: now,

@@ -1,14 +1,13 @@
 //! Organizations: creation (CLI), settings, seats, and token settings.
 
+use roster_domain::rules::OwnerSetting;
 use roster_domain::{rules, AuditAction, OrgId, Role, SeatUsage};
 use roster_store::{members, orgs, Conn, OrgRecord, UserRecord};
 
 use crate::accounts::normalize_email;
 use crate::audit::{record, Event};
 use crate::membership::{Actor, Change, JoinVia};
-use crate::{
-    passwords, Admin, Authenticated, Authorized, Context, Owner, Result, Service, ServiceError,
-};
+use crate::{passwords, Admin, Authenticated, Authorized, Context, Result, Service, ServiceError};
 
 /// What creating an organization produced.
 #[derive(Debug, Clone)]
@@ -164,9 +163,7 @@ impl Service {
     /// Applies a settings patch. The seat limit is the Owner's alone.
     pub async fn update_org(&self, by: &Authorized<Admin>, patch: OrgPatch) -> Result<OrgRecord> {
         if patch.seat_limit.is_some() {
-            by.require::<Owner>().map_err(|_| {
-                ServiceError::Forbidden("Only the Owner sets the seat limit.".into())
-            })?;
+            rules::check_owner_setting(by.role(), OwnerSetting::SeatLimit)?;
         }
         if let Some(Some(limit)) = patch.seat_limit {
             if limit < 0 {
@@ -189,6 +186,10 @@ impl Service {
         let mut tx = self.store().write().await?;
         if !orgs::lock_for_membership_change(&mut tx, by.org.id).await? {
             return Err(ServiceError::not_found("No such organization."));
+        }
+        let actor = by.reread(&mut tx).await?;
+        if patch.seat_limit.is_some() {
+            rules::check_owner_setting(actor.role, OwnerSetting::SeatLimit)?;
         }
         let before = orgs::by_id(&mut tx, by.org.id)
             .await?
@@ -291,7 +292,7 @@ impl Service {
 
     /// Sets the seat limit from the CLI (as the Owner).
     pub async fn set_seat_limit(&self, org: OrgId, limit: Option<i64>) -> Result<OrgRecord> {
-        let owner: Authorized<Admin> = self.authorize_as_owner(org).await?;
+        let owner: Authorized<Admin> = self.operator_acting_as_owner(org).await?;
         self.update_org(
             &owner,
             OrgPatch {
@@ -326,6 +327,7 @@ impl Service {
             ));
         }
         let mut tx = self.store().write().await?;
+        by.reread(&mut tx).await?;
         let before = orgs::by_id(&mut tx, by.org.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;

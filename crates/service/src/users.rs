@@ -17,6 +17,29 @@ pub struct CurrentUser {
     pub memberships: Vec<MembershipRecord>,
 }
 
+impl CurrentUser {
+    /// The caller's role in their active organization.
+    pub fn active_role(&self) -> Option<roster_domain::Role> {
+        self.memberships
+            .iter()
+            .find(|m| Some(m.org) == self.user.active_org)
+            .map(|m| m.role)
+    }
+
+    /// Whether the caller holds `access` in their active organization (what pages offer).
+    pub fn may_in_active_org(&self, access: Access) -> bool {
+        self.active_role()
+            .is_some_and(|r| policy::allows(r, access))
+    }
+
+    /// The permission names the caller holds in their active organization.
+    pub fn permissions(&self) -> Vec<&'static str> {
+        self.active_role()
+            .map(policy::permission_names)
+            .unwrap_or_default()
+    }
+}
+
 /// A password change: the current password proves it is the person, the new one replaces it.
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordChange<'a> {

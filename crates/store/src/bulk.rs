@@ -208,8 +208,10 @@ pub async fn invite_seat_holders(
         let sql = for_backend(
             c,
             format!(
-                "SELECT DISTINCT email FROM invites WHERE org_id = $1 AND revoked_at IS NULL AND accepted_at IS NULL
-                   AND expires_at > $2 AND role IN ('OW','AD','MA','RE','AN') AND email IN ({})",
+                "SELECT DISTINCT email FROM invites WHERE org_id = $1 AND {}
+                   AND role IN {} AND email IN ({})",
+                crate::rows::pending_invite_sql("", "$2"),
+                crate::rows::seat_roles_sql(),
                 list(3, chunk.len())
             ),
         );

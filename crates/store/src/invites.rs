@@ -115,9 +115,9 @@ pub async fn pending_for(
     email: &str,
     now: Micros,
 ) -> Result<Vec<InviteRecord>> {
+    let pending = rows::pending_invite_sql("", "$3");
     let sql = format!(
-        "SELECT {COLS} FROM invites WHERE org_id = $1 AND email = $2
-           AND revoked_at IS NULL AND accepted_at IS NULL AND expires_at > $3 ORDER BY id"
+        "SELECT {COLS} FROM invites WHERE org_id = $1 AND email = $2 AND {pending} ORDER BY id"
     );
     let rows = sqlx::query(&sql)
         .bind(org.0)
@@ -130,28 +130,30 @@ pub async fn pending_for(
 
 /// Revokes every pending invite for the email; returns how many.
 pub async fn revoke(c: &mut Conn, org: OrgId, email: &str, now: Micros) -> Result<u64> {
-    let done = sqlx::query(
-        "UPDATE invites SET revoked_at = $1 WHERE org_id = $2 AND email = $3
-           AND revoked_at IS NULL AND accepted_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(org.0)
-    .bind(email)
-    .execute(&mut *c)
-    .await?;
+    let sql = format!(
+        "UPDATE invites SET revoked_at = $1 WHERE org_id = $2 AND email = $3 AND {}",
+        rows::pending_invite_sql("", "$1")
+    );
+    let done = sqlx::query(&sql)
+        .bind(now)
+        .bind(org.0)
+        .bind(email)
+        .execute(&mut *c)
+        .await?;
     Ok(done.rows_affected())
 }
 
 /// Marks every pending invite for the email accepted (the person has joined).
 pub async fn accept_all(c: &mut Conn, org: OrgId, email: &str, now: Micros) -> Result<()> {
-    sqlx::query(
-        "UPDATE invites SET accepted_at = $1 WHERE org_id = $2 AND email = $3
-           AND revoked_at IS NULL AND accepted_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(org.0)
-    .bind(email)
-    .execute(&mut *c)
-    .await?;
+    let sql = format!(
+        "UPDATE invites SET accepted_at = $1 WHERE org_id = $2 AND email = $3 AND {}",
+        rows::pending_invite_sql("", "$1")
+    );
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(org.0)
+        .bind(email)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }

@@ -7,8 +7,6 @@ use sqlx::Row;
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
 use crate::{Backend, Conn, MemberRow, MembershipRecord, Micros, Result};
 
-const ACTIVE_ROLES_SQL: &str = "('OW','AD','MA','RE','AN')";
-
 pub async fn insert(
     c: &mut Conn,
     org: OrgId,
@@ -190,12 +188,13 @@ pub async fn count_in_roles(c: &mut Conn, org: OrgId, roles: &[Role]) -> Result<
 /// Unexpired, unrevoked, unaccepted invites carrying a working role, one per email, for
 /// emails that are not already live members in a working role.
 pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result<i64> {
+    let seat_roles = rows::seat_roles_sql();
+    let pending = rows::pending_invite_sql("i.", "$2");
     let sql = format!(
         "SELECT COUNT(DISTINCT i.email) FROM invites i
-         WHERE i.org_id = $1 AND i.revoked_at IS NULL AND i.accepted_at IS NULL AND i.expires_at > $2
-           AND i.role IN {ACTIVE_ROLES_SQL}
+         WHERE i.org_id = $1 AND {pending} AND i.role IN {seat_roles}
            AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = i.org_id
-               AND m.user_email = i.email AND m.deleted_at IS NULL AND m.role IN {ACTIVE_ROLES_SQL})"
+               AND m.user_email = i.email AND m.deleted_at IS NULL AND m.role IN {seat_roles})"
     );
     let row = sqlx::query(&sql)
         .bind(org.0)

@@ -96,3 +96,25 @@ pub(crate) fn org(r: &AnyRow) -> Result<OrgRecord> {
 pub(crate) fn flag(b: bool) -> i64 {
     b as i64
 }
+
+/// The SQL list of the roles that take a seat, `('OW','AD',...)`, made from the domain's role
+/// table so the two never disagree.
+pub(crate) fn seat_roles_sql() -> &'static str {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let codes: Vec<String> = roster_domain::Role::ALL
+            .into_iter()
+            .filter(|r| r.takes_seat())
+            .map(|r| format!("'{}'", r.code()))
+            .collect();
+        format!("({})", codes.join(","))
+    });
+    &SQL
+}
+
+/// The condition that an invite (columns prefixed by `alias`, e.g. "i.") is pending at the
+/// time bound as `now`: not accepted, not revoked, not expired (the domain's `InviteState`).
+pub(crate) fn pending_invite_sql(alias: &str, now: &str) -> String {
+    format!(
+        "{alias}accepted_at IS NULL AND {alias}revoked_at IS NULL AND {alias}expires_at > {now}"
+    )
+}

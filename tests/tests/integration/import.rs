@@ -31,7 +31,7 @@ async fn every_imported_row_lands_exactly_once_with_its_audit_event() {
     let org = server.org("Imported").await;
     let owner: Authorized<Admin> = server
         .service
-        .authorize_as_owner(org.id)
+        .operator_acting_as_owner(org.id)
         .await
         .expect("owner");
     let rows: Vec<ImportRow> = (0..2500)
@@ -113,7 +113,7 @@ async fn refused_rows_are_reported_by_line_and_the_rest_land() {
         .expect(200);
     let owner: Authorized<Admin> = server
         .service
-        .authorize_as_owner(org.id)
+        .operator_acting_as_owner(org.id)
         .await
         .expect("owner");
     let rows = vec![
@@ -156,7 +156,7 @@ async fn a_strict_batch_with_a_refused_row_writes_nothing() {
     let org = server.org("Strict").await;
     let owner: Authorized<Admin> = server
         .service
-        .authorize_as_owner(org.id)
+        .operator_acting_as_owner(org.id)
         .await
         .expect("owner");
     let before = server.snapshot().await;
@@ -182,7 +182,7 @@ async fn search_finds_exactly_the_substring_matches_for_rare_and_common_terms() 
     let org = server.org("Searched").await;
     let owner: Authorized<Admin> = server
         .service
-        .authorize_as_owner(org.id)
+        .operator_acting_as_owner(org.id)
         .await
         .expect("owner");
     // 5,200 members: more than the 5,000 hits up to which the index leads the search.

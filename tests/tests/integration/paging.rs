@@ -13,7 +13,7 @@ async fn org_with_members(server: &TestServer, n: usize) -> OrgFixture {
     let org = server.org("Walked").await;
     let owner: Authorized<Admin> = server
         .service
-        .authorize_as_owner(org.id)
+        .operator_acting_as_owner(org.id)
         .await
         .expect("owner");
     let roles = ["AN", "RE", "MA", "NO", "DI"];

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use roster_domain::{policy, Access, Role};
+use roster_domain::{Access, Role};
 use roster_service::orgs::OrgPatch;
 use roster_service::store::members::{MemberOrder, MemberQuery};
 use roster_service::{Admin, Member, Staff};
@@ -49,7 +49,7 @@ pub async fn get_org(
     State(state): State<AppState>,
     InOrg(by): InOrg<Member>,
 ) -> ApiResult<Json<OrgView>> {
-    let admin = policy::check(by.role(), Access::Admin).is_ok();
+    let admin = by.may(Access::Admin);
     let token = if admin {
         Some(state.service.invite_token_of(by.org())?)
     } else {

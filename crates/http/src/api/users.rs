@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
-use roster_domain::{policy, Access, OrgId, UserId};
+use roster_domain::{OrgId, UserId};
 use roster_service::users::{CurrentUser, PasswordChange, ProfilePatch};
 use roster_service::{Member, Staff};
 use serde::{Deserialize, Serialize};
@@ -15,35 +15,11 @@ use crate::paging::{PageParams, MAX_PAGE_SIZE};
 use crate::views::{OrgMembershipView, UserView, WhoAmIView};
 use crate::AppState;
 
-/// The permission names a role holds, as whoami lists them.
-fn permissions(role: Option<roster_domain::Role>) -> Vec<String> {
-    let Some(role) = role else { return Vec::new() };
-    let table: [(&str, Access); 7] = [
-        ("projects.view", Access::Member),
-        ("annotations.create", Access::Member),
-        ("organizations.view", Access::Staff),
-        ("projects.change", Access::Staff),
-        ("organizations.change", Access::Admin),
-        ("organizations.invite", Access::Admin),
-        ("organizations.seats", Access::Owner),
-    ];
-    table
-        .iter()
-        .filter(|(_, a)| policy::check(role, *a).is_ok())
-        .map(|(n, _)| n.to_string())
-        .collect()
-}
-
 fn whoami_view(me: &CurrentUser) -> WhoAmIView {
-    let active_role = me
-        .memberships
-        .iter()
-        .find(|m| Some(m.org) == me.user.active_org)
-        .map(|m| m.role);
     WhoAmIView {
         user: UserView::of(&me.user),
         org_membership: me.memberships.iter().map(OrgMembershipView::of).collect(),
-        permissions: permissions(active_role),
+        permissions: me.permissions().into_iter().map(String::from).collect(),
     }
 }
 

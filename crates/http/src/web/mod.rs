@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::CookieJar;
-use roster_domain::{policy, Access, Source};
+use roster_domain::{Access, Source};
 use roster_service::{AccessLevel, Authorized, OrgRef, ServiceError};
 
 use crate::api::session::page;
@@ -179,7 +179,7 @@ pub(crate) async fn chrome_for(
     let chrome = Chrome {
         email: who.user.email.clone(),
         org_title,
-        is_admin: active.is_some_and(|m| policy::check(m.role, Access::Admin).is_ok()),
+        is_admin: me.may_in_active_org(Access::Admin),
         csrf_token: who.csrf_token.clone().unwrap_or_default(),
     };
     Ok((chrome, me))

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use roster_domain::{Role, UserId};
+use roster_domain::{rules, Role, UserId};
 use roster_service::store::members::{MemberOrder, MemberQuery};
 use roster_service::{Admin, Authorized, PageRequest, Staff};
 use serde::Deserialize;
@@ -66,11 +66,10 @@ pub(crate) struct OrgQuery {
     sig: Option<String>,
 }
 
-/// The roles a row's drop-down offers: everything for the Owner, all but Owner for others.
-fn choices(actor_is_owner: bool, current: Role) -> Vec<(&'static str, &'static str, &'static str)> {
-    Role::ALL
+/// The roles a row's drop-down offers, as the domain says this actor may assign them.
+fn choices(actor: Role, current: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+    rules::assignable_roles(actor, current)
         .into_iter()
-        .filter(|r| *r != Role::Owner || actor_is_owner || current == Role::Owner)
         .map(|r| (r.code(), r.name(), selected(r == current)))
         .collect()
 }
@@ -155,7 +154,6 @@ pub(crate) async fn organization_page(
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let is_owner = by.role() == Role::Owner;
     let pages = ((list.count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let members = list
         .items
@@ -165,7 +163,7 @@ pub(crate) async fn organization_page(
             name: roster_service::display_name(&m.user),
             email: m.user.email.clone(),
             role: m.membership.role.code(),
-            choices: choices(is_owner, m.membership.role),
+            choices: choices(by.role(), m.membership.role),
             last_activity: day_time(m.user.last_activity),
             date_joined: day_time(Some(m.user.date_joined)),
         })
@@ -179,16 +177,10 @@ pub(crate) async fn organization_page(
         status: status_message(&state, q.status.as_deref(), q.sig.as_deref()),
         default_role: by.org().default_role.name(),
         invite_url: format!("{}{}", service.config().public_url, link.invite_url),
-        invite_roles: [
-            Role::Annotator,
-            Role::Reviewer,
-            Role::Manager,
-            Role::Administrator,
-            Role::NotActivated,
-        ]
-        .into_iter()
-        .map(|r| (r.code(), r.name()))
-        .collect(),
+        invite_roles: rules::INVITE_ROLES
+            .into_iter()
+            .map(|r| (r.code(), r.name()))
+            .collect(),
         invites: invites
             .items
             .iter()
