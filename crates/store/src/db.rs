@@ -160,6 +160,11 @@ impl Store {
         Ok(())
     }
 
+    /// Connections the writer pool holds open now (SQLite: never more than one).
+    pub fn writer_connections(&self) -> u32 {
+        self.writer.size()
+    }
+
     /// Pool statistics: (connections open, idle).
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())

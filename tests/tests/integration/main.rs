@@ -17,6 +17,7 @@ mod permissions;
 mod projects_audit;
 mod seats;
 mod security;
+mod serialization;
 mod sessions;
 mod smoke;
 mod stories;

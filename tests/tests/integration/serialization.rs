@@ -1,0 +1,80 @@
+//! What keeps concurrent changes of one organization from overshooting its seats or leaving it
+//! without exactly one Owner, tested as the mechanism each database uses, so that removing it
+//! fails a test where it runs. On SQLite every write goes through one writer connection that
+//! takes the database's write lock when its transaction begins (`BEGIN IMMEDIATE`); on
+//! PostgreSQL, where writers run in parallel, every membership change first locks its
+//! organization's row. (The seat races in seats.rs prove the outcome on both.)
+
+use std::time::Duration;
+
+use roster_tests::{db, Db, TestServer};
+
+#[tokio::test]
+async fn writes_to_one_organization_are_serialized_by_the_mechanism_of_each_database() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let store = server.service.store();
+    #[allow(unused_mut)]
+    let mut first = store.write().await.expect("first writer");
+    match db() {
+        Db::Sqlite => {
+            // The write lock is taken at BEGIN: another process cannot start writing, even
+            // though the transaction has written nothing of its own yet.
+            let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&server.db.url)
+                .await
+                .expect("second connection");
+            sqlx::query("PRAGMA busy_timeout = 0")
+                .execute(&mut other)
+                .await
+                .expect("pragma");
+            let begin = sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await;
+            assert!(
+                begin.is_err(),
+                "a write transaction must hold the write lock from its start"
+            );
+            // A second writer in this process waits for the one writer connection instead
+            // of opening another.
+            let waiting = {
+                let store = store.clone();
+                tokio::spawn(async move { store.write().await.map(|_| ()) })
+            };
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(!waiting.is_finished(), "the second writer waits");
+            assert_eq!(store.writer_connections(), 1, "one writer connection");
+            drop(first);
+            tokio::time::timeout(Duration::from_secs(5), waiting)
+                .await
+                .expect("the second writer proceeds once the first ends")
+                .expect("task")
+                .expect("second writer");
+        }
+        Db::Postgres => {
+            roster_store::orgs::lock_for_membership_change(&mut first, org.id)
+                .await
+                .expect("lock");
+            // A second membership change of the same organization waits for the first.
+            let mut second = store.write().await.expect("second writer");
+            sqlx::query("SET LOCAL lock_timeout = '300ms'")
+                .execute(&mut *second)
+                .await
+                .expect("lock timeout");
+            let locked = roster_store::orgs::lock_for_membership_change(&mut second, org.id).await;
+            assert!(
+                locked.is_err(),
+                "the organization's row lock must make the second change wait"
+            );
+            drop(second);
+            // Another organization's changes do not wait.
+            let other = server.org("Other").await;
+            let mut third = store.write().await.expect("third writer");
+            sqlx::query("SET LOCAL lock_timeout = '300ms'")
+                .execute(&mut *third)
+                .await
+                .expect("lock timeout");
+            roster_store::orgs::lock_for_membership_change(&mut third, other.id)
+                .await
+                .expect("another organization is not locked");
+            drop(first);
+        }
+    }
+}
