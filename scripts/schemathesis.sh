@@ -75,7 +75,7 @@ fuzz() { # $1 = pass name, $2 = role, $3 = key, $4 = least share of answers not 
     --request-timeout 30 --no-color --output-truncate true \
     --report ndjson,har --report-dir "$report" "$@" >"$report.log" 2>&1 || rc=$?
   local took=$(( $(date +%s) - started ))
-  tail -n 25 "$report.log"
+  grep -E "^ +(✅|❌|⏭|🚫)|Test cases:|^=+ .* in [0-9.]+s =+$" "$report.log" | cut -c1-200
   "$venv/bin/python" tests/schemathesis/share.py "$report" "$label $pass $role, ${took}s" "$least" || rc=$?
   if [ $rc -ne 0 ]; then
     echo "schemathesis $pass pass as $role on $label failed; full output: $report.log"

@@ -45,6 +45,11 @@ cargo build -p roster --locked
 step "command line"
 scripts/cli-tests.sh
 
+step "schemathesis over the OpenAPI document on SQLite (Owner and Annotator)"
+scripts/schemathesis.sh sqlite
+step "schemathesis over the OpenAPI document on PostgreSQL (Owner and Annotator)"
+scripts/schemathesis.sh postgres postgres://postgres@127.0.0.1:5432
+
 step "label-studio-sdk compatibility"
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import label_studio_sdk, pytest' 2>/dev/null; then
   python3 -m venv .venv
