@@ -533,6 +533,7 @@ async fn bad_query_parameters_are_400_naming_the_parameter() {
         ("ordering=-password", "ordering"),
         ("ordering=user__email;DROP", "ordering"),
         ("is_deleted=maybe", "is_deleted"),
+        ("is_deleted=", "is_deleted"),
     ] {
         let r = s.owner.get(&format!("{members}?{query}")).await;
         assert_invalid(&r, field, &format!("memberships?{query}"));
