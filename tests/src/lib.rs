@@ -106,11 +106,26 @@ impl TestServer {
         TestServer::start_on(db, config, ManualClock::new()).await
     }
 
+    /// Starts a server with web settings of its own (metrics token, timeouts).
+    pub async fn start_with_web(web: roster_http::WebConfig) -> TestServer {
+        let db = Arc::new(TestDb::new().await);
+        TestServer::start_on_with(db, ServiceConfig::default(), ManualClock::new(), web).await
+    }
+
     /// Starts a server on an existing database (a second node, or a restart).
     pub async fn start_on(
         db: Arc<TestDb>,
         config: ServiceConfig,
         clock: Arc<ManualClock>,
+    ) -> TestServer {
+        TestServer::start_on_with(db, config, clock, roster_http::WebConfig::default()).await
+    }
+
+    async fn start_on_with(
+        db: Arc<TestDb>,
+        config: ServiceConfig,
+        clock: Arc<ManualClock>,
+        web: roster_http::WebConfig,
     ) -> TestServer {
         let store = Store::open(&StoreOptions {
             url: db.url.clone(),
@@ -131,7 +146,7 @@ impl TestServer {
             .await
             .expect("service starts");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = roster_http::AppState::new(service.clone(), roster_http::WebConfig::default());
+        let state = roster_http::AppState::new(service.clone(), web);
         tokio::spawn(async move {
             roster_http::serve(listener, state, async {
                 let _ = rx.await;

@@ -1,21 +1,81 @@
 //! The one authorization path. `Caller` finds who is calling from their credential;
 //! `InOrg<A>` and `InActiveOrg<A>` then resolve the organization the request touches and
 //! hand the handler proof of access level `A`, read fresh from the store on every request.
-//! `JsonBody<T>` turns bad JSON into a 400 that names the field.
+//! `JsonBody<T>` turns bad JSON into a 400 that names the field. Every text input (JSON, query
+//! strings, forms, path parameters, credentials) passes `crate::text`'s rule here, before any
+//! handler sees it; each protocol answers a refusal in its own format (`Refusal`).
 
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use roster_domain::Source;
 use roster_service::{AccessLevel, Authenticated, Authorized, Context, CredentialKind, OrgRef};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::text::{self, BadText};
 use crate::AppState;
+
+impl From<BadText> for ApiError {
+    fn from(bad: BadText) -> ApiError {
+        ApiError::invalid(&bad.field, bad.message)
+    }
+}
+
+/// How a refused request is answered: the REST API's JSON error, or a page's message for a
+/// browser. (A future SCIM endpoint adds its own RFC 7644 body here.)
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Answer {
+    Json,
+    Page,
+}
+
+impl Answer {
+    /// Pages live outside `/api/`; a browser that opens one or posts a form to it gets a page,
+    /// a client that sends or asks for JSON gets JSON.
+    pub fn of(parts: &Parts) -> Answer {
+        Answer::for_request(parts.uri.path(), &parts.method, &parts.headers)
+    }
+
+    fn for_request(path: &str, method: &Method, headers: &HeaderMap) -> Answer {
+        let reads_page = is_safe(method) || media_type(headers) == crate::api::session::FORM;
+        if path.starts_with("/api/") || crate::web::wants_json(headers) || !reads_page {
+            Answer::Json
+        } else {
+            Answer::Page
+        }
+    }
+
+    pub fn refuse(self, e: ApiError) -> Response {
+        match self {
+            Answer::Json => e.into_response(),
+            Answer::Page => crate::api::session::problem_page(e.status, &e.detail),
+        }
+    }
+}
+
+/// Whether a request carries an `Origin` header naming another site: neither the server's
+/// public URL nor the host the request was sent to. Browsers send Origin with every POST, so
+/// a form posted from a foreign page (login CSRF) is recognised here.
+pub fn foreign_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let Some(origin) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
+        return true; // "null" (sandboxed or file pages) or garbage
+    };
+    if url::Url::parse(public_url).is_ok_and(|own| own.origin() == origin.origin()) {
+        return false;
+    }
+    let authority = &origin[url::Position::BeforeHost..url::Position::AfterPort];
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    !(origin.host().is_some() && host.is_some_and(|h| h.eq_ignore_ascii_case(authority)))
+}
 
 pub const SESSION_COOKIE: &str = "roster_session";
 pub const CSRF_COOKIE: &str = "roster_csrf";
@@ -51,7 +111,7 @@ fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
                 "Malformed Authorization header; use `Token <key>` or `Bearer <token>`.",
             )
         })?;
-        let token = token.trim().to_string();
+        let token = credential_text(token.trim(), "Authorization")?;
         return match scheme {
             s if s.eq_ignore_ascii_case("token") => Ok(Some(Credential::Legacy(token))),
             s if s.eq_ignore_ascii_case("bearer") => Ok(Some(Credential::Access(token))),
@@ -64,12 +124,26 @@ fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
         let token = value
             .to_str()
             .map_err(|_| ApiError::unauthenticated("Malformed X-API-Key header."))?;
-        return Ok(Some(Credential::Access(token.trim().to_string())));
+        return Ok(Some(Credential::Access(credential_text(
+            token.trim(),
+            "X-API-Key",
+        )?)));
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    Ok(jar
-        .get(SESSION_COOKIE)
-        .map(|c| Credential::Session(c.value().to_string())))
+    match jar.get(SESSION_COOKIE) {
+        Some(c) => Ok(Some(Credential::Session(credential_text(
+            c.value(),
+            SESSION_COOKIE,
+        )?))),
+        None => Ok(None),
+    }
+}
+
+/// A credential is a single-line token; anything else is malformed, not a look-up.
+fn credential_text(token: &str, source: &str) -> Result<String, ApiError> {
+    text::check_path(source, token)
+        .map(|_| token.to_string())
+        .map_err(|_| ApiError::unauthenticated(format!("Malformed {source} credential.")))
 }
 
 /// Authenticates without the CSRF check (used by `Caller`, and by form handlers that check
@@ -176,6 +250,11 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
+            for (name, value) in raw.iter() {
+                text::check_path(name, value)?;
+            }
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| PathParams(p.0))
@@ -242,6 +321,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
+    // Read as a document first so the text rule sees every string whatever type `T` is; a
+    // malformed document falls through to the typed parse below, which names the fault.
+    if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) {
+        text::check_json(&doc)?;
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -280,17 +364,41 @@ fn field_error(path: &str, message: String) -> ApiError {
 pub struct QueryParams<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de)
+        parse_pairs(q.as_bytes(), false)
             .map(QueryParams)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                field_error(&path, e.into_inner().to_string())
-            })
+            .map_err(|e| Answer::of(parts).refuse(e))
+    }
+}
+
+/// Decodes `name=value` pairs (query string or form) after the text rule, naming the field.
+fn parse_pairs<T: DeserializeOwned>(bytes: &[u8], form: bool) -> Result<T, ApiError> {
+    text::check_pairs(bytes, form)?;
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(&path, e.into_inner().to_string())
+    })
+}
+
+/// An HTML form posted from one of the pages; a refusal is answered with a page (or JSON to
+/// the page's script, which asks for it).
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let answer = Answer::for_request(req.uri().path(), req.method(), req.headers());
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| answer.refuse(ApiError::new(e.status(), e.body_text())))?;
+        parse_pairs(&bytes, true)
+            .map(PageForm)
+            .map_err(|e| answer.refuse(e))
     }
 }
 
@@ -301,30 +409,36 @@ pub struct FormOrJson<T> {
     pub form: bool,
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
-    type Rejection = ApiError;
+/// These posts sign people in or set their credentials, so one sent from a foreign page (login
+/// CSRF) is refused before it is read.
+impl<T: DeserializeOwned> FromRequest<AppState> for FormOrJson<T> {
+    type Rejection = Response;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let ct = media_type(req.headers());
+        let answer = if ct == crate::api::session::FORM {
+            Answer::Page
+        } else {
+            Answer::Json
+        };
+        if foreign_origin(req.headers(), &state.service.config().public_url) {
+            return Err(answer.refuse(ApiError::forbidden(
+                "This form was sent from another site; open the page here and try again.",
+            )));
+        }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+            .map_err(|e| answer.refuse(ApiError::new(e.status(), e.body_text())))?;
         match ct.as_str() {
-            crate::api::session::FORM => {
-                let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(&bytes));
-                let value = serde_path_to_error::deserialize(de).map_err(|e| {
-                    let path = e.path().to_string();
-                    field_error(&path, e.into_inner().to_string())
-                })?;
-                Ok(FormOrJson { value, form: true })
-            }
-            "application/json" => Ok(FormOrJson {
-                value: parse_json(&bytes)?,
-                form: false,
-            }),
-            _ => Err(ApiError::bad_request(
+            crate::api::session::FORM => parse_pairs(&bytes, true)
+                .map(|value| FormOrJson { value, form: true })
+                .map_err(|e| answer.refuse(e)),
+            "application/json" => parse_json(&bytes)
+                .map(|value| FormOrJson { value, form: false })
+                .map_err(|e| answer.refuse(e)),
+            _ => Err(answer.refuse(ApiError::bad_request(
                 "Send the body as JSON or as an HTML form.",
-            )),
+            ))),
         }
     }
 }

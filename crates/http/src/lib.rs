@@ -7,10 +7,10 @@ mod error;
 pub mod extract;
 mod metrics;
 mod paging;
+mod text;
 pub mod views;
 mod web;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -32,10 +32,26 @@ pub use error::{ApiError, ApiResult};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Settings of the web side.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebConfig {
     /// Mark cookies Secure (serve behind HTTPS).
     pub cookie_secure: bool,
+    /// The bearer token Prometheus sends to read `/metrics`; without one `/metrics` is not
+    /// served (it lists every organization's seat use).
+    pub metrics_token: Option<String>,
+    /// How long a connection may take to send a request's headers, and may sit idle between
+    /// requests, before it is closed.
+    pub header_read_timeout: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            cookie_secure: false,
+            metrics_token: None,
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -88,7 +104,10 @@ pub fn app(state: AppState) -> Router {
             tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "served");
         });
     api::routes()
-        .merge(web::routes().layer(axum::middleware::from_fn(web::form_csrf)))
+        .merge(web::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::form_csrf,
+        )))
         .route("/metrics", axum::routing::get(metrics::render))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -119,20 +138,64 @@ pub fn app(state: AppState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
+                ))
+                // Answers carry keys, tokens, invite links and CSRF tokens: no cache keeps
+                // them. Static files set their own caching.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
                 )),
         )
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Serves until `shutdown` resolves, then finishes the requests in flight. A connection that
+/// does not send a request's headers within `header_read_timeout` (also the keep-alive idle
+/// limit: hyper starts the timer whenever it waits for a request head) is closed, so slow or
+/// stalled clients cannot hold connections open.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let timeout = state.web.header_read_timeout;
     // Trailing slashes are trimmed before routing, so every path works with and without one.
     let app = NormalizePathLayer::trim_trailing_slash().layer(app(state));
-    let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-    axum::serve(listener, make)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // HTTP/1.1 only (roster serves no HTTP/2 without TLS): hyper starts the header timer as
+    // soon as a connection is accepted, so a client that sends nothing is closed as well.
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(remote));
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }

@@ -1,11 +1,11 @@
-//! Prometheus metrics at `/metrics`: requests by route, method and status, their latency,
+//! Prometheus metrics at `/metrics`, for a scraper holding `ROSTER_METRICS_TOKEN`: requests by route, method and status, their latency,
 //! database pool use, and seats used per organization (read when scraped).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
@@ -16,6 +16,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
 use crate::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -120,8 +123,31 @@ pub(crate) async fn track(State(metrics): State<Metrics>, req: Request, next: Ne
     res
 }
 
-/// The metrics in Prometheus' text format.
-pub(crate) async fn render(State(state): State<AppState>) -> Response {
+/// Whether the request carries the configured metrics token as `Authorization: Bearer`.
+fn scraper_allowed(expected: &str, headers: &HeaderMap) -> bool {
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    sent.as_bytes().ct_eq(expected.as_bytes()).into()
+}
+
+/// The metrics in Prometheus' text format, for a scraper holding the metrics token. Without
+/// a configured token there is no `/metrics` at all.
+pub(crate) async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.web.metrics_token.as_deref() else {
+        return ApiError::not_found("No such endpoint.").into_response();
+    };
+    if !scraper_allowed(expected, &headers) {
+        let mut res = ApiError::unauthenticated(
+            "Send the metrics token as `Authorization: Bearer <ROSTER_METRICS_TOKEN>`.",
+        )
+        .into_response();
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return res;
+    }
     let m = &state.metrics.inner;
     let (open, idle) = state.service.store().pool_stats();
     m.pool

@@ -157,3 +157,11 @@ pub fn check_public_url(url: &str) -> Result<String> {
     }
     Ok(url.trim_end_matches('/').to_string())
 }
+
+/// `--metrics-token`: long enough not to be guessed, and sendable in a header as it is.
+pub fn check_metrics_token(token: &str) -> Result<String> {
+    if !(32..=256).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!("ROSTER_METRICS_TOKEN must be 32 to 256 visible ASCII characters without spaces");
+    }
+    Ok(token.to_string())
+}

@@ -107,6 +107,14 @@ struct ServeArgs {
     /// Longest throttle delay, in seconds.
     #[arg(long, env = "ROSTER_THROTTLE_MAX_DELAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
     throttle_max_delay_secs: i64,
+    /// Bearer token Prometheus sends to read /metrics (32 to 256 visible characters). Without
+    /// it /metrics is not served.
+    #[arg(long, env = "ROSTER_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Seconds a connection may take to send a request's headers, and may sit idle between
+    /// requests, before it is closed.
+    #[arg(long, env = "ROSTER_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    header_read_timeout_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,6 +467,11 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
 }
 
 async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
+    let metrics_token = args
+        .metrics_token
+        .as_deref()
+        .map(config::check_metrics_token)
+        .transpose()?;
     let public_url = config::check_public_url(
         &args
             .public_url
@@ -508,6 +521,8 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
     );
     let web = roster_http::WebConfig {
         cookie_secure: args.cookie_secure,
+        metrics_token,
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout_secs),
     };
     let state = roster_http::AppState::new(service.clone(), web);
     roster_http::serve(listener, state, shutdown_signal()).await?;

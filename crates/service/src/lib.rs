@@ -153,6 +153,13 @@ impl Service {
         &self.inner.secrets
     }
 
+    /// A keyed tag for a message the server shows on a page after a redirect, so a page shows
+    /// only messages this server wrote (a link cannot make it show an attacker's text).
+    pub fn page_message_tag(&self, message: &str) -> String {
+        self.secrets()
+            .lookup_hash(&format!("roster page message v1\n{message}"))
+    }
+
     pub fn now(&self) -> Micros {
         self.inner.clock.now()
     }

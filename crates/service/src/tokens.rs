@@ -380,5 +380,13 @@ fn unverified_jti(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     let claims: Claims = serde_json::from_slice(&bytes).ok()?;
-    (claims.token_type == TokenType::Refresh).then_some(claims.jti)
+    // Unsigned, so the jti can hold anything; only the shape roster issues (a uuid, letters
+    // and digits) is looked up, so NUL or control characters never reach the database.
+    let plain = !claims.jti.is_empty()
+        && claims.jti.len() <= 64
+        && claims
+            .jti
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (claims.token_type == TokenType::Refresh && plain).then_some(claims.jti)
 }

@@ -3,6 +3,8 @@
 
 mod counts;
 mod credentials;
+mod edges;
+mod hostile_input;
 mod import;
 mod input;
 mod invites;

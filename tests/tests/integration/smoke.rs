@@ -35,12 +35,23 @@ async fn served_openapi_document_matches_the_committed_copy() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_report_seats_per_organization() {
-    let server = TestServer::start().await;
+    let token = "metrics-token-0123456789abcdef0123456789";
+    let server = TestServer::start_with_web(roster_http::WebConfig {
+        metrics_token: Some(token.into()),
+        ..Default::default()
+    })
+    .await;
     let org = server.org("Metered").await;
     org.member(roster_domain::Role::Annotator).await;
     server.anonymous().get("/api/health").await.expect(200);
     server.anonymous().get("/api/users/123").await.expect(401);
-    let text = server.anonymous().get("/metrics").await.expect(200).text;
+    let text = server
+        .anonymous()
+        .with_auth(&format!("Bearer {token}"))
+        .get("/metrics")
+        .await
+        .expect(200)
+        .text;
     assert!(
         text.contains(
             r#"roster_http_requests_total{method="GET",route="/api/health",status="200"} 1"#

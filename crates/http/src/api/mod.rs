@@ -27,7 +27,7 @@ use docs::Security;
         tokens::legacy_key, tokens::reset_legacy_key, tokens::list_tokens, tokens::create_token, tokens::refresh, tokens::rotate,
         tokens::blacklist, tokens::jwt_settings, tokens::update_jwt_settings,
         orgs::list_orgs, orgs::get_org, orgs::update_org, orgs::set_default_role, orgs::seats,
-        orgs::list_members, orgs::assign_role, orgs::get_member, orgs::delete_member,
+        orgs::list_members, orgs::assign_role, orgs::assign_role_post, orgs::get_member, orgs::delete_member,
         invites::invite_link, invites::reset_invite_link, invites::send_invites, invites::revoke_invite, invites::list_invites,
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
         projects::remove_project_member, projects::list_project_roles, projects::set_project_role,
@@ -94,7 +94,7 @@ pub fn routes() -> Router<AppState> {
             "/api/organizations/{id}/memberships",
             get(orgs::list_members)
                 .patch(orgs::assign_role)
-                .post(orgs::assign_role),
+                .post(orgs::assign_role_post),
         )
         .route(
             "/api/organizations/{id}/memberships/{user_id}",

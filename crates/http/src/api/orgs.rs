@@ -273,6 +273,17 @@ pub async fn assign_role(
     )))
 }
 
+/// Assigns a role, as PATCH does (Label Studio clients POST to this path).
+#[utoipa::path(post, path = "/api/organizations/{id}/memberships", tag = "members", operation_id = "assign_role_post", params(("id" = i64, Path)), request_body = AssignRoleBody,
+    responses((status = 200, body = MemberView), (status = 400), (status = 403), (status = 404), (status = 405), (status = 409)))]
+pub async fn assign_role_post(
+    state: State<AppState>,
+    by: InOrg<Admin>,
+    body: JsonBody<AssignRoleBody>,
+) -> ApiResult<Json<MemberView>> {
+    assign_role(state, by, body).await
+}
+
 #[utoipa::path(get, path = "/api/organizations/{id}/memberships/{user_id}", tag = "members", params(("id" = i64, Path), ("user_id" = i64, Path)),
     responses((status = 200, body = MemberDetailView), (status = 403), (status = 404)))]
 pub async fn get_member(

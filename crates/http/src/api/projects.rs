@@ -289,7 +289,7 @@ pub async fn set_project_role(
 pub struct AnnotationView {
     id: i64,
     project: i64,
-    #[schema(value_type = Object)]
+    /// Any JSON value: an object, an array, a string, a number.
     result: serde_json::Value,
     created_at: String,
     /// The author, or the "Deleted User" once their membership is deleted.
@@ -333,7 +333,7 @@ pub async fn list_annotations(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAnnotation {
-    #[schema(value_type = Object)]
+    /// Any JSON value: an object, an array, a string, a number.
     result: serde_json::Value,
 }
 

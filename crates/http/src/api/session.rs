@@ -89,6 +89,16 @@ fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &s
     )
 }
 
+/// A refused request from a page: the reason on a page of its own, with a way back.
+pub(crate) fn problem_page(status: StatusCode, text: &str) -> Response {
+    message(
+        status,
+        "This request was refused",
+        text,
+        Some(("/", "Home")),
+    )
+}
+
 /// Sets the session cookie (HttpOnly) and the CSRF cookie (readable by the page's script).
 fn with_session(state: &AppState, jar: CookieJar, s: &NewSession) -> CookieJar {
     let secure = state.web.cookie_secure;
@@ -117,12 +127,20 @@ fn without_session(jar: CookieJar) -> CookieJar {
         .remove(Cookie::build(CSRF_COOKIE).path("/"))
 }
 
-/// Only local paths may be redirect targets, so a link cannot send people elsewhere.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
+/// Only paths on this site may be redirect targets, so a link cannot send people elsewhere.
+/// The target is resolved the way a browser would (the URL standard drops tabs and newlines,
+/// reads `\\` as `/`, treats `//host` as another site), against a fixed base; it is kept only
+/// if that leaves the origin unchanged, and then as the resolved path, which holds no control
+/// character and is a valid `Location`.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    const BASE: &str = "http://roster.invalid/";
+    let base = url::Url::parse(BASE).expect("a valid base");
+    next.filter(|n| n.starts_with('/'))
+        .and_then(|n| base.join(n).ok())
+        .filter(|u| u.origin() == base.origin())
+        .map(|u| u[url::Position::BeforePath..].to_string())
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.chars().any(char::is_control))
+        .unwrap_or_else(|| "/".to_string())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -229,6 +247,11 @@ pub async fn logout(
     raw: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let form = crate::extract::media_type(&headers) == FORM;
+    if crate::extract::foreign_origin(&headers, &state.service.config().public_url) {
+        return Err(ApiError::forbidden(
+            "This form was sent from another site; open the page here and try again.",
+        ));
+    }
     let body: Option<LogoutBody> = if form {
         serde_urlencoded::from_bytes(&raw).ok()
     } else if raw.iter().all(|b| b.is_ascii_whitespace()) {

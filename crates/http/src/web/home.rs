@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+
 use axum_extra::extract::CookieJar;
 use roster_domain::{OrgId, Role};
 use roster_service::store::members::{MemberOrder, MemberQuery};
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{back_with, chrome_for, Chrome, FormCsrf};
 use crate::api::session::page;
 use crate::error::ApiError;
-use crate::extract::{context, SESSION_COOKIE};
+use crate::extract::{context, PageForm, SESSION_COOKIE};
 use crate::AppState;
 
 pub(crate) struct OrgRow {
@@ -126,7 +126,7 @@ pub(crate) async fn switch_org(
     State(state): State<AppState>,
     jar: CookieJar,
     csrf: Option<axum::Extension<FormCsrf>>,
-    Form(form): Form<SwitchForm>,
+    PageForm(form): PageForm<SwitchForm>,
 ) -> Response {
     let Some(who) = signed_in(&state, &jar).await else {
         return Redirect::to("/user/login").into_response();
@@ -141,6 +141,6 @@ pub(crate) async fn switch_org(
     };
     match state.service.update_current_user(&who, patch).await {
         Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => back_with("/", &ApiError::from(e).detail),
+        Err(e) => back_with(&state, "/", &ApiError::from(e).detail),
     }
 }

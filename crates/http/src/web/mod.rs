@@ -189,10 +189,20 @@ pub(crate) struct FormCsrf(pub String);
 
 /// Reads `csrf_token` from form posts to page routes into the extensions. Bodies are small
 /// (the body limit applies), so buffering them here is cheap.
+/// A post from another site's page is refused here too (cookie-authenticated forms).
 pub(crate) async fn form_csrf(
+    axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    if req.method() == Method::POST
+        && crate::extract::foreign_origin(req.headers(), &state.service.config().public_url)
+    {
+        return crate::api::session::problem_page(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site; open the page here and try again.",
+        );
+    }
     let is_form = crate::extract::media_type(req.headers()) == crate::api::session::FORM;
     if req.method() != Method::POST || !is_form {
         return next.run(req).await;
@@ -231,9 +241,25 @@ pub(crate) fn day_time(micros: Option<i64>) -> String {
         .unwrap_or_else(|| "never".into())
 }
 
-/// A redirect back to a page with a message for its status line.
-pub(crate) fn back_with(path: &str, message: &str) -> Response {
-    let msg: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
+/// A redirect back to a page with a message for its status line, tagged with the server's key
+/// so that the page shows it (see `status_message`).
+pub(crate) fn back_with(state: &AppState, path: &str, message: &str) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("status", message)
+        .append_pair("sig", &state.service.page_message_tag(message))
+        .finish();
     let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}status={msg}")).into_response()
+    Redirect::to(&format!("{path}{sep}{query}")).into_response()
+}
+
+/// The status line a page shows: only a message this server wrote and tagged in `back_with`.
+pub(crate) fn status_message(
+    state: &AppState,
+    status: Option<&str>,
+    sig: Option<&str>,
+) -> Option<String> {
+    use subtle::ConstantTimeEq;
+    let (status, sig) = (status?, sig?);
+    let expected = state.service.page_message_tag(status);
+    bool::from(expected.as_bytes().ct_eq(sig.as_bytes())).then(|| status.to_string())
 }

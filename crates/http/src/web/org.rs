@@ -5,16 +5,16 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Form, Json};
+use axum::Json;
 use roster_domain::{Role, UserId};
 use roster_service::store::members::{MemberOrder, MemberQuery};
 use roster_service::{Admin, Authorized, PageRequest, Staff};
 use serde::Deserialize;
 
-use super::{back_with, day_time, html_error, wants_json, Chrome, WebUser};
+use super::{back_with, day_time, html_error, status_message, wants_json, Chrome, WebUser};
 use crate::api::session::page;
 use crate::error::ApiError;
-use crate::extract::QueryParams;
+use crate::extract::{PageForm, QueryParams};
 use crate::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -63,6 +63,7 @@ pub(crate) struct OrgQuery {
     search: Option<String>,
     page: Option<String>,
     status: Option<String>,
+    sig: Option<String>,
 }
 
 /// The roles a row's drop-down offers: everything for the Owner, all but Owner for others.
@@ -172,7 +173,7 @@ pub(crate) async fn organization_page(
     let link = service.invite_link(by);
     let body = OrganizationPage {
         seats: seats.describe(),
-        status: q.status.clone(),
+        status: status_message(&state, q.status.as_deref(), q.sig.as_deref()),
         default_role: by.org.default_role.name(),
         invite_url: format!("{}{}", service.config().public_url, link.invite_url),
         invite_roles: [
@@ -242,7 +243,7 @@ pub(crate) async fn change_role(
     web: WebUser<Admin>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    Form(form): Form<RoleForm>,
+    PageForm(form): PageForm<RoleForm>,
 ) -> Response {
     let target = match user_id(&raw) {
         Ok(u) => u,
@@ -254,7 +255,7 @@ pub(crate) async fn change_role(
         return if json {
             e.into_response()
         } else {
-            back_with("/organization", &e.detail)
+            back_with(&state, "/organization", &e.detail)
         };
     };
     match state.service.assign_role(&web.proof, target, role).await {
@@ -269,7 +270,7 @@ pub(crate) async fn change_role(
                     .unwrap_or_default();
                 Json(serde_json::json!({"message": message, "role": row.membership.role.code(), "seats": seats})).into_response()
             } else {
-                back_with("/organization", &message)
+                back_with(&state, "/organization", &message)
             }
         }
         Err(e) => {
@@ -277,7 +278,7 @@ pub(crate) async fn change_role(
             if json {
                 e.into_response()
             } else {
-                back_with("/organization", &e.detail)
+                back_with(&state, "/organization", &e.detail)
             }
         }
     }
@@ -351,11 +352,12 @@ pub(crate) async fn delete_member(
     };
     let email = match state.service.member_detail(&staff, target).await {
         Ok(d) => d.member.user.email,
-        Err(e) => return back_with("/organization", &ApiError::from(e).detail),
+        Err(e) => return back_with(&state, "/organization", &ApiError::from(e).detail),
     };
     match state.service.delete_member(&web.proof, target).await {
-        Ok(()) => back_with("/organization", &format!("{email} was deleted")),
+        Ok(()) => back_with(&state, "/organization", &format!("{email} was deleted")),
         Err(e) => back_with(
+            &state,
             &format!("/organization/members/{}", target.0),
             &ApiError::from(e).detail,
         ),
@@ -365,10 +367,11 @@ pub(crate) async fn delete_member(
 pub(crate) async fn reset_link(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
     match state.service.reset_invite_link(&web.proof).await {
         Ok(_) => back_with(
+            &state,
             "/organization",
             "A new invite link was made; the old one no longer works.",
         ),
-        Err(e) => back_with("/organization", &ApiError::from(e).detail),
+        Err(e) => back_with(&state, "/organization", &ApiError::from(e).detail),
     }
 }
 
@@ -381,7 +384,7 @@ pub(crate) struct InviteForm {
 pub(crate) async fn send_invites(
     State(state): State<AppState>,
     web: WebUser<Admin>,
-    Form(form): Form<InviteForm>,
+    PageForm(form): PageForm<InviteForm>,
 ) -> Response {
     let emails: Vec<String> = form
         .emails
@@ -390,7 +393,11 @@ pub(crate) async fn send_invites(
         .map(str::to_string)
         .collect();
     let Some(role) = Role::from_code(form.role.trim()) else {
-        return back_with("/organization", &format!("\"{}\" is not a role", form.role));
+        return back_with(
+            &state,
+            "/organization",
+            &format!("\"{}\" is not a role", form.role),
+        );
     };
     match state
         .service
@@ -398,9 +405,10 @@ pub(crate) async fn send_invites(
         .await
     {
         Ok(sent) => back_with(
+            &state,
             "/organization",
             &format!("{} invite(s) sent as {}", sent.len(), role.name()),
         ),
-        Err(e) => back_with("/organization", &ApiError::from(e).detail),
+        Err(e) => back_with(&state, "/organization", &ApiError::from(e).detail),
     }
 }
