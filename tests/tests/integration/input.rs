@@ -558,6 +558,12 @@ async fn bad_query_parameters_are_400_naming_the_parameter() {
         "page",
         "activity-logs?page=0",
     );
+    for field in ["actor", "target"] {
+        for value in ["", "x"] {
+            let query = format!("activity-logs?{field}={value}");
+            assert_invalid(&s.owner.get(&format!("/api/{query}")).await, field, &query);
+        }
+    }
     // Valid edge values are fine: clamped sizes, a page past the end.
     let r = s
         .owner
