@@ -3,6 +3,7 @@ writes the schemathesis configuration that points the generated path and query i
 seeded objects (so that most cases reach the handlers instead of ending in 404).
 
 Usage: ROSTER_URL=... ROSTER_OWNER_EMAIL=... ROSTER_OWNER_PASSWORD=... python seed.py OUT_DIR
+       python seed.py --key URL EMAIL PASSWORD   (prints that person's current legacy key)
 Writes OUT_DIR/credentials.env (OWNER_KEY, ANNOTATOR_KEY) and OUT_DIR/schemathesis.toml.
 """
 
@@ -11,7 +12,7 @@ import sys
 
 import requests
 
-BASE = os.environ["ROSTER_URL"].rstrip("/")
+BASE = os.environ.get("ROSTER_URL", "").rstrip("/")
 PASSWORD = "schemathesis-password"
 # Annotator first: its id is the one the Annotator's credential belongs to.
 ROLES = ["AN", "AD", "MA", "RE", "AN", "AN", "NO", "DI"]
@@ -104,4 +105,8 @@ parameters = {{ "query.actor" = {bind("users")}, "query.target" = {bind("users")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    if sys.argv[1] == "--key":  # --key URL EMAIL PASSWORD: print a fresh caller's current key
+        BASE = sys.argv[2].rstrip("/")
+        print(key_of(sys.argv[3], sys.argv[4]))
+    else:
+        sys.exit(main(sys.argv[1]))

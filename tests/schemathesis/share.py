@@ -12,7 +12,7 @@ import sys
 
 def main(report_dir, label, least):
     statuses = collections.Counter()
-    for path in glob.glob(f"{report_dir}/har-*.json"):
+    for path in glob.glob(f"{report_dir}/**/har-*.json", recursive=True):
         with open(path) as f:
             for entry in json.load(f)["log"]["entries"]:
                 statuses[entry["response"]["status"]] += 1
