@@ -314,7 +314,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b != b'{')
     {
-        return Err(ApiError::bad_request("The body must be a JSON object."));
+        return Err(ApiError::invalid(
+            "non_field_errors",
+            "The body must be a JSON object.",
+        ));
     }
     let body = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         &b"{}"[..]
