@@ -13,7 +13,7 @@ pg=${2:-}
 db_prefix=${ROSTER_SCHEMATHESIS_DB:-roster_schemathesis}
 venv=$root/.venv-schemathesis
 version=4.32.5
-examples=${ROSTER_SCHEMATHESIS_EXAMPLES:-25}
+examples=${ROSTER_SCHEMATHESIS_EXAMPLES:-50}
 
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version"; then
   python3 -m venv "$venv"
