@@ -20,6 +20,7 @@ first=$(out init --org "CLI Org" --owner-email Owner@CLI.example)
 check "init creates the first organization" grep -q "Created organization CLI Org (id 1) with Owner owner@cli.example" <<<"$first"
 check "init without a password prints a set-password link" grep -q "/user/set-password?token=" <<<"$first"
 check "init keeps the secret outside the database, private" bash -c "[ \"\$(stat -c %a $data/secret.key)\" = 600 ]"
+check "init makes a new data folder private (700) and its database 600" bash -c "ROSTER_DATA_DIR=$data/new/folder $bin init --org Private --owner-email p@cli.example && [ \"\$(stat -c %a $data/new/folder)\" = 700 ] && [ \"\$(stat -c %a $data/new/folder/roster.db)\" = 600 ]"
 second=$(out init --org "Again" --owner-email other@cli.example || true)
 check "a second init is refused with a clear message" grep -q "already initialized" <<<"$second"
 check "a second init exits non-zero" bash -c "! $bin init --org Again --owner-email other@cli.example"
@@ -65,6 +66,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
 check "the server answers health" curl -sf "http://127.0.0.1:$port/api/health"
+check "the database and its -wal and -shm files are private (600) while serving" bash -c "for f in $data/roster.db $data/roster.db-wal $data/roster.db-shm; do [ \"\$(stat -c %a \$f)\" = 600 ] || exit 1; done"
 link=$("$bin" invite link --org 1)
 token=${link##*token=}
 check "a person signs up through the link" curl -sf -H 'Content-Type: application/json' \

@@ -50,6 +50,11 @@ scripts/schemathesis.sh sqlite
 step "schemathesis over the OpenAPI document on PostgreSQL (Owner and Annotator)"
 scripts/schemathesis.sh postgres postgres://postgres@127.0.0.1:5432
 
+step "login flood: bounded password hashing and memory (spawned server, SQLite and PostgreSQL)"
+python3 tests/security/login_flood.py
+psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS roster_flood' -c 'CREATE DATABASE roster_flood'
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/roster_flood python3 tests/security/login_flood.py
+
 step "label-studio-sdk compatibility"
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import label_studio_sdk, pytest' 2>/dev/null; then
   python3 -m venv .venv

@@ -108,8 +108,13 @@ impl TestServer {
 
     /// Starts a server with web settings of its own (metrics token, timeouts).
     pub async fn start_with_web(web: roster_http::WebConfig) -> TestServer {
+        TestServer::start_with_both(ServiceConfig::default(), web).await
+    }
+
+    /// Starts a server with service and web settings of its own.
+    pub async fn start_with_both(config: ServiceConfig, web: roster_http::WebConfig) -> TestServer {
         let db = Arc::new(TestDb::new().await);
-        TestServer::start_on_with(db, ServiceConfig::default(), ManualClock::new(), web).await
+        TestServer::start_on_with(db, config, ManualClock::new(), web).await
     }
 
     /// Starts a server on an existing database (a second node, or a restart).
@@ -226,6 +231,30 @@ impl TestServer {
             email: user.email,
             key,
         }
+    }
+
+    /// Creates a personal access token for the key holder and exchanges it for an access
+    /// token: (refresh, access).
+    pub async fn pat_and_access(&self, p: &Person) -> (String, String) {
+        let refresh = self
+            .with_key(&p.key)
+            .post_empty("/api/token/")
+            .await
+            .expect(201)
+            .body["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        let access = self
+            .anonymous()
+            .post("/api/token/refresh/", json!({"refresh": refresh}))
+            .await
+            .expect(200)
+            .body["access"]
+            .as_str()
+            .expect("access")
+            .to_string();
+        (refresh, access)
     }
 
     /// A text fingerprint of every stored row that a request could change (not activity
@@ -374,7 +403,8 @@ impl OrgFixture {
 
     /// The invite-link token.
     pub async fn invite_token(&self) -> String {
-        self.as_owner().await.org.invite_token
+        let owner = self.as_owner().await;
+        self.service.invite_link(&owner).expect("invite link").token
     }
 
     pub fn path(&self, rest: &str) -> String {
@@ -571,7 +601,7 @@ fn enc(s: &str) -> String {
 /// activity timestamps and throttle counters.
 const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id"),
-    ("organizations", "id, title, contact_info, invite_token, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
+    ("organizations", "id, title, contact_info, invite_token_hash, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
     ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at"),
     ("projects", "id, org_id, title, description"),
     ("project_members", "project_id, membership_id, role"),

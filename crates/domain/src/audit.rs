@@ -6,6 +6,10 @@ pub enum Source {
     Ui,
     Api,
     Cli,
+    /// SCIM provisioning by the organization's identity provider.
+    Scim,
+    /// A SAML sign-in through the organization's identity provider.
+    Saml,
 }
 
 impl Source {
@@ -14,6 +18,8 @@ impl Source {
             Source::Ui => "ui",
             Source::Api => "api",
             Source::Cli => "cli",
+            Source::Scim => "scim",
+            Source::Saml => "saml",
         }
     }
 }
@@ -43,10 +49,11 @@ pub enum AuditAction {
     ProjectCreated,
     ProjectMemberAdded,
     ProjectMemberRemoved,
+    MemberRenamed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -69,6 +76,7 @@ impl AuditAction {
         AuditAction::ProjectCreated,
         AuditAction::ProjectMemberAdded,
         AuditAction::ProjectMemberRemoved,
+        AuditAction::MemberRenamed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -95,6 +103,7 @@ impl AuditAction {
             AuditAction::ProjectCreated => "project.created",
             AuditAction::ProjectMemberAdded => "project.member_added",
             AuditAction::ProjectMemberRemoved => "project.member_removed",
+            AuditAction::MemberRenamed => "member.renamed",
         }
     }
 

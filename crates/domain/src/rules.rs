@@ -48,6 +48,10 @@ pub enum RuleViolation {
     DefaultRoleNotAllowed(&'static str),
     #[error("Identity providers do not manage the Owner")]
     IdpCannotManageOwner,
+    #[error("You were removed from this organization; the shared invite link cannot bring you back. Ask an Owner or Administrator for a personal invite")]
+    RemovedMemberNeedsInvite,
+    #[error("This person also belongs to other organizations; only they can change their name")]
+    ProfileBelongsElsewhere,
 }
 
 /// What a permitted role assignment does.
@@ -168,6 +172,34 @@ pub fn check_default_role(role: Role) -> Result<(), RuleViolation> {
     }
 }
 
+/// Whether an Owner or Administrator (`actor`) may edit another member's names (PRODUCT.md
+/// rule 11): a profile belongs to its person, so only a member whose one live membership is
+/// in this organization, and never the Owner by an Administrator.
+pub fn check_name_edit(
+    actor: Role,
+    target: Role,
+    target_live_memberships: usize,
+) -> Result<(), RuleViolation> {
+    if target == Role::Owner && actor != Role::Owner {
+        return Err(RuleViolation::OwnerIsProtected);
+    }
+    if target_live_memberships > 1 {
+        return Err(RuleViolation::ProfileBelongsElsewhere);
+    }
+    Ok(())
+}
+
+/// Whether someone may join through the organization's shared invite link: a person whose
+/// membership was deleted comes back only through a personal email invite or an Owner or
+/// Administrator adding them (the seed's "you will need to re-invite them").
+pub fn check_link_join(was_removed: bool) -> Result<(), RuleViolation> {
+    if was_removed {
+        Err(RuleViolation::RemovedMemberNeedsInvite)
+    } else {
+        Ok(())
+    }
+}
+
 /// The role someone receives when joining through the organization's invite link: the
 /// default role, or Not Activated when that role needs a seat and none is free.
 pub fn link_signup_role(default_role: Role, seats: SeatUsage) -> Role {
@@ -206,6 +238,35 @@ pub fn check_invites_fit(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn names_are_edited_only_for_people_of_this_organization_alone() {
+        use Role::*;
+        assert_eq!(check_name_edit(Owner, Annotator, 1), Ok(()));
+        assert_eq!(check_name_edit(Administrator, Manager, 1), Ok(()));
+        assert_eq!(check_name_edit(Owner, Administrator, 1), Ok(()));
+        assert_eq!(
+            check_name_edit(Administrator, Owner, 1),
+            Err(RuleViolation::OwnerIsProtected)
+        );
+        assert_eq!(
+            check_name_edit(Owner, Annotator, 2),
+            Err(RuleViolation::ProfileBelongsElsewhere)
+        );
+        assert_eq!(
+            check_name_edit(Administrator, Owner, 2),
+            Err(RuleViolation::OwnerIsProtected)
+        );
+    }
+
+    #[test]
+    fn only_people_never_removed_join_through_the_shared_link() {
+        assert_eq!(check_link_join(false), Ok(()));
+        assert_eq!(
+            check_link_join(true),
+            Err(RuleViolation::RemovedMemberNeedsInvite)
+        );
+    }
 
     const MANUAL_ON: OrgRules = OrgRules {
         manual_role_management: true,

@@ -68,9 +68,10 @@ impl ApiError {
 fn rule_status(rule: &RuleViolation) -> StatusCode {
     match rule {
         RuleViolation::SelfChange => StatusCode::METHOD_NOT_ALLOWED,
-        RuleViolation::OnlyOwnerTransfers | RuleViolation::OwnerIsProtected => {
-            StatusCode::FORBIDDEN
-        }
+        RuleViolation::OnlyOwnerTransfers
+        | RuleViolation::OwnerIsProtected
+        | RuleViolation::RemovedMemberNeedsInvite
+        | RuleViolation::ProfileBelongsElsewhere => StatusCode::FORBIDDEN,
         RuleViolation::TransferTargetInactive(_)
         | RuleViolation::NoFreeSeat(_)
         | RuleViolation::IdpManaged(_)
@@ -107,6 +108,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::Throttled(secs) => ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 detail: format!("Too many failed attempts; try again in {secs} s."),
+                validation_errors: None,
+                retry_after: Some(secs),
+            },
+            ServiceError::Busy(secs) => ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                detail: format!(
+                    "The server is busy checking other passwords; try again in {secs} s."
+                ),
                 validation_errors: None,
                 retry_after: Some(secs),
             },

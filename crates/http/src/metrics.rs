@@ -1,6 +1,8 @@
-//! Prometheus metrics at `/metrics`, for a scraper holding `ROSTER_METRICS_TOKEN`: requests by route, method and status, their latency,
-//! database pool use, and seats used per organization (read when scraped).
+//! Prometheus metrics at `/metrics`, for a scraper holding `ROSTER_METRICS_TOKEN`: requests by
+//! route, method and status, their latency, database pool use, password hashes running (and
+//! their peak), and seats used per organization (read when scraped).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -56,6 +58,10 @@ struct Inner {
     latency: Family<RouteLabels, Histogram>,
     pool: Family<PoolLabels, Gauge>,
     seats: Family<OrgLabels, Gauge>,
+    hashes_allowed: Gauge,
+    hashes_running: Gauge,
+    hashes_running_peak: Gauge,
+    hashes_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -79,6 +85,30 @@ impl Default for Metrics {
             pool.clone(),
         );
         registry.register("seats_used", "Seats in use per organization", seats.clone());
+        let hashes_allowed = Gauge::default();
+        let hashes_running = Gauge::default();
+        let hashes_running_peak = Gauge::default();
+        let hashes_refused = Counter::default();
+        registry.register(
+            "password_hashes_allowed",
+            "Password hashes that may run at once (ROSTER_MAX_CONCURRENT_HASHES)",
+            hashes_allowed.clone(),
+        );
+        registry.register(
+            "password_hashes_running",
+            "Password hashes running now",
+            hashes_running.clone(),
+        );
+        registry.register(
+            "password_hashes_running_peak",
+            "The most password hashes that ran at once since start",
+            hashes_running_peak.clone(),
+        );
+        registry.register(
+            "password_hashes_refused",
+            "Password checks refused with 503 because too many were waiting",
+            hashes_refused.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -86,6 +116,10 @@ impl Default for Metrics {
                 latency,
                 pool,
                 seats,
+                hashes_allowed,
+                hashes_running,
+                hashes_running_peak,
+                hashes_refused,
             }),
         }
     }
@@ -156,6 +190,15 @@ pub(crate) async fn render(State(state): State<AppState>, headers: HeaderMap) ->
     m.pool
         .get_or_create(&PoolLabels { state: "idle" })
         .set(idle as i64);
+    let hashing = state.service.password_hashing();
+    let stats = hashing.stats();
+    m.hashes_allowed.set(hashing.allowed() as i64);
+    m.hashes_running.set(stats.running.load(Ordering::Relaxed));
+    m.hashes_running_peak
+        .set(stats.running_peak.load(Ordering::Relaxed));
+    let refused = stats.refused.load(Ordering::Relaxed);
+    m.hashes_refused
+        .inc_by(refused.saturating_sub(m.hashes_refused.get()));
     match state.service.seats_in_use().await {
         Ok(all) => {
             m.seats.clear();

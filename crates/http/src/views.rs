@@ -182,7 +182,8 @@ pub struct OrgView {
 }
 
 impl OrgView {
-    pub fn of(o: &OrgRecord, show_token: bool) -> OrgView {
+    /// `token`: the invite-link token, for those who may see it.
+    pub fn of(o: &OrgRecord, token: Option<String>) -> OrgView {
         OrgView {
             id: o.id.0,
             title: o.title.clone(),
@@ -195,7 +196,7 @@ impl OrgView {
             billing: Billing {
                 manual_role_management: o.manual_role_management,
             },
-            token: show_token.then(|| o.invite_token.clone()),
+            token,
         }
     }
 }

@@ -39,6 +39,12 @@ pub struct Common {
     #[arg(long, env = "ROSTER_SQLITE_FULL_SYNC", global = true)]
     pub sqlite_full_sync: bool,
 
+    /// Password hashes that may run at once; each holds 19 MiB while it runs, so hashing uses at
+    /// most this many times 19 MiB. Further sign-ins wait up to 5 s in a bounded queue, else
+    /// get 503 with Retry-After [default: the number of cores].
+    #[arg(long, env = "ROSTER_MAX_CONCURRENT_HASHES", value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
+    pub max_concurrent_hashes: Option<u32>,
+
     /// Log format: text or json.
     #[arg(long, env = "ROSTER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -71,10 +77,9 @@ impl Common {
             }
             None => {
                 self.ensure_data_dir()?;
-                format!(
-                    "sqlite://{}?mode=rwc",
-                    self.data_dir.join("roster.db").display()
-                )
+                let db = self.data_dir.join("roster.db");
+                create_private_file(&db)?;
+                format!("sqlite://{}?mode=rwc", db.display())
             }
         };
         let sqlite = url.starts_with("sqlite:");
@@ -87,8 +92,18 @@ impl Common {
         })
     }
 
+    /// Creates the data folder, readable by roster's user only (it holds the database and
+    /// the server secret); a folder that exists is left as its owner set it.
     fn ensure_data_dir(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.data_dir)
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder
+            .create(&self.data_dir)
             .with_context(|| format!("ROSTER_DATA_DIR: cannot create {}", self.data_dir.display()))
     }
 
@@ -114,6 +129,23 @@ impl Common {
             );
         }
         Ok(Secrets::from_master(raw.trim().as_bytes()))
+    }
+}
+
+/// Creates the SQLite database file, readable by roster's user only, before SQLite opens it:
+/// SQLite gives its -wal and -shm files the database file's permissions.
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create the database {}", path.display())),
     }
 }
 

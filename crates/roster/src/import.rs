@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use roster_domain::OrgId;
 use roster_service::import::{ImportRow, Rejected};
-use roster_service::{Admin, Authorized, Service, ServiceError};
+use roster_service::{Service, ServiceError};
 
 /// Reads a CSV file with a header (email, first_name, last_name, role, projects).
 pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
@@ -70,7 +70,6 @@ pub async fn run(
     batch: usize,
     strict: bool,
 ) -> Result<()> {
-    let owner: Authorized<Admin> = service.authorize_as_owner(org).await?;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
@@ -82,7 +81,7 @@ pub async fn run(
     while rows.peek().is_some() {
         let chunk: Vec<ImportRow> = rows.by_ref().take(batch).collect();
         let n = chunk.len() as u64;
-        match service.import_members(&owner, &chunk, strict).await {
+        match service.import_members(org, &chunk, strict).await {
             Ok(outcome) => {
                 added += outcome.added;
                 rejected.extend(outcome.rejected);

@@ -226,7 +226,10 @@ fn init_logging(format: &str) {
     }
 }
 
-async fn open_service(common: &Common, config: ServiceConfig) -> Result<Service> {
+async fn open_service(common: &Common, mut config: ServiceConfig) -> Result<Service> {
+    if let Some(n) = common.max_concurrent_hashes {
+        config.max_concurrent_hashes = n as usize;
+    }
     let secrets = common.secrets()?;
     let store = Store::open(&common.store_options()?)
         .await
@@ -351,7 +354,7 @@ async fn run(cli: Cli) -> Result<()> {
             let service = open_service(&common, cfg).await?;
             let owner: roster_service::Authorized<Admin> =
                 service.authorize_as_owner(OrgId(org)).await?;
-            let link = service.invite_link(&owner);
+            let link = service.invite_link(&owner)?;
             println!("{}{}", service.config().public_url, link.invite_url);
             Ok(())
         }
@@ -427,10 +430,10 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
         }
         MemberCommand::SetRole { org, email, role } => {
             let role = parse_role(&role)?;
-            let owner: roster_service::Authorized<Admin> =
-                service.authorize_as_owner(OrgId(org)).await?;
             let target = service.member_by_email(OrgId(org), &email).await?;
-            let row = service.assign_role(&owner, target.user.id, role).await?;
+            let row = service
+                .operator_assign_role(OrgId(org), target.user.id, role)
+                .await?;
             println!("{} is now {}", row.user.email, row.membership.role.name());
         }
         MemberCommand::Import {
@@ -456,10 +459,10 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
             .await?;
         }
         MemberCommand::Delete { org, email } => {
-            let owner: roster_service::Authorized<Admin> =
-                service.authorize_as_owner(OrgId(org)).await?;
             let target = service.member_by_email(OrgId(org), &email).await?;
-            service.delete_member(&owner, target.user.id).await?;
+            service
+                .operator_delete_member(OrgId(org), target.user.id)
+                .await?;
             println!("{email} was removed; their work now shows as \"Deleted User\"");
         }
     }

@@ -67,18 +67,38 @@ level!(
 );
 
 /// Proof that `user` holds access level `A` in `org`, read from the store for this request.
-/// Only the service creates one, so a function that takes `&Authorized<Admin>` cannot be
-/// called without the check.
+/// Only the service creates one and nothing outside it can change one, so a function that
+/// takes `&Authorized<Admin>` cannot be called without the check.
 #[derive(Debug, Clone)]
 pub struct Authorized<A> {
-    pub user: UserRecord,
-    pub org: OrgRecord,
-    pub membership: MembershipRecord,
-    pub context: Context,
+    pub(crate) user: UserRecord,
+    pub(crate) org: OrgRecord,
+    pub(crate) membership: MembershipRecord,
+    pub(crate) context: Context,
     _level: PhantomData<A>,
 }
 
 impl<A> Authorized<A> {
+    /// The person holding the proof.
+    pub fn user(&self) -> &UserRecord {
+        &self.user
+    }
+
+    /// The organization, as read when the proof was made.
+    pub fn org(&self) -> &OrgRecord {
+        &self.org
+    }
+
+    /// The holder's membership, as read when the proof was made.
+    pub fn membership(&self) -> &MembershipRecord {
+        &self.membership
+    }
+
+    /// Where the request came from.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
     pub fn role(&self) -> Role {
         self.membership.role
     }

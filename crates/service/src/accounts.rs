@@ -1,12 +1,12 @@
 //! Accounts and sign-in: creating users, passwords, set-password links and sessions.
 
-use roster_domain::AuditAction;
+use roster_domain::{AuditAction, UserId};
 use roster_store::{credentials, users, Conn, Micros, UserRecord};
 
 use crate::audit::{record, Event};
 use crate::secrets::random_token;
-use crate::throttle::Keys;
-use crate::{passwords, Authenticated, Context, Result, Service, ServiceError};
+use crate::throttle::{Keys, Reservation};
+use crate::{passwords, Context, Result, Service, ServiceError};
 
 /// Lower-cases and checks an email address.
 pub fn normalize_email(raw: &str) -> Result<String> {
@@ -44,6 +44,11 @@ pub(crate) fn check_name(field: &str, value: &str) -> Result<String> {
         ));
     }
     Ok(v.to_string())
+}
+
+/// The one answer to a sign-in whose email or password is wrong, whichever of them it was.
+pub(crate) fn wrong_credentials() -> ServiceError {
+    ServiceError::Unauthenticated("The email or password is not correct.".into())
 }
 
 /// A new browser session: the cookie value and the CSRF token that changes must carry.
@@ -88,7 +93,8 @@ impl Service {
             .ok_or_else(|| ServiceError::Internal("inserted user vanished".into()))
     }
 
-    /// Verifies an email and password, throttled per address and per (account, address).
+    /// Verifies an email and password, throttled per address and per (account, address):
+    /// the attempt is counted before the password is checked and given back on success.
     pub async fn check_password(
         &self,
         email: &str,
@@ -97,20 +103,39 @@ impl Service {
     ) -> Result<UserRecord> {
         let email = email.trim().to_lowercase();
         let keys = Keys::new(ctx.address.as_deref(), Some(&email));
-        self.throttle_check(&keys).await?;
+        let reservation = self.throttle_reserve(&keys).await?;
         let user = {
             let mut c = self.store().read().await?;
             users::by_email(&mut c, &email).await?
         };
+        self.verify_reserved(user, password, reservation).await
+    }
+
+    /// Checks a password against an account (or, with none, against a hash nobody knows, so
+    /// the answer takes as long) under a throttle reservation: a match gives the reservation
+    /// back, a mismatch leaves it counted, and a check that could not run (no hashing slot
+    /// free, 503) gives it back too, since nothing was evaluated.
+    pub(crate) async fn verify_reserved(
+        &self,
+        user: Option<UserRecord>,
+        password: &str,
+        reservation: Reservation,
+    ) -> Result<UserRecord> {
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        if passwords::verify(password.to_string(), hash).await {
-            self.throttle_success(&keys).await?;
-            Ok(user.expect("a matching password implies an account"))
-        } else {
-            self.throttle_failure(&keys).await?;
-            Err(ServiceError::Unauthenticated(
-                "The email or password is not correct.".into(),
-            ))
+        let verified = self
+            .password_hashing()
+            .verify(password.to_string(), hash)
+            .await;
+        match (verified, user) {
+            (Ok(true), Some(user)) => {
+                self.throttle_release(reservation).await?;
+                Ok(user)
+            }
+            (Ok(_), _) => Err(wrong_credentials()),
+            (Err(busy), _) => {
+                self.throttle_release(reservation).await?;
+                Err(busy)
+            }
         }
     }
 
@@ -127,23 +152,29 @@ impl Service {
     }
 
     pub(crate) async fn start_session(&self, user: &UserRecord) -> Result<NewSession> {
+        let mut tx = self.store().write().await?;
+        let session = self.start_session_tx(&mut tx, user.id).await?;
+        roster_store::commit(tx).await?;
+        Ok(session)
+    }
+
+    /// Starts a session on an open transaction.
+    pub(crate) async fn start_session_tx(&self, c: &mut Conn, user: UserId) -> Result<NewSession> {
         let now = self.now();
         let session = NewSession {
             id: random_token(32),
             csrf_token: random_token(24),
             expires_at: now + self.config().session_ttl,
         };
-        let mut tx = self.store().write().await?;
         credentials::insert_session(
-            &mut tx,
+            c,
             &self.secrets().lookup_hash(&session.id),
-            user.id,
+            user,
             &session.csrf_token,
             now,
             session.expires_at,
         )
         .await?;
-        roster_store::commit(tx).await?;
         Ok(session)
     }
 
@@ -207,7 +238,7 @@ impl Service {
         ctx: &Context,
     ) -> Result<UserRecord> {
         passwords::check_policy(password)?;
-        let hash = passwords::hash(password.to_string()).await?;
+        let hash = self.password_hashing().hash(password.to_string()).await?;
         let mut tx = self.store().write().await?;
         let user_id =
             users::take_password_token(&mut tx, &self.secrets().lookup_hash(token), self.now())
@@ -234,39 +265,6 @@ impl Service {
         }
         roster_store::commit(tx).await?;
         Ok(user)
-    }
-
-    /// Changes the caller's password after checking the current one.
-    pub async fn change_password(
-        &self,
-        who: &Authenticated,
-        current: &str,
-        new: &str,
-        ctx: &Context,
-    ) -> Result<()> {
-        passwords::check_policy(new)?;
-        self.check_password(&who.user.email, current, ctx)
-            .await
-            .map_err(|e| match e {
-                ServiceError::Unauthenticated(_) => {
-                    ServiceError::invalid("current_password", "is not correct")
-                }
-                other => other,
-            })?;
-        let hash = passwords::hash(new.to_string()).await?;
-        let mut tx = self.store().write().await?;
-        users::set_password(&mut tx, who.user.id, &hash).await?;
-        if let Some(org) = who.user.active_org {
-            record(
-                &mut tx,
-                org,
-                self.now(),
-                ctx,
-                Event::new(AuditAction::PasswordChanged, Some(&who.user)).target(&who.user),
-            )
-            .await?;
-        }
-        Ok(roster_store::commit(tx).await?)
     }
 }
 

@@ -72,7 +72,7 @@ impl Service {
                 Role::NotActivated,
             ),
         ];
-        let token = &created.org.invite_token;
+        let token = &self.invite_token_of(&created.org)?;
         let mut accounts = vec![(created.owner.email.clone(), Role::Owner)];
         let mut ids: Vec<(UserId, Role)> = Vec::new();
         for (email, first, last, role) in people {

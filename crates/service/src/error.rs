@@ -34,6 +34,10 @@ pub enum ServiceError {
     /// Too many failed attempts; retry after this many seconds (429).
     #[error("Too many failed attempts; try again in {0} s")]
     Throttled(u64),
+    /// Too many requests are already waiting for a password check; retry after this many
+    /// seconds (503).
+    #[error("The server is busy; try again in {0} s")]
+    Busy(u64),
     /// A storage failure (500); logged where it is handled, never shown in detail.
     #[error("internal error")]
     Store(#[source] StoreError),

@@ -2,15 +2,17 @@
 //! (a role, projects, an expiry), and the sign-ups they lead to.
 
 use roster_domain::rules;
-use roster_domain::{AuditAction, OrgId, ProjectId, Role, RoleSource};
+use roster_domain::{AuditAction, OrgId, ProjectId, Role};
 use roster_store::{
     invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord,
 };
 
 use crate::accounts::{check_name, normalize_email};
 use crate::audit::{record, Event};
+use crate::membership::{Actor, Change, JoinVia};
 use crate::orgs::seat_usage;
 use crate::secrets::random_token;
+use crate::throttle::Keys;
 use crate::{
     passwords, Admin, Authenticated, Authorized, Context, Page, PageRequest, Result, Service,
     ServiceError,
@@ -86,28 +88,65 @@ pub struct Joined {
     pub new_account: bool,
 }
 
-fn link_of(org: &OrgRecord) -> InviteLink {
+fn link_of(token: String) -> InviteLink {
     InviteLink {
-        token: org.invite_token.clone(),
-        invite_url: format!("/user/signup/?token={}", org.invite_token),
+        invite_url: format!("/user/signup/?token={token}"),
+        token,
     }
 }
 
 const MAX_INVITES_PER_REQUEST: usize = 100;
 
 impl Service {
-    pub fn invite_link(&self, by: &Authorized<Admin>) -> InviteLink {
-        link_of(&by.org)
+    pub fn invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
+        Ok(link_of(self.invite_token_of(&by.org)?))
+    }
+
+    /// The organization's invite-link token, unsealed.
+    pub fn invite_token_of(&self, org: &OrgRecord) -> Result<String> {
+        org.invite_token_sealed
+            .as_deref()
+            .and_then(|sealed| self.secrets().open(sealed))
+            .ok_or_else(|| {
+                ServiceError::Internal(format!(
+                    "the invite-link token of organization {} cannot be opened",
+                    org.id.0
+                ))
+            })
+    }
+
+    /// A new invite-link token, and how it is stored.
+    pub(crate) fn new_invite_token(&self) -> (String, orgs::StoredInviteToken) {
+        let token = random_token(24);
+        let stored = self.store_invite_token(&token);
+        (token, stored)
+    }
+
+    fn store_invite_token(&self, token: &str) -> orgs::StoredInviteToken {
+        orgs::StoredInviteToken {
+            hash: self.secrets().lookup_hash(token),
+            sealed: self.secrets().seal(token),
+        }
+    }
+
+    /// Seals the invite-link tokens stored as they were before migration 5; run at start,
+    /// once the server secret is known to be this database's.
+    pub(crate) async fn seal_plaintext_invite_tokens(&self) -> Result<()> {
+        let mut tx = self.store().write().await?;
+        for (org, token) in orgs::plaintext_invite_tokens(&mut tx).await? {
+            orgs::set_invite_token(&mut tx, org, &self.store_invite_token(&token)).await?;
+        }
+        Ok(roster_store::commit(tx).await?)
     }
 
     /// Makes a new invite link; the old one stops working at once.
     pub async fn reset_invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
         let mut tx = self.store().write().await?;
-        let mut org = orgs::by_id(&mut tx, by.org.id)
+        let org = orgs::by_id(&mut tx, by.org.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
-        org.invite_token = random_token(24);
-        orgs::update(&mut tx, &org).await?;
+        let (token, stored) = self.new_invite_token();
+        orgs::set_invite_token(&mut tx, org.id, &stored).await?;
         record(
             &mut tx,
             org.id,
@@ -117,13 +156,13 @@ impl Service {
         )
         .await?;
         roster_store::commit(tx).await?;
-        Ok(link_of(&org))
+        Ok(link_of(token))
     }
 
     /// The organization an invite-link token belongs to (for the sign-up page).
     pub async fn org_for_link(&self, token: &str) -> Result<OrgRecord> {
         let mut c = self.store().read().await?;
-        orgs::by_invite_token(&mut c, token)
+        orgs::by_invite_token_hash(&mut c, &self.secrets().lookup_hash(token))
             .await?
             .ok_or_else(bad_link)
     }
@@ -137,43 +176,28 @@ impl Service {
     ) -> Result<Joined> {
         let org = self.org_for_link(token).await?;
         let (user, new_hash, names) = self.resolve_joiner(&joiner, ctx).await?;
-        let now = self.now();
         let mut tx = self.store().write().await?;
+        // The link may have been reset while the password was being checked: read it again
+        // under the organization's lock (the membership path takes it again, harmlessly).
         orgs::lock_for_membership_change(&mut tx, org.id).await?;
-        let org = orgs::by_invite_token(&mut tx, token)
+        let org = orgs::by_invite_token_hash(&mut tx, &self.secrets().lookup_hash(token))
             .await?
+            .filter(|o| o.id == org.id)
             .ok_or_else(bad_link)?;
         let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
-        if members::live(&mut tx, org.id, user.id).await?.is_some() {
-            return Err(ServiceError::Conflict(format!(
-                "{} is already a member of {}",
-                user.email, org.title
-            )));
-        }
-        let role = rules::link_signup_role(org.default_role, seat_usage(&mut tx, &org, now).await?);
-        members::insert(
-            &mut tx,
-            org.id,
-            user.id,
-            &user.email,
-            role,
-            RoleSource::Invite,
-            now,
-        )
-        .await?;
-        if user.active_org.is_none() {
-            users::set_active_org(&mut tx, user.id, Some(org.id)).await?;
-        }
-        let event = Event::new(AuditAction::MemberJoined, Some(&user))
-            .target(&user)
-            .change(None, role.code().to_string());
-        record(&mut tx, org.id, now, ctx, event).await?;
-        let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
+        let change = Change::Join {
+            user: &user,
+            via: JoinVia::Link,
+        };
+        let row = self
+            .change_membership(&mut tx, org.id, &Actor::Joiner, change, ctx)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("the joined membership vanished".into()))?;
         roster_store::commit(tx).await?;
         Ok(Joined {
-            user,
+            user: row.user,
             org: org.id,
-            role,
+            role: row.membership.role,
             new_account,
         })
     }
@@ -197,28 +221,35 @@ impl Service {
                 first_name,
                 last_name,
             } => {
+                // The whole request is checked before any account is looked up, so a malformed
+                // sign-up is answered the same, and as fast, whatever the email.
                 let email = normalize_email(email)?;
                 let names = (
                     email.clone(),
                     check_name("first_name", first_name)?,
                     check_name("last_name", last_name)?,
                 );
+                passwords::check_policy(password)?;
+                // A well-formed one costs a full password operation either way (checking an
+                // existing account's, or hashing a new one's) and is throttled like sign-in.
+                let keys = Keys::new(ctx.address.as_deref(), Some(&email));
+                let reservation = self.throttle_reserve(&keys).await?;
                 let existing = {
                     let mut c = self.store().read().await?;
                     users::by_email(&mut c, &email).await?
                 };
                 match existing {
-                    Some(_) => {
-                        let user = self.check_password(&email, password, ctx).await?;
+                    Some(user) => {
+                        let user = self
+                            .verify_reserved(Some(user), password, reservation)
+                            .await?;
                         Ok((Some(user), None, names))
                     }
                     None => {
-                        passwords::check_policy(password)?;
-                        Ok((
-                            None,
-                            Some(passwords::hash(password.to_string()).await?),
-                            names,
-                        ))
+                        let hashed = self.password_hashing().hash(password.to_string()).await;
+                        // Hashing that could not run (busy) evaluated nothing either.
+                        self.throttle_release(reservation).await?;
+                        Ok((None, Some(hashed?), names))
                     }
                 }
             }
@@ -474,7 +505,6 @@ impl Service {
         let now = self.now();
         let org = invite.org;
         let mut tx = self.store().write().await?;
-        orgs::lock_for_membership_change(&mut tx, org).await?;
         let invite = invites::by_token_hash(&mut tx, &self.secrets().lookup_hash(token))
             .await?
             .ok_or_else(bad_invite)?;
@@ -482,55 +512,19 @@ impl Service {
             return Err(bad_invite());
         }
         let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;
-        let membership = match members::live(&mut tx, org, user.id).await? {
-            None => {
-                let id = members::insert(
-                    &mut tx,
-                    org,
-                    user.id,
-                    &user.email,
-                    invite.role,
-                    RoleSource::Invite,
-                    now,
-                )
-                .await?;
-                members::live(&mut tx, org, user.id)
-                    .await?
-                    .filter(|m| m.id == id)
-                    .ok_or_else(|| ServiceError::Internal("membership vanished".into()))?
-            }
-            Some(m) if m.role == Role::Owner || m.role.is_active() => m,
-            Some(m) => {
-                members::set_role(&mut tx, m.id, invite.role, RoleSource::Invite, now).await?;
-                m
-            }
+        let change = Change::Join {
+            user: &user,
+            via: JoinVia::Invite(&invite),
         };
-        for p in &invite.projects {
-            if projects::by_id(&mut tx, *p)
-                .await?
-                .is_some_and(|p| p.org == org)
-            {
-                projects::put_member(&mut tx, *p, membership.id, None, now).await?;
-            }
-        }
-        invites::accept_all(&mut tx, org, &invite.email, now).await?;
-        if user.active_org.is_none() {
-            users::set_active_org(&mut tx, user.id, Some(org)).await?;
-        }
-        let role = members::live(&mut tx, org, user.id)
+        let row = self
+            .change_membership(&mut tx, org, &Actor::Joiner, change, ctx)
             .await?
-            .map(|m| m.role)
-            .unwrap_or(invite.role);
-        let event = Event::new(AuditAction::InviteAccepted, Some(&user))
-            .target(&user)
-            .change(None, role.code().to_string());
-        record(&mut tx, org, now, ctx, event).await?;
-        let user = users::by_id(&mut tx, user.id).await?.unwrap_or(user);
+            .ok_or_else(|| ServiceError::Internal("the joined membership vanished".into()))?;
         roster_store::commit(tx).await?;
         Ok(Joined {
-            user,
+            user: row.user,
             org,
-            role,
+            role: row.membership.role,
             new_account,
         })
     }

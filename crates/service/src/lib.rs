@@ -12,6 +12,7 @@ pub mod import;
 pub mod invites;
 pub mod mail;
 pub mod members;
+pub mod membership;
 pub mod orgs;
 pub mod passwords;
 pub mod projects;
@@ -48,6 +49,8 @@ pub struct ServiceConfig {
     pub throttle: ThrottleConfig,
     /// SMTP for invite mail; without it invites wait in the outbox.
     pub mail: Option<mail::MailConfig>,
+    /// Password hashes (19 MiB of memory each) that may run at once.
+    pub max_concurrent_hashes: usize,
 }
 
 /// Growing delays after failed sign-ins and token exchanges.
@@ -75,6 +78,7 @@ impl Default for ServiceConfig {
                 address_free_failures: 20,
             },
             mail: None,
+            max_concurrent_hashes: passwords::default_concurrency(),
         }
     }
 }
@@ -109,6 +113,7 @@ struct Inner {
     config: ServiceConfig,
     mailer: Option<mail::Mailer>,
     anchors: members::PageAnchors,
+    hashing: passwords::PasswordHashing,
 }
 
 impl Service {
@@ -121,7 +126,8 @@ impl Service {
     ) -> Result<Service> {
         check_secret(&store, &secrets).await?;
         let mailer = config.mail.as_ref().map(mail::Mailer::new).transpose()?;
-        Ok(Service {
+        let hashing = passwords::PasswordHashing::new(config.max_concurrent_hashes);
+        let service = Service {
             inner: Arc::new(Inner {
                 store,
                 clock,
@@ -129,8 +135,11 @@ impl Service {
                 config,
                 mailer,
                 anchors: Default::default(),
+                hashing,
             }),
-        })
+        };
+        service.seal_plaintext_invite_tokens().await?;
+        Ok(service)
     }
 
     pub fn store(&self) -> &Store {
@@ -143,6 +152,11 @@ impl Service {
 
     pub(crate) fn anchors(&self) -> &members::PageAnchors {
         &self.inner.anchors
+    }
+
+    /// The bounded password hashing, and what it did (for the metrics).
+    pub fn password_hashing(&self) -> &passwords::PasswordHashing {
+        &self.inner.hashing
     }
 
     pub(crate) fn mailer(&self) -> Option<&mail::Mailer> {

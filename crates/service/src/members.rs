@@ -1,18 +1,15 @@
-//! Members: the list, one member's details, role assignment (activation, deactivation,
-//! reactivation, ownership transfer) and deletion. The rules are the domain's; this module
-//! gathers their inputs inside one transaction, applies the decision and records it.
+//! Members: the list, one member's details, and the entry points of role assignment
+//! (activation, deactivation, reactivation, ownership transfer), deletion and direct adds,
+//! which say who acts and hand the change to the one membership path (`membership.rs`).
 
-use roster_domain::policy::{self, Access};
-use roster_domain::rules::{self, OrgRules, Origin, Party, SeatFacts};
-use roster_domain::{AuditAction, OrgId, Role, RoleChange, RoleSource, Source, UserId};
+use roster_domain::{OrgId, Role, UserId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use roster_store::members::{MemberQuery, PageEnd};
-use roster_store::{invites, members, orgs, users, Conn, MemberRow, MembershipRecord, UserRecord};
+use roster_store::{members, users, MemberRow};
 
-use crate::audit::{record, Event};
-use crate::orgs::seat_usage;
+use crate::membership::{Actor, Change, Idp, JoinVia};
 use crate::{Admin, Authorized, Context, Page, PageRequest, Result, Service, ServiceError, Staff};
 
 /// Where recently served member-list pages ended, per query, page size and page number. Kept
@@ -47,66 +44,10 @@ pub struct MemberDetail {
     pub contributed_projects_count: i64,
 }
 
-fn party(m: &MembershipRecord) -> Party {
-    Party {
-        user: m.user,
-        role: m.role,
-        source: m.role_source,
-    }
-}
-
-/// Who changes a role and how: a person (web, REST, CLI) or an identity provider, the
-/// source the membership will record, and where the request came from.
-struct Changer<'a> {
-    actor: Option<&'a UserRecord>,
-    origin: Origin,
-    source: RoleSource,
-    ctx: &'a Context,
-}
-
-/// The role source a manual change records.
-fn manual_source(ctx: &Context) -> RoleSource {
-    match ctx.source {
-        Source::Api => RoleSource::Api,
-        Source::Ui | Source::Cli => RoleSource::Manual,
-    }
-}
-
 fn no_member(user: UserId) -> ServiceError {
     ServiceError::not_found(format!(
         "No member with user id {user} in this organization."
     ))
-}
-
-/// The acting member, re-read inside the transaction: the proof the caller brought was
-/// checked at the start of the request, and this keeps the decision on current data.
-async fn acting_member(
-    c: &mut Conn,
-    org: OrgId,
-    user: &UserRecord,
-    needed: Access,
-) -> Result<MembershipRecord> {
-    let m = members::live(c, org, user.id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("No such organization."))?;
-    policy::check(m.role, needed)?;
-    Ok(m)
-}
-
-/// Moves a user's active organization away from `org` to another live membership, or none.
-pub(crate) async fn move_active_org_from(c: &mut Conn, user: UserId, org: OrgId) -> Result<()> {
-    let Some(u) = users::by_id(c, user).await? else {
-        return Ok(());
-    };
-    if u.active_org == Some(org) {
-        let next = members::of_user(c, user)
-            .await?
-            .into_iter()
-            .find(|m| m.org != org)
-            .map(|m| m.org);
-        users::set_active_org(c, user, next).await?;
-    }
-    Ok(())
 }
 
 impl Service {
@@ -163,7 +104,7 @@ impl Service {
         })
     }
 
-    /// Assigns a role by hand (web, REST, CLI). Assigning an active role to a pending member
+    /// Assigns a role by hand (web, REST). Assigning an active role to a pending member
     /// activates them; DI deactivates; an active role reactivates; the Owner naming another
     /// active member as OW hands over ownership.
     pub async fn assign_role(
@@ -172,14 +113,9 @@ impl Service {
         target: UserId,
         role: Role,
     ) -> Result<MemberRow> {
-        let source = manual_source(&by.context);
-        let changer = Changer {
-            actor: Some(&by.user),
-            origin: Origin::Manual,
-            source,
-            ctx: &by.context,
-        };
-        self.change_role(by.org.id, target, role, changer).await
+        let actor = Actor::Member(by.user.clone());
+        self.set_role_as(by.org.id, &actor, target, role, &by.context)
+            .await
     }
 
     /// Assigns a role on an identity provider's word (SCIM provisioning, SAML sign-in). The
@@ -190,136 +126,70 @@ impl Service {
         org: OrgId,
         target: UserId,
         role: Role,
-        source: RoleSource,
+        idp: Idp,
     ) -> Result<MemberRow> {
-        if !source.is_identity_provider() {
-            return Err(ServiceError::Internal(format!(
-                "{} is not an identity provider",
-                source.code()
-            )));
-        }
+        let actor = Actor::IdentityProvider {
+            idp,
+            on_behalf_of: None,
+        };
         let ctx = Context {
-            source: Source::Api,
+            source: idp.source(),
             address: None,
         };
-        let changer = Changer {
-            actor: None,
-            origin: Origin::IdentityProvider,
-            source,
-            ctx: &ctx,
-        };
-        self.change_role(org, target, role, changer).await
+        self.set_role_as(org, &actor, target, role, &ctx).await
     }
 
-    async fn change_role(
+    /// Assigns a role as the operator at the command line.
+    pub async fn operator_assign_role(
         &self,
         org: OrgId,
         target: UserId,
         role: Role,
-        by: Changer<'_>,
     ) -> Result<MemberRow> {
-        let Changer {
-            actor,
-            origin,
-            source,
-            ctx,
-        } = by;
-        let now = self.now();
+        self.set_role_as(org, &Actor::Operator, target, role, &Context::cli())
+            .await
+    }
+
+    async fn set_role_as(
+        &self,
+        org: OrgId,
+        actor: &Actor,
+        target: UserId,
+        role: Role,
+        ctx: &Context,
+    ) -> Result<MemberRow> {
         let mut tx = self.store().write().await?;
-        if !orgs::lock_for_membership_change(&mut tx, org).await? {
-            return Err(ServiceError::not_found("No such organization."));
-        }
-        let actor_membership = match actor {
-            Some(u) => Some(acting_member(&mut tx, org, u, Access::Admin).await?),
-            None => None,
-        };
-        let target_row = members::live_with_user(&mut tx, org, target)
-            .await?
-            .ok_or_else(|| no_member(target))?;
-        let org_rec = orgs::by_id(&mut tx, org)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("No such organization."))?;
-        let seats = seat_usage(&mut tx, &org_rec, now).await?;
-        let holds_invite_seat = invites::pending_for(&mut tx, org, &target_row.user.email, now)
-            .await?
-            .iter()
-            .any(|i| i.role.takes_seat());
-        let decision = rules::decide_role_change(
-            actor_membership.as_ref().map(party).as_ref(),
-            &party(&target_row.membership),
-            role,
-            origin,
-            OrgRules {
-                manual_role_management: org_rec.manual_role_management,
-            },
-            seats,
-            SeatFacts { holds_invite_seat },
-        )?;
-        match decision {
-            RoleChange::Unchanged => {}
-            RoleChange::Assign { from, to } => {
-                members::set_role(&mut tx, target_row.membership.id, to, source, now).await?;
-                let event = Event::new(AuditAction::RoleChanged, actor)
-                    .target(&target_row.user)
-                    .change(from.code().to_string(), to.code().to_string());
-                record(&mut tx, org, now, ctx, event).await?;
-            }
-            RoleChange::TransferOwnership { previous_role, .. } => {
-                let old_owner = actor_membership
-                    .as_ref()
-                    .expect("only an acting Owner transfers");
-                members::set_role(
-                    &mut tx,
-                    target_row.membership.id,
-                    Role::Owner,
-                    RoleSource::Manual,
-                    now,
-                )
-                .await?;
-                members::set_role(
-                    &mut tx,
-                    old_owner.id,
-                    Role::Administrator,
-                    RoleSource::Manual,
-                    now,
-                )
-                .await?;
-                let event = Event::new(AuditAction::OwnershipTransferred, actor)
-                    .target(&target_row.user)
-                    .change(
-                        previous_role.code().to_string(),
-                        Role::Owner.code().to_string(),
-                    );
-                record(&mut tx, org, now, ctx, event).await?;
-            }
-        }
-        let updated = members::live_with_user(&mut tx, org, target)
+        let row = self
+            .change_membership(&mut tx, org, actor, Change::SetRole { target, role }, ctx)
             .await?
             .ok_or_else(|| no_member(target))?;
         roster_store::commit(tx).await?;
-        Ok(updated)
+        Ok(row)
     }
 
     /// Deletes a member: the membership is kept as a deleted record, so their work shows as
     /// "Deleted User"; they come back only through a new invite, as a new membership.
     pub async fn delete_member(&self, by: &Authorized<Admin>, target: UserId) -> Result<()> {
-        let now = self.now();
-        let org = by.org.id;
+        let actor = Actor::Member(by.user.clone());
+        self.delete_as(by.org.id, &actor, target, &by.context).await
+    }
+
+    /// Deletes a member as the operator at the command line.
+    pub async fn operator_delete_member(&self, org: OrgId, target: UserId) -> Result<()> {
+        self.delete_as(org, &Actor::Operator, target, &Context::cli())
+            .await
+    }
+
+    async fn delete_as(
+        &self,
+        org: OrgId,
+        actor: &Actor,
+        target: UserId,
+        ctx: &Context,
+    ) -> Result<()> {
         let mut tx = self.store().write().await?;
-        if !orgs::lock_for_membership_change(&mut tx, org).await? {
-            return Err(ServiceError::not_found("No such organization."));
-        }
-        let actor = acting_member(&mut tx, org, &by.user, Access::Admin).await?;
-        let target_row = members::live_with_user(&mut tx, org, target)
-            .await?
-            .ok_or_else(|| no_member(target))?;
-        rules::decide_deletion(Some(&party(&actor)), &party(&target_row.membership))?;
-        members::soft_delete(&mut tx, target_row.membership.id, now).await?;
-        move_active_org_from(&mut tx, target, org).await?;
-        let event = Event::new(AuditAction::MemberDeleted, Some(&by.user))
-            .target(&target_row.user)
-            .change(target_row.membership.role.code().to_string(), None);
-        record(&mut tx, org, now, &by.context, event).await?;
+        self.change_membership(&mut tx, org, actor, Change::Delete { target }, ctx)
+            .await?;
         Ok(roster_store::commit(tx).await?)
     }
 
@@ -351,13 +221,7 @@ impl Service {
         let email = crate::accounts::normalize_email(email)?;
         let first = crate::accounts::check_name("first_name", first_name)?;
         let last = crate::accounts::check_name("last_name", last_name)?;
-        let now = self.now();
-        let org = by.org.id;
         let mut tx = self.store().write().await?;
-        if !orgs::lock_for_membership_change(&mut tx, org).await? {
-            return Err(ServiceError::not_found("No such organization."));
-        }
-        acting_member(&mut tx, org, &by.user, Access::Admin).await?;
         let user = match users::by_email(&mut tx, &email).await? {
             Some(u) => u,
             None => {
@@ -365,38 +229,13 @@ impl Service {
                     .await?
             }
         };
-        if members::live(&mut tx, org, user.id).await?.is_some() {
-            return Err(ServiceError::Conflict(format!(
-                "{email} is already a member"
-            )));
-        }
-        let org_rec = orgs::by_id(&mut tx, org)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("organization"))?;
-        let seats = seat_usage(&mut tx, &org_rec, now).await?;
-        let holds_invite_seat = invites::pending_for(&mut tx, org, &email, now)
-            .await?
-            .iter()
-            .any(|i| i.role.takes_seat());
-        rules::check_direct_join(role, seats, SeatFacts { holds_invite_seat })?;
-        members::insert(
-            &mut tx,
-            org,
-            user.id,
-            &email,
-            role,
-            manual_source(&by.context),
-            now,
-        )
-        .await?;
-        if user.active_org.is_none() {
-            users::set_active_org(&mut tx, user.id, Some(org)).await?;
-        }
-        let event = Event::new(AuditAction::MemberJoined, Some(&by.user))
-            .target(&user)
-            .change(None, role.code().to_string());
-        record(&mut tx, org, now, &by.context, event).await?;
-        let row = members::live_with_user(&mut tx, org, user.id)
+        let change = Change::Join {
+            user: &user,
+            via: JoinVia::Direct(role),
+        };
+        let actor = Actor::Member(by.user.clone());
+        let row = self
+            .change_membership(&mut tx, by.org.id, &actor, change, &by.context)
             .await?
             .ok_or_else(|| no_member(user.id))?;
         roster_store::commit(tx).await?;

@@ -1,11 +1,11 @@
 //! Organizations: creation (CLI), settings, seats, and token settings.
 
-use roster_domain::{rules, AuditAction, OrgId, Role, RoleSource, SeatUsage};
+use roster_domain::{rules, AuditAction, OrgId, Role, SeatUsage};
 use roster_store::{members, orgs, Conn, OrgRecord, UserRecord};
 
 use crate::accounts::normalize_email;
 use crate::audit::{record, Event};
-use crate::secrets::random_token;
+use crate::membership::{Actor, Change, JoinVia};
 use crate::{
     passwords, Admin, Authenticated, Authorized, Context, Owner, Result, Service, ServiceError,
 };
@@ -99,7 +99,7 @@ impl Service {
         let hash = match owner_password {
             Some(p) => {
                 passwords::check_policy(p)?;
-                Some(passwords::hash(p.to_string()).await?)
+                Some(self.password_hashing().hash(p.to_string()).await?)
             }
             None => None,
         };
@@ -118,20 +118,14 @@ impl Service {
                 true,
             ),
         };
-        let org_id = orgs::insert(&mut tx, &title, &random_token(24), owner.id, now).await?;
-        members::insert(
-            &mut tx,
-            org_id,
-            owner.id,
-            &owner.email,
-            Role::Owner,
-            RoleSource::Manual,
-            now,
-        )
-        .await?;
-        if owner.active_org.is_none() {
-            roster_store::users::set_active_org(&mut tx, owner.id, Some(org_id)).await?;
-        }
+        let (_, invite_token) = self.new_invite_token();
+        let org_id = orgs::insert(&mut tx, &title, &invite_token, owner.id, now).await?;
+        let founding = Change::Join {
+            user: &owner,
+            via: JoinVia::Founding,
+        };
+        self.change_membership(&mut tx, org_id, &Actor::Operator, founding, ctx)
+            .await?;
         let link = if new_account && hash.is_none() {
             Some(self.password_link_tx(&mut tx, &owner).await?)
         } else {

@@ -2,9 +2,10 @@
 //! the membership it was done in, which is what makes "Deleted User" attribution exact.
 
 use roster_domain::{policy, Access, AuditAction, ProjectId, ProjectRole, UserId};
-use roster_store::{members, projects, AnnotationRow, ProjectMemberRow, ProjectRecord};
+use roster_store::{projects, AnnotationRow, ProjectMemberRow, ProjectRecord};
 
 use crate::audit::{record, Event};
+use crate::membership::{Actor, ProjectChange};
 use crate::{Authorized, Member, Page, PageRequest, Result, Service, ServiceError, Staff};
 
 fn is_staff(by: &Authorized<Member>) -> bool {
@@ -36,6 +37,7 @@ impl Service {
             now,
         )
         .await?;
+        // The creator is the project's first member (the project's own creation is the event).
         projects::put_member(&mut tx, id, by.membership.id, None, now).await?;
         let event = Event::new(AuditAction::ProjectCreated, Some(&by.user))
             .change(None, format!("{id}: {title}"));
@@ -99,33 +101,14 @@ impl Service {
         user: UserId,
         role: Option<ProjectRole>,
     ) -> Result<ProjectMemberRow> {
-        let member_view = by.require::<Member>()?;
-        self.get_project(&member_view, project).await?;
-        let now = self.now();
-        let mut tx = self.store().write().await?;
-        let target = members::live_with_user(&mut tx, by.org.id, user)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::invalid(
-                    "user",
-                    format!("user {user} is not a member of this organization"),
-                )
-            })?;
-        projects::put_member(&mut tx, project, target.membership.id, role, now).await?;
-        let shown = role
-            .map(|r| r.code().to_string())
-            .unwrap_or_else(|| "inherit".into());
-        let event = Event::new(AuditAction::ProjectMemberAdded, Some(&by.user))
-            .target(&target.user)
-            .change(None, format!("project {project} as {shown}"));
-        record(&mut tx, by.org.id, now, &by.context, event).await?;
-        roster_store::commit(tx).await?;
-        Ok(ProjectMemberRow {
+        let change = ProjectChange::Put {
             project,
-            membership: target.membership,
-            user: target.user,
-            project_role: role,
-        })
+            target: user,
+            role,
+        };
+        self.project_change(by, change)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("the project membership vanished".into()))
     }
 
     pub async fn remove_project_member(
@@ -134,25 +117,27 @@ impl Service {
         project: ProjectId,
         user: UserId,
     ) -> Result<()> {
-        let member_view = by.require::<Member>()?;
-        self.get_project(&member_view, project).await?;
-        let now = self.now();
+        let change = ProjectChange::Remove {
+            project,
+            target: user,
+        };
+        self.project_change(by, change).await.map(|_| ())
+    }
+
+    async fn project_change(
+        &self,
+        by: &Authorized<Staff>,
+        change: ProjectChange,
+    ) -> Result<Option<ProjectMemberRow>> {
+        let (ProjectChange::Put { project, .. } | ProjectChange::Remove { project, .. }) = change;
+        self.get_project(&by.require::<Member>()?, project).await?;
         let mut tx = self.store().write().await?;
-        let target = members::live_with_user(&mut tx, by.org.id, user)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::not_found(format!("user {user} is not a member of this organization"))
-            })?;
-        if !projects::remove_member(&mut tx, project, target.membership.id).await? {
-            return Err(ServiceError::not_found(format!(
-                "user {user} is not a member of project {project}"
-            )));
-        }
-        let event = Event::new(AuditAction::ProjectMemberRemoved, Some(&by.user))
-            .target(&target.user)
-            .change(format!("project {project}"), None);
-        record(&mut tx, by.org.id, now, &by.context, event).await?;
-        Ok(roster_store::commit(tx).await?)
+        let actor = Actor::Member(by.user.clone());
+        let row = self
+            .change_project_membership(&mut tx, by.org.id, &actor, change, &by.context)
+            .await?;
+        roster_store::commit(tx).await?;
+        Ok(row)
     }
 
     pub async fn list_annotations(

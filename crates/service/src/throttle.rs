@@ -1,11 +1,18 @@
 //! Growing delays after failed sign-ins and token exchanges, per address and per
 //! (account, address) pair, never per account alone: a stranger cannot lock anyone out.
 //! Counters live in the database so every node shares them.
+//!
+//! Every attempt is counted as a failure *before* its password or token is checked, in one
+//! transaction that first locks both counters, and a success gives the count back. So N
+//! attempts sent at once are evaluated exactly as often as N sent one after another would
+//! be, on one node or several: the second of two simultaneous attempts already sees the
+//! first one's delay.
 
-use roster_store::{throttle, Micros};
+use roster_store::throttle::{self, Counter};
+use roster_store::Micros;
 
 use crate::clock::{MINUTE, SECOND};
-use crate::{Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError, ThrottleConfig};
 
 /// An address's failures are forgotten after this long without one.
 const ADDRESS_WINDOW: Micros = 15 * MINUTE;
@@ -25,6 +32,13 @@ impl Keys {
     }
 }
 
+/// An attempt that has been counted as a failure. Drop it when the attempt failed; hand it
+/// to [`Service::throttle_release`] when it succeeded.
+#[must_use = "a successful attempt must release its reservation"]
+pub(crate) struct Reservation {
+    keys: Keys,
+}
+
 fn delay(base: Micros, max: Micros, failures: i64) -> Micros {
     if failures <= 0 {
         return 0;
@@ -33,86 +47,188 @@ fn delay(base: Micros, max: Micros, failures: i64) -> Micros {
     base.saturating_mul(1i64 << shift).min(max)
 }
 
-impl Service {
-    /// Refuses with 429 while either key is blocked.
-    pub(crate) async fn throttle_check(&self, keys: &Keys) -> Result<()> {
-        let now = self.now();
-        let mut c = self.store().read().await?;
-        for key in std::iter::once(&keys.address).chain(keys.pair.as_ref()) {
-            if let Some((_, until)) = throttle::get(&mut c, key).await? {
-                if until > now {
-                    let secs = ((until - now) + SECOND - 1) / SECOND;
-                    return Err(ServiceError::Throttled(secs.max(1) as u64));
-                }
-            }
-        }
-        Ok(())
-    }
+/// The seconds a caller must wait, if the counter blocks them now.
+fn blocked_for(c: &Counter, now: Micros) -> Option<u64> {
+    (c.blocked_until > now).then(|| (((c.blocked_until - now) + SECOND - 1) / SECOND).max(1) as u64)
+}
 
-    /// Counts a failure against both keys, in its own transaction so it outlives the request.
-    pub(crate) async fn throttle_failure(&self, keys: &Keys) -> Result<()> {
+/// The pair's counter after one more failure: every failure delays the next attempt.
+fn pair_after_failure(cfg: &ThrottleConfig, c: Counter, now: Micros) -> Counter {
+    let failures = c.failures + 1;
+    Counter {
+        failures,
+        blocked_until: now + delay(cfg.base_delay, cfg.max_delay, failures),
+        updated_at: now,
+    }
+}
+
+/// The address's counter after one more failure: the first `address_free_failures` cost
+/// nothing until the last of them, which blocks the next attempt (so with 20 free failures
+/// the 21st attempt waits); failures older than the window are forgotten.
+fn address_after_failure(cfg: &ThrottleConfig, c: Counter, now: Micros) -> Counter {
+    let failures = if now - c.updated_at < ADDRESS_WINDOW {
+        c.failures + 1
+    } else {
+        1
+    };
+    let over = failures - cfg.address_free_failures + 1;
+    Counter {
+        failures,
+        blocked_until: now + delay(cfg.base_delay, cfg.max_delay, over),
+        updated_at: now,
+    }
+}
+
+/// The address's counter after a reserved attempt succeeded: the failure it counted is
+/// given back, and the address is free again if what remains is within the allowance.
+fn address_after_release(cfg: &ThrottleConfig, c: Counter) -> Counter {
+    let failures = (c.failures - 1).max(0);
+    Counter {
+        failures,
+        blocked_until: if failures < cfg.address_free_failures {
+            0
+        } else {
+            c.blocked_until
+        },
+        updated_at: c.updated_at,
+    }
+}
+
+impl Service {
+    /// Counts an attempt as a failure against both keys before it is evaluated, or refuses
+    /// it with 429 while either key is blocked (a refused attempt is not counted: it cost
+    /// nothing). Both counters are locked first, the address before the pair, always in that
+    /// order so two reservations never wait on each other in a circle.
+    pub(crate) async fn throttle_reserve(&self, keys: &Keys) -> Result<Reservation> {
         let cfg = &self.config().throttle;
         let now = self.now();
         let mut tx = self.store().write().await?;
-        if let Some(pair) = &keys.pair {
-            let failures = throttle::get(&mut tx, pair)
-                .await?
-                .map(|(f, _)| f)
-                .unwrap_or(0)
-                + 1;
-            throttle::put(
-                &mut tx,
-                pair,
-                failures,
-                now + delay(cfg.base_delay, cfg.max_delay, failures),
-                now,
-            )
-            .await?;
-        }
-        let previous = throttle::get(&mut tx, &keys.address).await?;
-        let failures = match previous {
-            Some((f, until)) if now - until.max(0) < ADDRESS_WINDOW => f + 1,
-            _ => 1,
+        let address = throttle::lock(&mut tx, &keys.address).await?;
+        let pair = match &keys.pair {
+            Some(key) => Some(throttle::lock(&mut tx, key).await?),
+            None => None,
         };
-        let over = failures - cfg.address_free_failures;
+        let wait = [Some(&address), pair.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| blocked_for(c, now))
+            .max();
+        if let Some(secs) = wait {
+            // Nothing was written but the lock rows; end the transaction without them.
+            drop(tx);
+            return Err(ServiceError::Throttled(secs));
+        }
         throttle::put(
             &mut tx,
             &keys.address,
-            failures,
-            now + delay(cfg.base_delay, cfg.max_delay, over),
-            now,
+            address_after_failure(cfg, address, now),
         )
         .await?;
-        Ok(roster_store::commit(tx).await?)
+        if let (Some(key), Some(pair)) = (&keys.pair, pair) {
+            throttle::put(&mut tx, key, pair_after_failure(cfg, pair, now)).await?;
+        }
+        roster_store::commit(tx).await?;
+        Ok(Reservation {
+            keys: Keys {
+                address: keys.address.clone(),
+                pair: keys.pair.clone(),
+            },
+        })
     }
 
-    /// A success resets the pair's counter (not the address's: one good account must not
-    /// launder an address's failures against others).
-    pub(crate) async fn throttle_success(&self, keys: &Keys) -> Result<()> {
+    /// A reserved attempt succeeded: the pair's counter starts over and the address gets its
+    /// failure back (one good account must not launder an address's failures against others,
+    /// so only this attempt's own count is returned).
+    pub(crate) async fn throttle_release(&self, reservation: Reservation) -> Result<()> {
+        let cfg = &self.config().throttle;
+        let keys = reservation.keys;
+        let mut tx = self.store().write().await?;
+        let address = throttle::lock(&mut tx, &keys.address).await?;
+        throttle::put(&mut tx, &keys.address, address_after_release(cfg, address)).await?;
         if let Some(pair) = &keys.pair {
-            let mut c = self.store().read().await?;
-            if throttle::get(&mut c, pair).await?.is_none() {
-                return Ok(());
-            }
-            drop(c);
-            let mut tx = self.store().write().await?;
             throttle::clear(&mut tx, pair).await?;
-            roster_store::commit(tx).await?;
         }
-        Ok(())
+        Ok(roster_store::commit(tx).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::delay;
+    use super::*;
+
+    const S: Micros = 1_000_000;
+
+    fn cfg() -> ThrottleConfig {
+        ThrottleConfig {
+            base_delay: S,
+            max_delay: 60 * S,
+            address_free_failures: 20,
+        }
+    }
 
     #[test]
     fn delays_double_from_one_second_to_sixty() {
-        let s = 1_000_000;
-        let seq: Vec<i64> = (1..=8).map(|f| delay(s, 60 * s, f) / s).collect();
+        let seq: Vec<i64> = (1..=8).map(|f| delay(S, 60 * S, f) / S).collect();
         assert_eq!(seq, vec![1, 2, 4, 8, 16, 32, 60, 60]);
-        assert_eq!(delay(s, 60 * s, 0), 0);
-        assert_eq!(delay(s, 60 * s, 1000), 60 * s);
+        assert_eq!(delay(S, 60 * S, 0), 0);
+        assert_eq!(delay(S, 60 * S, 1000), 60 * S);
+    }
+
+    #[test]
+    fn an_address_makes_twenty_free_failures_and_the_twenty_first_attempt_waits() {
+        let cfg = cfg();
+        let now = 100 * MINUTE;
+        let mut c = Counter::default();
+        for n in 1..=19 {
+            c = address_after_failure(&cfg, c, now);
+            assert_eq!(blocked_for(&c, now), None, "after failure {n}");
+        }
+        c = address_after_failure(&cfg, c, now);
+        assert_eq!(c.failures, 20);
+        assert_eq!(blocked_for(&c, now), Some(1), "the 21st attempt waits");
+        c = address_after_failure(&cfg, c, now + S);
+        assert_eq!(blocked_for(&c, now + S), Some(2));
+    }
+
+    #[test]
+    fn an_address_forgets_failures_after_the_window() {
+        let cfg = cfg();
+        let mut c = Counter::default();
+        for _ in 0..20 {
+            c = address_after_failure(&cfg, c, MINUTE);
+        }
+        let later = MINUTE + ADDRESS_WINDOW;
+        c = address_after_failure(&cfg, c, later);
+        assert_eq!(c.failures, 1);
+        assert_eq!(blocked_for(&c, later), None);
+    }
+
+    #[test]
+    fn a_success_gives_back_only_its_own_count() {
+        let cfg = cfg();
+        let now = MINUTE;
+        let mut c = Counter::default();
+        for _ in 0..20 {
+            c = address_after_failure(&cfg, c, now);
+        }
+        // The 20th reservation blocked the address; it succeeded, so the address is free.
+        let released = address_after_release(&cfg, c);
+        assert_eq!(released.failures, 19);
+        assert_eq!(blocked_for(&released, now), None);
+        // With 21 counted, giving one back still leaves the address over its allowance.
+        let c21 = address_after_failure(&cfg, c, now);
+        let released = address_after_release(&cfg, c21);
+        assert_eq!(released.failures, 20);
+        assert!(blocked_for(&released, now).is_some());
+        assert_eq!(address_after_release(&cfg, Counter::default()).failures, 0);
+    }
+
+    #[test]
+    fn each_pair_failure_delays_the_next_attempt() {
+        let cfg = cfg();
+        let c = pair_after_failure(&cfg, Counter::default(), 0);
+        assert_eq!(blocked_for(&c, 0), Some(1));
+        let c = pair_after_failure(&cfg, c, 2 * S);
+        assert_eq!(blocked_for(&c, 2 * S), Some(2));
     }
 }

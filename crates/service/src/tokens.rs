@@ -260,18 +260,14 @@ impl Service {
             .collect())
     }
 
-    /// Exchanges a refresh token for a short-lived access token. Failures count towards the
-    /// address's throttle.
+    /// Exchanges a refresh token for a short-lived access token. Every attempt counts towards
+    /// the address's throttle until it succeeds; failures keep counting.
     pub async fn refresh_access_token(&self, refresh: &str, ctx: &Context) -> Result<String> {
         let keys = crate::throttle::Keys::new(ctx.address.as_deref(), None);
-        self.throttle_check(&keys).await?;
-        match self.refresh_inner(refresh).await {
-            Err(ServiceError::Unauthenticated(m)) => {
-                self.throttle_failure(&keys).await?;
-                Err(ServiceError::Unauthenticated(m))
-            }
-            other => other,
-        }
+        let reservation = self.throttle_reserve(&keys).await?;
+        let access = self.refresh_inner(refresh).await?;
+        self.throttle_release(reservation).await?;
+        Ok(access)
     }
 
     async fn refresh_inner(&self, refresh: &str) -> Result<String> {

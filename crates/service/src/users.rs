@@ -1,16 +1,27 @@
 //! Users as the API shows them: the caller's own account, and the users of an organization.
 
-use roster_domain::{policy, Access, OrgId, UserId};
-use roster_store::{members, users, MemberRow, MembershipRecord, UserRecord};
+use roster_domain::{policy, rules, Access, AuditAction, OrgId, UserId};
+use roster_store::{credentials, members, users, MemberRow, MembershipRecord, UserRecord};
 
-use crate::accounts::check_name;
-use crate::{Authenticated, Authorized, Member, Result, Service, ServiceError, Staff};
+use crate::accounts::{check_name, NewSession};
+use crate::audit::{record, Event};
+use crate::{
+    passwords, Authenticated, Authorized, Context, CredentialKind, Member, Result, Service,
+    ServiceError, Staff,
+};
 
 /// The caller with their live memberships.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: UserRecord,
     pub memberships: Vec<MembershipRecord>,
+}
+
+/// A password change: the current password proves it is the person, the new one replaces it.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
 }
 
 /// A partial profile update; `None` leaves a field unchanged.
@@ -41,13 +52,46 @@ fn apply(user: &UserRecord, p: &ProfilePatch) -> Result<UserRecord> {
         u.phone = check_name("phone", v)?;
     }
     if let Some(v) = &p.username {
-        let v = check_name("username", v)?;
-        if v.is_empty() {
-            return Err(ServiceError::invalid("username", "must not be empty"));
-        }
-        u.username = v;
+        u.username = check_username(v, &user.email)?;
     }
     Ok(u)
+}
+
+/// A username is shown as its person wherever their work appears, so a username that looks
+/// like an email must be the account's own (nobody can squat a future colleague's address);
+/// uniqueness, case-insensitive like emails, is kept by the store's unique index.
+fn check_username(raw: &str, own_email: &str) -> Result<String> {
+    let v = check_name("username", raw)?;
+    if v.is_empty() {
+        return Err(ServiceError::invalid("username", "must not be empty"));
+    }
+    if v.contains('@') && roster_store::users::fold(&v) != own_email {
+        return Err(ServiceError::invalid(
+            "username",
+            "A username that looks like an email address must be your own email address.",
+        ));
+    }
+    Ok(v)
+}
+
+async fn write_profile(c: &mut roster_store::Conn, u: &UserRecord) -> Result<()> {
+    users::update_profile(
+        c,
+        u.id,
+        users::ProfileUpdate {
+            username: &u.username,
+            first_name: &u.first_name,
+            last_name: &u.last_name,
+            phone: &u.phone,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        roster_store::StoreError::Duplicate => {
+            ServiceError::invalid("username", "This username is taken; choose another.")
+        }
+        other => other.into(),
+    })
 }
 
 impl Service {
@@ -60,12 +104,34 @@ impl Service {
         }
     }
 
-    /// Updates the caller's own profile, including which organization is active.
+    /// Updates the caller's own profile, including which organization is active, and
+    /// changes their password when asked to, all in one transaction: a request that fails on
+    /// any field changes nothing. A password change ends every browser session of the person;
+    /// a caller signed in with a session continues in a new one (returned here). Legacy keys
+    /// and personal access tokens are credentials of their own and stay valid.
     pub async fn update_current_user(
         &self,
         who: &Authenticated,
         patch: ProfilePatch,
-    ) -> Result<CurrentUser> {
+        password: Option<PasswordChange<'_>>,
+        ctx: &Context,
+    ) -> Result<(CurrentUser, Option<NewSession>)> {
+        // The slow, throttled password work happens before the transaction opens.
+        let new_hash = match &password {
+            Some(change) => {
+                passwords::check_policy(change.new)?;
+                self.check_password(&who.user.email, change.current, ctx)
+                    .await
+                    .map_err(|e| match e {
+                        ServiceError::Unauthenticated(_) => {
+                            ServiceError::invalid("current_password", "is not correct")
+                        }
+                        other => other,
+                    })?;
+                Some(self.password_hashing().hash(change.new.to_string()).await?)
+            }
+            None => None,
+        };
         let mut tx = self.store().write().await?;
         let before = users::by_id(&mut tx, who.user.id)
             .await?
@@ -81,12 +147,30 @@ impl Service {
             users::set_active_org(&mut tx, who.user.id, Some(org)).await?;
         }
         write_profile(&mut tx, &after).await?;
+        let mut session = None;
+        if let Some(hash) = new_hash {
+            users::set_password(&mut tx, who.user.id, &hash).await?;
+            credentials::delete_sessions_of(&mut tx, who.user.id).await?;
+            if who.kind == CredentialKind::Session {
+                session = Some(self.start_session_tx(&mut tx, who.user.id).await?);
+            }
+            if let Some(org) = before.active_org {
+                record(
+                    &mut tx,
+                    org,
+                    self.now(),
+                    ctx,
+                    Event::new(AuditAction::PasswordChanged, Some(&before)).target(&before),
+                )
+                .await?;
+            }
+        }
         let user = users::by_id(&mut tx, who.user.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("account"))?;
         let memberships = members::of_user(&mut tx, who.user.id).await?;
         roster_store::commit(tx).await?;
-        Ok(CurrentUser { user, memberships })
+        Ok((CurrentUser { user, memberships }, session))
     }
 
     /// Users who are live members of the organization, by email.
@@ -113,14 +197,17 @@ impl Service {
             })
     }
 
-    /// Edits a user: members edit themselves; Owners and Administrators may edit others' names.
+    /// Edits a user: members edit themselves; Owners and Administrators may edit the names of
+    /// a member who belongs to this organization alone (never the Owner's, by an
+    /// Administrator), audited here (PRODUCT.md rule 11).
     pub async fn update_user(
         &self,
         by: &Authorized<Member>,
         id: UserId,
         patch: ProfilePatch,
     ) -> Result<MemberRow> {
-        if id != by.user.id {
+        let someone_else = id != by.user.id;
+        if someone_else {
             policy::check(by.role(), Access::Admin)?;
             if !patch.names_only() {
                 return Err(ServiceError::Forbidden(
@@ -134,6 +221,15 @@ impl Service {
             .ok_or_else(|| {
                 ServiceError::not_found(format!("No user with id {id} in this organization."))
             })?;
+        if someone_else {
+            // The actor's role is read again here, in the transaction that writes.
+            let actor = members::live(&mut tx, by.org.id, by.user.id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("organization"))?;
+            policy::check(actor.role, Access::Admin)?;
+            let memberships = members::of_user(&mut tx, id).await?.len();
+            rules::check_name_edit(actor.role, row.membership.role, memberships)?;
+        }
         let after = apply(&row.user, &patch)?;
         if let Some(org) = patch.active_organization {
             if members::live(&mut tx, org, id).await?.is_none() {
@@ -145,25 +241,19 @@ impl Service {
             users::set_active_org(&mut tx, id, Some(org)).await?;
         }
         write_profile(&mut tx, &after).await?;
+        let renamed =
+            (row.user.first_name != after.first_name) || (row.user.last_name != after.last_name);
+        if someone_else && renamed {
+            let name = |u: &UserRecord| format!("{} {}", u.first_name, u.last_name);
+            let event = Event::new(AuditAction::MemberRenamed, Some(&by.user))
+                .target(&row.user)
+                .change(Some(name(&row.user)), name(&after));
+            record(&mut tx, by.org.id, self.now(), &by.context, event).await?;
+        }
         let row = members::live_with_user(&mut tx, by.org.id, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("user"))?;
         roster_store::commit(tx).await?;
         Ok(row)
     }
-}
-
-async fn write_profile(c: &mut roster_store::Conn, u: &UserRecord) -> Result<()> {
-    users::update_profile(
-        c,
-        u.id,
-        users::ProfileUpdate {
-            username: &u.username,
-            first_name: &u.first_name,
-            last_name: &u.last_name,
-            phone: &u.phone,
-        },
-    )
-    .await?;
-    Ok(())
 }

@@ -120,9 +120,11 @@ pub async fn insert_users(
         .iter()
         .map(|u| (fold(u.first_name), fold(u.last_name)))
         .collect();
-    let mut vals = Vec::with_capacity(users.len() * 8);
+    let mut vals = Vec::with_capacity(users.len() * 9);
     for (u, (ff, lf)) in users.iter().zip(&folded) {
+        // The username is the email, already lower-cased: its own folded form.
         vals.extend([
+            Val::Text(u.email),
             Val::Text(u.email),
             Val::Text(u.email),
             Val::Text(u.first_name),
@@ -135,8 +137,8 @@ pub async fn insert_users(
     }
     let rows = insert(
         c,
-        "INSERT INTO users (email, username, first_name, last_name, first_name_folded, last_name_folded, active_org_id, date_joined) VALUES",
-        8,
+        "INSERT INTO users (email, username, username_folded, first_name, last_name, first_name_folded, last_name_folded, active_org_id, date_joined) VALUES",
+        9,
         &vals,
         "RETURNING id, email",
     )

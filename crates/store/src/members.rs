@@ -78,6 +78,19 @@ pub async fn live(c: &mut Conn, org: OrgId, user: UserId) -> Result<Option<Membe
     row.map(|r| rows::membership(&r, 0)).transpose()
 }
 
+/// Whether the user once had a membership in the organization that was deleted.
+pub async fn was_removed(c: &mut Conn, org: OrgId, user: UserId) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2 AND deleted_at IS NOT NULL
+         LIMIT 1",
+    )
+    .bind(org.0)
+    .bind(user.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// The live membership with its user.
 pub async fn live_with_user(c: &mut Conn, org: OrgId, user: UserId) -> Result<Option<MemberRow>> {
     let sql = format!(

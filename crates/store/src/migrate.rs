@@ -39,6 +39,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "search_index",
         sql: include_str!("../migrations/0004_search_index.sql"),
     },
+    Migration {
+        version: 5,
+        name: "sealed_invite_tokens",
+        sql: include_str!("../migrations/0005_sealed_invite_tokens.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "unique_usernames",
+        sql: include_str!("../migrations/0006_unique_usernames.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
@@ -57,6 +67,40 @@ async fn fold_existing_names(c: &mut AnyConnection) -> Result<()> {
             .execute(&mut *c)
             .await?;
     }
+    Ok(())
+}
+
+/// Fills the folded usernames of existing users (migration 6) and makes them unique. A
+/// username that looks like an email must be the account's own email, and a username that
+/// an earlier account already holds is taken: either way the account gets its own email back
+/// (emails are unique, so that never collides).
+async fn unique_existing_usernames(c: &mut AnyConnection) -> Result<()> {
+    let rows = sqlx::query("SELECT id, email, username FROM users ORDER BY id")
+        .fetch_all(&mut *c)
+        .await?;
+    let mut taken = std::collections::HashSet::new();
+    for r in rows {
+        let (id, email, username): (i64, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let mut folded = crate::users::fold(&username);
+        let squats_an_email = folded.contains('@') && folded != email;
+        let username = if squats_an_email || taken.contains(&folded) {
+            folded = email.clone();
+            email
+        } else {
+            username
+        };
+        taken.insert(folded.clone());
+        sqlx::query("UPDATE users SET username = $1, username_folded = $2 WHERE id = $3")
+            .bind(username)
+            .bind(folded)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    }
+    sqlx::query("CREATE UNIQUE INDEX users_username_folded ON users (username_folded)")
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
@@ -146,8 +190,10 @@ async fn run_locked(conn: &mut AnyConnection, backend: Backend) -> Result<usize>
                 version: m.version,
                 source,
             })?;
-        if m.version == 2 {
-            fold_existing_names(&mut tx).await?;
+        match m.version {
+            2 => fold_existing_names(&mut tx).await?,
+            6 => unique_existing_usernames(&mut tx).await?,
+            _ => {}
         }
         sqlx::query("INSERT INTO roster_migrations (version, name, checksum) VALUES ($1, $2, $3)")
             .bind(m.version)

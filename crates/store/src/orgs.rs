@@ -6,19 +6,27 @@ use sqlx::Row;
 use crate::rows::{self, flag, ORG_COLS};
 use crate::{Conn, Micros, OrgRecord, Result};
 
+/// The invite-link token as stored: its keyed hash for look-up and the token sealed.
+#[derive(Debug, Clone)]
+pub struct StoredInviteToken {
+    pub hash: String,
+    pub sealed: String,
+}
+
 pub async fn insert(
     c: &mut Conn,
     title: &str,
-    invite_token: &str,
+    invite_token: &StoredInviteToken,
     created_by: UserId,
     now: Micros,
 ) -> Result<OrgId> {
     let row = sqlx::query(
-        "INSERT INTO organizations (title, invite_token, created_by, created_at)
-         VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO organizations (title, invite_token_hash, invite_token_sealed, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(title)
-    .bind(invite_token)
+    .bind(&invite_token.hash)
+    .bind(&invite_token.sealed)
     .bind(created_by.0)
     .bind(now)
     .fetch_one(&mut *c)
@@ -32,12 +40,12 @@ pub async fn by_id(c: &mut Conn, id: OrgId) -> Result<Option<OrgRecord>> {
     row.map(|r| rows::org(&r)).transpose()
 }
 
-pub async fn by_invite_token(c: &mut Conn, token: &str) -> Result<Option<OrgRecord>> {
-    let sql = format!("SELECT {ORG_COLS} FROM organizations o WHERE o.invite_token = $1");
-    let row = sqlx::query(&sql)
-        .bind(token)
-        .fetch_optional(&mut *c)
-        .await?;
+/// The organization whose invite-link token has this keyed hash.
+pub async fn by_invite_token_hash(c: &mut Conn, hash: &str) -> Result<Option<OrgRecord>> {
+    let sql = format!(
+        "SELECT {ORG_COLS} FROM organizations o WHERE o.invite_token_hash = $1 AND o.invite_token_sealed IS NOT NULL"
+    );
+    let row = sqlx::query(&sql).bind(hash).fetch_optional(&mut *c).await?;
     row.map(|r| rows::org(&r)).transpose()
 }
 
@@ -74,8 +82,8 @@ pub async fn update(c: &mut Conn, org: &OrgRecord) -> Result<()> {
     sqlx::query(
         "UPDATE organizations SET title = $1, contact_info = $2, seat_limit = $3, default_role = $4,
             manual_role_management = $5, api_tokens_enabled = $6, legacy_api_tokens_enabled = $7,
-            api_token_ttl_days = $8, invite_token = $9
-         WHERE id = $10",
+            api_token_ttl_days = $8
+         WHERE id = $9",
     )
     .bind(&org.title)
     .bind(&org.contact_info)
@@ -85,11 +93,36 @@ pub async fn update(c: &mut Conn, org: &OrgRecord) -> Result<()> {
     .bind(flag(org.api_tokens_enabled))
     .bind(flag(org.legacy_api_tokens_enabled))
     .bind(org.api_token_ttl_days)
-    .bind(&org.invite_token)
     .bind(org.id.0)
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Replaces the organization's invite-link token.
+pub async fn set_invite_token(c: &mut Conn, id: OrgId, token: &StoredInviteToken) -> Result<()> {
+    sqlx::query(
+        "UPDATE organizations SET invite_token_hash = $1, invite_token_sealed = $2 WHERE id = $3",
+    )
+    .bind(&token.hash)
+    .bind(&token.sealed)
+    .bind(id.0)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Organizations whose invite-link token is still stored as it is (from before migration 5),
+/// with that token.
+pub async fn plaintext_invite_tokens(c: &mut Conn) -> Result<Vec<(OrgId, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, invite_token_hash FROM organizations WHERE invite_token_sealed IS NULL",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((OrgId(r.try_get(0)?), r.try_get(1)?)))
+        .collect()
 }
 
 /// Every organization, oldest first.

@@ -24,7 +24,9 @@ pub struct OrgRecord {
     pub id: OrgId,
     pub title: String,
     pub contact_info: Option<String>,
-    pub invite_token: String,
+    /// The invite-link token, encrypted with the server secret (None only between the
+    /// migration that introduced it and the start that seals the old plaintext tokens).
+    pub invite_token_sealed: Option<String>,
     pub seat_limit: Option<i64>,
     pub default_role: Role,
     pub manual_role_management: bool,

@@ -13,7 +13,8 @@ pub(crate) const USER_COLS: &str =
 pub(crate) const MEMBERSHIP_COLS: &str =
     "m.id, m.org_id, m.user_id, m.role, m.role_source, m.created_at, m.updated_at, m.deleted_at";
 
-pub(crate) const ORG_COLS: &str = "o.id, o.title, o.contact_info, o.invite_token, o.seat_limit, \
+pub(crate) const ORG_COLS: &str =
+    "o.id, o.title, o.contact_info, o.invite_token_sealed, o.seat_limit, \
      o.default_role, o.manual_role_management, o.api_tokens_enabled, o.legacy_api_tokens_enabled, \
      o.api_token_ttl_days, o.created_by, o.created_at";
 
@@ -80,7 +81,7 @@ pub(crate) fn org(r: &AnyRow) -> Result<OrgRecord> {
         id: OrgId(r.try_get(0)?),
         title: r.try_get(1)?,
         contact_info: r.try_get(2)?,
-        invite_token: r.try_get(3)?,
+        invite_token_sealed: r.try_get(3)?,
         seat_limit: r.try_get(4)?,
         default_role: role(&r.try_get::<String, _>(5)?)?,
         manual_role_management: r.try_get::<i64, _>(6)? != 0,

@@ -5,31 +5,62 @@ use sqlx::Row;
 
 use crate::{Conn, Micros, Result};
 
-/// (failures so far, blocked until).
-pub async fn get(c: &mut Conn, key: &str) -> Result<Option<(i64, Micros)>> {
-    let row = sqlx::query("SELECT failures, blocked_until FROM throttle WHERE key = $1")
-        .bind(key)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+/// One key's counter: failures so far, blocked until, and when the last failure was counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counter {
+    pub failures: i64,
+    pub blocked_until: Micros,
+    pub updated_at: Micros,
 }
 
-pub async fn put(
-    c: &mut Conn,
-    key: &str,
-    failures: i64,
-    blocked_until: Micros,
-    now: Micros,
-) -> Result<()> {
+/// Reads a key's counter and holds it for the rest of the transaction: a concurrent
+/// transaction on another connection (or another node) that locks the same key waits until
+/// this one ends, so a check and the count that follows it are one step. The upsert is the
+/// lock on PostgreSQL (a row lock, taken even for a new key); on SQLite every write
+/// transaction already holds the database's one writer. A key never seen reads as zero.
+pub async fn lock(c: &mut Conn, key: &str) -> Result<Counter> {
+    let row = sqlx::query(
+        "INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES ($1, 0, 0, 0)
+         ON CONFLICT (key) DO UPDATE SET failures = throttle.failures
+         RETURNING failures, blocked_until, updated_at",
+    )
+    .bind(key)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(Counter {
+        failures: row.try_get(0)?,
+        blocked_until: row.try_get(1)?,
+        updated_at: row.try_get(2)?,
+    })
+}
+
+/// Reads a key's counter without locking it.
+pub async fn get(c: &mut Conn, key: &str) -> Result<Option<Counter>> {
+    let row =
+        sqlx::query("SELECT failures, blocked_until, updated_at FROM throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?;
+    row.map(|r| {
+        Ok(Counter {
+            failures: r.try_get(0)?,
+            blocked_until: r.try_get(1)?,
+            updated_at: r.try_get(2)?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn put(c: &mut Conn, key: &str, counter: Counter) -> Result<()> {
     sqlx::query(
         "INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
             blocked_until = excluded.blocked_until, updated_at = excluded.updated_at",
     )
     .bind(key)
-    .bind(failures)
-    .bind(blocked_until)
-    .bind(now)
+    .bind(counter.failures)
+    .bind(counter.blocked_until)
+    .bind(counter.updated_at)
     .execute(&mut *c)
     .await?;
     Ok(())

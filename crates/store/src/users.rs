@@ -15,17 +15,17 @@ pub struct NewUser<'a> {
     pub now: Micros,
 }
 
-/// A name as the member search compares it: Unicode lower case, the same on both databases
+/// A name (or username) as roster compares it: Unicode lower case, the same on both databases
 /// (SQLite's LOWER and LIKE fold ASCII letters only).
-pub(crate) fn fold(name: &str) -> String {
+pub fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
 pub async fn insert(c: &mut Conn, u: NewUser<'_>) -> Result<UserId> {
     let row = sqlx::query(
         "INSERT INTO users (email, username, first_name, last_name, password_hash, date_joined,
-            first_name_folded, last_name_folded)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            first_name_folded, last_name_folded, username_folded)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(u.email)
     .bind(u.username)
@@ -35,6 +35,7 @@ pub async fn insert(c: &mut Conn, u: NewUser<'_>) -> Result<UserId> {
     .bind(u.now)
     .bind(fold(u.first_name))
     .bind(fold(u.last_name))
+    .bind(fold(u.username))
     .fetch_one(&mut *c)
     .await?;
     Ok(UserId(row.try_get(0)?))
@@ -84,7 +85,7 @@ pub struct ProfileUpdate<'a> {
 pub async fn update_profile(c: &mut Conn, id: UserId, p: ProfileUpdate<'_>) -> Result<()> {
     sqlx::query(
         "UPDATE users SET username = $1, first_name = $2, last_name = $3, phone = $4,
-            first_name_folded = $5, last_name_folded = $6 WHERE id = $7",
+            first_name_folded = $5, last_name_folded = $6, username_folded = $7 WHERE id = $8",
     )
     .bind(p.username)
     .bind(p.first_name)
@@ -92,6 +93,7 @@ pub async fn update_profile(c: &mut Conn, id: UserId, p: ProfileUpdate<'_>) -> R
     .bind(p.phone)
     .bind(fold(p.first_name))
     .bind(fold(p.last_name))
+    .bind(fold(p.username))
     .bind(id.0)
     .execute(&mut *c)
     .await?;

@@ -51,25 +51,6 @@ fn now_secs() -> i64 {
         .as_secs() as i64
 }
 
-/// Creates a PAT for the key holder and exchanges it for an access token.
-async fn pat_and_access(server: &TestServer, p: &Person) -> (String, String) {
-    let api = server.with_key(&p.key);
-    let refresh = api.post_empty("/api/token/").await.expect(201).body["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    let access = server
-        .anonymous()
-        .post("/api/token/refresh/", json!({"refresh": refresh}))
-        .await
-        .expect(200)
-        .body["access"]
-        .as_str()
-        .expect("access")
-        .to_string();
-    (refresh, access)
-}
-
 fn bearer(server: &TestServer, access: &str) -> Api {
     server.anonymous().with_auth(&format!("Bearer {access}"))
 }
@@ -251,7 +232,7 @@ async fn personal_access_token_lifetime_comes_from_the_active_organization() {
 async fn refresh_token_is_exchanged_for_an_access_token_that_works_as_bearer() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let (refresh, access) = pat_and_access(&server, &org.owner).await;
+    let (refresh, access) = server.pat_and_access(&org.owner).await;
     assert_eq!(access.split('.').count(), 3);
     let c = claims(&access);
     assert_eq!(c["token_type"], "access");
@@ -277,7 +258,7 @@ async fn refresh_token_is_exchanged_for_an_access_token_that_works_as_bearer() {
 async fn access_token_works_in_the_x_api_key_header() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let (_, access) = pat_and_access(&server, &org.owner).await;
+    let (_, access) = server.pat_and_access(&org.owner).await;
     let r = server
         .anonymous()
         .send(
@@ -305,7 +286,7 @@ async fn access_token_works_in_the_x_api_key_header() {
 async fn a_refresh_token_is_not_accepted_as_an_access_token_and_vice_versa() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let (refresh, access) = pat_and_access(&server, &org.owner).await;
+    let (refresh, access) = server.pat_and_access(&org.owner).await;
     bearer(&server, &refresh)
         .get("/api/current-user/whoami")
         .await
@@ -321,7 +302,7 @@ async fn a_refresh_token_is_not_accepted_as_an_access_token_and_vice_versa() {
 async fn garbage_bearer_tokens_are_401() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let (_, access) = pat_and_access(&server, &org.owner).await;
+    let (_, access) = server.pat_and_access(&org.owner).await;
     let mut parts: Vec<String> = access.split('.').map(str::to_string).collect();
     // The same claims with a forged signature.
     parts[2] = "A".repeat(parts[2].len());
@@ -348,7 +329,7 @@ async fn garbage_bearer_tokens_are_401() {
 async fn an_access_token_expires_after_five_minutes() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let (refresh, access) = pat_and_access(&server, &org.owner).await;
+    let (refresh, access) = server.pat_and_access(&org.owner).await;
     let api = bearer(&server, &access);
     server.advance(Duration::from_secs(4 * 60));
     api.get("/api/current-user/whoami").await.expect(200);
@@ -371,7 +352,7 @@ async fn an_access_token_expires_after_five_minutes() {
 async fn rotating_retires_the_old_refresh_token_and_its_access_tokens() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let (old_refresh, old_access) = pat_and_access(&server, &org.owner).await;
+    let (old_refresh, old_access) = server.pat_and_access(&org.owner).await;
     bearer(&server, &old_access)
         .get("/api/current-user/whoami")
         .await
@@ -437,7 +418,7 @@ async fn rotating_retires_the_old_refresh_token_and_its_access_tokens() {
 async fn blacklisting_refuses_its_access_tokens_at_once_and_a_second_blacklist_is_404() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let (refresh, access) = pat_and_access(&server, &org.owner).await;
+    let (refresh, access) = server.pat_and_access(&org.owner).await;
     let api = bearer(&server, &access);
     api.get("/api/current-user/whoami").await.expect(200);
 
@@ -473,7 +454,7 @@ async fn someone_else_cannot_blacklist_my_token() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let other = org.member(Role::Administrator).await;
-    let (refresh, access) = pat_and_access(&server, &org.owner).await;
+    let (refresh, access) = server.pat_and_access(&org.owner).await;
     org.api(&other)
         .post("/api/token/blacklist/", json!({"refresh": refresh}))
         .await
@@ -536,7 +517,7 @@ async fn disabled_legacy_keys_get_401_saying_so_while_a_pat_still_works() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let member = org.member(Role::Annotator).await;
-    let (_, access) = pat_and_access(&server, &member).await;
+    let (_, access) = server.pat_and_access(&member).await;
     org.api(&member).get(&org.path("")).await.expect(200);
 
     org.owner_api()
@@ -574,7 +555,7 @@ async fn disabled_personal_access_tokens_get_401_saying_so_while_a_legacy_key_st
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let member = org.member(Role::Reviewer).await;
-    let (_, access) = pat_and_access(&server, &member).await;
+    let (_, access) = server.pat_and_access(&member).await;
     org.owner_api()
         .post("/api/jwt/settings", json!({"api_tokens_enabled": false, "legacy_api_tokens_enabled": true, "api_token_ttl_days": 365}))
         .await
@@ -603,7 +584,7 @@ impl ThreeCredentials {
     async fn new(server: &TestServer, org: &OrgFixture) -> ThreeCredentials {
         let person = org.member(Role::Annotator).await;
         org.set_password(&person).await;
-        let (_, access) = pat_and_access(server, &person).await;
+        let (_, access) = server.pat_and_access(&person).await;
         let mut session = server.browser();
         session.sign_in(&person.email, PASSWORD).await.expect(200);
         ThreeCredentials {
@@ -864,7 +845,7 @@ async fn an_expired_personal_access_token_cannot_be_refreshed_and_a_new_one_may_
     api.post("/api/jwt/settings", json!({"api_tokens_enabled": true, "legacy_api_tokens_enabled": true, "api_token_ttl_days": 1}))
         .await
         .expect(200);
-    let (refresh, access) = pat_and_access(&server, &org.owner).await;
+    let (refresh, access) = server.pat_and_access(&org.owner).await;
     server.advance(Duration::from_secs(24 * 3600 - 60));
     // An access token never outlives its refresh token.
     let late = server
@@ -898,11 +879,6 @@ async fn an_expired_personal_access_token_cannot_be_refreshed_and_a_new_one_may_
 async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_requests_agree() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let owner = server
-        .service
-        .authorize_as_owner(org.id)
-        .await
-        .expect("owner");
     let row = roster_service::import::ImportRow {
         line: 2,
         email: "keyless@example.com".into(),
@@ -913,7 +889,7 @@ async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_reques
     };
     server
         .service
-        .import_members(&owner, &[row], true)
+        .import_members(org.id, &[row], true)
         .await
         .expect("imported");
     let id = {

@@ -48,7 +48,7 @@ async fn every_imported_row_lands_exactly_once_with_its_audit_event() {
     for batch in rows.chunks(700) {
         let outcome = server
             .service
-            .import_members(&owner, batch, false)
+            .import_members(owner.org().id, batch, false)
             .await
             .expect("batch");
         assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
@@ -129,7 +129,7 @@ async fn refused_rows_are_reported_by_line_and_the_rest_land() {
     ];
     let outcome = server
         .service
-        .import_members(&owner, &rows, false)
+        .import_members(owner.org().id, &rows, false)
         .await
         .expect("batch");
     let lines: Vec<usize> = outcome.rejected.iter().map(|r: &Rejected| r.line).collect();
@@ -167,7 +167,7 @@ async fn a_strict_batch_with_a_refused_row_writes_nothing() {
     ];
     let err = server
         .service
-        .import_members(&owner, &rows, true)
+        .import_members(owner.org().id, &rows, true)
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("nothing was written"), "{err}");
@@ -203,7 +203,7 @@ async fn search_finds_exactly_the_substring_matches_for_rare_and_common_terms() 
     for batch in rows.chunks(2600) {
         let outcome = server
             .service
-            .import_members(&owner, batch, true)
+            .import_members(owner.org().id, batch, true)
             .await
             .expect("batch");
         assert_eq!(outcome.added, batch.len());

@@ -559,3 +559,91 @@ async fn invites_name_only_projects_of_the_same_organization() {
         .expect(400);
     assert_eq!(server.snapshot().await, before);
 }
+
+/// The organization's stored invite-link columns, as text.
+async fn stored_invite_columns(server: &TestServer, org: &OrgFixture) -> String {
+    let mut c = server.service.store().read().await.expect("read");
+    let row: (String, Option<String>) = sqlx::query_as(
+        "SELECT invite_token_hash, invite_token_sealed FROM organizations WHERE id = $1",
+    )
+    .bind(org.id.0)
+    .fetch_one(&mut *c)
+    .await
+    .expect("organization row");
+    format!("{} {}", row.0, row.1.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_database_holds_the_invite_token_only_hashed_and_sealed() {
+    let server = TestServer::start().await;
+    let org = server.org("Sealed").await;
+    let (token, url) = link(&org).await;
+    let stored = stored_invite_columns(&server, &org).await;
+    assert!(!stored.contains(&token), "plaintext token stored: {stored}");
+    // The link still signs people up, and a reset stores the new token sealed as well.
+    server
+        .anonymous()
+        .post(
+            &url,
+            json!({"email": "sealed@example.com", "password": PASSWORD}),
+        )
+        .await
+        .expect(201);
+    let new = org
+        .owner_api()
+        .post_empty("/api/invite/reset-token")
+        .await
+        .expect(201);
+    let new_token = new.body["token"].as_str().unwrap().to_string();
+    assert_eq!(link(&org).await.0, new_token);
+    let stored = stored_invite_columns(&server, &org).await;
+    assert!(
+        !stored.contains(&new_token) && !stored.contains(&token),
+        "{stored}"
+    );
+    server
+        .anonymous()
+        .post(
+            &url,
+            json!({"email": "late@example.com", "password": PASSWORD}),
+        )
+        .await
+        .expect(403);
+}
+
+#[tokio::test]
+async fn a_plaintext_token_from_before_the_upgrade_is_sealed_at_start_and_keeps_working() {
+    let server = TestServer::start().await;
+    let org = server.org("Upgraded").await;
+    // As migration 5 leaves an organization made by an older roster: the token as it is.
+    let old = "an-old-plaintext-invite-token-0123";
+    {
+        let mut tx = server.service.store().write().await.expect("write");
+        sqlx::query(
+            "UPDATE organizations SET invite_token_hash = $1, invite_token_sealed = NULL WHERE id = $2",
+        )
+        .bind(old)
+        .bind(org.id.0)
+        .execute(&mut *tx)
+        .await
+        .expect("update");
+        roster_store::commit(tx).await.expect("commit");
+    }
+    let restarted =
+        TestServer::start_on(server.db.clone(), Default::default(), server.clock.clone()).await;
+    let stored = stored_invite_columns(&restarted, &org).await;
+    assert!(!stored.contains(old), "still plaintext: {stored}");
+    let owner = restarted.with_key(&org.owner.key);
+    assert_eq!(
+        owner.get("/api/invite").await.expect(200).body["token"],
+        old
+    );
+    restarted
+        .anonymous()
+        .post(
+            &format!("/user/signup/?token={old}"),
+            json!({"email": "upgraded@example.com", "password": PASSWORD}),
+        )
+        .await
+        .expect(201);
+}

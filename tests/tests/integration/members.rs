@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use roster_domain::{Role, RoleSource};
+use roster_domain::Role;
 use roster_tests::{json, OrgFixture, Person, TestServer};
 use serde_json::Value;
 
@@ -600,10 +600,15 @@ async fn roles_managed_by_an_identity_provider_are_refused_through_rest_while_ma
     let manual = org.member(Role::Annotator).await;
     let row = server
         .service
-        .apply_idp_role(org.id, scim.id, Role::Annotator, RoleSource::Scim)
+        .apply_idp_role(
+            org.id,
+            scim.id,
+            Role::Annotator,
+            roster_service::membership::Idp::Scim,
+        )
         .await
         .expect("applied");
-    assert_eq!(row.membership.role_source, RoleSource::Scim);
+    assert_eq!(row.membership.role_source, roster_domain::RoleSource::Scim);
 
     let r = owner
         .patch(&org.path(""), json!({"manual_role_management": false}))
@@ -639,7 +644,12 @@ async fn roles_managed_by_an_identity_provider_are_refused_through_rest_while_ma
     // The provider itself may still change it.
     server
         .service
-        .apply_idp_role(org.id, scim.id, Role::Reviewer, RoleSource::Scim)
+        .apply_idp_role(
+            org.id,
+            scim.id,
+            Role::Reviewer,
+            roster_service::membership::Idp::Scim,
+        )
         .await
         .expect("applied");
 

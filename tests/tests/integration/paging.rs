@@ -29,7 +29,7 @@ async fn org_with_members(server: &TestServer, n: usize) -> OrgFixture {
         .collect();
     server
         .service
-        .import_members(&owner, &rows, false)
+        .import_members(owner.org().id, &rows, false)
         .await
         .expect("imported");
     org

@@ -3,7 +3,7 @@
 //! audience, programmatic role assignment with organization id 0, deactivation and
 //! reactivation, deletion and "Deleted User", re-inviting, and the audit trail of it all.
 
-use roster_domain::{Role, RoleSource, UserId};
+use roster_domain::{Role, UserId};
 use roster_tests::{json, Api, OrgFixture, Person, TestServer, PASSWORD};
 use serde_json::Value;
 
@@ -778,7 +778,12 @@ async fn a_deactivation_by_the_identity_provider_revokes_access_like_a_manual_on
     org.api(&ann).get("/api/projects/").await.expect(200);
     let row = server
         .service
-        .apply_idp_role(org.id, ann.id, Role::Deactivated, RoleSource::Scim)
+        .apply_idp_role(
+            org.id,
+            ann.id,
+            Role::Deactivated,
+            roster_service::membership::Idp::Scim,
+        )
         .await
         .expect("applied");
     assert_eq!(row.membership.role, Role::Deactivated);

@@ -34,8 +34,8 @@ impl From<InviteLink> for InviteLinkView {
 pub async fn invite_link(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Admin>,
-) -> Json<InviteLinkView> {
-    Json(state.service.invite_link(&by).into())
+) -> ApiResult<Json<InviteLinkView>> {
+    Ok(Json(state.service.invite_link(&by)?.into()))
 }
 
 /// Makes a new invite link; the old one stops working.

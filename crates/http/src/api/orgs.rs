@@ -45,9 +45,17 @@ pub async fn list_orgs(
 
 #[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations", params(("id" = i64, Path, description = "0 = your only organization")),
     responses((status = 200, body = OrgView), (status = 403), (status = 404)))]
-pub async fn get_org(InOrg(by): InOrg<Member>) -> Json<OrgView> {
+pub async fn get_org(
+    State(state): State<AppState>,
+    InOrg(by): InOrg<Member>,
+) -> ApiResult<Json<OrgView>> {
     let admin = policy::check(by.role(), Access::Admin).is_ok();
-    Json(OrgView::of(&by.org, admin))
+    let token = if admin {
+        Some(state.service.invite_token_of(by.org())?)
+    } else {
+        None
+    };
+    Ok(Json(OrgView::of(by.org(), token)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -90,10 +98,9 @@ pub async fn update_org(
             .transpose()?,
         manual_role_management: body.manual_role_management,
     };
-    Ok(Json(OrgView::of(
-        &state.service.update_org(&by, patch).await?,
-        true,
-    )))
+    let org = state.service.update_org(&by, patch).await?;
+    let token = state.service.invite_token_of(&org)?;
+    Ok(Json(OrgView::of(&org, Some(token))))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

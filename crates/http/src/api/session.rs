@@ -100,7 +100,7 @@ pub(crate) fn problem_page(status: StatusCode, text: &str) -> Response {
 }
 
 /// Sets the session cookie (HttpOnly) and the CSRF cookie (readable by the page's script).
-fn with_session(state: &AppState, jar: CookieJar, s: &NewSession) -> CookieJar {
+pub(crate) fn with_session(state: &AppState, jar: CookieJar, s: &NewSession) -> CookieJar {
     let secure = state.web.cookie_secure;
     let max_age =
         time_secs((s.expires_at - chrono::Utc::now().timestamp_micros()).max(0) / 1_000_000);
@@ -209,7 +209,9 @@ pub async fn login(
             if body.form
                 && matches!(
                     e,
-                    ServiceError::Unauthenticated(_) | ServiceError::Throttled(_)
+                    ServiceError::Unauthenticated(_)
+                        | ServiceError::Throttled(_)
+                        | ServiceError::Busy(_)
                 ) =>
         {
             let api = ApiError::from(e);

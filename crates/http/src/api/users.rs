@@ -1,11 +1,13 @@
 //! The caller's own account (`whoami`, `current-user`) and the users of an organization.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum_extra::extract::CookieJar;
 use roster_domain::{policy, Access, OrgId, UserId};
-use roster_service::users::{CurrentUser, ProfilePatch};
+use roster_service::users::{CurrentUser, PasswordChange, ProfilePatch};
 use roster_service::{Member, Staff};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiContext, Caller, InActiveOrg, JsonBody, PathParams, QueryParams};
@@ -75,24 +77,42 @@ pub struct CurrentUserPatch {
     current_password: Option<String>,
 }
 
-/// Edits the caller's profile, switches their active organization, or changes their password.
+/// What `PATCH /api/current-user` answers: the caller, and after a password change a word on
+/// what it did to the caller's other credentials.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CurrentUserUpdated {
+    #[serde(flatten)]
+    me: WhoAmIView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'static str>,
+}
+
+/// Told after a password change, in the response and on the page.
+pub const PASSWORD_CHANGED: &str = "Password changed. Your other browser sessions were signed \
+    out. Your legacy API key and personal access tokens are separate credentials and still \
+    work; reset or revoke them on their own if they may be exposed.";
+
+/// Edits the caller's profile, switches their active organization, or changes their password
+/// (with `current_password`), all in one transaction.
 #[utoipa::path(patch, path = "/api/current-user", tag = "users", request_body = CurrentUserPatch,
-    responses((status = 200, body = WhoAmIView), (status = 400), (status = 401)))]
+    responses((status = 200, body = CurrentUserUpdated), (status = 400), (status = 401), (status = 429)))]
 pub async fn update_current_user(
     State(state): State<AppState>,
     Caller(who): Caller,
     ApiContext(ctx): ApiContext,
+    jar: CookieJar,
     JsonBody(body): JsonBody<CurrentUserPatch>,
-) -> ApiResult<Json<WhoAmIView>> {
-    if let Some(new) = &body.password {
-        let current = body.current_password.as_deref().ok_or_else(|| {
-            ApiError::invalid("current_password", "is required to change the password")
-        })?;
-        state
-            .service
-            .change_password(&who, current, new, &ctx)
-            .await?;
-    }
+) -> ApiResult<Response> {
+    let password = match (&body.password, &body.current_password) {
+        (Some(new), Some(current)) => Some(PasswordChange { current, new }),
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                "current_password",
+                "is required to change the password",
+            ))
+        }
+        (None, _) => None,
+    };
     let patch = ProfilePatch {
         username: body.username,
         first_name: body.first_name,
@@ -100,9 +120,19 @@ pub async fn update_current_user(
         phone: body.phone,
         active_organization: body.active_organization.map(OrgId),
     };
-    Ok(Json(whoami_view(
-        &state.service.update_current_user(&who, patch).await?,
-    )))
+    let changed_password = password.is_some();
+    let (me, session) = state
+        .service
+        .update_current_user(&who, patch, password, &ctx)
+        .await?;
+    let body = Json(CurrentUserUpdated {
+        me: whoami_view(&me),
+        detail: changed_password.then_some(PASSWORD_CHANGED),
+    });
+    Ok(match session {
+        Some(s) => (crate::api::session::with_session(&state, jar, &s), body).into_response(),
+        None => body.into_response(),
+    })
 }
 
 /// Users of the active organization (a plain array, as the SDK expects).
@@ -158,7 +188,7 @@ pub async fn update_user(
 ) -> ApiResult<Json<UserView>> {
     let id = parse_id(&id)?;
     if let Some(email) = &body.email {
-        if !email.trim().eq_ignore_ascii_case(&by.user.email) || id != by.user.id {
+        if !email.trim().eq_ignore_ascii_case(&by.user().email) || id != by.user().id {
             return Err(ApiError::invalid(
                 "email",
                 "The email address cannot be changed.",

@@ -88,7 +88,7 @@ pub(crate) async fn home_page(
             .await
         {
             let q = MemberQuery {
-                org: staff.org.id,
+                org: staff.org().id,
                 roles: vec![Role::NotActivated],
                 search: None,
                 deleted: false,
@@ -124,6 +124,7 @@ pub(crate) struct SwitchForm {
 /// Makes another of the caller's organizations the active one.
 pub(crate) async fn switch_org(
     State(state): State<AppState>,
+    crate::api::session::RequestParts(parts): crate::api::session::RequestParts,
     jar: CookieJar,
     csrf: Option<axum::Extension<FormCsrf>>,
     PageForm(form): PageForm<SwitchForm>,
@@ -139,7 +140,12 @@ pub(crate) async fn switch_org(
         active_organization: Some(OrgId(form.organization)),
         ..ProfilePatch::default()
     };
-    match state.service.update_current_user(&who, patch).await {
+    let ctx = crate::extract::context(&parts, roster_domain::Source::Ui);
+    match state
+        .service
+        .update_current_user(&who, patch, None, &ctx)
+        .await
+    {
         Ok(_) => Redirect::to("/").into_response(),
         Err(e) => back_with(&state, "/", &ApiError::from(e).detail),
     }

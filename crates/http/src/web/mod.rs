@@ -3,6 +3,7 @@
 //! Pages are rendered on the server (askama); every action calls the same service as the REST
 //! API, recorded with source "ui". Script only adds conveniences (see static/roster.js).
 
+mod account;
 mod audit;
 mod home;
 mod org;
@@ -30,6 +31,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home_page))
         .route("/switch-organization", post(home::switch_org))
+        .route("/account", get(account::account_page))
+        .route("/account/password", post(account::change_password))
         .route("/organization", get(org::organization_page))
         .route("/organization/members/{user_id}", get(org::member_page))
         .route(

@@ -126,7 +126,7 @@ pub(crate) async fn organization_page(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let query = MemberQuery {
-        org: by.org.id,
+        org: by.org().id,
         roles,
         search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
         deleted: false,
@@ -170,11 +170,14 @@ pub(crate) async fn organization_page(
             date_joined: day_time(Some(m.user.date_joined)),
         })
         .collect();
-    let link = service.invite_link(by);
+    let link = match service.invite_link(by) {
+        Ok(link) => link,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let body = OrganizationPage {
         seats: seats.describe(),
         status: status_message(&state, q.status.as_deref(), q.sig.as_deref()),
-        default_role: by.org.default_role.name(),
+        default_role: by.org().default_role.name(),
         invite_url: format!("{}{}", service.config().public_url, link.invite_url),
         invite_roles: [
             Role::Annotator,
