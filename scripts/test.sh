@@ -45,6 +45,11 @@ cargo build -p roster --locked
 step "command line"
 scripts/cli-tests.sh
 
+step "schemathesis over the OpenAPI document on SQLite (Owner and Annotator)"
+scripts/schemathesis.sh sqlite
+step "schemathesis over the OpenAPI document on PostgreSQL (Owner and Annotator)"
+scripts/schemathesis.sh postgres postgres://postgres@127.0.0.1:5432
+
 step "login flood: bounded password hashing and memory (spawned server, SQLite and PostgreSQL)"
 python3 tests/security/login_flood.py
 psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS roster_flood' -c 'CREATE DATABASE roster_flood'

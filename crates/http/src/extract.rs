@@ -307,6 +307,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 /// Parses JSON, naming the offending field on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object; serde would also read a struct from an array (`[]`), which is not
+    // what the document describes.
+    if bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b != b'{')
+    {
+        return Err(ApiError::invalid(
+            "non_field_errors",
+            "The body must be a JSON object.",
+        ));
+    }
     let body = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         &b"{}"[..]
     } else {

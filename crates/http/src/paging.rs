@@ -18,16 +18,18 @@ pub struct PageParams {
 
 impl PageParams {
     /// Page from 1; size defaults to `default`, and larger sizes (and -1, "all") clamp to 1000.
+    /// An empty value is refused like any other that is not a whole number (the document says
+    /// integer).
     pub fn resolve(&self, default: i64) -> Result<PageRequest, ApiError> {
         let page = match self.page.as_deref() {
-            None | Some("") => 1,
+            None => 1,
             Some(p) => parse_whole(p)
                 .ok()
                 .filter(|p| *p >= 1)
                 .ok_or_else(|| ApiError::invalid("page", "must be a whole number from 1"))?,
         };
         let size = match self.page_size.as_deref() {
-            None | Some("") => default,
+            None => default,
             Some(s) => {
                 let n = parse_whole(s)
                     .map_err(|_| ApiError::invalid("page_size", "must be a whole number"))?;

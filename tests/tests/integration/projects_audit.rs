@@ -679,3 +679,58 @@ async fn joining_through_the_link_or_a_personal_invite_is_recorded_with_the_newc
     assert_eq!(e["actor"]["id"], r.body["user"]["id"]);
     assert_eq!(e["new_value"], "RE");
 }
+
+/// Found by schemathesis: with the user in the query, the body was ignored, so a body that is
+/// not the documented one (`false`) or that names someone else still removed the member.
+#[tokio::test]
+async fn removing_a_project_member_refuses_a_malformed_or_contradicting_body() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let manager = org.member(Role::Manager).await;
+    let ann = org.member(Role::Annotator).await;
+    let rev = org.member(Role::Reviewer).await;
+    let api = org.api(&manager);
+    let project = create_project(&api, "Cats").await;
+    for user in [ann.id.0, rev.id.0] {
+        api.post(
+            &format!("/api/projects/{project}/members/"),
+            json!({"user": user}),
+        )
+        .await
+        .expect(201);
+    }
+    let remove = |query: String, body: &'static str| {
+        let api = &api;
+        async move {
+            api.send(
+                reqwest::Method::DELETE,
+                &format!("/api/projects/{project}/members/{query}"),
+                Some(("application/json", body.as_bytes().to_vec())),
+                &[],
+            )
+            .await
+        }
+    };
+
+    let before = server.snapshot().await;
+    remove(format!("?user={}", ann.id.0), "false")
+        .await
+        .expect(400);
+    let r = remove(format!("?user={}", ann.id.0), r#"{"user": 0}"#)
+        .await
+        .expect(400);
+    assert!(r.body["validation_errors"]["user"].is_array(), "{}", r.text);
+    assert_eq!(server.snapshot().await, before);
+
+    // Agreeing query and body, or either alone, still remove.
+    let both = format!(r#"{{"user": {}}}"#, ann.id.0);
+    api.send(
+        reqwest::Method::DELETE,
+        &format!("/api/projects/{project}/members/?user={}", ann.id.0),
+        Some(("application/json", both.into_bytes())),
+        &[],
+    )
+    .await
+    .expect(204);
+    remove(format!("?user={}", rev.id.0), "").await.expect(204);
+}

@@ -72,14 +72,14 @@ pub struct AuditParams {
     until: Option<String>,
 }
 
+/// A user id; an empty value is refused like any other non-integer (the document says integer).
 fn user_param(field: &str, v: Option<&str>) -> ApiResult<Option<UserId>> {
-    v.filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<i64>()
-                .map(UserId)
-                .map_err(|_| ApiError::invalid(field, "must be a user id"))
-        })
-        .transpose()
+    v.map(|s| {
+        s.parse::<i64>()
+            .map(UserId)
+            .map_err(|_| ApiError::invalid(field, "must be a user id"))
+    })
+    .transpose()
 }
 
 fn time_param(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {

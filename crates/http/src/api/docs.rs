@@ -34,6 +34,96 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                document_common_answers(path, op);
+            }
+        }
+    }
+}
+
+/// Operations that need no credential (they answer without one, or use their own token).
+const PUBLIC: [&str; 5] = [
+    "/api/health",
+    "/user/login",
+    "/user/logout",
+    "/user/signup",
+    "/user/set-password",
+];
+
+/// `page` and `page_size` are whole numbers of any size: a page past the end is empty and a
+/// size above 1000 clamps (crate::paging), so they are not bounded to int64 here.
+fn paging_schema(name: &str) -> Option<utoipa::openapi::Object> {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let (minimum, description) = match name {
+        "page" => (1.0, "from 1; a page past the end is empty"),
+        "page_size" => (
+            -1.0,
+            "1 to 1000 (larger sizes clamp to 1000), or -1 for the largest page",
+        ),
+        _ => return None,
+    };
+    Some(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(minimum))
+            .description(Some(description))
+            .build(),
+    )
+}
+
+/// The answers every operation of a kind can give, added in one place so that no handler's
+/// annotation can forget them: the extractors answer 401 without a valid credential, 400 for a
+/// body or query they cannot read, and 404 for a path id that names nothing.
+fn document_common_answers(path: &str, op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::ResponseBuilder;
+
+    for p in op.parameters.iter_mut().flatten() {
+        if matches!(p.parameter_in, ParameterIn::Query) {
+            if let Some(schema) = paging_schema(&p.name) {
+                p.schema = Some(schema.into());
+            }
+        }
+    }
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_path_param = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let reads_input = op.request_body.is_some() || !params.is_empty();
+    let mut add = |status: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .build()
+                    .into()
+            });
+    };
+    if reads_input {
+        add("400", "The request is malformed or a field is not valid.");
+    }
+    if has_path_param {
+        add("404", "The path names nothing.");
+    }
+    if !PUBLIC.contains(&path) {
+        add("401", "No valid credential.");
+        op.security = Some(vec![
+            SecurityRequirement::new("Token", Vec::<String>::new()),
+            SecurityRequirement::new("Bearer", Vec::<String>::new()),
+        ]);
     }
 }
 

@@ -22,6 +22,7 @@ use docs::Security;
     paths(
         docs::health,
         session::login, session::logout, session::signup, session::set_password,
+        session::login_page, session::signup_page, session::set_password_page,
         users::whoami, users::current_user, users::update_current_user, users::list_users, users::get_user, users::update_user,
         tokens::legacy_key, tokens::reset_legacy_key, tokens::list_tokens, tokens::create_token, tokens::refresh, tokens::rotate,
         tokens::blacklist, tokens::jwt_settings, tokens::update_jwt_settings,

@@ -175,7 +175,7 @@ pub struct MemberListParams {
 
 fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
     match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
         Some("true") | Some("1") | Some("yes") => Ok(true),
         Some(other) => Err(ApiError::invalid(
             field,

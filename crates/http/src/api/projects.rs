@@ -182,14 +182,30 @@ pub async fn remove_project_member(
     QueryParams(q): QueryParams<UserQuery>,
     raw: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    let user = match q.user.as_deref() {
-        Some(u) => u
-            .parse::<i64>()
-            .map_err(|_| ApiError::invalid("user", "must be a user id"))?,
-        None if raw.iter().all(u8::is_ascii_whitespace) => {
-            return Err(ApiError::invalid("user", "This field is required."))
+    // A body, when sent, must be the documented one even if the query names the user too, and
+    // the two must agree: a malformed or contradicting request changes nothing.
+    let from_body = if raw.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(crate::extract::parse_json::<RemoveProjectMemberBody>(&raw)?.user)
+    };
+    let from_query = q
+        .user
+        .as_deref()
+        .map(|u| {
+            u.parse::<i64>()
+                .map_err(|_| ApiError::invalid("user", "must be a user id"))
+        })
+        .transpose()?;
+    let user = match (from_query, from_body) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::invalid(
+                "user",
+                "named differently in the query and the body",
+            ))
         }
-        None => crate::extract::parse_json::<RemoveProjectMemberBody>(&raw)?.user,
+        (Some(u), _) | (None, Some(u)) => u,
+        (None, None) => return Err(ApiError::invalid("user", "This field is required.")),
     };
     state
         .service

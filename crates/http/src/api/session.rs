@@ -143,7 +143,7 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
         .unwrap_or_else(|| "/".to_string())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
@@ -163,6 +163,9 @@ pub struct NextParam {
     next: Option<String>,
 }
 
+/// The sign-in page.
+#[utoipa::path(get, path = "/user/login", tag = "pages", params(("next" = Option<String>, Query, description = "where to go after signing in")),
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String)))]
 pub async fn login_page(QueryParams(q): QueryParams<NextParam>) -> Response {
     page(
         StatusCode::OK,
@@ -176,7 +179,8 @@ pub async fn login_page(QueryParams(q): QueryParams<NextParam>) -> Response {
 
 /// Signs in with email and password; a new session id every time.
 #[utoipa::path(post, path = "/user/login", tag = "session",
-    responses((status = 200, body = SignedIn), (status = 401), (status = 429)))]
+    request_body(content((LoginBody = "application/json"), (LoginBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = SignedIn), (status = 400), (status = 401), (status = 429)))]
 pub async fn login(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
@@ -235,7 +239,8 @@ pub struct LogoutBody {
 }
 
 /// Ends the session. Needs the CSRF token (header or form field) when a session is present.
-#[utoipa::path(post, path = "/user/logout", tag = "session", request_body = LogoutBody, responses((status = 204), (status = 403)))]
+#[utoipa::path(post, path = "/user/logout", tag = "session", request_body = Option<LogoutBody>,
+    responses((status = 204), (status = 400), (status = 403)))]
 pub async fn logout(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
@@ -284,7 +289,7 @@ pub struct SignupQuery {
     invite: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupBody {
     #[serde(default)]
@@ -346,6 +351,10 @@ async fn signed_in(state: &AppState, parts: &Parts) -> Option<Authenticated> {
 }
 
 /// The sign-up page. Opening it changes nothing, whoever opens it.
+#[utoipa::path(get, path = "/user/signup", tag = "pages",
+    params(("token" = Option<String>, Query, description = "the organization's invite-link token"),
+           ("invite" = Option<String>, Query, description = "a personal invite's token")),
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String), (status = 403, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String), (status = 409, content_type = "text/html", body = String), (status = 410, content_type = "text/html", body = String)))]
 pub async fn signup_page(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
@@ -409,6 +418,7 @@ fn error_page(e: ServiceError) -> Response {
 #[utoipa::path(post, path = "/user/signup", tag = "session",
     params(("token" = Option<String>, Query, description = "the organization's invite-link token"),
            ("invite" = Option<String>, Query, description = "a personal invite's token")),
+    request_body(content((SignupBody = "application/json"), (SignupBody = "application/x-www-form-urlencoded"))),
     responses((status = 201, body = SignedUp), (status = 400), (status = 401), (status = 403), (status = 409)))]
 pub async fn signup(
     State(state): State<AppState>,
@@ -496,6 +506,9 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
+/// The page that sets a password from a one-time link.
+#[utoipa::path(get, path = "/user/set-password", tag = "pages", params(("token" = Option<String>, Query)),
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String), (status = 403, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String), (status = 409, content_type = "text/html", body = String), (status = 410, content_type = "text/html", body = String)))]
 pub async fn set_password_page(
     State(state): State<AppState>,
     QueryParams(q): QueryParams<TokenQuery>,
@@ -519,7 +532,7 @@ pub async fn set_password_page(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordBody {
     token: String,
@@ -527,7 +540,9 @@ pub struct SetPasswordBody {
 }
 
 /// Sets a password from a one-time link.
-#[utoipa::path(post, path = "/user/set-password", tag = "session", responses((status = 200), (status = 400), (status = 404)))]
+#[utoipa::path(post, path = "/user/set-password", tag = "session",
+    request_body(content((SetPasswordBody = "application/json"), (SetPasswordBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200), (status = 400), (status = 404)))]
 pub async fn set_password(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
