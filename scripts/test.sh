@@ -6,7 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-step() { printf '\n== %s\n' "$*"; }
+# Each stage is announced with the time the previous one took and the total so far.
+started=$SECONDS stage_started=$SECONDS stage_name=""
+step() {
+  if [ -n "$stage_name" ]; then
+    printf '   (%s: %d s; %d s in all)\n' "$stage_name" $((SECONDS - stage_started)) $((SECONDS - started))
+  fi
+  stage_name=$*
+  stage_started=$SECONDS
+  printf '\n== %s\n' "$*"
+}
 
 need_apt=()
 command -v psql >/dev/null || need_apt+=(postgresql-client)
