@@ -407,6 +407,15 @@ impl OrgFixture {
         self.service.invite_link(&owner).expect("invite link").token
     }
 
+    /// The seat figures as the Owner reads them: `{limit, used, active, pending_invites}`.
+    pub async fn seats(&self) -> Value {
+        self.owner_api()
+            .get(&self.path("/seats"))
+            .await
+            .expect(200)
+            .body
+    }
+
     pub fn path(&self, rest: &str) -> String {
         format!("/api/organizations/{}{rest}", self.id)
     }
@@ -418,6 +427,14 @@ impl OrgFixture {
     pub fn api(&self, p: &Person) -> Api {
         Api::new(&self.server_url, Some(format!("Token {}", p.key)))
     }
+}
+
+/// The `results` of a paginated answer.
+#[track_caller]
+pub fn results(v: &Value) -> &Vec<Value> {
+    v["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in {v}"))
 }
 
 /// A response: status, JSON body (Null when empty or not JSON), headers.
@@ -545,6 +562,19 @@ impl Api {
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
         self.send_json(reqwest::Method::POST, path, body).await
+    }
+
+    /// Creates a project through the API; returns its id.
+    pub async fn create_project(&self, title: &str) -> i64 {
+        self.post(
+            "/api/projects/",
+            json!({"title": title, "description": "about"}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+            .as_i64()
+            .expect("project id")
     }
 
     pub async fn post_empty(&self, path: &str) -> Resp {

@@ -5,14 +5,8 @@
 use std::time::Duration;
 
 use roster_domain::Role;
-use roster_tests::{json, OrgFixture, Person, TestServer};
+use roster_tests::{json, results, OrgFixture, Person, TestServer};
 use serde_json::Value;
-
-fn results(v: &Value) -> &Vec<Value> {
-    v["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no results in {v}"))
-}
 
 fn user_ids(v: &Value) -> Vec<i64> {
     results(v)

@@ -5,31 +5,14 @@
 use std::time::Duration;
 
 use roster_domain::Role;
-use roster_tests::{json, Api, OrgFixture, TestServer};
+use roster_tests::{json, results, Api, OrgFixture, TestServer};
 use serde_json::Value;
-
-fn results(v: &Value) -> &Vec<Value> {
-    v["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no results in {v}"))
-}
 
 fn ids(v: &Value) -> Vec<i64> {
     results(v)
         .iter()
         .map(|p| p["id"].as_i64().unwrap())
         .collect()
-}
-
-async fn create_project(api: &Api, title: &str) -> i64 {
-    let r = api
-        .post(
-            "/api/projects/",
-            json!({"title": title, "description": "about"}),
-        )
-        .await
-        .expect(201);
-    r.body["id"].as_i64().unwrap()
 }
 
 /// The number of audit events in the caller's active organization.
@@ -173,8 +156,8 @@ async fn an_annotator_sees_and_works_in_only_the_projects_they_belong_to() {
     let manager = org.member(Role::Manager).await;
     let ann = org.member(Role::Annotator).await;
     let mapi = org.api(&manager);
-    let mine = create_project(&mapi, "Mine").await;
-    let theirs = create_project(&mapi, "Theirs").await;
+    let mine = mapi.create_project("Mine").await;
+    let theirs = mapi.create_project("Theirs").await;
     mapi.post(
         &format!("/api/projects/{mine}/members/"),
         json!({"user": ann.id.0, "role": "AN"}),
@@ -221,7 +204,7 @@ async fn an_annotation_names_its_author_in_completed_by() {
     let manager = org.member(Role::Manager).await;
     let ann = org.member(Role::Annotator).await;
     let mapi = org.api(&manager);
-    let project = create_project(&mapi, "Cats").await;
+    let project = mapi.create_project("Cats").await;
     mapi.post(
         &format!("/api/projects/{project}/members/"),
         json!({"user": ann.id.0, "role": "AN"}),
@@ -263,7 +246,7 @@ async fn project_roles_are_read_per_project_and_set_per_member() {
     let manager = org.member(Role::Manager).await;
     let ann = org.member(Role::Annotator).await;
     let api = org.api(&manager);
-    let project = create_project(&api, "Cats").await;
+    let project = api.create_project("Cats").await;
 
     // Setting a role adds the member if needed.
     let r = api
@@ -690,7 +673,7 @@ async fn removing_a_project_member_refuses_a_malformed_or_contradicting_body() {
     let ann = org.member(Role::Annotator).await;
     let rev = org.member(Role::Reviewer).await;
     let api = org.api(&manager);
-    let project = create_project(&api, "Cats").await;
+    let project = api.create_project("Cats").await;
     for user in [ann.id.0, rev.id.0] {
         api.post(
             &format!("/api/projects/{project}/members/"),

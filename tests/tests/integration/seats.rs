@@ -11,12 +11,7 @@ use tokio::sync::Barrier;
 
 /// `(limit, used, active, pending_invites)` as the Owner reads them.
 async fn seats(org: &OrgFixture) -> (Option<i64>, i64, i64, i64) {
-    let s = org
-        .owner_api()
-        .get(&org.path("/seats"))
-        .await
-        .expect(200)
-        .body;
+    let s = org.seats().await;
     (
         s["limit"].as_i64(),
         s["used"].as_i64().unwrap(),

@@ -4,14 +4,8 @@
 //! reactivation, deletion and "Deleted User", re-inviting, and the audit trail of it all.
 
 use roster_domain::{Role, UserId};
-use roster_tests::{json, Api, OrgFixture, Person, TestServer, PASSWORD};
+use roster_tests::{json, results, Person, TestServer, PASSWORD};
 use serde_json::Value;
-
-fn results(v: &Value) -> &Vec<Value> {
-    v["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no results in {v}"))
-}
 
 fn user_ids(v: &Value) -> Vec<i64> {
     results(v)
@@ -20,26 +14,9 @@ fn user_ids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
-async fn seats(org: &OrgFixture) -> Value {
-    org.owner_api()
-        .get(&org.path("/seats"))
-        .await
-        .expect(200)
-        .body
-}
-
 /// The path of an absolute link roster handed out, to call it on the test server.
 fn path_of(server: &TestServer, url: &str) -> String {
     url.strip_prefix(&server.url).unwrap_or(url).to_string()
-}
-
-async fn create_project(api: &Api, title: &str) -> i64 {
-    api.post("/api/projects/", json!({"title": title}))
-        .await
-        .expect(201)
-        .body["id"]
-        .as_i64()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -378,7 +355,7 @@ async fn deactivating_a_member_refuses_their_next_request_and_frees_their_seat_a
         .patch(&org.path(""), json!({"seat_limit": 2}))
         .await
         .expect(200);
-    assert_eq!(seats(&org).await["used"], 2);
+    assert_eq!(org.seats().await["used"], 2);
     org.api(&ann).get("/api/projects/").await.expect(200);
     browser.get("/api/projects/").await.expect(200);
 
@@ -411,7 +388,7 @@ async fn deactivating_a_member_refuses_their_next_request_and_frees_their_seat_a
         .expect(200)
         .body;
     assert_eq!(me["org_membership"][0]["role"], "DI");
-    let s = seats(&org).await;
+    let s = org.seats().await;
     assert_eq!(
         (
             s["used"].as_i64(),
@@ -437,7 +414,7 @@ async fn reactivating_a_member_brings_back_the_same_account_with_its_data_and_wo
     let org = server.org("Acme").await;
     let owner = org.owner_api();
     let ann = org.member(Role::Annotator).await;
-    let project = create_project(&owner, "Cats").await;
+    let project = owner.create_project("Cats").await;
     owner
         .post(
             &format!("/api/projects/{project}/members/"),
@@ -584,7 +561,7 @@ async fn a_deleted_members_completed_work_shows_as_deleted_user() {
     let owner = org.owner_api();
     let ann = org.member(Role::Annotator).await;
     let other = org.member(Role::Annotator).await;
-    let project = create_project(&owner, "Cats").await;
+    let project = owner.create_project("Cats").await;
     for p in [&ann, &other] {
         owner
             .post(
@@ -637,7 +614,7 @@ async fn a_deleted_member_comes_back_only_through_a_new_invite_as_a_new_membersh
     let owner = org.owner_api();
     let ann = org.member(Role::Annotator).await;
     org.set_password(&ann).await;
-    let project = create_project(&owner, "Cats").await;
+    let project = owner.create_project("Cats").await;
     owner
         .post(
             &format!("/api/projects/{project}/members/"),
@@ -788,7 +765,7 @@ async fn a_deactivation_by_the_identity_provider_revokes_access_like_a_manual_on
         .expect("applied");
     assert_eq!(row.membership.role, Role::Deactivated);
     org.api(&ann).get("/api/projects/").await.expect(403);
-    let s = seats(&org).await;
+    let s = org.seats().await;
     assert_eq!(s["active"], 1);
     let m = org
         .owner_api()
