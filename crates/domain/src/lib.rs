@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod ids;
+pub mod invites;
 pub mod people;
 pub mod policy;
 pub mod role;
@@ -12,6 +13,7 @@ pub mod seats;
 
 pub use audit::{AuditAction, Source};
 pub use ids::{AnnotationId, InviteId, MembershipId, OrgId, ProjectId, UserId};
+pub use invites::InviteState;
 pub use policy::Access;
 pub use role::{ProjectRole, Role, RoleSource};
 pub use rules::{RoleChange, RuleViolation};

@@ -9,7 +9,7 @@ use roster_store::{
 
 use crate::accounts::{check_name, normalize_email};
 use crate::audit::{record, Event};
-use crate::membership::{Actor, Change, JoinVia};
+use crate::membership::{holds_invite_seat, Actor, Change, JoinVia};
 use crate::orgs::seat_usage;
 use crate::secrets::random_token;
 use crate::throttle::Keys;
@@ -35,35 +35,10 @@ pub struct InviteView {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InviteState {
-    Pending,
-    Accepted,
-    Expired,
-    Revoked,
-}
+pub use roster_domain::InviteState;
 
-impl InviteState {
-    pub fn code(self) -> &'static str {
-        match self {
-            InviteState::Pending => "pending",
-            InviteState::Accepted => "accepted",
-            InviteState::Expired => "expired",
-            InviteState::Revoked => "revoked",
-        }
-    }
-
-    fn of(i: &InviteRecord, now: Micros) -> InviteState {
-        if i.accepted_at.is_some() {
-            InviteState::Accepted
-        } else if i.revoked_at.is_some() {
-            InviteState::Revoked
-        } else if i.expires_at <= now {
-            InviteState::Expired
-        } else {
-            InviteState::Pending
-        }
-    }
+fn state_of(i: &InviteRecord, now: Micros) -> InviteState {
+    InviteState::of(i.accepted_at, i.revoked_at, i.expires_at, now)
 }
 
 /// Who is joining: a new account, an existing one proving itself with its password, or the
@@ -328,11 +303,7 @@ impl Service {
                     )));
                 }
             }
-            let holds = invites::pending_for(&mut tx, org, email, now)
-                .await?
-                .iter()
-                .any(|i| i.role.takes_seat());
-            if !holds {
+            if !holds_invite_seat(&mut tx, org, email, now).await? {
                 without_seat += 1;
             }
         }
@@ -442,7 +413,7 @@ impl Service {
             .await?
             .into_iter()
             .map(|i| {
-                let state = InviteState::of(&i, now);
+                let state = state_of(&i, now);
                 let url = (state == InviteState::Pending)
                     .then(|| self.secrets().open(&i.token_sealed))
                     .flatten()
@@ -463,7 +434,7 @@ impl Service {
         let invite = invites::by_token_hash(&mut c, &self.secrets().lookup_hash(token))
             .await?
             .ok_or_else(bad_invite)?;
-        match InviteState::of(&invite, self.now()) {
+        match state_of(&invite, self.now()) {
             InviteState::Pending => Ok(invite),
             InviteState::Accepted => Err(ServiceError::Forbidden(
                 "This invite was already used; sign in instead.".into(),
@@ -506,7 +477,7 @@ impl Service {
         let invite = invites::by_token_hash(&mut tx, &self.secrets().lookup_hash(token))
             .await?
             .ok_or_else(bad_invite)?;
-        if InviteState::of(&invite, now) != InviteState::Pending {
+        if state_of(&invite, now) != InviteState::Pending {
             return Err(bad_invite());
         }
         let (user, new_account) = self.user_for_join(&mut tx, user, new_hash, names).await?;

@@ -173,6 +173,20 @@ fn audit_context(acting: &Acting, ctx: &Context) -> Context {
     }
 }
 
+/// Whether a pending invite with a working role already holds a seat for this email (so
+/// activating them uses that seat rather than a new one).
+pub(crate) async fn holds_invite_seat(
+    c: &mut Conn,
+    org: OrgId,
+    email: &str,
+    now: i64,
+) -> Result<bool> {
+    Ok(invites::pending_for(c, org, email, now)
+        .await?
+        .iter()
+        .any(|i| i.role.takes_seat()))
+}
+
 /// Moves a user's active organization away from `org` to another live membership, or none.
 async fn move_active_org_from(c: &mut Conn, user: UserId, org: OrgId) -> Result<()> {
     let Some(u) = users::by_id(c, user).await? else {
@@ -280,10 +294,7 @@ impl Service {
     ) -> Result<RoleChange> {
         let now = self.now();
         let holds_invite_seat = (by_invite && role.takes_seat())
-            || invites::pending_for(tx, org.id, &target.user.email, now)
-                .await?
-                .iter()
-                .any(|i| i.role.takes_seat());
+            || holds_invite_seat(tx, org.id, &target.user.email, now).await?;
         let decision = rules::decide_role_change(
             acting.party().as_ref(),
             &party(&target.membership),
@@ -386,10 +397,7 @@ impl Service {
         let (role, source, action) = match via {
             JoinVia::Founding => (Role::Owner, RoleSource::Manual, AuditAction::MemberJoined),
             JoinVia::Direct(role) => {
-                let holds_invite_seat = invites::pending_for(tx, org.id, &user.email, now)
-                    .await?
-                    .iter()
-                    .any(|i| i.role.takes_seat());
+                let holds_invite_seat = holds_invite_seat(tx, org.id, &user.email, now).await?;
                 rules::check_direct_join(role, seats, SeatFacts { holds_invite_seat })?;
                 (role, acting.role_source(ctx), AuditAction::MemberJoined)
             }
