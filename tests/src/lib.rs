@@ -209,7 +209,12 @@ impl TestServer {
     /// A person fixture for an existing user, with a fresh legacy key.
     pub async fn person(&self, id: UserId) -> Person {
         let user = {
-            let mut c = self.service.store().read().await.expect("read");
+            let mut c = self
+                .service
+                .raw_store_bypassing_rules()
+                .read()
+                .await
+                .expect("read");
             roster_store::users::by_id(&mut c, id)
                 .await
                 .expect("query")
@@ -270,7 +275,12 @@ impl TestServer {
     /// The rows of `tables` (name, WHERE clause), rendered as text in a stable order.
     async fn fingerprint(&self, tables: &[(&str, String)]) -> String {
         let mut out = String::new();
-        let mut c = self.service.store().read().await.expect("read");
+        let mut c = self
+            .service
+            .raw_store_bypassing_rules()
+            .read()
+            .await
+            .expect("read");
         for (table, filter) in tables {
             let cols = SNAPSHOT_COLUMNS
                 .iter()

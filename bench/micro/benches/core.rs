@@ -244,7 +244,7 @@ fn query(org: OrgId, roles: Vec<Role>) -> MemberQuery {
 /// pooled connection and resolves the query, as a request does.
 fn store_group(c: &mut Criterion, rt: &Runtime, label: &str, url: &str) {
     let s = rt.block_on(seed(url, label));
-    let store = s.service.store();
+    let store = s.service.raw_store_bypassing_rules();
     let all = query(s.org, vec![]);
     let pending = query(s.org, vec![Role::NotActivated]);
     // The end of page 50 of 101, as the service remembers it after serving that page.

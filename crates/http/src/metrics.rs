@@ -183,7 +183,7 @@ pub(crate) async fn render(State(state): State<AppState>, headers: HeaderMap) ->
         return res;
     }
     let m = &state.metrics.inner;
-    let (open, idle) = state.service.store().pool_stats();
+    let (open, idle) = state.service.pool_stats();
     m.pool
         .get_or_create(&PoolLabels { state: "open" })
         .set(open as i64);

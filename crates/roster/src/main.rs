@@ -529,7 +529,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
     };
     let state = roster_http::AppState::new(service.clone(), web);
     roster_http::serve(listener, state, shutdown_signal()).await?;
-    service.store().close().await;
+    service.close().await;
     tracing::info!("stopped");
     Ok(())
 }

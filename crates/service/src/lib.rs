@@ -142,8 +142,25 @@ impl Service {
         Ok(service)
     }
 
-    pub fn store(&self) -> &Store {
+    /// The store, for the service's own use cases: they decide the rules before they write.
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The escape hatch: the store itself, bypassing every rule. For tests that inspect or
+    /// stage rows and for benchmarks; an entry point that serves people never uses it.
+    pub fn raw_store_bypassing_rules(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The database pool's connections: (open, idle), for the metrics.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        self.inner.store.pool_stats()
+    }
+
+    /// Closes the database connections (at shutdown).
+    pub async fn close(&self) {
+        self.inner.store.close().await
     }
 
     pub fn config(&self) -> &ServiceConfig {

@@ -8,7 +8,12 @@ async fn counters_and_rows(
     server: &TestServer,
     org: i64,
 ) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
-    let mut c = server.service.store().read().await.expect("read");
+    let mut c = server
+        .service
+        .raw_store_bypassing_rules()
+        .read()
+        .await
+        .expect("read");
     let counters: Vec<(String, i64)> = sqlx::query_as(&format!(
         "SELECT role, n FROM member_counts WHERE org_id = {org} AND n <> 0 ORDER BY role"
     ))

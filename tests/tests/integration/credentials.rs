@@ -150,7 +150,12 @@ async fn legacy_key_is_not_stored_in_plain_text() {
         !snapshot.contains(&org.owner.key),
         "the key itself must not be in the database"
     );
-    let mut c = server.service.store().read().await.unwrap();
+    let mut c = server
+        .service
+        .raw_store_bypassing_rules()
+        .read()
+        .await
+        .unwrap();
     let rows: Vec<String> =
         sqlx::query_scalar::<_, String>("SELECT key_hash || '|' || key_sealed FROM legacy_keys")
             .fetch_all(&mut *c)
@@ -893,7 +898,12 @@ async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_reques
         .await
         .expect("imported");
     let id = {
-        let mut c = server.service.store().read().await.expect("read");
+        let mut c = server
+            .service
+            .raw_store_bypassing_rules()
+            .read()
+            .await
+            .expect("read");
         let (id, keys): (i64, i64) = sqlx::query_as(
             "SELECT u.id, (SELECT COUNT(*) FROM legacy_keys k WHERE k.user_id = u.id)
              FROM users u WHERE u.email = 'keyless@example.com'",
