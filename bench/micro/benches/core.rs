@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use roster_domain::policy::{self, Access};
 use roster_domain::rules::{self, OrgRules, Origin, Party, SeatFacts};
+use roster_domain::MemberOrder;
 use roster_domain::{OrgId, Role, RoleSource, SeatUsage, UserId};
 use roster_service::import::ImportRow;
 use roster_service::{
     Authenticated, Context, OrgRef, Secrets, Service, ServiceConfig, Staff, SystemClock,
 };
-use roster_store::members::{self, MemberOrder, MemberQuery, PageEnd};
+use roster_store::members::{self, MemberQuery, PageEnd};
 use roster_store::{Store, StoreOptions};
 use tokio::runtime::Runtime;
 
@@ -256,7 +257,7 @@ fn store_group(c: &mut Criterion, rt: &Runtime, label: &str, url: &str) {
             .expect("row");
         let last = rows.last().expect("a member in the middle");
         PageEnd {
-            value: MemberOrder::Email.value_of(last),
+            value: members::sort_value(MemberOrder::Email, last),
             id: last.membership.id,
         }
     });

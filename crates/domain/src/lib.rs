@@ -15,6 +15,6 @@ pub use audit::{AuditAction, Source};
 pub use ids::{AnnotationId, InviteId, MembershipId, OrgId, ProjectId, UserId};
 pub use invites::InviteState;
 pub use policy::Access;
-pub use role::{ProjectRole, Role, RoleSource};
+pub use role::{MemberOrder, ProjectRole, Role, RoleSource};
 pub use rules::{RoleChange, RuleViolation};
 pub use seats::SeatUsage;

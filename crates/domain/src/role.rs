@@ -225,6 +225,18 @@ impl RoleSource {
     }
 }
 
+/// The orders a member list can be sorted in (the wire names live with the REST API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MemberOrder {
+    #[default]
+    Email,
+    FirstName,
+    LastName,
+    LastActivity,
+    DateJoined,
+    Role,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Context as _, Result};
 use clap::{Parser, Subcommand};
 use roster_domain::{OrgId, Role};
 use roster_service::import::ImportRow;
-use roster_service::store::members::{MemberOrder, MemberQuery};
+use roster_service::members::MemberFilter;
 use roster_service::{Admin, Context, PageRequest, Service, ServiceConfig, Staff, SystemClock};
 use roster_store::Store;
 
@@ -400,13 +400,11 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
             };
             let mut page = 1;
             loop {
-                let q = MemberQuery {
-                    org: OrgId(org),
+                let q = MemberFilter {
                     roles: roles.clone(),
                     search: search.clone(),
                     deleted: false,
-                    order: MemberOrder::Email,
-                    descending: false,
+                    ..MemberFilter::default()
                 };
                 let result = service
                     .list_members(&owner, q, PageRequest { page, size: 1000 })

@@ -2,7 +2,7 @@
 //! (activation, deactivation, reactivation, ownership transfer), deletion and direct adds,
 //! which say who acts and hand the change to the one membership path (`membership.rs`).
 
-use roster_domain::{OrgId, Role, UserId};
+use roster_domain::{MemberOrder, OrgId, Role, UserId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -36,6 +36,17 @@ impl PageAnchors {
     }
 }
 
+/// What a member list asks for: roles (none = all), a search term, deleted members instead of
+/// live ones, and the order. The organization is the one the caller's proof names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub roles: Vec<Role>,
+    pub search: Option<String>,
+    pub deleted: bool,
+    pub order: MemberOrder,
+    pub descending: bool,
+}
+
 /// One member's details, with the work they did under this membership.
 #[derive(Debug, Clone)]
 pub struct MemberDetail {
@@ -57,12 +68,16 @@ impl Service {
     pub async fn list_members(
         &self,
         by: &Authorized<Staff>,
-        query: MemberQuery,
+        filter: MemberFilter,
         page: PageRequest,
     ) -> Result<Page<MemberRow>> {
         let query = MemberQuery {
             org: by.org.id,
-            ..query
+            roles: filter.roles,
+            search: filter.search,
+            deleted: filter.deleted,
+            order: filter.order,
+            descending: filter.descending,
         };
         let mut c = self.store().read().await?;
         let resolved = members::resolve(&mut c, &query).await?;
@@ -77,7 +92,7 @@ impl Service {
         };
         if let Some(last) = items.last() {
             let end = PageEnd {
-                value: query.order.value_of(last),
+                value: members::sort_value(query.order, last),
                 id: last.membership.id,
             };
             self.anchors().put(query, page.size, page.page, end);

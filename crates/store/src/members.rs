@@ -1,7 +1,7 @@
 //! Memberships: the live one per (organization, user), deleted ones kept as records, and the
 //! member list with its filters, orderings and counts.
 
-use roster_domain::{MembershipId, OrgId, Role, RoleSource, UserId};
+use roster_domain::{MemberOrder, MembershipId, OrgId, Role, RoleSource, UserId};
 use sqlx::Row;
 
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
@@ -204,52 +204,28 @@ pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result
     Ok(row.try_get(0)?)
 }
 
-/// The orderings the member list offers, by their API names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MemberOrder {
-    Email,
-    FirstName,
-    LastName,
-    LastActivity,
-    DateJoined,
-    Role,
+/// The column a member-list order sorts by.
+fn order_column(order: MemberOrder) -> &'static str {
+    match order {
+        MemberOrder::Email => "m.user_email",
+        MemberOrder::FirstName => "u.first_name",
+        MemberOrder::LastName => "u.last_name",
+        // NULL sorts differently in the two databases; "never active" sorts as oldest.
+        MemberOrder::LastActivity => "COALESCE(u.last_activity, 0)",
+        MemberOrder::DateJoined => "u.date_joined",
+        MemberOrder::Role => "m.role",
+    }
 }
 
-impl MemberOrder {
-    pub fn from_api(name: &str) -> Option<MemberOrder> {
-        Some(match name {
-            "user__email" => MemberOrder::Email,
-            "user__first_name" => MemberOrder::FirstName,
-            "user__last_name" => MemberOrder::LastName,
-            "user__last_activity" => MemberOrder::LastActivity,
-            "user__date_joined" => MemberOrder::DateJoined,
-            "role" => MemberOrder::Role,
-            _ => return None,
-        })
-    }
-
-    fn column(self) -> &'static str {
-        match self {
-            MemberOrder::Email => "m.user_email",
-            MemberOrder::FirstName => "u.first_name",
-            MemberOrder::LastName => "u.last_name",
-            // NULL sorts differently in the two databases; "never active" sorts as oldest.
-            MemberOrder::LastActivity => "COALESCE(u.last_activity, 0)",
-            MemberOrder::DateJoined => "u.date_joined",
-            MemberOrder::Role => "m.role",
-        }
-    }
-
-    /// The value a row is sorted by, to seek past it.
-    pub fn value_of(self, row: &MemberRow) -> SortValue {
-        match self {
-            MemberOrder::Email => SortValue::Text(row.user.email.clone()),
-            MemberOrder::FirstName => SortValue::Text(row.user.first_name.clone()),
-            MemberOrder::LastName => SortValue::Text(row.user.last_name.clone()),
-            MemberOrder::LastActivity => SortValue::Int(row.user.last_activity.unwrap_or(0)),
-            MemberOrder::DateJoined => SortValue::Int(row.user.date_joined),
-            MemberOrder::Role => SortValue::Text(row.membership.role.code().to_string()),
-        }
+/// The value a row is sorted by in `order`, to seek past it.
+pub fn sort_value(order: MemberOrder, row: &MemberRow) -> SortValue {
+    match order {
+        MemberOrder::Email => SortValue::Text(row.user.email.clone()),
+        MemberOrder::FirstName => SortValue::Text(row.user.first_name.clone()),
+        MemberOrder::LastName => SortValue::Text(row.user.last_name.clone()),
+        MemberOrder::LastActivity => SortValue::Int(row.user.last_activity.unwrap_or(0)),
+        MemberOrder::DateJoined => SortValue::Int(row.user.date_joined),
+        MemberOrder::Role => SortValue::Text(row.membership.role.code().to_string()),
     }
 }
 
@@ -488,7 +464,7 @@ async fn list_from(
         args,
     } = filter_sql(r, Backend::of(c));
     let dir = if q.descending { "DESC" } else { "ASC" };
-    let col = q.order.column();
+    let col = order_column(q.order);
     let mut n = args.len() + 2;
     if after.is_some() {
         let op = if q.descending { "<" } else { ">" };

@@ -3,9 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use roster_domain::MemberOrder;
 use roster_domain::{Access, Role};
+use roster_service::members::MemberFilter;
 use roster_service::orgs::OrgPatch;
-use roster_service::store::members::{MemberOrder, MemberQuery};
 use roster_service::{Admin, Member, Staff};
 use serde::{Deserialize, Serialize};
 
@@ -184,7 +185,17 @@ fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
     }
 }
 
-fn member_query(p: &MemberListParams) -> ApiResult<MemberQuery> {
+/// The member list's orderings by their Label Studio names.
+const ORDERINGS: [(&str, MemberOrder); 6] = [
+    ("user__email", MemberOrder::Email),
+    ("user__first_name", MemberOrder::FirstName),
+    ("user__last_name", MemberOrder::LastName),
+    ("user__last_activity", MemberOrder::LastActivity),
+    ("user__date_joined", MemberOrder::DateJoined),
+    ("role", MemberOrder::Role),
+];
+
+fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
     let roles = match p.role.as_deref().map(str::trim) {
         None | Some("") => Vec::new(),
         Some(list) => list
@@ -197,7 +208,11 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberQuery> {
         None | Some("") => (MemberOrder::Email, false),
         Some(o) => {
             let (name, desc) = o.strip_prefix('-').map(|n| (n, true)).unwrap_or((o, false));
-            let order = MemberOrder::from_api(name).ok_or_else(|| {
+            let order = ORDERINGS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, o)| *o)
+                .ok_or_else(|| {
                 ApiError::invalid("ordering", format!("\"{o}\" is not an ordering; use user__email, user__first_name, user__last_name, user__last_activity, user__date_joined or role, optionally with -"))
             })?;
             (order, desc)
@@ -215,8 +230,7 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberQuery> {
             "must be at most 200 characters",
         ));
     }
-    Ok(MemberQuery {
-        org: roster_domain::OrgId(0),
+    Ok(MemberFilter {
         roles,
         search,
         deleted: parse_bool("is_deleted", p.is_deleted.as_deref())?,

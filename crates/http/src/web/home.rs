@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use axum_extra::extract::CookieJar;
 use roster_domain::{OrgId, Role};
-use roster_service::store::members::{MemberOrder, MemberQuery};
+use roster_service::members::MemberFilter;
 use roster_service::users::ProfilePatch;
 use roster_service::{OrgRef, PageRequest, Staff};
 use serde::Deserialize;
@@ -87,13 +87,11 @@ pub(crate) async fn home_page(
             )
             .await
         {
-            let q = MemberQuery {
-                org: staff.org().id,
+            let q = MemberFilter {
                 roles: vec![Role::NotActivated],
                 search: None,
                 deleted: false,
-                order: MemberOrder::Email,
-                descending: false,
+                ..MemberFilter::default()
             };
             pending = state
                 .service

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use roster_domain::{rules, Role, UserId};
-use roster_service::store::members::{MemberOrder, MemberQuery};
+use roster_service::members::MemberFilter;
 use roster_service::{Admin, Authorized, PageRequest, Staff};
 use serde::Deserialize;
 
@@ -124,13 +124,11 @@ pub(crate) async fn organization_page(
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let query = MemberQuery {
-        org: by.org().id,
+    let query = MemberFilter {
         roles,
         search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
         deleted: false,
-        order: MemberOrder::Email,
-        descending: false,
+        ..MemberFilter::default()
     };
     let loaded = async {
         let list = service
