@@ -43,16 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/health", get(docs::health))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
-        .route("/user/login", get(session::login_page).post(session::login))
+        // Their forms' pages (GET) are web routes, in `web::sign_in`.
+        .route("/user/login", post(session::login))
         .route("/user/logout", post(session::logout))
-        .route(
-            "/user/signup",
-            get(session::signup_page).post(session::signup),
-        )
-        .route(
-            "/user/set-password",
-            get(session::set_password_page).post(session::set_password),
-        )
+        .route("/user/signup", post(session::signup))
+        .route("/user/set-password", post(session::set_password))
         .route("/api/current-user/whoami", get(users::whoami))
         .route(
             "/api/current-user",
