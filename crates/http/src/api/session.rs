@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{
-    context, FormOrJson, QueryParams, RequestParts, Session, CSRF_COOKIE, FORM, SESSION_COOKIE,
+    context, Answer, FormOrJson, QueryParams, RequestParts, Session, CSRF_COOKIE, FORM,
+    SESSION_COOKIE,
 };
 use crate::views::UserView;
 use crate::web::message;
@@ -129,7 +130,7 @@ pub async fn login(
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct LogoutBody {
-    /// The session's CSRF token, when not sent in the X-CSRFToken header.
+    // The session's CSRF token, when not sent in the X-CSRFToken header.
     #[serde(default)]
     #[allow(dead_code)] // read by `extract::body_csrf`
     csrf_token: Option<String>,
@@ -143,33 +144,38 @@ pub async fn logout(
     jar: CookieJar,
     headers: HeaderMap,
     raw: axum::body::Bytes,
-) -> ApiResult<Response> {
+) -> Response {
     let form = crate::extract::media_type(&headers) == FORM;
-    if crate::extract::foreign_origin(&headers, &state.service.config().public_url) {
-        return Err(ApiError::forbidden(
-            "This form was sent from another site; open the page here and try again.",
-        ));
-    }
-    // The body's csrf_token was read by `body_csrf`; here the body only has to be well-formed.
-    if !form && !raw.iter().all(|b| b.is_ascii_whitespace()) {
-        crate::extract::parse_json::<LogoutBody>(&raw)?;
-    }
-    // Without a live session there is nothing to end; the cookies are cleared all the same.
-    match Session::check(&parts, &state).await {
-        Ok(_) => {
-            if let Some(session) = jar.get(SESSION_COOKIE) {
-                state.service.sign_out(session.value()).await?;
-            }
+    let ended = async {
+        if crate::extract::foreign_origin(&headers, &state.service.config().public_url) {
+            return Err(ApiError::forbidden(
+                "This form was sent from another site; open the page here and try again.",
+            ));
         }
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => {}
-        Err(e) => return Err(e),
+        // The body's csrf_token was read by `body_csrf`; here it only has to be well-formed.
+        if !form && !raw.iter().all(|b| b.is_ascii_whitespace()) {
+            crate::extract::parse_json::<LogoutBody>(&raw)?;
+        }
+        // Without a live session there is nothing to end; the cookies are cleared all the same.
+        match Session::check(&parts, &state).await {
+            Ok(_) => match jar.get(SESSION_COOKIE) {
+                Some(session) => Ok(state.service.sign_out(session.value()).await?),
+                None => Ok(()),
+            },
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+    .await;
+    if let Err(e) = ended {
+        return Answer::of(&parts).refuse(e);
     }
     let jar = without_session(jar);
-    Ok(if form {
+    if form {
         (jar, Redirect::to("/user/login")).into_response()
     } else {
         (jar, StatusCode::NO_CONTENT).into_response()
-    })
+    }
 }
 
 #[derive(Deserialize, Default)]
