@@ -101,7 +101,8 @@ fn is_safe(method: &Method) -> bool {
 enum Credential {
     Legacy(String),
     Access(String),
-    Session(String),
+    /// The session cookie, read and checked by `Session`.
+    Session,
 }
 
 fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
@@ -133,13 +134,7 @@ fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
         )?)));
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    match jar.get(SESSION_COOKIE) {
-        Some(c) => Ok(Some(Credential::Session(credential_text(
-            c.value(),
-            SESSION_COOKIE,
-        )?))),
-        None => Ok(None),
-    }
+    Ok(jar.get(SESSION_COOKIE).map(|_| Credential::Session))
 }
 
 /// A credential is a single-line token; anything else is malformed, not a look-up.
@@ -161,7 +156,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticat
         }
         Some(Credential::Legacy(k)) => service.authenticate_legacy_key(&k).await?,
         Some(Credential::Access(t)) => service.authenticate_access_token(&t).await?,
-        Some(Credential::Session(s)) => service.authenticate_session(&s).await?,
+        Some(Credential::Session) => return Session::check(parts, state).await,
     };
     admit(parts, state, who).await
 }
