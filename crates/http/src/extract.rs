@@ -43,7 +43,7 @@ impl Answer {
     }
 
     fn for_request(path: &str, method: &Method, headers: &HeaderMap) -> Answer {
-        let reads_page = is_safe(method) || media_type(headers) == crate::api::session::FORM;
+        let reads_page = is_safe(method) || media_type(headers) == FORM;
         if path.starts_with("/api/") || crate::web::wants_json(headers) || !reads_page {
             Answer::Json
         } else {
@@ -54,7 +54,7 @@ impl Answer {
     pub fn refuse(self, e: ApiError) -> Response {
         match self {
             Answer::Json => e.into_response(),
-            Answer::Page => crate::api::session::problem_page(e.status, &e.detail),
+            Answer::Page => crate::web::problem_page(e.status, &e.detail),
         }
     }
 }
@@ -81,6 +81,9 @@ pub const SESSION_COOKIE: &str = "roster_session";
 pub const CSRF_COOKIE: &str = "roster_csrf";
 pub const CSRF_HEADER: &str = "x-csrftoken";
 
+/// The media type of HTML form posts.
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
 /// The request's origin for audit and throttling.
 pub fn context(parts: &Parts, source: Source) -> Context {
     let address = parts
@@ -98,7 +101,8 @@ fn is_safe(method: &Method) -> bool {
 enum Credential {
     Legacy(String),
     Access(String),
-    Session(String),
+    /// The session cookie, read and checked by `Session`.
+    Session,
 }
 
 fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
@@ -130,13 +134,7 @@ fn credential(parts: &Parts) -> Result<Option<Credential>, ApiError> {
         )?)));
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    match jar.get(SESSION_COOKIE) {
-        Some(c) => Ok(Some(Credential::Session(credential_text(
-            c.value(),
-            SESSION_COOKIE,
-        )?))),
-        None => Ok(None),
-    }
+    Ok(jar.get(SESSION_COOKIE).map(|_| Credential::Session))
 }
 
 /// A credential is a single-line token; anything else is malformed, not a look-up.
@@ -146,8 +144,8 @@ fn credential_text(token: &str, source: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::unauthenticated(format!("Malformed {source} credential.")))
 }
 
-/// Authenticates without the CSRF check (used by `Caller`, and by form handlers that check
-/// the form's token field themselves).
+/// Authenticates the request's credential, whichever it is. A session cookie goes through the
+/// same check as `Session` (CSRF included), so no caller can skip it.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
     let service = &state.service;
     let who = match credential(parts)? {
@@ -158,14 +156,142 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticat
         }
         Some(Credential::Legacy(k)) => service.authenticate_legacy_key(&k).await?,
         Some(Credential::Access(t)) => service.authenticate_access_token(&t).await?,
-        Some(Credential::Session(s)) => service.authenticate_session(&s).await?,
+        Some(Credential::Session) => return Session::check(parts, state).await,
     };
-    service.note_activity(&who.user).await?;
+    admit(parts, state, who).await
+}
+
+/// The last step of every authentication: a cookie-authenticated change must carry the
+/// session's CSRF token, and only then is the user's activity noted (a refused request
+/// writes nothing).
+async fn admit(
+    parts: &Parts,
+    state: &AppState,
+    who: Authenticated,
+) -> Result<Authenticated, ApiError> {
+    if who.kind == CredentialKind::Session && !is_safe(&parts.method) {
+        check_csrf(parts, who.csrf_token.as_deref())?;
+    }
+    state.service.note_activity(&who.user).await?;
     Ok(who)
 }
 
-/// The signed-in user, for user-level endpoints. Cookie-authenticated changes must carry the
-/// session's CSRF token in the `X-CSRFToken` header.
+/// The one CSRF comparison. Scripts and API clients send the token in the `X-CSRFToken`
+/// header (or a JSON body's `csrf_token`); an HTML form carries it in its own `csrf_token`
+/// field (read by `body_csrf`), which it must. Every token sent must be the session's.
+fn check_csrf(parts: &Parts, expected: Option<&str>) -> Result<(), ApiError> {
+    use subtle::ConstantTimeEq;
+    let header = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes());
+    let body = parts.extensions.get::<BodyCsrf>().map(|t| t.0.as_bytes());
+    let form_without_field = media_type(&parts.headers) == FORM && body.is_none();
+    let sent: Vec<&[u8]> = header.into_iter().chain(body).collect();
+    let matches = |token: &&[u8]| expected.is_some_and(|e| bool::from(token.ct_eq(e.as_bytes())));
+    if !sent.is_empty() && !form_without_field && sent.iter().all(matches) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "CSRF token missing or incorrect; send the session's token in the X-CSRFToken \
+         header, or in the form's csrf_token field (on a page: reload it and try again).",
+    ))
+}
+
+/// The `csrf_token` field of a request's body, put in its extensions by `body_csrf` so that
+/// `Session` can check it before the handler reads the body.
+#[derive(Clone)]
+pub struct BodyCsrf(pub String);
+
+/// Reads the `csrf_token` field of a form or JSON body into the extensions, for a change sent
+/// with a session cookie (an HTML form, a JSON logout). Other requests pass untouched. Bodies
+/// are bounded by the body limit, so buffering is cheap.
+pub async fn body_csrf(req: Request, next: axum::middleware::Next) -> Response {
+    let media = media_type(req.headers());
+    let reads_field = !is_safe(req.method())
+        && (media == FORM || media == "application/json")
+        && CookieJar::from_headers(req.headers())
+            .get(SESSION_COOKIE)
+            .is_some();
+    if !reads_field {
+        return next.run(req).await;
+    }
+    let answer = Answer::for_request(req.uri().path(), req.method(), req.headers());
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return answer.refuse(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            ))
+        }
+    };
+    let token = if media == FORM {
+        url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.into_owned())
+    } else {
+        // Only the one field; a malformed body is left for the handler to name.
+        #[derive(serde::Deserialize)]
+        struct Field {
+            csrf_token: Option<String>,
+        }
+        serde_json::from_slice::<Field>(&bytes)
+            .ok()
+            .and_then(|f| f.csrf_token)
+    };
+    if let Some(token) = token {
+        parts.extensions.insert(BodyCsrf(token));
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// A browser session: the session cookie, authenticated fresh on every request, with the CSRF
+/// token checked for changes. The one session check for the API and the pages: `Caller` uses
+/// it for cookies, the pages' extractors build on it, logout and the sign-up confirmation call
+/// `Session::check`. A refusal is answered as `Answer` decides (JSON, or a page).
+pub struct Session(pub Authenticated);
+
+impl Session {
+    /// The signed-in user of the request's session cookie. No cookie, or one that names no
+    /// live session, is a 401; a change without the right CSRF token is a 403.
+    pub async fn check(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+            return Err(ApiError::unauthenticated("You are not signed in."));
+        };
+        let id = credential_text(cookie.value(), SESSION_COOKIE)?;
+        let who = state.service.authenticate_session(&id).await?;
+        admit(parts, state, who).await
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Session::check(parts, state)
+            .await
+            .map(Session)
+            .map_err(|e| Answer::of(parts).refuse(e))
+    }
+}
+
+/// The request's parts, for handlers that authenticate after reading their body (the sign-up
+/// confirmation) or read the request's address.
+pub struct RequestParts(pub Parts);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestParts(parts.clone()))
+    }
+}
+
+/// The caller, for user-level endpoints: any credential (legacy key, access token, or a
+/// session cookie checked as `Session` does, CSRF included).
 pub struct Caller(pub Authenticated);
 
 impl FromRequestParts<AppState> for Caller {
@@ -175,16 +301,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let who = authenticate(parts, state).await?;
-        if who.kind == CredentialKind::Session && !is_safe(&parts.method) {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent.is_none() || sent != who.csrf_token.as_deref() {
-                return Err(ApiError::forbidden(
-                    "CSRF token missing or incorrect; send it in the X-CSRFToken header.",
-                ));
-            }
-        }
-        Ok(Caller(who))
+        authenticate(parts, state).await.map(Caller)
     }
 }
 
@@ -419,7 +536,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormOrJson<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let ct = media_type(req.headers());
-        let answer = if ct == crate::api::session::FORM {
+        let answer = if ct == FORM {
             Answer::Page
         } else {
             Answer::Json
@@ -433,7 +550,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormOrJson<T> {
             .await
             .map_err(|e| answer.refuse(ApiError::new(e.status(), e.body_text())))?;
         match ct.as_str() {
-            crate::api::session::FORM => parse_pairs(&bytes, true)
+            FORM => parse_pairs(&bytes, true)
                 .map(|value| FormOrJson { value, form: true })
                 .map_err(|e| answer.refuse(e)),
             "application/json" => parse_json(&bytes)

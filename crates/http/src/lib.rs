@@ -106,9 +106,11 @@ pub fn app(state: AppState) -> Router {
     api::routes()
         .merge(web::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            web::form_csrf,
+            web::same_site_forms,
         )))
         .route("/metrics", axum::routing::get(metrics::render))
+        // Before any extractor runs, so `Session` sees a form's (or JSON body's) csrf_token.
+        .layer(axum::middleware::from_fn(extract::body_csrf))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -3,6 +3,7 @@
 
 mod counts;
 mod credentials;
+mod csrf;
 mod edges;
 mod hostile_input;
 mod import;

@@ -215,7 +215,7 @@ pub async fn docs_page() -> Response {
             }
         }
     }
-    crate::api::session::page(
+    crate::web::page(
         StatusCode::OK,
         DocsPage {
             version: env!("CARGO_PKG_VERSION"),

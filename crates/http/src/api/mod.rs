@@ -22,7 +22,8 @@ use docs::Security;
     paths(
         docs::health,
         session::login, session::logout, session::signup, session::set_password,
-        session::login_page, session::signup_page, session::set_password_page,
+        crate::web::sign_in::login_page, crate::web::sign_in::signup_page,
+        crate::web::sign_in::set_password_page,
         users::whoami, users::current_user, users::update_current_user, users::list_users, users::get_user, users::update_user,
         tokens::legacy_key, tokens::reset_legacy_key, tokens::list_tokens, tokens::create_token, tokens::refresh, tokens::rotate,
         tokens::blacklist, tokens::jwt_settings, tokens::update_jwt_settings,
@@ -44,16 +45,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/health", get(docs::health))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
-        .route("/user/login", get(session::login_page).post(session::login))
+        // Their forms' pages (GET) are web routes, in `web::sign_in`.
+        .route("/user/login", post(session::login))
         .route("/user/logout", post(session::logout))
-        .route(
-            "/user/signup",
-            get(session::signup_page).post(session::signup),
-        )
-        .route(
-            "/user/set-password",
-            get(session::set_password_page).post(session::set_password),
-        )
+        .route("/user/signup", post(session::signup))
+        .route("/user/set-password", post(session::set_password))
         .route("/api/current-user/whoami", get(users::whoami))
         .route(
             "/api/current-user",

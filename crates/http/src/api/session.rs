@@ -1,103 +1,26 @@
 //! Signing in and out, signing up through an invite, and setting a password from a one-time
 //! link. Each answers an HTML form with a page or redirect, and JSON with JSON.
 
-use askama::Template;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use roster_domain::Source;
 use roster_service::accounts::NewSession;
 use roster_service::invites::{Joined, Joiner};
-use roster_service::{Authenticated, ServiceError};
+use roster_service::ServiceError;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{authenticate, context, FormOrJson, QueryParams, CSRF_COOKIE, SESSION_COOKIE};
+use crate::extract::{
+    context, Answer, FormOrJson, QueryParams, RequestParts, Session, CSRF_COOKIE, FORM,
+    SESSION_COOKIE,
+};
 use crate::views::UserView;
+use crate::web::message;
+use crate::web::sign_in::{link_error_page, login_form, set_password_form};
 use crate::AppState;
-
-/// The media type of HTML form posts.
-pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
-
-/// The request's parts, for handlers that read credentials themselves.
-pub struct RequestParts(pub Parts);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestParts(parts.clone()))
-    }
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    error: Option<&'a str>,
-    email: &'a str,
-    next: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "signup.html")]
-struct SignupPage<'a> {
-    org_title: &'a str,
-    action: &'a str,
-    error: Option<&'a str>,
-    email: &'a str,
-    fixed_email: Option<&'a str>,
-    signed_in_as: Option<&'a str>,
-    csrf_token: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "set_password.html")]
-struct SetPasswordPage<'a> {
-    token: &'a str,
-    error: Option<&'a str>,
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-pub(crate) struct MessagePage<'a> {
-    pub heading: &'a str,
-    pub text: &'a str,
-    pub link: Option<(&'a str, &'a str)>,
-}
-
-pub(crate) fn page(status: StatusCode, t: impl Template) -> Response {
-    match t.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
-                .into_response()
-        }
-    }
-}
-
-fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &str)>) -> Response {
-    page(
-        status,
-        MessagePage {
-            heading,
-            text,
-            link,
-        },
-    )
-}
-
-/// A refused request from a page: the reason on a page of its own, with a way back.
-pub(crate) fn problem_page(status: StatusCode, text: &str) -> Response {
-    message(
-        status,
-        "This request was refused",
-        text,
-        Some(("/", "Home")),
-    )
-}
 
 /// Sets the session cookie (HttpOnly) and the CSRF cookie (readable by the page's script).
 pub(crate) fn with_session(state: &AppState, jar: CookieJar, s: &NewSession) -> CookieJar {
@@ -158,25 +81,6 @@ pub struct SignedIn {
     csrf_token: String,
 }
 
-#[derive(Deserialize, Default)]
-pub struct NextParam {
-    next: Option<String>,
-}
-
-/// The sign-in page.
-#[utoipa::path(get, path = "/user/login", tag = "pages", params(("next" = Option<String>, Query, description = "where to go after signing in")),
-    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String)))]
-pub async fn login_page(QueryParams(q): QueryParams<NextParam>) -> Response {
-    page(
-        StatusCode::OK,
-        LoginPage {
-            error: None,
-            email: "",
-            next: &safe_next(q.next.as_deref()),
-        },
-    )
-}
-
 /// Signs in with email and password; a new session id every time.
 #[utoipa::path(post, path = "/user/login", tag = "session",
     request_body(content((LoginBody = "application/json"), (LoginBody = "application/x-www-form-urlencoded"))),
@@ -215,14 +119,7 @@ pub async fn login(
                 ) =>
         {
             let api = ApiError::from(e);
-            let mut res = page(
-                api.status,
-                LoginPage {
-                    error: Some(&api.detail),
-                    email: &b.email,
-                    next: &safe_next(b.next.as_deref()),
-                },
-            );
+            let mut res = login_form(api.status, Some(&api.detail), &b.email, b.next.as_deref());
             if let Some(secs) = api.retry_after {
                 res.headers_mut().insert(header::RETRY_AFTER, secs.into());
             }
@@ -234,7 +131,9 @@ pub async fn login(
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct LogoutBody {
+    // The session's CSRF token, when not sent in the X-CSRFToken header.
     #[serde(default)]
+    #[allow(dead_code)] // read by `extract::body_csrf`
     csrf_token: Option<String>,
 }
 
@@ -247,40 +146,38 @@ pub async fn logout(
     jar: CookieJar,
     headers: HeaderMap,
     raw: axum::body::Bytes,
-) -> ApiResult<Response> {
+) -> Response {
     let form = crate::extract::media_type(&headers) == FORM;
-    if crate::extract::foreign_origin(&headers, &state.service.config().public_url) {
-        return Err(ApiError::forbidden(
-            "This form was sent from another site; open the page here and try again.",
-        ));
-    }
-    let body: Option<LogoutBody> = if form {
-        serde_urlencoded::from_bytes(&raw).ok()
-    } else if raw.iter().all(|b| b.is_ascii_whitespace()) {
-        None
-    } else {
-        Some(crate::extract::parse_json(&raw)?)
-    };
-    if let Some(session) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
-        if let Ok(who) = state.service.authenticate_session(&session).await {
-            let sent = headers
-                .get(crate::extract::CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-                .or_else(|| body.and_then(|b| b.csrf_token));
-            if sent.is_none() || sent != who.csrf_token {
-                return Err(ApiError::forbidden("CSRF token missing or incorrect."));
-            }
-            state.service.sign_out(&session).await?;
+    let ended = async {
+        if crate::extract::foreign_origin(&headers, &state.service.config().public_url) {
+            return Err(ApiError::forbidden(
+                "This form was sent from another site; open the page here and try again.",
+            ));
+        }
+        // The body's csrf_token was read by `body_csrf`; here it only has to be well-formed.
+        if !form && !raw.iter().all(|b| b.is_ascii_whitespace()) {
+            crate::extract::parse_json::<LogoutBody>(&raw)?;
+        }
+        // Without a live session there is nothing to end; the cookies are cleared all the same.
+        match Session::check(&parts, &state).await {
+            Ok(_) => match jar.get(SESSION_COOKIE) {
+                Some(session) => Ok(state.service.sign_out(session.value()).await?),
+                None => Ok(()),
+            },
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(()),
+            Err(e) => Err(e),
         }
     }
-    let _ = parts;
+    .await;
+    if let Err(e) = ended {
+        return Answer::of(&parts).refuse(e);
+    }
     let jar = without_session(jar);
-    Ok(if form {
+    if form {
         (jar, Redirect::to("/user/login")).into_response()
     } else {
         (jar, StatusCode::NO_CONTENT).into_response()
-    })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -304,6 +201,7 @@ pub struct SignupBody {
     #[serde(default)]
     confirm: Option<String>,
     #[serde(default)]
+    #[allow(dead_code)] // read by `extract::body_csrf`
     csrf_token: Option<String>,
 }
 
@@ -316,12 +214,12 @@ pub struct SignedUp {
 }
 
 /// Which invitation a sign-up goes through.
-enum Via {
+pub(crate) enum Via {
     Link(String),
     Invite(String),
 }
 
-fn via(q: &SignupQuery) -> ApiResult<Via> {
+pub(crate) fn via(q: &SignupQuery) -> ApiResult<Via> {
     match (&q.token, &q.invite) {
         (Some(t), None) if !t.is_empty() => Ok(Via::Link(t.clone())),
         (None, Some(i)) if !i.is_empty() => Ok(Via::Invite(i.clone())),
@@ -331,7 +229,7 @@ fn via(q: &SignupQuery) -> ApiResult<Via> {
     }
 }
 
-fn action_of(v: &Via) -> String {
+pub(crate) fn action_of(v: &Via) -> String {
     match v {
         Via::Link(t) => format!(
             "/user/signup/?token={}",
@@ -342,75 +240,6 @@ fn action_of(v: &Via) -> String {
             url::form_urlencoded::byte_serialize(i.as_bytes()).collect::<String>()
         ),
     }
-}
-
-async fn signed_in(state: &AppState, parts: &Parts) -> Option<Authenticated> {
-    let jar = CookieJar::from_headers(&parts.headers);
-    let id = jar.get(SESSION_COOKIE)?.value().to_string();
-    state.service.authenticate_session(&id).await.ok()
-}
-
-/// The sign-up page. Opening it changes nothing, whoever opens it.
-#[utoipa::path(get, path = "/user/signup", tag = "pages",
-    params(("token" = Option<String>, Query, description = "the organization's invite-link token"),
-           ("invite" = Option<String>, Query, description = "a personal invite's token")),
-    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String), (status = 403, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String), (status = 409, content_type = "text/html", body = String), (status = 410, content_type = "text/html", body = String)))]
-pub async fn signup_page(
-    State(state): State<AppState>,
-    RequestParts(parts): RequestParts,
-    QueryParams(q): QueryParams<SignupQuery>,
-) -> Response {
-    let v = match via(&q) {
-        Ok(v) => v,
-        Err(e) => {
-            return message(
-                e.status,
-                "Invite needed",
-                &e.detail,
-                Some(("/user/login", "Sign in")),
-            )
-        }
-    };
-    let (title, fixed_email) = match &v {
-        Via::Link(t) => match state.service.org_for_link(t).await {
-            Ok(o) => (o.title, None),
-            Err(e) => return error_page(e),
-        },
-        Via::Invite(i) => match state.service.pending_invite(i).await {
-            Ok(inv) => match state.service.org_title(inv.org).await {
-                Ok(t) => (t, Some(inv.email)),
-                Err(e) => return error_page(e),
-            },
-            Err(e) => return error_page(e),
-        },
-    };
-    let me = signed_in(&state, &parts).await;
-    let action = action_of(&v);
-    page(
-        StatusCode::OK,
-        SignupPage {
-            org_title: &title,
-            action: &action,
-            error: None,
-            email: fixed_email.as_deref().unwrap_or(""),
-            fixed_email: fixed_email.as_deref(),
-            signed_in_as: me.as_ref().map(|w| w.user.email.as_str()),
-            csrf_token: me
-                .as_ref()
-                .and_then(|w| w.csrf_token.as_deref())
-                .unwrap_or(""),
-        },
-    )
-}
-
-fn error_page(e: ServiceError) -> Response {
-    let api = ApiError::from(e);
-    message(
-        api.status,
-        "This link does not work",
-        &api.detail,
-        Some(("/user/login", "Sign in")),
-    )
 }
 
 /// Signs up through the invite link or a personal invite. An existing account joins only with
@@ -432,14 +261,10 @@ pub async fn signup(
     let ctx = context(&parts, if form { Source::Ui } else { Source::Api });
     let outcome = async {
         let v = via(&q)?;
-        let me = if b.confirm.is_some() {
-            let who = authenticate(&parts, &state).await?;
-            if b.csrf_token.is_none() || b.csrf_token != who.csrf_token {
-                return Err(ApiError::forbidden("CSRF token missing or incorrect."));
-            }
-            Some(who)
-        } else {
-            None
+        // A signed-in user confirming: their session, with its CSRF token (`Session`).
+        let me = match b.confirm {
+            Some(_) => Some(Session::check(&parts, &state).await?),
+            None => None,
         };
         let joiner = match &me {
             Some(who) => Joiner::SignedIn(who),
@@ -501,37 +326,6 @@ pub async fn signup(
     }
 }
 
-#[derive(Deserialize, Default)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
-/// The page that sets a password from a one-time link.
-#[utoipa::path(get, path = "/user/set-password", tag = "pages", params(("token" = Option<String>, Query)),
-    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String), (status = 403, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String), (status = 409, content_type = "text/html", body = String), (status = 410, content_type = "text/html", body = String)))]
-pub async fn set_password_page(
-    State(state): State<AppState>,
-    QueryParams(q): QueryParams<TokenQuery>,
-) -> Response {
-    let token = q.token.unwrap_or_default();
-    match state.service.password_link_valid(&token).await {
-        Ok(true) => page(
-            StatusCode::OK,
-            SetPasswordPage {
-                token: &token,
-                error: None,
-            },
-        ),
-        Ok(false) => message(
-            StatusCode::NOT_FOUND,
-            "Link expired",
-            "This link has expired or was already used; ask for a new one.",
-            None,
-        ),
-        Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordBody {
@@ -562,14 +356,10 @@ pub async fn set_password(
             Some(("/user/login", "Sign in")),
         ),
         Ok(_) => axum::Json(serde_json::json!({"detail": "Password set."})).into_response(),
-        Err(ServiceError::Invalid { message, .. }) if body.form => page(
-            StatusCode::BAD_REQUEST,
-            SetPasswordPage {
-                token: &b.token,
-                error: Some(&message),
-            },
-        ),
-        Err(e) if body.form => error_page(e),
+        Err(ServiceError::Invalid { message, .. }) if body.form => {
+            set_password_form(StatusCode::BAD_REQUEST, &b.token, Some(&message))
+        }
+        Err(e) if body.form => link_error_page(e),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use axum_extra::extract::CookieJar;
 use roster_domain::Source;
@@ -12,11 +12,11 @@ use roster_service::users::{PasswordChange, ProfilePatch};
 use roster_service::{Authenticated, ServiceError};
 use serde::Deserialize;
 
-use super::{chrome_for, Chrome, FormCsrf};
-use crate::api::session::{page, with_session, RequestParts};
+use super::{chrome_for, page, Chrome, PageSession};
+use crate::api::session::with_session;
 use crate::api::users::PASSWORD_CHANGED;
 use crate::error::ApiError;
-use crate::extract::{context, SESSION_COOKIE};
+use crate::extract::{context, RequestParts};
 use crate::AppState;
 
 #[derive(Template)]
@@ -25,11 +25,6 @@ struct AccountPage<'a> {
     chrome: Chrome,
     notice: Option<&'a str>,
     error: Option<&'a str>,
-}
-
-async fn signed_in(state: &AppState, jar: &CookieJar) -> Option<Authenticated> {
-    let id = jar.get(SESSION_COOKIE)?.value().to_string();
-    state.service.authenticate_session(&id).await.ok()
 }
 
 async fn render(
@@ -52,11 +47,11 @@ async fn render(
     }
 }
 
-pub(crate) async fn account_page(State(state): State<AppState>, jar: CookieJar) -> Response {
-    match signed_in(&state, &jar).await {
-        Some(who) => render(&state, &who, StatusCode::OK, None, None).await,
-        None => Redirect::to("/user/login?next=/account").into_response(),
-    }
+pub(crate) async fn account_page(
+    State(state): State<AppState>,
+    PageSession(who): PageSession,
+) -> Response {
+    render(&state, &who, StatusCode::OK, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -71,16 +66,9 @@ pub(crate) async fn change_password(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
     jar: CookieJar,
-    csrf: Option<axum::Extension<FormCsrf>>,
+    PageSession(who): PageSession,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let Some(who) = signed_in(&state, &jar).await else {
-        return Redirect::to("/user/login?next=/account").into_response();
-    };
-    if csrf.map(|c| c.0 .0) != who.csrf_token {
-        return ApiError::forbidden("This form has expired; reload the page and try again.")
-            .into_response();
-    }
     let change = PasswordChange {
         current: &form.current_password,
         new: &form.new_password,

@@ -9,8 +9,8 @@ use roster_service::store::audit::AuditQuery;
 use roster_service::{Admin, PageRequest};
 use serde::Deserialize;
 
+use super::page;
 use super::{day_time, Chrome, WebUser};
-use crate::api::session::page;
 use crate::error::ApiError;
 use crate::extract::QueryParams;
 use crate::AppState;

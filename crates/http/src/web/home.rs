@@ -6,18 +6,15 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-
-use axum_extra::extract::CookieJar;
 use roster_domain::{OrgId, Role};
 use roster_service::members::MemberFilter;
 use roster_service::users::ProfilePatch;
 use roster_service::{OrgRef, PageRequest, Staff};
 use serde::Deserialize;
 
-use super::{back_with, chrome_for, Chrome, FormCsrf};
-use crate::api::session::page;
+use super::{back_with, chrome_for, page, Chrome, PageSession};
 use crate::error::ApiError;
-use crate::extract::{context, PageForm, SESSION_COOKIE};
+use crate::extract::{context, PageForm, RequestParts};
 use crate::AppState;
 
 pub(crate) struct OrgRow {
@@ -37,19 +34,11 @@ struct HomePage {
     orgs: Vec<OrgRow>,
 }
 
-async fn signed_in(state: &AppState, jar: &CookieJar) -> Option<roster_service::Authenticated> {
-    let id = jar.get(SESSION_COOKIE)?.value().to_string();
-    state.service.authenticate_session(&id).await.ok()
-}
-
 pub(crate) async fn home_page(
     State(state): State<AppState>,
-    jar: CookieJar,
-    parts: crate::api::session::RequestParts,
+    PageSession(who): PageSession,
+    RequestParts(parts): RequestParts,
 ) -> Response {
-    let Some(who) = signed_in(&state, &jar).await else {
-        return Redirect::to("/user/login").into_response();
-    };
     let (chrome, me) = match chrome_for(&state, &who).await {
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
@@ -83,7 +72,7 @@ pub(crate) async fn home_page(
             .authorize::<Staff>(
                 &who,
                 OrgRef::Active,
-                context(&parts.0, roster_domain::Source::Ui),
+                context(&parts, roster_domain::Source::Ui),
             )
             .await
         {
@@ -119,21 +108,14 @@ pub(crate) struct SwitchForm {
     organization: i64,
 }
 
-/// Makes another of the caller's organizations the active one.
+/// Makes another of the caller's organizations the active one (open to every signed-in
+/// person, whatever their role: a deactivated member switches away this way).
 pub(crate) async fn switch_org(
     State(state): State<AppState>,
-    crate::api::session::RequestParts(parts): crate::api::session::RequestParts,
-    jar: CookieJar,
-    csrf: Option<axum::Extension<FormCsrf>>,
+    RequestParts(parts): RequestParts,
+    PageSession(who): PageSession,
     PageForm(form): PageForm<SwitchForm>,
 ) -> Response {
-    let Some(who) = signed_in(&state, &jar).await else {
-        return Redirect::to("/user/login").into_response();
-    };
-    if csrf.map(|c| c.0 .0) != who.csrf_token {
-        return ApiError::forbidden("This form has expired; reload the page and try again.")
-            .into_response();
-    }
     let patch = ProfilePatch {
         active_organization: Some(OrgId(form.organization)),
         ..ProfilePatch::default()

@@ -8,6 +8,7 @@ mod audit;
 mod home;
 mod org;
 mod projects;
+pub(crate) mod sign_in;
 
 use std::marker::PhantomData;
 
@@ -15,20 +16,21 @@ use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use axum_extra::extract::CookieJar;
 use roster_domain::{Access, Source};
-use roster_service::{AccessLevel, Authorized, OrgRef, ServiceError};
+use roster_service::{AccessLevel, Authenticated, Authorized, OrgRef, ServiceError};
 
-use crate::api::session::page;
 use crate::error::ApiError;
-use crate::extract::{context, SESSION_COOKIE};
+use crate::extract::{context, Answer, Session};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/user/login", get(sign_in::login_page))
+        .route("/user/signup", get(sign_in::signup_page))
+        .route("/user/set-password", get(sign_in::set_password_page))
         .route("/", get(home::home_page))
         .route("/switch-organization", post(home::switch_org))
         .route("/account", get(account::account_page))
@@ -92,6 +94,34 @@ pub(crate) fn html_error(status: StatusCode, chrome: Option<&Chrome>, message: &
     }
 }
 
+/// A page request by a signed-in person, checked by `Session` (a change carries the CSRF
+/// token). Without a live session it redirects to sign-in and back; a refused change is
+/// answered with a page (or JSON to the page's script).
+pub(crate) struct PageSession(pub Authenticated);
+
+impl FromRequestParts<AppState> for PageSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match Session::check(parts, state).await {
+            Ok(who) => Ok(PageSession(who)),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                Err(Redirect::to(&format!("/user/login?next={next}")).into_response())
+            }
+            Err(e) => Err(Answer::of(parts).refuse(e)),
+        }
+    }
+}
+
 impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for WebUser<A> {
     type Rejection = Response;
 
@@ -99,47 +129,12 @@ impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for WebU
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
-        let to_login = || {
-            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-            Redirect::to(&format!("/user/login?next={next}")).into_response()
-        };
-        let Some(session) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-            return Err(to_login());
-        };
-        let service = &state.service;
-        let who = service
-            .authenticate_session(&session)
-            .await
-            .map_err(|_| to_login())?;
-        service
-            .note_activity(&who.user)
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?;
+        let PageSession(who) = PageSession::from_request_parts(parts, state).await?;
         let (chrome, _) = chrome_for(state, &who)
             .await
             .map_err(|e| ApiError::from(e).into_response())?;
-        let csrf_token = chrome.csrf_token.clone();
-        if parts.method != Method::GET && parts.method != Method::HEAD {
-            let sent = parts
-                .headers
-                .get(crate::extract::CSRF_HEADER)
-                .and_then(|v| v.to_str().ok());
-            let form_token = parts.extensions.get::<FormCsrf>().map(|f| f.0.as_str());
-            if sent.or(form_token) != Some(csrf_token.as_str()) {
-                return Err(html_error(
-                    StatusCode::FORBIDDEN,
-                    Some(&chrome),
-                    "This form has expired; reload the page and try again.",
-                ));
-            }
-        }
-        match service
+        match state
+            .service
             .authorize::<A>(&who, OrgRef::Active, context(parts, Source::Ui))
             .await
         {
@@ -185,15 +180,9 @@ pub(crate) async fn chrome_for(
     Ok((chrome, me))
 }
 
-/// The CSRF token of a form post, put in the request's extensions by `form_csrf` so the
-/// extractor can check it before the handler reads the body.
-#[derive(Clone)]
-pub(crate) struct FormCsrf(pub String);
-
-/// Reads `csrf_token` from form posts to page routes into the extensions. Bodies are small
-/// (the body limit applies), so buffering them here is cheap.
-/// A post from another site's page is refused here too (cookie-authenticated forms).
-pub(crate) async fn form_csrf(
+/// A cookie-authenticated form posted from another site's page is refused before it is read
+/// (its CSRF token would fail too; this answers sooner and says why).
+pub(crate) async fn same_site_forms(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -201,31 +190,58 @@ pub(crate) async fn form_csrf(
     if req.method() == Method::POST
         && crate::extract::foreign_origin(req.headers(), &state.service.config().public_url)
     {
-        return crate::api::session::problem_page(
+        return problem_page(
             StatusCode::FORBIDDEN,
             "This form was sent from another site; open the page here and try again.",
         );
     }
-    let is_form = crate::extract::media_type(req.headers()) == crate::api::session::FORM;
-    if req.method() != Method::POST || !is_form {
-        return next.run(req).await;
-    }
-    let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
-            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
+    next.run(req).await
+}
+
+pub(crate) fn page(status: StatusCode, t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
                 .into_response()
         }
-    };
-    if let Some((_, v)) = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf_token") {
-        parts.extensions.insert(FormCsrf(v.into_owned()));
     }
-    next.run(axum::extract::Request::from_parts(
-        parts,
-        axum::body::Body::from(bytes),
-    ))
-    .await
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage<'a> {
+    pub heading: &'a str,
+    pub text: &'a str,
+    pub link: Option<(&'a str, &'a str)>,
+}
+
+/// A page with a heading, a text and an optional link onward.
+pub(crate) fn message(
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    page(
+        status,
+        MessagePage {
+            heading,
+            text,
+            link,
+        },
+    )
+}
+
+/// A refused request from a page: the reason on a page of its own, with a way back.
+pub(crate) fn problem_page(status: StatusCode, text: &str) -> Response {
+    message(
+        status,
+        "This request was refused",
+        text,
+        Some(("/", "Home")),
+    )
 }
 
 /// Whether the caller wants JSON (the page's script) rather than a page.

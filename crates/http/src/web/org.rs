@@ -11,8 +11,8 @@ use roster_service::members::MemberFilter;
 use roster_service::{Admin, Authorized, PageRequest, Staff};
 use serde::Deserialize;
 
+use super::page;
 use super::{back_with, day_time, html_error, status_message, wants_json, Chrome, WebUser};
-use crate::api::session::page;
 use crate::error::ApiError;
 use crate::extract::{PageForm, QueryParams};
 use crate::AppState;

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use roster_domain::ProjectId;
 use roster_service::{Member, PageRequest};
 
+use super::page;
 use super::{day_time, html_error, Chrome, WebUser};
-use crate::api::session::page;
 use crate::error::ApiError;
 use crate::views::UserView;
 use crate::AppState;

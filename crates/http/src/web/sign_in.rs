@@ -1,0 +1,168 @@
+//! The pages with the forms that sign people in, sign them up through an invite and set a
+//! password from a one-time link. The forms post to the handlers in `api/session.rs`, which
+//! answer a form with these pages (or a redirect) and JSON with JSON.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use roster_service::ServiceError;
+use serde::Deserialize;
+
+use super::{message, page};
+use crate::api::session::{action_of, safe_next, via, SignupQuery};
+use crate::error::ApiError;
+use crate::extract::{QueryParams, RequestParts, Session};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    error: Option<&'a str>,
+    email: &'a str,
+    next: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage<'a> {
+    org_title: &'a str,
+    action: &'a str,
+    error: Option<&'a str>,
+    email: &'a str,
+    fixed_email: Option<&'a str>,
+    signed_in_as: Option<&'a str>,
+    csrf_token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "set_password.html")]
+struct SetPasswordPage<'a> {
+    token: &'a str,
+    error: Option<&'a str>,
+}
+
+/// The sign-in form, with what went wrong last time if anything.
+pub(crate) fn login_form(
+    status: StatusCode,
+    error: Option<&str>,
+    email: &str,
+    next: Option<&str>,
+) -> Response {
+    page(
+        status,
+        LoginPage {
+            error,
+            email,
+            next: &safe_next(next),
+        },
+    )
+}
+
+/// The form that sets a password from a one-time link.
+pub(crate) fn set_password_form(status: StatusCode, token: &str, error: Option<&str>) -> Response {
+    page(status, SetPasswordPage { token, error })
+}
+
+/// An invite or password link that does not work, on a page with a way to sign in.
+pub(crate) fn link_error_page(e: ServiceError) -> Response {
+    let api = ApiError::from(e);
+    message(
+        api.status,
+        "This link does not work",
+        &api.detail,
+        Some(("/user/login", "Sign in")),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct NextParam {
+    next: Option<String>,
+}
+
+/// The sign-in page.
+#[utoipa::path(get, path = "/user/login", tag = "pages", params(("next" = Option<String>, Query, description = "where to go after signing in")),
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String)))]
+pub(crate) async fn login_page(QueryParams(q): QueryParams<NextParam>) -> Response {
+    login_form(StatusCode::OK, None, "", q.next.as_deref())
+}
+
+/// The sign-up page. Opening it changes nothing, whoever opens it; a signed-in visitor is
+/// offered to join with their account (a form carrying their session's CSRF token).
+#[utoipa::path(get, path = "/user/signup", tag = "pages",
+    params(("token" = Option<String>, Query, description = "the organization's invite-link token"),
+           ("invite" = Option<String>, Query, description = "a personal invite's token")),
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String), (status = 403, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String), (status = 409, content_type = "text/html", body = String), (status = 410, content_type = "text/html", body = String)))]
+pub(crate) async fn signup_page(
+    State(state): State<AppState>,
+    RequestParts(parts): RequestParts,
+    QueryParams(q): QueryParams<SignupQuery>,
+) -> Response {
+    let v = match via(&q) {
+        Ok(v) => v,
+        Err(e) => {
+            return message(
+                e.status,
+                "Invite needed",
+                &e.detail,
+                Some(("/user/login", "Sign in")),
+            )
+        }
+    };
+    let (title, fixed_email) = match &v {
+        crate::api::session::Via::Link(t) => match state.service.org_for_link(t).await {
+            Ok(o) => (o.title, None),
+            Err(e) => return link_error_page(e),
+        },
+        crate::api::session::Via::Invite(i) => match state.service.pending_invite(i).await {
+            Ok(inv) => match state.service.org_title(inv.org).await {
+                Ok(t) => (t, Some(inv.email)),
+                Err(e) => return link_error_page(e),
+            },
+            Err(e) => return link_error_page(e),
+        },
+    };
+    // Anyone may open the page; a visitor who is signed in is offered to join as themselves.
+    let me = Session::check(&parts, &state).await.ok();
+    let action = action_of(&v);
+    page(
+        StatusCode::OK,
+        SignupPage {
+            org_title: &title,
+            action: &action,
+            error: None,
+            email: fixed_email.as_deref().unwrap_or(""),
+            fixed_email: fixed_email.as_deref(),
+            signed_in_as: me.as_ref().map(|w| w.user.email.as_str()),
+            csrf_token: me
+                .as_ref()
+                .and_then(|w| w.csrf_token.as_deref())
+                .unwrap_or(""),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The page that sets a password from a one-time link.
+#[utoipa::path(get, path = "/user/set-password", tag = "pages", params(("token" = Option<String>, Query)),
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String), (status = 403, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String), (status = 409, content_type = "text/html", body = String), (status = 410, content_type = "text/html", body = String)))]
+pub(crate) async fn set_password_page(
+    State(state): State<AppState>,
+    QueryParams(q): QueryParams<TokenQuery>,
+) -> Response {
+    let token = q.token.unwrap_or_default();
+    match state.service.password_link_valid(&token).await {
+        Ok(true) => set_password_form(StatusCode::OK, &token, None),
+        Ok(false) => message(
+            StatusCode::NOT_FOUND,
+            "Link expired",
+            "This link has expired or was already used; ask for a new one.",
+            None,
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
