@@ -22,8 +22,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
+use roster_domain::MemberOrder;
 use roster_domain::{MembershipId, OrgId, Role, RoleSource, UserId};
-use roster_store::members::{MemberOrder, MemberQuery};
+use roster_store::members::MemberQuery;
 use roster_store::{
     bulk, credentials, members, orgs, users, MemberRow, MembershipRecord, Store, StoreOptions,
     UserRecord,
