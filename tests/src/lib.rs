@@ -417,6 +417,20 @@ impl OrgFixture {
         self.service.invite_link(&owner).expect("invite link").token
     }
 
+    /// Sends a personal invite as the Owner; returns its sign-up path on the test server.
+    pub async fn invite_path(&self, email: &str, role: &str) -> String {
+        let sent = self
+            .owner_api()
+            .post(
+                "/api/invite/send-email",
+                json!({"emails": [email], "role": role}),
+            )
+            .await
+            .expect(201);
+        let url = sent.body[0]["invite_url"].as_str().expect("invite url");
+        url.trim_start_matches(&self.server_url).to_string()
+    }
+
     /// The seat figures as the Owner reads them: `{limit, used, active, pending_invites}`.
     pub async fn seats(&self) -> Value {
         self.owner_api()

@@ -470,16 +470,7 @@ async fn a_deleted_member_comes_back_only_through_a_personal_invite() {
     assert_eq!(server.snapshot().await, before);
 
     // A personal invite brings them back as a new membership.
-    let sent = org
-        .owner_api()
-        .post(
-            "/api/invite/send-email",
-            json!({"emails": [ann.email], "role": "AN"}),
-        )
-        .await
-        .expect(201);
-    let url = sent.body[0]["invite_url"].as_str().unwrap().to_string();
-    let path = url.trim_start_matches(&server.url).to_string();
+    let path = org.invite_path(&ann.email, "AN").await;
     server
         .anonymous()
         .post(&path, json!({"email": ann.email, "password": PASSWORD}))
@@ -583,16 +574,7 @@ async fn an_email_invite_does_not_take_a_member_away_from_the_identity_provider(
         .await
         .expect(409);
     // ... and an email invite cannot do it either.
-    let sent = org
-        .owner_api()
-        .post(
-            "/api/invite/send-email",
-            json!({"emails": [ann.email], "role": "AN"}),
-        )
-        .await
-        .expect(201);
-    let url = sent.body[0]["invite_url"].as_str().unwrap().to_string();
-    let path = url.trim_start_matches(&server.url).to_string();
+    let path = org.invite_path(&ann.email, "AN").await;
     let before = server.snapshot().await;
     let r = server
         .anonymous()
