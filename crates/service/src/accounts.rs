@@ -114,7 +114,7 @@ impl Service {
     /// Checks a password against an account (or, with none, against a hash nobody knows, so
     /// the answer takes as long) under a throttle reservation: a match gives the reservation
     /// back, a mismatch leaves it counted, and a check that could not run (no hashing slot
-    /// free, 503) gives it back too, since nothing was evaluated.
+    /// free, 503) gives back just its own count, since nothing was evaluated.
     pub(crate) async fn verify_reserved(
         &self,
         user: Option<UserRecord>,
@@ -133,7 +133,7 @@ impl Service {
             }
             (Ok(_), _) => Err(wrong_credentials()),
             (Err(busy), _) => {
-                self.throttle_release(reservation).await?;
+                self.throttle_unused(reservation).await?;
                 Err(busy)
             }
         }

@@ -222,10 +222,17 @@ impl Service {
                         Ok((Some(user), None, names))
                     }
                     None => {
-                        let hashed = self.password_hashing().hash(password.to_string()).await;
-                        // Hashing that could not run (busy) evaluated nothing either.
-                        self.throttle_release(reservation).await?;
-                        Ok((None, Some(hashed?), names))
+                        match self.password_hashing().hash(password.to_string()).await {
+                            Ok(hashed) => {
+                                self.throttle_release(reservation).await?;
+                                Ok((None, Some(hashed), names))
+                            }
+                            Err(busy) => {
+                                // Hashing that could not run evaluated nothing either.
+                                self.throttle_unused(reservation).await?;
+                                Err(busy)
+                            }
+                        }
                     }
                 }
             }

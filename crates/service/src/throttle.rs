@@ -33,8 +33,9 @@ impl Keys {
 }
 
 /// An attempt that has been counted as a failure. Drop it when the attempt failed; hand it
-/// to [`Service::throttle_release`] when it succeeded.
-#[must_use = "a successful attempt must release its reservation"]
+/// to [`Service::throttle_release`] when it succeeded, or to [`Service::throttle_unused`]
+/// when it was never evaluated (refused for load).
+#[must_use = "a successful or unevaluated attempt must give its reservation back"]
 pub(crate) struct Reservation {
     keys: Keys,
 }
@@ -140,15 +141,49 @@ impl Service {
     /// failure back (one good account must not launder an address's failures against others,
     /// so only this attempt's own count is returned).
     pub(crate) async fn throttle_release(&self, reservation: Reservation) -> Result<()> {
+        self.give_back(reservation, Outcome::Succeeded).await
+    }
+
+    /// A reserved attempt was never evaluated (no hashing slot was free): each key gets
+    /// exactly its one count back, so a refusal for load neither counts against the caller nor
+    /// wipes out failures that other attempts on the same pair did make.
+    pub(crate) async fn throttle_unused(&self, reservation: Reservation) -> Result<()> {
+        self.give_back(reservation, Outcome::NotEvaluated).await
+    }
+
+    async fn give_back(&self, reservation: Reservation, outcome: Outcome) -> Result<()> {
         let cfg = &self.config().throttle;
         let keys = reservation.keys;
         let mut tx = self.store().write().await?;
         let address = throttle::lock(&mut tx, &keys.address).await?;
         throttle::put(&mut tx, &keys.address, address_after_release(cfg, address)).await?;
         if let Some(pair) = &keys.pair {
-            throttle::clear(&mut tx, pair).await?;
+            match outcome {
+                Outcome::Succeeded => throttle::clear(&mut tx, pair).await?,
+                Outcome::NotEvaluated => {
+                    let counter = throttle::lock(&mut tx, pair).await?;
+                    throttle::put(&mut tx, pair, pair_after_unused(counter)).await?;
+                }
+            }
         }
         Ok(roster_store::commit(tx).await?)
+    }
+}
+
+/// How a reserved attempt ended, when it is given back.
+enum Outcome {
+    Succeeded,
+    NotEvaluated,
+}
+
+/// The pair's counter after an attempt that was never evaluated gives back its count: with no
+/// failure left the pair is free; otherwise the delay of the failures that remain stands.
+fn pair_after_unused(c: Counter) -> Counter {
+    let failures = (c.failures - 1).max(0);
+    Counter {
+        failures,
+        blocked_until: if failures == 0 { 0 } else { c.blocked_until },
+        updated_at: c.updated_at,
     }
 }
 
@@ -221,6 +256,19 @@ mod tests {
         assert_eq!(released.failures, 20);
         assert!(blocked_for(&released, now).is_some());
         assert_eq!(address_after_release(&cfg, Counter::default()).failures, 0);
+    }
+
+    #[test]
+    fn an_unevaluated_attempt_gives_back_only_its_own_pair_count() {
+        let cfg = cfg();
+        let one = pair_after_failure(&cfg, Counter::default(), 0);
+        assert_eq!(pair_after_unused(one).failures, 0);
+        assert_eq!(blocked_for(&pair_after_unused(one), 0), None);
+        // A real failure and an unevaluated attempt: the failure's delay stands.
+        let two = pair_after_failure(&cfg, one, 0);
+        let back = pair_after_unused(two);
+        assert_eq!(back.failures, 1);
+        assert!(blocked_for(&back, 0).is_some());
     }
 
     #[test]
