@@ -62,9 +62,8 @@ impl TestDb {
                 }
             }
             Db::Postgres => {
-                sqlx::any::install_default_drivers();
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&pg_base_url())
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&pg_base_url())
                     .await
                     .expect("PostgreSQL reachable");
                 sqlx::query(&format!("CREATE SCHEMA {schema}"))
@@ -97,6 +96,41 @@ pub fn test_secret() -> Secrets {
 }
 
 impl TestServer {
+    /// The rows of a raw SQL query (no bound values), each as its first `columns` values,
+    /// read straight from the database, past every rule.
+    pub async fn sql_rows(&self, sql: &str, columns: usize) -> Vec<Vec<roster_store::raw::Value>> {
+        let mut c = self
+            .service
+            .raw_store_bypassing_rules()
+            .read()
+            .await
+            .expect("read");
+        roster_store::raw::rows(&mut c, sql, columns)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The integer in the first column of the first row of a raw SQL query.
+    pub async fn sql_int(&self, sql: &str) -> i64 {
+        self.sql_rows(sql, 1).await[0][0]
+            .int()
+            .unwrap_or_else(|| panic!("{sql}: not an integer"))
+    }
+
+    /// Runs raw SQL statements in one committed write transaction, past every rule.
+    pub async fn sql_execute(&self, sql: &str) {
+        let mut tx = self
+            .service
+            .raw_store_bypassing_rules()
+            .write()
+            .await
+            .expect("write");
+        roster_store::raw::execute(&mut tx, sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        tx.commit().await.expect("commit");
+    }
+
     pub async fn start() -> TestServer {
         TestServer::start_with(ServiceConfig::default()).await
     }
@@ -295,10 +329,12 @@ impl TestServer {
                 "SELECT {} FROM {table} WHERE {filter} ORDER BY 1",
                 expr.join(" || '|' || ")
             );
-            let rows = sqlx::query_scalar::<_, String>(&sql)
-                .fetch_all(&mut *c)
+            let rows: Vec<String> = roster_store::raw::rows(&mut c, &sql, 1)
                 .await
-                .expect("snapshot query");
+                .expect("snapshot query")
+                .into_iter()
+                .map(|row| row[0].text().expect("snapshot text").to_owned())
+                .collect();
             out.push_str(&format!("{table}: {}\n", rows.join("; ")));
         }
         out

@@ -355,8 +355,7 @@ fn store_group(c: &mut Criterion, rt: &Runtime, label: &str, url: &str) {
 /// Runs `sql` on the PostgreSQL database named by `url` (its own default schema).
 async fn pg_exec(url: &str, sql: &str) {
     use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(url)
+    let mut conn = sqlx::PgConnection::connect(url)
         .await
         .expect("ROSTER_BENCH_PG_URL is reachable");
     sqlx::raw_sql(sql)

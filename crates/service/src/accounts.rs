@@ -1,7 +1,7 @@
 //! Accounts and sign-in: creating users, passwords, set-password links and sessions.
 
 use roster_domain::{AuditAction, UserId};
-use roster_store::{credentials, users, Conn, Micros, UserRecord};
+use roster_store::{credentials, users, Micros, UserRecord, WriteTx};
 
 use crate::audit::{record, Event};
 use crate::secrets::random_token;
@@ -63,7 +63,7 @@ impl Service {
     /// Inserts a user (and their legacy key) on an open transaction.
     pub(crate) async fn insert_user(
         &self,
-        c: &mut Conn,
+        c: &mut WriteTx,
         email: &str,
         first_name: &str,
         last_name: &str,
@@ -159,7 +159,11 @@ impl Service {
     }
 
     /// Starts a session on an open transaction.
-    pub(crate) async fn start_session_tx(&self, c: &mut Conn, user: UserId) -> Result<NewSession> {
+    pub(crate) async fn start_session_tx(
+        &self,
+        c: &mut WriteTx,
+        user: UserId,
+    ) -> Result<NewSession> {
         let now = self.now();
         let session = NewSession {
             id: random_token(32),
@@ -207,7 +211,11 @@ impl Service {
         Ok(link)
     }
 
-    pub(crate) async fn password_link_tx(&self, c: &mut Conn, user: &UserRecord) -> Result<String> {
+    pub(crate) async fn password_link_tx(
+        &self,
+        c: &mut WriteTx,
+        user: &UserRecord,
+    ) -> Result<String> {
         let token = random_token(32);
         let now = self.now();
         users::insert_password_token(

@@ -2,7 +2,7 @@
 //! the same transaction as the change.
 
 use roster_domain::{AuditAction, OrgId};
-use roster_store::{audit, Conn, NewAuditEvent, UserRecord};
+use roster_store::{audit, NewAuditEvent, UserRecord, WriteTx};
 
 use crate::{Admin, Authorized, Context, Result, Service};
 
@@ -52,7 +52,7 @@ impl<'a> Event<'a> {
 }
 
 pub(crate) async fn record(
-    c: &mut Conn,
+    c: &mut WriteTx,
     org: OrgId,
     now: i64,
     ctx: &Context,

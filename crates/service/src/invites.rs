@@ -4,7 +4,7 @@
 use roster_domain::rules;
 use roster_domain::{AuditAction, OrgId, ProjectId, Role};
 use roster_store::{
-    invites, members, orgs, projects, users, Conn, InviteRecord, Micros, OrgRecord, UserRecord,
+    invites, members, orgs, projects, users, InviteRecord, Micros, OrgRecord, UserRecord, WriteTx,
 };
 
 use crate::accounts::{check_name, normalize_email};
@@ -241,7 +241,7 @@ impl Service {
 
     async fn user_for_join(
         &self,
-        c: &mut Conn,
+        c: &mut WriteTx,
         user: Option<UserRecord>,
         new_hash: Option<String>,
         (email, first, last): (String, String, String),

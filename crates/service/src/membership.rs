@@ -14,8 +14,8 @@ use roster_domain::{
     AuditAction, OrgId, ProjectId, ProjectRole, Role, RoleChange, RoleSource, Source, UserId,
 };
 use roster_store::{
-    bulk, invites, members, orgs, projects, users, Conn, InviteRecord, MemberRow, MembershipRecord,
-    NewAuditEvent, OrgRecord, ProjectMemberRow, UserRecord,
+    bulk, invites, members, orgs, projects, users, InviteRecord, MemberRow, MembershipRecord,
+    NewAuditEvent, OrgRecord, ProjectMemberRow, UserRecord, WriteTx,
 };
 
 use crate::audit::{display_name, record, Event};
@@ -176,7 +176,7 @@ fn audit_context(acting: &Acting, ctx: &Context) -> Context {
 /// Whether a pending invite with a working role already holds a seat for this email (so
 /// activating them uses that seat rather than a new one).
 pub(crate) async fn holds_invite_seat(
-    c: &mut Conn,
+    c: &mut WriteTx,
     org: OrgId,
     email: &str,
     now: i64,
@@ -188,7 +188,7 @@ pub(crate) async fn holds_invite_seat(
 }
 
 /// Moves a user's active organization away from `org` to another live membership, or none.
-async fn move_active_org_from(c: &mut Conn, user: UserId, org: OrgId) -> Result<()> {
+async fn move_active_org_from(c: &mut WriteTx, user: UserId, org: OrgId) -> Result<()> {
     let Some(u) = users::by_id(c, user).await? else {
         return Ok(());
     };
@@ -205,7 +205,7 @@ impl Service {
     /// membership as it stands afterwards (none after a deletion).
     pub(crate) async fn change_membership(
         &self,
-        tx: &mut Conn,
+        tx: &mut WriteTx,
         org: OrgId,
         actor: &Actor,
         change: Change<'_>,
@@ -251,7 +251,7 @@ impl Service {
     /// Reads the acting principal inside the transaction; a member must hold `needed`.
     async fn acting<'a>(
         &self,
-        tx: &mut Conn,
+        tx: &mut WriteTx,
         org: OrgId,
         actor: &'a Actor,
         needed: Access,
@@ -283,7 +283,7 @@ impl Service {
     #[allow(clippy::too_many_arguments)]
     async fn set_role(
         &self,
-        tx: &mut Conn,
+        tx: &mut WriteTx,
         org: &OrgRecord,
         acting: &Acting<'_>,
         target: &MemberRow,
@@ -353,7 +353,7 @@ impl Service {
     #[allow(clippy::too_many_arguments)]
     async fn join(
         &self,
-        tx: &mut Conn,
+        tx: &mut WriteTx,
         org: &OrgRecord,
         acting: &Acting<'_>,
         user: &UserRecord,
@@ -433,7 +433,7 @@ impl Service {
     /// Gives the invite's projects and marks the person's invites to this organization accepted.
     async fn finish_invite(
         &self,
-        tx: &mut Conn,
+        tx: &mut WriteTx,
         org: &OrgRecord,
         user: &UserRecord,
         invite: &InviteRecord,
@@ -465,7 +465,7 @@ impl Service {
     /// the order given, `Ok(())` or the reason they were refused.
     pub(crate) async fn join_many(
         &self,
-        tx: &mut Conn,
+        tx: &mut WriteTx,
         org: OrgId,
         actor: &Actor,
         people: &[DirectJoin<'_>],
@@ -611,7 +611,7 @@ impl Service {
     /// membership and its audit event. Returns the project membership afterwards.
     pub(crate) async fn change_project_membership(
         &self,
-        tx: &mut Conn,
+        tx: &mut WriteTx,
         org: OrgId,
         actor: &Actor,
         change: ProjectChange,

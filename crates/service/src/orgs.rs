@@ -2,7 +2,7 @@
 
 use roster_domain::rules::OwnerSetting;
 use roster_domain::{rules, AuditAction, OrgId, Role, SeatUsage};
-use roster_store::{members, orgs, Conn, OrgRecord, UserRecord};
+use roster_store::{members, orgs, Conn, OrgRecord, UserRecord, WriteTx};
 
 use crate::accounts::normalize_email;
 use crate::audit::{record, Event};
@@ -219,7 +219,7 @@ impl Service {
 
     async fn audit_org_changes(
         &self,
-        c: &mut Conn,
+        c: &mut WriteTx,
         by: &Authorized<Admin>,
         before: &OrgRecord,
         after: &OrgRecord,

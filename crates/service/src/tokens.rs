@@ -115,7 +115,7 @@ impl Service {
 
     pub(crate) async fn put_legacy_key(
         &self,
-        c: &mut roster_store::Conn,
+        c: &mut roster_store::WriteTx,
         user: UserId,
         now: Micros,
     ) -> Result<String> {
@@ -134,7 +134,7 @@ impl Service {
     /// Credential changes are recorded in the user's active organization, if they have one.
     async fn audit_credential(
         &self,
-        c: &mut roster_store::Conn,
+        c: &mut roster_store::WriteTx,
         user: &UserRecord,
         ctx: &Context,
         action: AuditAction,
@@ -169,7 +169,7 @@ impl Service {
 
     async fn issue_refresh(
         &self,
-        c: &mut roster_store::Conn,
+        c: &mut roster_store::WriteTx,
         user: &UserRecord,
     ) -> Result<PersonalToken> {
         let now = self.now();

@@ -97,7 +97,7 @@ fn check_username(raw: &str, own_email: &str) -> Result<String> {
     Ok(v)
 }
 
-async fn write_profile(c: &mut roster_store::Conn, u: &UserRecord) -> Result<()> {
+async fn write_profile(c: &mut roster_store::WriteTx, u: &UserRecord) -> Result<()> {
     users::update_profile(
         c,
         u.id,

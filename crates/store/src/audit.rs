@@ -1,11 +1,12 @@
 //! The audit log: written in the same transaction as the change, never updated or deleted.
 
 use roster_domain::{OrgId, UserId};
-use sqlx::Row;
 
-use crate::{AuditRecord, Conn, Micros, NewAuditEvent, Result};
+use crate::db::handle;
+use crate::sql::query;
+use crate::{AuditRecord, Conn, Micros, NewAuditEvent, Result, WriteTx};
 
-pub async fn insert(c: &mut Conn, org: OrgId, e: &NewAuditEvent) -> Result<()> {
+pub async fn insert(c: &mut WriteTx, org: OrgId, e: &NewAuditEvent) -> Result<()> {
     let (actor_id, actor_name, actor_email) = match &e.actor {
         Some((id, name, email)) => (Some(id.0), name.as_str(), email.as_str()),
         None => (None, "", ""),
@@ -14,7 +15,7 @@ pub async fn insert(c: &mut Conn, org: OrgId, e: &NewAuditEvent) -> Result<()> {
         Some((id, name, email)) => (Some(id.0), name.as_str(), email.as_str()),
         None => (None, "", ""),
     };
-    sqlx::query(
+    let q = query(
         "INSERT INTO audit_events (org_id, occurred_at, action, source, actor_user_id, actor_name, actor_email,
             target_user_id, target_name, target_email, old_value, new_value, address)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -31,9 +32,8 @@ pub async fn insert(c: &mut Conn, org: OrgId, e: &NewAuditEvent) -> Result<()> {
     .bind(target_email)
     .bind(&e.old_value)
     .bind(&e.new_value)
-    .bind(&e.address)
-    .execute(&mut *c)
-    .await?;
+    .bind(&e.address);
+    handle(c).execute(q).await?;
     Ok(())
 }
 
@@ -73,14 +73,14 @@ fn filter(q: &AuditQuery) -> (String, Vec<i64>, Option<String>) {
 pub async fn count(c: &mut Conn, org: OrgId, q: &AuditQuery) -> Result<i64> {
     let (f, nums, action) = filter(q);
     let sql = format!("SELECT COUNT(*) FROM audit_events WHERE {f}");
-    let mut query = sqlx::query(&sql).bind(org.0);
+    let mut q = query(sql).bind(org.0);
     for v in nums {
-        query = query.bind(v);
+        q.push(v);
     }
     if let Some(a) = action {
-        query = query.bind(a);
+        q.push(a);
     }
-    Ok(query.fetch_one(&mut *c).await?.try_get(0)?)
+    handle(c).fetch_one(q, |r| r.int(0)).await
 }
 
 /// Newest first.
@@ -99,32 +99,32 @@ pub async fn list(
          FROM audit_events WHERE {f} ORDER BY id DESC LIMIT ${next} OFFSET ${}",
         next + 1
     );
-    let mut query = sqlx::query(&sql).bind(org.0);
+    let mut q = query(sql).bind(org.0);
     for v in nums {
-        query = query.bind(v);
+        q.push(v);
     }
     if let Some(a) = action {
-        query = query.bind(a);
+        q.push(a);
     }
-    let rows = query.bind(limit).bind(offset).fetch_all(&mut *c).await?;
-    rows.iter()
-        .map(|r| {
+    let q = q.bind(limit).bind(offset);
+    handle(c)
+        .fetch_all(q, |r| {
             Ok(AuditRecord {
-                id: r.try_get(0)?,
-                org: OrgId(r.try_get(1)?),
-                occurred_at: r.try_get(2)?,
-                action: r.try_get(3)?,
-                source: r.try_get(4)?,
-                actor_user_id: r.try_get::<Option<i64>, _>(5)?.map(UserId),
-                actor_name: r.try_get(6)?,
-                actor_email: r.try_get(7)?,
-                target_user_id: r.try_get::<Option<i64>, _>(8)?.map(UserId),
-                target_name: r.try_get(9)?,
-                target_email: r.try_get(10)?,
-                old_value: r.try_get(11)?,
-                new_value: r.try_get(12)?,
-                address: r.try_get(13)?,
+                id: r.int(0)?,
+                org: OrgId(r.int(1)?),
+                occurred_at: r.int(2)?,
+                action: r.text(3)?,
+                source: r.text(4)?,
+                actor_user_id: r.opt_int(5)?.map(UserId),
+                actor_name: r.text(6)?,
+                actor_email: r.text(7)?,
+                target_user_id: r.opt_int(8)?.map(UserId),
+                target_name: r.text(9)?,
+                target_email: r.text(10)?,
+                old_value: r.opt_text(11)?,
+                new_value: r.opt_text(12)?,
+                address: r.opt_text(13)?,
             })
         })
-        .collect()
+        .await
 }

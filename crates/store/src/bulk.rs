@@ -3,24 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use roster_domain::{MembershipId, OrgId, ProjectId, Role, RoleSource, UserId};
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
+use crate::db::handle;
 use crate::members::bump_count;
+use crate::sql::{query, Arg, Decode};
 use crate::users::fold;
-use crate::{Backend, Conn, Micros, NewAuditEvent, Result};
+use crate::{Backend, Conn, Micros, NewAuditEvent, Result, WriteTx};
+use roster_domain::{MembershipId, OrgId, ProjectId, Role, RoleSource, UserId};
 
 /// Rows per statement: well under both databases' limits on bound values.
 const CHUNK: usize = 400;
-
-/// One bound value.
-enum Val<'a> {
-    Int(i64),
-    OptInt(Option<i64>),
-    Text(&'a str),
-    OptText(Option<&'a str>),
-}
 
 /// `($1, $2), ($3, $4), ...` for `rows` rows of `cols` values.
 fn placeholders(rows: usize, cols: usize) -> String {
@@ -45,7 +36,7 @@ fn list(first: usize, n: usize) -> String {
 /// numbered parameter by name, walking all of them (quadratic in a statement of thousands of
 /// values), while plain `?` are bound by position; the statements here number their
 /// parameters in order, so the two spellings mean the same.
-fn for_backend(c: &Conn, sql: String) -> String {
+fn for_backend(c: &mut Conn, sql: String) -> String {
     if Backend::of(c) == Backend::Sqlite {
         positional(&sql)
     } else {
@@ -72,32 +63,33 @@ fn positional(sql: &str) -> String {
 
 /// Inserts `vals` (a multiple of `cols` values) into `head` ("INSERT INTO t (a, b) VALUES"),
 /// chunk by chunk, returning what `returning` names.
-async fn insert(
-    c: &mut Conn,
+async fn insert<T: Send + 'static>(
+    c: &mut WriteTx,
     head: &str,
     cols: usize,
-    vals: &[Val<'_>],
+    vals: Vec<Arg>,
     returning: &str,
-) -> Result<Vec<AnyRow>> {
+    decode: impl Decode<T> + Clone,
+) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    for chunk in vals.chunks(cols * CHUNK) {
+    let mut vals = vals.into_iter().peekable();
+    while vals.peek().is_some() {
+        let mut q = query(String::new());
+        let mut n = 0;
+        for v in vals.by_ref().take(cols * CHUNK) {
+            q.push(v);
+            n += 1;
+        }
         let sql = for_backend(
             c,
-            format!(
-                "{head} {} {returning}",
-                placeholders(chunk.len() / cols, cols)
-            ),
+            format!("{head} {} {returning}", placeholders(n / cols, cols)),
         );
-        let mut q = sqlx::query(&sql);
-        for v in chunk {
-            q = match v {
-                Val::Int(i) => q.bind(*i),
-                Val::OptInt(i) => q.bind(*i),
-                Val::Text(t) => q.bind(*t),
-                Val::OptText(t) => q.bind(*t),
-            };
+        q.set_sql(sql);
+        if returning.is_empty() {
+            handle(c).execute(q).await?;
+        } else {
+            out.extend(handle(c).fetch_all(q, decode.clone()).await?);
         }
-        out.extend(q.fetch_all(&mut *c).await?);
     }
     Ok(out)
 }
@@ -112,7 +104,7 @@ pub struct ImportedUser<'a> {
 
 /// Inserts accounts; returns their ids by email.
 pub async fn insert_users(
-    c: &mut Conn,
+    c: &mut WriteTx,
     users: &[ImportedUser<'_>],
     now: Micros,
 ) -> Result<HashMap<String, UserId>> {
@@ -124,28 +116,27 @@ pub async fn insert_users(
     for (u, (ff, lf)) in users.iter().zip(&folded) {
         // The username is the email, already lower-cased: its own folded form.
         vals.extend([
-            Val::Text(u.email),
-            Val::Text(u.email),
-            Val::Text(u.email),
-            Val::Text(u.first_name),
-            Val::Text(u.last_name),
-            Val::Text(ff),
-            Val::Text(lf),
-            Val::Int(u.active_org.0),
-            Val::Int(now),
+            Arg::from(u.email),
+            Arg::from(u.email),
+            Arg::from(u.email),
+            Arg::from(u.first_name),
+            Arg::from(u.last_name),
+            Arg::from(ff),
+            Arg::from(lf),
+            Arg::Int(u.active_org.0),
+            Arg::Int(now),
         ]);
     }
     let rows = insert(
         c,
         "INSERT INTO users (email, username, username_folded, first_name, last_name, first_name_folded, last_name_folded, active_org_id, date_joined) VALUES",
         9,
-        &vals,
+        vals,
         "RETURNING id, email",
+        |r| Ok((r.text(1)?, UserId(r.int(0)?))),
     )
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<String, _>(1)?, UserId(r.try_get(0)?))))
-        .collect()
+    Ok(rows.into_iter().collect())
 }
 
 /// Existing accounts among `emails` (lower-cased).
@@ -162,14 +153,16 @@ pub async fn users_by_email(
                 list(1, chunk.len())
             ),
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = query(sql);
         for e in chunk {
-            q = q.bind(e.as_str());
+            q.push(e.as_str());
         }
-        for r in q.fetch_all(&mut *c).await? {
-            let org: Option<i64> = r.try_get(2)?;
-            out.insert(r.try_get(1)?, (UserId(r.try_get(0)?), org.map(OrgId)));
-        }
+        let found = handle(c)
+            .fetch_all(q, |r| {
+                Ok((r.text(1)?, (UserId(r.int(0)?), r.opt_int(2)?.map(OrgId))))
+            })
+            .await?;
+        out.extend(found);
     }
     Ok(out)
 }
@@ -185,13 +178,11 @@ pub async fn live_members(c: &mut Conn, org: OrgId, users: &[UserId]) -> Result<
                 list(2, chunk.len())
             ),
         );
-        let mut q = sqlx::query(&sql).bind(org.0);
+        let mut q = query(sql).bind(org.0);
         for u in chunk {
-            q = q.bind(u.0);
+            q.push(u.0);
         }
-        for r in q.fetch_all(&mut *c).await? {
-            out.insert(UserId(r.try_get(0)?));
-        }
+        out.extend(handle(c).fetch_all(q, |r| Ok(UserId(r.int(0)?))).await?);
     }
     Ok(out)
 }
@@ -215,19 +206,17 @@ pub async fn invite_seat_holders(
                 list(3, chunk.len())
             ),
         );
-        let mut q = sqlx::query(&sql).bind(org.0).bind(now);
+        let mut q = query(sql).bind(org.0).bind(now);
         for e in chunk {
-            q = q.bind(e.as_str());
+            q.push(e.as_str());
         }
-        for r in q.fetch_all(&mut *c).await? {
-            out.insert(r.try_get(0)?);
-        }
+        out.extend(handle(c).fetch_all(q, |r| r.text(0)).await?);
     }
     Ok(out)
 }
 
 /// Gives accounts without an active organization this one.
-pub async fn set_missing_active_org(c: &mut Conn, users: &[UserId], org: OrgId) -> Result<()> {
+pub async fn set_missing_active_org(c: &mut WriteTx, users: &[UserId], org: OrgId) -> Result<()> {
     for chunk in users.chunks(CHUNK) {
         let sql = for_backend(
             c,
@@ -236,11 +225,11 @@ pub async fn set_missing_active_org(c: &mut Conn, users: &[UserId], org: OrgId) 
                 list(2, chunk.len())
             ),
         );
-        let mut q = sqlx::query(&sql).bind(org.0);
+        let mut q = query(sql).bind(org.0);
         for u in chunk {
-            q = q.bind(u.0);
+            q.push(u.0);
         }
-        q.execute(&mut *c).await?;
+        handle(c).execute(q).await?;
     }
     Ok(())
 }
@@ -248,7 +237,7 @@ pub async fn set_missing_active_org(c: &mut Conn, users: &[UserId], org: OrgId) 
 /// New live memberships (user, email, role), counted in the organization's counters;
 /// returns their ids by user.
 pub async fn insert_memberships(
-    c: &mut Conn,
+    c: &mut WriteTx,
     org: OrgId,
     members: &[(UserId, &str, Role)],
     source: RoleSource,
@@ -258,13 +247,13 @@ pub async fn insert_memberships(
     let mut per_role: HashMap<Role, i64> = HashMap::new();
     for (user, email, role) in members {
         vals.extend([
-            Val::Int(org.0),
-            Val::Int(user.0),
-            Val::Text(email),
-            Val::Text(role.code()),
-            Val::Text(source.code()),
-            Val::Int(now),
-            Val::Int(now),
+            Arg::Int(org.0),
+            Arg::Int(user.0),
+            Arg::from(*email),
+            Arg::from(role.code()),
+            Arg::from(source.code()),
+            Arg::Int(now),
+            Arg::Int(now),
         ]);
         *per_role.entry(*role).or_default() += 1;
     }
@@ -272,46 +261,41 @@ pub async fn insert_memberships(
         c,
         "INSERT INTO memberships (org_id, user_id, user_email, role, role_source, created_at, updated_at) VALUES",
         7,
-        &vals,
+        vals,
         "RETURNING id, user_id",
+        |r| Ok((UserId(r.int(1)?), MembershipId(r.int(0)?))),
     )
     .await?;
     for (role, n) in per_role {
         bump_count(c, org, role, n).await?;
     }
-    rows.iter()
-        .map(|r| Ok((UserId(r.try_get(1)?), MembershipId(r.try_get(0)?))))
-        .collect()
+    Ok(rows.into_iter().collect())
 }
 
 /// Puts memberships into projects (with no project role: they work with their organization role).
 pub async fn insert_project_members(
-    c: &mut Conn,
+    c: &mut WriteTx,
     pairs: &[(ProjectId, MembershipId)],
     now: Micros,
 ) -> Result<()> {
     let mut vals = Vec::with_capacity(pairs.len() * 4);
     for (p, m) in pairs {
-        vals.extend([
-            Val::Int(p.0),
-            Val::Int(m.0),
-            Val::OptText(None),
-            Val::Int(now),
-        ]);
+        vals.extend([Arg::Int(p.0), Arg::Int(m.0), Arg::NullText, Arg::Int(now)]);
     }
     insert(
         c,
         "INSERT INTO project_members (project_id, membership_id, role, added_at) VALUES",
         4,
-        &vals,
+        vals,
         "",
+        |_| Ok(()),
     )
     .await?;
     Ok(())
 }
 
 /// Audit events of one organization.
-pub async fn insert_audit(c: &mut Conn, org: OrgId, events: &[NewAuditEvent]) -> Result<()> {
+pub async fn insert_audit(c: &mut WriteTx, org: OrgId, events: &[NewAuditEvent]) -> Result<()> {
     let mut vals = Vec::with_capacity(events.len() * 13);
     for e in events {
         let (actor, actor_name, actor_email) = match &e.actor {
@@ -323,19 +307,19 @@ pub async fn insert_audit(c: &mut Conn, org: OrgId, events: &[NewAuditEvent]) ->
             None => (None, "", ""),
         };
         vals.extend([
-            Val::Int(org.0),
-            Val::Int(e.occurred_at),
-            Val::Text(e.action),
-            Val::Text(e.source),
-            Val::OptInt(actor),
-            Val::Text(actor_name),
-            Val::Text(actor_email),
-            Val::OptInt(target),
-            Val::Text(target_name),
-            Val::Text(target_email),
-            Val::OptText(e.old_value.as_deref()),
-            Val::OptText(e.new_value.as_deref()),
-            Val::OptText(e.address.as_deref()),
+            Arg::Int(org.0),
+            Arg::Int(e.occurred_at),
+            Arg::from(e.action),
+            Arg::from(e.source),
+            Arg::from(actor),
+            Arg::from(actor_name),
+            Arg::from(actor_email),
+            Arg::from(target),
+            Arg::from(target_name),
+            Arg::from(target_email),
+            Arg::from(&e.old_value),
+            Arg::from(&e.new_value),
+            Arg::from(&e.address),
         ]);
     }
     insert(
@@ -343,8 +327,9 @@ pub async fn insert_audit(c: &mut Conn, org: OrgId, events: &[NewAuditEvent]) ->
         "INSERT INTO audit_events (org_id, occurred_at, action, source, actor_user_id, actor_name, actor_email,
             target_user_id, target_name, target_email, old_value, new_value, address) VALUES",
         13,
-        &vals,
+        vals,
         "",
+        |_| Ok(()),
     )
     .await?;
     Ok(())

@@ -1,17 +1,161 @@
-//! Connecting, the two backends' few differences, and transactions.
+//! Connecting, the two backends' few differences, and the two kinds of handle: a [`ReadConn`]
+//! that can only read and a [`WriteTx`] that is the only way to write.
+//!
+//! SQLite runs through rusqlite: a bounded set of read-only connections and one writer
+//! connection, each statement handed to a blocking thread with its decoding (the driver
+//! spike in `bench/driver-spike/RESULTS.md` measured why). PostgreSQL runs through sqlx's
+//! typed pools: one whose connections are read-only, one for write transactions.
+//!
+//! A write cannot compile on a read connection: write queries take `&mut WriteTx`, which only
+//! [`Store::write`] makes.
+//!
+//! ```compile_fail
+//! # async fn f(store: roster_store::Store) -> roster_store::Result<()> {
+//! let mut read = store.read().await?;
+//! roster_store::users::set_password(&mut read, roster_domain::UserId(1), "x").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The same call on a write transaction compiles:
+//!
+//! ```
+//! # async fn f(store: roster_store::Store) -> roster_store::Result<()> {
+//! let mut tx = store.write().await?;
+//! roster_store::users::set_password(&mut tx, roster_domain::UserId(1), "x").await?;
+//! tx.commit().await?;
+//! # Ok(()) }
+//! ```
 
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor};
+use rusqlite::{Connection, OpenFlags};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, PgPool, Postgres};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::sql::{self, Decode, Query};
 use crate::{migrate, Result, StoreError};
 
-/// A connection to run queries on: a pooled connection or an open transaction.
-pub type Conn = AnyConnection;
+/// Any handle reads can run on: a [`ReadConn`] or a [`WriteTx`] (a write transaction reads
+/// what it is about to change).
+pub type Conn = dyn Reads + Send;
 
-/// An open write transaction. Dropping it without `commit` rolls it back.
-pub type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
+/// A handle that can read. Sealed: only [`ReadConn`] and [`WriteTx`] are.
+pub trait Reads: sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {
+        fn handle(&mut self) -> &mut super::Handle;
+    }
+}
+
+impl Reads for ReadConn {}
+impl Reads for WriteTx {}
+
+impl sealed::Sealed for ReadConn {
+    fn handle(&mut self) -> &mut Handle {
+        &mut self.handle
+    }
+}
+
+impl sealed::Sealed for WriteTx {
+    fn handle(&mut self) -> &mut Handle {
+        &mut self.handle
+    }
+}
+
+/// The raw handle behind a `ReadConn` or `WriteTx`; the store's query functions reach it
+/// through [`handle`].
+pub enum Handle {
+    Sqlite(SqliteLease),
+    PgConn(PoolConnection<Postgres>),
+    PgTx(sqlx::Transaction<'static, Postgres>),
+    /// What a committed transaction leaves behind.
+    Spent,
+}
+
+/// The handle of anything that reads.
+pub(crate) fn handle(c: &mut Conn) -> &mut Handle {
+    sealed::Sealed::handle(c)
+}
+
+impl Handle {
+    /// Every row of `q`.
+    pub(crate) async fn fetch_all<T: Send + 'static>(
+        &mut self,
+        q: Query,
+        decode: impl Decode<T>,
+    ) -> Result<Vec<T>> {
+        self.rows(q, usize::MAX, decode).await
+    }
+
+    /// The first row of `q`, if any.
+    pub(crate) async fn fetch_optional<T: Send + 'static>(
+        &mut self,
+        q: Query,
+        decode: impl Decode<T>,
+    ) -> Result<Option<T>> {
+        Ok(self.rows(q, 1, decode).await?.pop())
+    }
+
+    /// The first row of `q`, which must exist (an aggregate, an insert's `RETURNING`).
+    pub(crate) async fn fetch_one<T: Send + 'static>(
+        &mut self,
+        q: Query,
+        decode: impl Decode<T>,
+    ) -> Result<T> {
+        self.fetch_optional(q, decode)
+            .await?
+            .ok_or_else(|| StoreError::Query("the statement returned no row".into()))
+    }
+
+    async fn rows<T: Send + 'static>(
+        &mut self,
+        q: Query,
+        max: usize,
+        decode: impl Decode<T>,
+    ) -> Result<Vec<T>> {
+        match self {
+            Handle::Sqlite(lease) => {
+                lease
+                    .run(move |c| sql::sqlite_rows(c, &q, max, &decode))
+                    .await
+            }
+            Handle::PgConn(c) => sql::pg_rows(c, &q, max, decode).await,
+            Handle::PgTx(tx) => sql::pg_rows(tx, &q, max, decode).await,
+            Handle::Spent => Err(StoreError::Closed),
+        }
+    }
+
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    pub(crate) async fn execute(&mut self, q: Query) -> Result<u64> {
+        match self {
+            Handle::Sqlite(lease) => lease.run(move |c| sql::sqlite_execute(c, &q)).await,
+            Handle::PgConn(c) => sql::pg_execute(c, &q).await,
+            Handle::PgTx(tx) => sql::pg_execute(tx, &q).await,
+            Handle::Spent => Err(StoreError::Closed),
+        }
+    }
+
+    /// Runs several statements with no values (migrations, settings).
+    pub(crate) async fn batch(&mut self, statements: String) -> Result<()> {
+        match self {
+            Handle::Sqlite(lease) => lease.run(move |c| Ok(c.execute_batch(&statements)?)).await,
+            Handle::PgConn(c) => {
+                sqlx::raw_sql(&statements).execute(&mut **c).await?;
+                Ok(())
+            }
+            Handle::PgTx(tx) => {
+                sqlx::raw_sql(&statements).execute(&mut **tx).await?;
+                Ok(())
+            }
+            Handle::Spent => Err(StoreError::Closed),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -20,13 +164,11 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The database a connection (or an open transaction) talks to, for the few queries
-    /// spelled differently per database.
-    pub(crate) fn of(c: &Conn) -> Backend {
-        if c.backend_name() == "SQLite" {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
+    /// The database a handle talks to, for the few queries spelled differently per database.
+    pub(crate) fn of(c: &mut Conn) -> Backend {
+        match handle(c) {
+            Handle::Sqlite(_) => Backend::Sqlite,
+            Handle::PgConn(_) | Handle::PgTx(_) | Handle::Spent => Backend::Postgres,
         }
     }
 }
@@ -34,9 +176,9 @@ impl Backend {
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// `sqlite://PATH` or `postgres://...`.
+    /// `sqlite://PATH` (`?mode=rwc` creates the file) or `postgres://...`.
     pub url: String,
-    /// Pool size for reads (and for writes on PostgreSQL).
+    /// Read connections (and on PostgreSQL, write connections too).
     pub max_connections: u32,
     /// SQLite only: `FULL` makes every commit survive power loss, `NORMAL` (default in WAL
     /// mode) survives a killed process.
@@ -44,15 +186,35 @@ pub struct StoreOptions {
 }
 
 /// The database handle every service call goes through.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
-    backend: Backend,
-    /// Reads, and on PostgreSQL writes too.
-    pool: AnyPool,
-    /// SQLite allows one writer at a time; a single-connection pool queues writers in
-    /// process instead of letting them collide on the file lock.
-    writer: AnyPool,
+    pools: Arc<Pools>,
 }
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+enum Pools {
+    Sqlite {
+        readers: Arc<SqliteReaders>,
+        writer: SqliteWriter,
+    },
+    Postgres {
+        /// Its connections refuse writes (`default_transaction_read_only`).
+        read: PgPool,
+        write: PgPool,
+    },
+}
+
+/// How long a caller waits for a connection before the request fails.
+const READ_WAIT: Duration = Duration::from_secs(10);
+/// SQLite writers queue for the one writer connection; a bulk import can hold it a while.
+const WRITE_WAIT: Duration = Duration::from_secs(30);
 
 impl Store {
     /// Connects and applies pending migrations.
@@ -64,86 +226,105 @@ impl Store {
 
     /// Connects without migrating.
     pub async fn connect(opts: &StoreOptions) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let backend = if opts.url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let pools = if let Some(rest) = opts.url.strip_prefix("sqlite:") {
+            let (path, create) = sqlite_path(rest)?;
+            let full = opts.sqlite_full_sync;
+            let writer = tokio::task::spawn_blocking(move || open_writer(path, create, full))
+                .await
+                .map_err(|e| StoreError::Config(format!("opening SQLite: {e}")))??;
+            Pools::Sqlite {
+                readers: Arc::new(SqliteReaders {
+                    path: writer.path.clone(),
+                    full_sync: full,
+                    idle: Mutex::new(Vec::new()),
+                    permits: Arc::new(Semaphore::new(opts.max_connections.max(1) as usize)),
+                    open: std::sync::atomic::AtomicU32::new(0),
+                }),
+                writer,
+            }
         } else if opts.url.starts_with("postgres:") || opts.url.starts_with("postgresql:") {
-            Backend::Postgres
+            let conn_opts: PgConnectOptions = opts
+                .url
+                .parse()
+                .map_err(|e| StoreError::Config(format!("DATABASE_URL is not valid: {e}")))?;
+            let read = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(READ_WAIT)
+                .after_connect(|c, _| {
+                    Box::pin(async move {
+                        c.execute("SET default_transaction_read_only = on").await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(conn_opts.clone())
+                .await?;
+            let write = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(READ_WAIT)
+                .connect_with(conn_opts)
+                .await?;
+            Pools::Postgres { read, write }
         } else {
             return Err(StoreError::Config(format!(
                 "DATABASE_URL must start with sqlite: or postgres:, got {:?}",
                 opts.url.split(':').next().unwrap_or("")
             )));
         };
-        let conn_opts: AnyConnectOptions = opts
-            .url
-            .parse()
-            .map_err(|e| StoreError::Config(format!("DATABASE_URL is not valid: {e}")))?;
-        match backend {
-            Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(opts.max_connections)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(conn_opts)
-                    .await?;
-                Ok(Store {
-                    backend,
-                    writer: pool.clone(),
-                    pool,
-                })
-            }
-            Backend::Sqlite => {
-                let full = opts.sqlite_full_sync;
-                let writer = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(move |c, _| sqlite_pragmas(c, full, WRITER_CACHE_KIB))
-                    .connect_with(conn_opts.clone())
-                    .await?;
-                let pool = AnyPoolOptions::new()
-                    .max_connections(opts.max_connections)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .after_connect(move |c, _| sqlite_pragmas(c, full, READER_CACHE_KIB))
-                    .connect_with(conn_opts)
-                    .await?;
-                Ok(Store {
-                    backend,
-                    pool,
-                    writer,
-                })
-            }
-        }
+        Ok(Store {
+            pools: Arc::new(pools),
+        })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        match *self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres { .. } => Backend::Postgres,
+        }
     }
 
     /// Applies pending migrations; returns how many ran.
     pub async fn migrate(&self) -> Result<usize> {
-        let mut conn = self.writer.acquire().await?;
-        migrate::run(&mut conn, self.backend).await
+        migrate::run(self).await
     }
 
     /// A connection for reads.
-    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.pool.acquire().await?)
+    pub async fn read(&self) -> Result<ReadConn> {
+        let handle = match &*self.pools {
+            Pools::Sqlite { readers, .. } => Handle::Sqlite(readers.acquire().await?),
+            Pools::Postgres { read, .. } => Handle::PgConn(read.acquire().await?),
+        };
+        Ok(ReadConn { handle })
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a transaction that reads before it writes never fails half-way.
     pub async fn write(&self) -> Result<WriteTx> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
+        let handle = match &*self.pools {
+            Pools::Sqlite { writer, .. } => {
+                let lease = writer.acquire().await?;
+                lease
+                    .run(|c| {
+                        // A transaction whose owner was cancelled mid-statement may still be
+                        // open; it never committed, so it is rolled back here.
+                        if !c.is_autocommit() {
+                            c.execute_batch("ROLLBACK")?;
+                        }
+                        Ok(c.execute_batch("BEGIN IMMEDIATE")?)
+                    })
+                    .await?;
+                Handle::Sqlite(lease)
+            }
+            Pools::Postgres { write, .. } => Handle::PgTx(write.begin().await?),
         };
-        Ok(tx)
+        Ok(WriteTx { handle, open: true })
     }
 
     /// One round trip to the database, for the health endpoint.
     pub async fn ping(&self) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        let mut c = self.read().await?;
+        handle(&mut c)
+            .fetch_one(sql::query("SELECT 1"), |r| r.int(0))
+            .await?;
         Ok(())
     }
 
@@ -151,30 +332,119 @@ impl Store {
     /// would get there within minutes, but until then its plans for the grown tables are made
     /// for the old sizes (a search of a million members then takes seconds, not milliseconds).
     pub async fn refresh_statistics(&self) -> Result<()> {
-        let mut conn = self.writer.acquire().await?;
-        let sql = match self.backend {
+        let sql = match self.backend() {
             Backend::Postgres => "ANALYZE users; ANALYZE memberships; ANALYZE audit_events;",
             Backend::Sqlite => "PRAGMA analysis_limit = 1000; PRAGMA optimize;",
         };
-        conn.execute(sql).await?;
-        Ok(())
+        // PostgreSQL runs ANALYZE outside a transaction block as well as inside one.
+        let mut tx = self.write().await?;
+        tx.handle.batch(sql.to_string()).await?;
+        tx.commit().await
     }
 
-    /// Connections the writer pool holds open now (SQLite: never more than one).
+    /// Connections that can write (SQLite: one, always).
     pub fn writer_connections(&self) -> u32 {
-        self.writer.size()
+        match &*self.pools {
+            Pools::Sqlite { .. } => 1,
+            Pools::Postgres { write, .. } => write.size(),
+        }
     }
 
-    /// Pool statistics: (connections open, idle).
+    /// Read-pool statistics: (connections open, idle).
     pub fn pool_stats(&self) -> (u32, usize) {
-        (self.pool.size(), self.pool.num_idle())
+        match &*self.pools {
+            Pools::Sqlite { readers, .. } => (
+                readers.open.load(std::sync::atomic::Ordering::Relaxed),
+                readers
+                    .idle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .len(),
+            ),
+            Pools::Postgres { read, .. } => (read.size(), read.num_idle()),
+        }
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
+        match &*self.pools {
+            Pools::Sqlite { readers, writer } => {
+                readers.permits.close();
+                writer.permit.close();
+                readers
+                    .idle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear();
+            }
+            Pools::Postgres { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+        }
     }
 }
+
+/// A connection that can only read. Dropping it returns it to its pool.
+pub struct ReadConn {
+    handle: Handle,
+}
+
+/// An open write transaction: the only handle writes compile on. Dropping it without
+/// [`WriteTx::commit`] rolls it back.
+pub struct WriteTx {
+    handle: Handle,
+    open: bool,
+}
+
+impl WriteTx {
+    pub async fn commit(mut self) -> Result<()> {
+        match &mut self.handle {
+            Handle::Sqlite(lease) => lease.run(|c| Ok(c.execute_batch("COMMIT")?)).await?,
+            Handle::PgTx(_) => {
+                if let Handle::PgTx(tx) = std::mem::replace(&mut self.handle, Handle::Spent) {
+                    tx.commit().await?;
+                }
+            }
+            Handle::PgConn(_) | Handle::Spent => return Err(StoreError::Closed),
+        }
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        // PostgreSQL: sqlx rolls its transaction back when dropped. SQLite: roll back on a
+        // blocking thread, holding the writer until done so the next writer starts clean.
+        if let (true, Handle::Sqlite(lease)) = (self.open, &mut self.handle) {
+            let lease = std::mem::replace(lease, SqliteLease::spent());
+            let rollback = move || {
+                if let Some(conn) = &lease.conn {
+                    let c = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                    if !c.is_autocommit() {
+                        if let Err(e) = c.execute_batch("ROLLBACK") {
+                            tracing::warn!(error = %e, "rolling back an abandoned write failed");
+                        }
+                    }
+                }
+                drop(lease);
+            };
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn_blocking(rollback);
+                }
+                Err(_) => rollback(),
+            }
+        }
+    }
+}
+
+/// Commits a write transaction.
+pub async fn commit(tx: WriteTx) -> Result<()> {
+    tx.commit().await
+}
+
+// ---- SQLite connections ---------------------------------------------------------------
 
 /// Page cache of SQLite's one writer connection. Bulk imports touch every index at scattered
 /// places; with a small cache they re-read pages from the OS and spill dirty pages
@@ -183,31 +453,173 @@ impl Store {
 /// writes.
 const WRITER_CACHE_KIB: u32 = 128 * 1024;
 
-/// Page cache of each read connection: SQLite's default. Sixteen of these stay small, and
-/// the operating system's file cache holds the rest of a hot database anyway.
+/// Page cache of each read connection: SQLite's default. The operating system's file cache
+/// holds the rest of a hot database anyway.
 const READER_CACHE_KIB: u32 = 2 * 1024;
 
-/// Per-connection SQLite settings: WAL so readers never wait for the writer, a busy timeout
-/// for other processes (the CLI) holding the lock, enforced foreign keys, the chosen sync and
-/// the page cache size.
-fn sqlite_pragmas(
-    conn: &mut AnyConnection,
-    full_sync: bool,
-    cache_kib: u32,
-) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
+/// Prepared statements kept per connection (the store has about a hundred queries).
+const STATEMENT_CACHE: usize = 256;
+
+/// `sqlite://PATH?mode=rwc` or `sqlite:PATH`: the file and whether to create it.
+fn sqlite_path(rest: &str) -> Result<(PathBuf, bool)> {
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut create = false;
+    for param in params.split('&').filter(|p| !p.is_empty()) {
+        match param {
+            "mode=rwc" => create = true,
+            "mode=rw" => create = false,
+            other => {
+                return Err(StoreError::Config(format!(
+                    "unsupported SQLite URL option {other:?} (roster knows mode=rwc and mode=rw)"
+                )))
+            }
+        }
+    }
+    if path.is_empty() || path == ":memory:" || path.starts_with("file::memory:") {
+        return Err(StoreError::Config(
+            "SQLite needs a file: roster's readers and writer are separate connections".into(),
+        ));
+    }
+    Ok((PathBuf::from(path), create))
+}
+
+/// Per-connection settings: a busy timeout for other processes (the CLI) holding the lock,
+/// enforced foreign keys, the chosen sync and the page cache size. WAL (set by the writer,
+/// stored in the file) lets readers read while the writer writes.
+fn configure(c: &Connection, full_sync: bool, cache_kib: u32) -> Result<()> {
     let sync = if full_sync { "FULL" } else { "NORMAL" };
-    let sql = format!(
-        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+    c.execute_batch(&format!(
+        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
          PRAGMA synchronous = {sync}; PRAGMA cache_size = -{cache_kib};"
-    );
-    Box::pin(async move {
-        conn.execute(sql.as_str()).await?;
-        Ok(())
+    ))?;
+    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    rusqlite::vtab::array::load_module(c)?;
+    Ok(())
+}
+
+fn open_writer(path: PathBuf, create: bool, full_sync: bool) -> Result<SqliteWriter> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let c = Connection::open_with_flags(&path, flags)?;
+    c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    configure(&c, full_sync, WRITER_CACHE_KIB)?;
+    Ok(SqliteWriter {
+        path,
+        conn: Arc::new(Mutex::new(c)),
+        permit: Arc::new(Semaphore::new(1)),
     })
 }
 
-/// Commits a write transaction.
-pub async fn commit(tx: WriteTx) -> Result<()> {
-    tx.commit().await?;
-    Ok(())
+/// SQLite allows one writer at a time: one connection, taken in turn, so writers queue in
+/// process instead of colliding on the file lock.
+struct SqliteWriter {
+    path: PathBuf,
+    conn: Arc<Mutex<Connection>>,
+    permit: Arc<Semaphore>,
+}
+
+impl SqliteWriter {
+    async fn acquire(&self) -> Result<SqliteLease> {
+        let permit = tokio::time::timeout(WRITE_WAIT, self.permit.clone().acquire_owned())
+            .await
+            .map_err(|_| StoreError::Timeout("the SQLite writer"))?
+            .map_err(|_| StoreError::Closed)?;
+        Ok(SqliteLease {
+            conn: Some(self.conn.clone()),
+            home: None,
+            _permit: Some(permit),
+        })
+    }
+}
+
+/// The read-only connections: at most as many as the pool size, opened as needed.
+struct SqliteReaders {
+    path: PathBuf,
+    full_sync: bool,
+    idle: Mutex<Vec<Arc<Mutex<Connection>>>>,
+    permits: Arc<Semaphore>,
+    open: std::sync::atomic::AtomicU32,
+}
+
+impl SqliteReaders {
+    async fn acquire(self: &Arc<Self>) -> Result<SqliteLease> {
+        let permit = tokio::time::timeout(READ_WAIT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| StoreError::Timeout("a SQLite read connection"))?
+            .map_err(|_| StoreError::Closed)?;
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => {
+                let (path, full) = (self.path.clone(), self.full_sync);
+                let c = tokio::task::spawn_blocking(move || -> Result<Connection> {
+                    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                    let c = Connection::open_with_flags(path, flags)?;
+                    configure(&c, full, READER_CACHE_KIB)?;
+                    Ok(c)
+                })
+                .await
+                .map_err(|e| StoreError::Config(format!("opening SQLite: {e}")))??;
+                self.open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Arc::new(Mutex::new(c))
+            }
+        };
+        Ok(SqliteLease {
+            conn: Some(conn),
+            home: Some(self.clone()),
+            _permit: Some(permit),
+        })
+    }
+}
+
+/// A SQLite connection taken from its pool, with the permit that bounds the pool. Each
+/// statement runs on a blocking thread; the mutex is held only there, so a statement whose
+/// caller was cancelled still finishes before the connection is used again.
+pub struct SqliteLease {
+    conn: Option<Arc<Mutex<Connection>>>,
+    /// The read pool to give the connection back to (None for the writer, which stays).
+    home: Option<Arc<SqliteReaders>>,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl SqliteLease {
+    /// A lease that holds nothing (what is left after a commit or a hand-over).
+    fn spent() -> SqliteLease {
+        SqliteLease {
+            conn: None,
+            home: None,
+            _permit: None,
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let conn = self.conn.clone().ok_or(StoreError::Closed)?;
+        tokio::task::spawn_blocking(move || {
+            let mut c = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut c)
+        })
+        .await
+        .map_err(|e| StoreError::Query(format!("a database task failed: {e}")))?
+    }
+}
+
+impl Drop for SqliteLease {
+    fn drop(&mut self) {
+        if let (Some(home), Some(conn)) = (self.home.take(), self.conn.take()) {
+            home.idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(conn);
+        }
+    }
 }

@@ -1,10 +1,11 @@
 //! Personal email invites.
 
 use roster_domain::{InviteId, OrgId, ProjectId, Role, UserId};
-use sqlx::Row;
 
+use crate::db::handle;
 use crate::rows;
-use crate::{Conn, InviteRecord, Micros, Result, StoreError};
+use crate::sql::{query, Row};
+use crate::{Conn, InviteRecord, Micros, Result, StoreError, WriteTx};
 
 const COLS: &str =
     "id, org_id, email, role, projects, token_sealed, invited_by, created_at, expires_at, \
@@ -41,24 +42,24 @@ fn decode_projects(s: &str) -> Result<Vec<ProjectId>> {
         .collect()
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<InviteRecord> {
+fn from_row(r: &dyn Row) -> Result<InviteRecord> {
     Ok(InviteRecord {
-        id: InviteId(r.try_get(0)?),
-        org: OrgId(r.try_get(1)?),
-        email: r.try_get(2)?,
-        role: rows::role(&r.try_get::<String, _>(3)?)?,
-        projects: decode_projects(&r.try_get::<String, _>(4)?)?,
-        token_sealed: r.try_get(5)?,
-        invited_by: r.try_get::<Option<i64>, _>(6)?.map(UserId),
-        created_at: r.try_get(7)?,
-        expires_at: r.try_get(8)?,
-        accepted_at: r.try_get(9)?,
-        revoked_at: r.try_get(10)?,
+        id: InviteId(r.int(0)?),
+        org: OrgId(r.int(1)?),
+        email: r.text(2)?,
+        role: rows::role(r.str(3)?)?,
+        projects: decode_projects(r.str(4)?)?,
+        token_sealed: r.text(5)?,
+        invited_by: r.opt_int(6)?.map(UserId),
+        created_at: r.int(7)?,
+        expires_at: r.int(8)?,
+        accepted_at: r.opt_int(9)?,
+        revoked_at: r.opt_int(10)?,
     })
 }
 
-pub async fn insert(c: &mut Conn, i: NewInvite<'_>) -> Result<InviteId> {
-    let row = sqlx::query(
+pub async fn insert(c: &mut WriteTx, i: NewInvite<'_>) -> Result<InviteId> {
+    let q = query(
         "INSERT INTO invites (org_id, email, role, projects, token_hash, token_sealed, invited_by, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
@@ -70,16 +71,15 @@ pub async fn insert(c: &mut Conn, i: NewInvite<'_>) -> Result<InviteId> {
     .bind(i.token_sealed)
     .bind(i.invited_by.map(|u| u.0))
     .bind(i.now)
-    .bind(i.expires_at)
-    .fetch_one(&mut *c)
-    .await?;
-    Ok(InviteId(row.try_get(0)?))
+    .bind(i.expires_at);
+    handle(c).fetch_one(q, |r| Ok(InviteId(r.int(0)?))).await
 }
 
 pub async fn by_token_hash(c: &mut Conn, hash: &str) -> Result<Option<InviteRecord>> {
     let sql = format!("SELECT {COLS} FROM invites WHERE token_hash = $1");
-    let row = sqlx::query(&sql).bind(hash).fetch_optional(&mut *c).await?;
-    row.map(|r| from_row(&r)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(hash), from_row)
+        .await
 }
 
 /// The organization's invites, newest first.
@@ -91,21 +91,13 @@ pub async fn of_org(
 ) -> Result<Vec<InviteRecord>> {
     let sql =
         format!("SELECT {COLS} FROM invites WHERE org_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3");
-    let rows = sqlx::query(&sql)
-        .bind(org.0)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(from_row).collect()
+    let q = query(sql).bind(org.0).bind(limit).bind(offset);
+    handle(c).fetch_all(q, from_row).await
 }
 
 pub async fn count_of_org(c: &mut Conn, org: OrgId) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM invites WHERE org_id = $1")
-        .bind(org.0)
-        .fetch_one(&mut *c)
-        .await?;
-    Ok(row.try_get(0)?)
+    let q = query("SELECT COUNT(*) FROM invites WHERE org_id = $1").bind(org.0);
+    handle(c).fetch_one(q, |r| r.int(0)).await
 }
 
 /// Pending (unexpired, unrevoked, unaccepted) invites for one email.
@@ -119,41 +111,27 @@ pub async fn pending_for(
     let sql = format!(
         "SELECT {COLS} FROM invites WHERE org_id = $1 AND email = $2 AND {pending} ORDER BY id"
     );
-    let rows = sqlx::query(&sql)
-        .bind(org.0)
-        .bind(email)
-        .bind(now)
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(from_row).collect()
+    let q = query(sql).bind(org.0).bind(email).bind(now);
+    handle(c).fetch_all(q, from_row).await
 }
 
 /// Revokes every pending invite for the email; returns how many.
-pub async fn revoke(c: &mut Conn, org: OrgId, email: &str, now: Micros) -> Result<u64> {
+pub async fn revoke(c: &mut WriteTx, org: OrgId, email: &str, now: Micros) -> Result<u64> {
     let sql = format!(
         "UPDATE invites SET revoked_at = $1 WHERE org_id = $2 AND email = $3 AND {}",
         rows::pending_invite_sql("", "$1")
     );
-    let done = sqlx::query(&sql)
-        .bind(now)
-        .bind(org.0)
-        .bind(email)
-        .execute(&mut *c)
-        .await?;
-    Ok(done.rows_affected())
+    let q = query(sql).bind(now).bind(org.0).bind(email);
+    handle(c).execute(q).await
 }
 
 /// Marks every pending invite for the email accepted (the person has joined).
-pub async fn accept_all(c: &mut Conn, org: OrgId, email: &str, now: Micros) -> Result<()> {
+pub async fn accept_all(c: &mut WriteTx, org: OrgId, email: &str, now: Micros) -> Result<()> {
     let sql = format!(
         "UPDATE invites SET accepted_at = $1 WHERE org_id = $2 AND email = $3 AND {}",
         rows::pending_invite_sql("", "$1")
     );
-    sqlx::query(&sql)
-        .bind(now)
-        .bind(org.0)
-        .bind(email)
-        .execute(&mut *c)
-        .await?;
+    let q = query(sql).bind(now).bind(org.0).bind(email);
+    handle(c).execute(q).await?;
     Ok(())
 }

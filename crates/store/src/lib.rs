@@ -1,13 +1,15 @@
 //! roster's storage: SQLite (embedded, the default) or PostgreSQL behind one interface.
-//! Every query is written once in SQL both databases accept; the few dialect differences are
-//! named by `Backend`: how a write transaction starts (`db.rs`), auto-increment keys and the
-//! search index (`migrate.rs` and migration 4), the search lookup (`members::resolve`) and
-//! positional parameters for bulk statements on SQLite (`bulk.rs`).
+//! Every query is written once in SQL both databases accept and runs through one query layer
+//! (`sql.rs`: rusqlite on SQLite, sqlx's typed pool on PostgreSQL); the few dialect
+//! differences are named by `Backend`: auto-increment keys and the search index (`migrate.rs`
+//! and migration 4), and the search lookup and id lists (`members::resolve`, `filter_sql`).
+//! Reads run on a [`ReadConn`] or a [`WriteTx`]; writes compile only on a [`WriteTx`].
 
 mod db;
 mod migrate;
 pub mod records;
 mod rows;
+mod sql;
 
 pub mod audit;
 pub mod bulk;
@@ -16,11 +18,12 @@ pub mod invites;
 pub mod members;
 pub mod orgs;
 pub mod projects;
+pub mod raw;
 pub mod settings;
 pub mod throttle;
 pub mod users;
 
-pub use db::{commit, Backend, Conn, Store, StoreOptions, WriteTx};
+pub use db::{commit, Backend, Conn, ReadConn, Reads, Store, StoreOptions, WriteTx};
 pub use records::*;
 
 /// A storage failure. Constraint violations are told apart so the service can answer 409.
@@ -30,13 +33,21 @@ pub enum StoreError {
     Duplicate,
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
-    #[error("database error: {0}")]
-    Database(#[source] sqlx::Error),
+    #[error("SQLite error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[source] sqlx::Error),
+    #[error("a statement and its values do not fit: {0}")]
+    Query(String),
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    #[error("the store is closed")]
+    Closed,
     #[error("migration {version} failed: {source}")]
     Migration {
         version: i64,
         #[source]
-        source: sqlx::Error,
+        source: Box<StoreError>,
     },
     #[error("{0}")]
     Config(String),
@@ -46,7 +57,24 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
-            _ => StoreError::Database(e),
+            sqlx::Error::PoolTimedOut => StoreError::Timeout("a PostgreSQL connection"),
+            sqlx::Error::PoolClosed => StoreError::Closed,
+            _ => StoreError::Postgres(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                StoreError::Duplicate
+            }
+            _ => StoreError::Sqlite(e),
         }
     }
 }

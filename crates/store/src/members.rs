@@ -1,14 +1,14 @@
 //! Memberships: the live one per (organization, user), deleted ones kept as records, and the
 //! member list with its filters, orderings and counts.
 
-use roster_domain::{MemberOrder, MembershipId, OrgId, Role, RoleSource, UserId};
-use sqlx::Row;
-
+use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
-use crate::{Backend, Conn, MemberRow, MembershipRecord, Micros, Result};
+use crate::sql::{query, Arg};
+use crate::{Backend, Conn, MemberRow, MembershipRecord, Micros, Result, WriteTx};
+use roster_domain::{MemberOrder, MembershipId, OrgId, Role, RoleSource, UserId};
 
 pub async fn insert(
-    c: &mut Conn,
+    c: &mut WriteTx,
     org: OrgId,
     user: UserId,
     email: &str,
@@ -16,7 +16,7 @@ pub async fn insert(
     source: RoleSource,
     now: Micros,
 ) -> Result<MembershipId> {
-    let row = sqlx::query(
+    let q = query(
         "INSERT INTO memberships (org_id, user_id, user_email, role, role_source, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
     )
@@ -25,41 +25,32 @@ pub async fn insert(
     .bind(email)
     .bind(role.code())
     .bind(source.code())
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await?;
+    .bind(now);
+    let id = handle(c).fetch_one(q, |r| r.int(0)).await?;
     bump_count(c, org, role, 1).await?;
-    Ok(MembershipId(row.try_get(0)?))
+    Ok(MembershipId(id))
 }
 
 /// Adds `delta` to the live-member counter of (organization, role).
-pub(crate) async fn bump_count(c: &mut Conn, org: OrgId, role: Role, delta: i64) -> Result<()> {
-    sqlx::query(
+pub(crate) async fn bump_count(c: &mut WriteTx, org: OrgId, role: Role, delta: i64) -> Result<()> {
+    let q = query(
         "INSERT INTO member_counts (org_id, role, n) VALUES ($1, $2, $3)
          ON CONFLICT (org_id, role) DO UPDATE SET n = member_counts.n + excluded.n",
     )
     .bind(org.0)
     .bind(role.code())
-    .bind(delta)
-    .execute(&mut *c)
-    .await?;
+    .bind(delta);
+    handle(c).execute(q).await?;
     Ok(())
 }
 
 /// The organization and role of a live membership, for moving its counter.
 async fn live_org_role(c: &mut Conn, id: MembershipId) -> Result<Option<(OrgId, Role)>> {
-    let row =
-        sqlx::query("SELECT org_id, role FROM memberships WHERE id = $1 AND deleted_at IS NULL")
-            .bind(id.0)
-            .fetch_optional(&mut *c)
-            .await?;
-    row.map(|r| {
-        Ok((
-            OrgId(r.try_get(0)?),
-            rows::role(&r.try_get::<String, _>(1)?)?,
-        ))
-    })
-    .transpose()
+    let q = query("SELECT org_id, role FROM memberships WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id.0);
+    handle(c)
+        .fetch_optional(q, |r| Ok((OrgId(r.int(0)?), rows::role(r.str(1)?)?)))
+        .await
 }
 
 /// The user's live membership in the organization, if any.
@@ -68,25 +59,22 @@ pub async fn live(c: &mut Conn, org: OrgId, user: UserId) -> Result<Option<Membe
         "SELECT {MEMBERSHIP_COLS} FROM memberships m
          WHERE m.org_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
     );
-    let row = sqlx::query(&sql)
-        .bind(org.0)
-        .bind(user.0)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.map(|r| rows::membership(&r, 0)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(org.0).bind(user.0), |r| {
+            rows::membership(r, 0)
+        })
+        .await
 }
 
 /// Whether the user once had a membership in the organization that was deleted.
 pub async fn was_removed(c: &mut Conn, org: OrgId, user: UserId) -> Result<bool> {
-    let row = sqlx::query(
+    let q = query(
         "SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2 AND deleted_at IS NOT NULL
          LIMIT 1",
     )
     .bind(org.0)
-    .bind(user.0)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(row.is_some())
+    .bind(user.0);
+    Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }
 
 /// The live membership with its user.
@@ -95,12 +83,9 @@ pub async fn live_with_user(c: &mut Conn, org: OrgId, user: UserId) -> Result<Op
         "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
     );
-    let row = sqlx::query(&sql)
-        .bind(org.0)
-        .bind(user.0)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.map(|r| rows::member(&r, 0)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(org.0).bind(user.0), |r| rows::member(r, 0))
+        .await
 }
 
 /// The org's Owner.
@@ -109,11 +94,9 @@ pub async fn owner(c: &mut Conn, org: OrgId) -> Result<Option<MemberRow>> {
         "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = $1 AND m.role = 'OW' AND m.deleted_at IS NULL"
     );
-    let row = sqlx::query(&sql)
-        .bind(org.0)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.map(|r| rows::member(&r, 0)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(org.0), |r| rows::member(r, 0))
+        .await
 }
 
 /// Every live membership of a user, oldest first.
@@ -122,27 +105,26 @@ pub async fn of_user(c: &mut Conn, user: UserId) -> Result<Vec<MembershipRecord>
         "SELECT {MEMBERSHIP_COLS} FROM memberships m
          WHERE m.user_id = $1 AND m.deleted_at IS NULL ORDER BY m.org_id"
     );
-    let rows = sqlx::query(&sql).bind(user.0).fetch_all(&mut *c).await?;
-    rows.iter().map(|r| rows::membership(r, 0)).collect()
+    handle(c)
+        .fetch_all(query(sql).bind(user.0), |r| rows::membership(r, 0))
+        .await
 }
 
 pub async fn set_role(
-    c: &mut Conn,
+    c: &mut WriteTx,
     id: MembershipId,
     role: Role,
     source: RoleSource,
     now: Micros,
 ) -> Result<()> {
     let before = live_org_role(c, id).await?;
-    sqlx::query(
-        "UPDATE memberships SET role = $1, role_source = $2, updated_at = $3 WHERE id = $4",
-    )
-    .bind(role.code())
-    .bind(source.code())
-    .bind(now)
-    .bind(id.0)
-    .execute(&mut *c)
-    .await?;
+    let q =
+        query("UPDATE memberships SET role = $1, role_source = $2, updated_at = $3 WHERE id = $4")
+            .bind(role.code())
+            .bind(source.code())
+            .bind(now)
+            .bind(id.0);
+    handle(c).execute(q).await?;
     if let Some((org, old)) = before.filter(|(_, old)| *old != role) {
         bump_count(c, org, old, -1).await?;
         bump_count(c, org, role, 1).await?;
@@ -150,16 +132,17 @@ pub async fn set_role(
     Ok(())
 }
 
-pub async fn soft_delete(c: &mut Conn, id: MembershipId, now: Micros) -> Result<()> {
+pub async fn soft_delete(c: &mut WriteTx, id: MembershipId, now: Micros) -> Result<()> {
     let Some((org, role)) = live_org_role(c, id).await? else {
         return Ok(());
     };
     bump_count(c, org, role, -1).await?;
-    sqlx::query("UPDATE memberships SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL")
-        .bind(now)
-        .bind(id.0)
-        .execute(&mut *c)
-        .await?;
+    let q = query(
+        "UPDATE memberships SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id.0);
+    handle(c).execute(q).await?;
     Ok(())
 }
 
@@ -181,8 +164,9 @@ pub async fn count_in_roles(c: &mut Conn, org: OrgId, roles: &[Role]) -> Result<
         "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM member_counts WHERE org_id = $1 AND role IN ({})",
         list.join(",")
     );
-    let row = sqlx::query(&sql).bind(org.0).fetch_one(&mut *c).await?;
-    Ok(row.try_get(0)?)
+    handle(c)
+        .fetch_one(query(sql).bind(org.0), |r| r.int(0))
+        .await
 }
 
 /// Unexpired, unrevoked, unaccepted invites carrying a working role, one per email, for
@@ -196,12 +180,9 @@ pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result
            AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = i.org_id
                AND m.user_email = i.email AND m.deleted_at IS NULL AND m.role IN {seat_roles})"
     );
-    let row = sqlx::query(&sql)
-        .bind(org.0)
-        .bind(now)
-        .fetch_one(&mut *c)
-        .await?;
-    Ok(row.try_get(0)?)
+    handle(c)
+        .fetch_one(query(sql).bind(org.0).bind(now), |r| r.int(0))
+        .await
 }
 
 /// The column a member-list order sorts by.
@@ -312,32 +293,23 @@ pub async fn resolve<'q>(c: &mut Conn, q: &'q MemberQuery) -> Result<Resolved<'q
             plan: SearchPlan::Scan,
         });
     };
-    let hits = match Backend::of(c) {
+    let lookup = match Backend::of(c) {
         Backend::Sqlite => {
-            sqlx::query("SELECT rowid FROM user_search WHERE user_search MATCH $1 LIMIT $2")
+            query("SELECT rowid FROM user_search WHERE user_search MATCH $1 LIMIT $2")
                 .bind(trigram_phrase(term))
-                .bind(FEW_HITS + 1)
-                .fetch_all(&mut *c)
-                .await?
         }
-        Backend::Postgres => {
-            sqlx::query(&format!(
-                "SELECT u.id FROM users u WHERE {PG_SEARCH_TEXT} LIKE $1 LIMIT $2"
-            ))
-            .bind(like_pattern(term))
-            .bind(FEW_HITS + 1)
-            .fetch_all(&mut *c)
-            .await?
-        }
+        Backend::Postgres => query(format!(
+            "SELECT u.id FROM users u WHERE {PG_SEARCH_TEXT} LIKE $1 LIMIT $2"
+        ))
+        .bind(like_pattern(term)),
     };
+    let hits = handle(c)
+        .fetch_all(lookup.bind(FEW_HITS + 1), |r| r.int(0))
+        .await?;
     let plan = if hits.len() as i64 > FEW_HITS {
         SearchPlan::Scan
     } else {
-        SearchPlan::Hits(
-            hits.iter()
-                .map(|r| r.try_get::<i64, _>(0))
-                .collect::<std::result::Result<_, _>>()?,
-        )
+        SearchPlan::Hits(hits)
     };
     Ok(Resolved { query: q, plan })
 }
@@ -345,18 +317,18 @@ pub async fn resolve<'q>(c: &mut Conn, q: &'q MemberQuery) -> Result<Resolved<'q
 /// The expression PostgreSQL's trigram index covers (migration 4), spelled exactly as there.
 const PG_SEARCH_TEXT: &str = "(u.email || ' ' || u.first_name_folded || ' ' || u.last_name_folded)";
 
-/// The FROM and WHERE clauses of a member query and its text arguments (after $1 = org id).
+/// The FROM and WHERE clauses of a member query and its values (after $1 = org id).
 struct Filter {
     from: String,
     sql: String,
-    args: Vec<String>,
+    args: Vec<Arg>,
 }
 
 /// Builds the filter of a member query.
 ///
 /// A search term is a case-insensitive substring of the email or either name. When the
-/// trigram index named the few users that hold it, the query starts from them (a JSON array
-/// on SQLite, an array literal on PostgreSQL: one bound value either way). A LIKE on each
+/// trigram index named the few users that hold it, the query starts from them (one bound id
+/// list: `rarray` on SQLite, an array on PostgreSQL). A LIKE on each
 /// column keeps the result exact (the index folds case its own way and, on PostgreSQL, could
 /// match across two columns). Terms shorter than three characters have no trigram, so they
 /// check each member.
@@ -374,24 +346,22 @@ fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
         sql.push_str(&format!(" AND m.role IN ({})", list.join(",")));
     }
     if let SearchPlan::Hits(users) = &r.plan {
-        let ids: Vec<String> = users.iter().map(i64::to_string).collect();
         let n = args.len() + 2;
+        args.push(Arg::Ids(users.clone()));
         match backend {
             Backend::Sqlite => {
-                args.push(format!("[{}]", ids.join(",")));
                 from = format!(
-                    "json_each(${n}) AS hit CROSS JOIN memberships m ON m.user_id = hit.value \
+                    "rarray(${n}) AS hit CROSS JOIN memberships m ON m.user_id = hit.value \
                      JOIN users u ON u.id = m.user_id"
                 );
             }
             Backend::Postgres => {
-                args.push(format!("{{{}}}", ids.join(",")));
-                sql.push_str(&format!(" AND m.user_id = ANY(CAST(${n} AS BIGINT[]))"));
+                sql.push_str(&format!(" AND m.user_id = ANY(${n})"));
             }
         }
     }
     if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
-        args.push(like_pattern(term));
+        args.push(Arg::Text(like_pattern(term)));
         let n = args.len() + 1;
         match backend {
             Backend::Sqlite => sql.push_str(&format!(
@@ -422,12 +392,11 @@ pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
         return count_in_roles(c, q.org, &q.roles).await;
     }
     let Filter { from, sql, args } = filter_sql(r, Backend::of(c));
-    let sql = format!("SELECT COUNT(*) FROM {from} WHERE {sql}");
-    let mut query = sqlx::query(&sql).bind(q.org.0);
+    let mut count = query(format!("SELECT COUNT(*) FROM {from} WHERE {sql}")).bind(q.org.0);
     for a in args {
-        query = query.bind(a);
+        count.push(a);
     }
-    Ok(query.fetch_one(&mut *c).await?.try_get(0)?)
+    handle(c).fetch_one(count, |r| r.int(0)).await
 }
 
 /// A page of members by offset (a cold jump to any page).
@@ -476,19 +445,20 @@ async fn list_from(
          WHERE {filter} ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${m}",
         m = n + 1,
     );
-    let mut query = sqlx::query(&sql).bind(q.org.0);
+    let mut page = query(sql).bind(q.org.0);
     for a in args {
-        query = query.bind(a);
+        page.push(a);
     }
     if let Some(end) = after {
-        query = match &end.value {
-            SortValue::Text(t) => query.bind(t.clone()),
-            SortValue::Int(i) => query.bind(*i),
+        match &end.value {
+            SortValue::Text(t) => page.push(t.as_str()),
+            SortValue::Int(i) => page.push(*i),
         };
-        query = query.bind(end.id.0);
+        page.push(end.id.0);
     }
-    let rows = query.bind(limit).bind(offset).fetch_all(&mut *c).await?;
-    rows.iter().map(|r| rows::member(r, 0)).collect()
+    handle(c)
+        .fetch_all(page.bind(limit).bind(offset), |r| rows::member(r, 0))
+        .await
 }
 
 /// Users of an organization that are live members, by email, for `/api/users/`.
@@ -512,11 +482,9 @@ pub async fn live_users(
 
 /// How much work a membership has done: (annotations, distinct projects).
 pub async fn contribution(c: &mut Conn, id: MembershipId) -> Result<(i64, i64)> {
-    let row = sqlx::query(
+    let q = query(
         "SELECT COUNT(*), COUNT(DISTINCT project_id) FROM annotations WHERE membership_id = $1",
     )
-    .bind(id.0)
-    .fetch_one(&mut *c)
-    .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    .bind(id.0);
+    handle(c).fetch_one(q, |r| Ok((r.int(0)?, r.int(1)?))).await
 }

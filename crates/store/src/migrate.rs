@@ -8,9 +8,9 @@
 //! - a line `-- dialect: sqlite`, `-- dialect: postgres` or `-- dialect: all` starts a section
 //!   that only that database runs (the search index is the one place that needs it).
 
-use sqlx::{AnyConnection, Connection, Executor, Row};
-
-use crate::{Backend, Result, StoreError};
+use crate::db::handle;
+use crate::sql::query;
+use crate::{Backend, Result, Store, StoreError, WriteTx};
 
 struct Migration {
     version: i64,
@@ -53,19 +53,19 @@ const MIGRATIONS: &[Migration] = &[
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
 /// LOWER folds ASCII letters only.
-async fn fold_existing_names(c: &mut AnyConnection) -> Result<()> {
-    let rows = sqlx::query("SELECT id, first_name, last_name FROM users")
-        .fetch_all(&mut *c)
+async fn fold_existing_names(c: &mut WriteTx) -> Result<()> {
+    let users = handle(c)
+        .fetch_all(query("SELECT id, first_name, last_name FROM users"), |r| {
+            Ok((r.int(0)?, r.text(1)?, r.text(2)?))
+        })
         .await?;
-    for r in rows {
-        let (id, first, last): (i64, String, String) =
-            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        sqlx::query("UPDATE users SET first_name_folded = $1, last_name_folded = $2 WHERE id = $3")
-            .bind(crate::users::fold(&first))
-            .bind(crate::users::fold(&last))
-            .bind(id)
-            .execute(&mut *c)
-            .await?;
+    for (id, first, last) in users {
+        let q =
+            query("UPDATE users SET first_name_folded = $1, last_name_folded = $2 WHERE id = $3")
+                .bind(crate::users::fold(&first))
+                .bind(crate::users::fold(&last))
+                .bind(id);
+        handle(c).execute(q).await?;
     }
     Ok(())
 }
@@ -74,14 +74,15 @@ async fn fold_existing_names(c: &mut AnyConnection) -> Result<()> {
 /// username that looks like an email must be the account's own email, and a username that
 /// an earlier account already holds is taken: either way the account gets its own email back
 /// (emails are unique, so that never collides).
-async fn unique_existing_usernames(c: &mut AnyConnection) -> Result<()> {
-    let rows = sqlx::query("SELECT id, email, username FROM users ORDER BY id")
-        .fetch_all(&mut *c)
+async fn unique_existing_usernames(c: &mut WriteTx) -> Result<()> {
+    let users = handle(c)
+        .fetch_all(
+            query("SELECT id, email, username FROM users ORDER BY id"),
+            |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
+        )
         .await?;
     let mut taken = std::collections::HashSet::new();
-    for r in rows {
-        let (id, email, username): (i64, String, String) =
-            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    for (id, email, username) in users {
         let mut folded = crate::users::fold(&username);
         let squats_an_email = folded.contains('@') && folded != email;
         let username = if squats_an_email || taken.contains(&folded) {
@@ -91,15 +92,14 @@ async fn unique_existing_usernames(c: &mut AnyConnection) -> Result<()> {
             username
         };
         taken.insert(folded.clone());
-        sqlx::query("UPDATE users SET username = $1, username_folded = $2 WHERE id = $3")
+        let q = query("UPDATE users SET username = $1, username_folded = $2 WHERE id = $3")
             .bind(username)
             .bind(folded)
-            .bind(id)
-            .execute(&mut *c)
-            .await?;
+            .bind(id);
+        handle(c).execute(q).await?;
     }
-    sqlx::query("CREATE UNIQUE INDEX users_username_folded ON users (username_folded)")
-        .execute(&mut *c)
+    handle(c)
+        .batch("CREATE UNIQUE INDEX users_username_folded ON users (username_folded)".into())
         .await?;
     Ok(())
 }
@@ -141,71 +141,51 @@ fn checksum(sql: &str) -> String {
 /// Any fixed number: the PostgreSQL advisory lock that lets one node at a time migrate.
 const MIGRATION_LOCK: i64 = 0x726f_7374_6572; // "roster"
 
-pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<usize> {
-    // Two nodes starting together on one PostgreSQL take turns; the second finds the work
-    // done. (SQLite serves one node, whose single writer connection runs this.)
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *conn)
-            .await?;
+/// Starts a transaction that holds the migration lock until it ends. Two nodes starting
+/// together on one PostgreSQL take turns; the second finds the work done. (SQLite serves one
+/// node, and a write transaction there already holds the database's write lock.)
+async fn locked(store: &Store) -> Result<WriteTx> {
+    let mut tx = store.write().await?;
+    if store.backend() == Backend::Postgres {
+        let q = query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK);
+        handle(&mut tx).fetch_one(q, |_| Ok(())).await?;
     }
-    let result = run_locked(conn, backend).await;
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *conn)
-            .await?;
-    }
-    result
+    Ok(tx)
 }
 
-async fn run_locked(conn: &mut AnyConnection, backend: Backend) -> Result<usize> {
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS roster_migrations (
-            version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL)",
-    )
-    .await?;
-    let applied = sqlx::query("SELECT version, checksum FROM roster_migrations")
-        .fetch_all(&mut *conn)
+/// The applied migrations: (version, checksum).
+async fn applied(tx: &mut WriteTx) -> Result<Vec<(i64, String)>> {
+    handle(tx)
+        .fetch_all(
+            query("SELECT version, checksum FROM roster_migrations"),
+            |r| Ok((r.int(0)?, r.text(1)?)),
+        )
+        .await
+}
+
+pub(crate) async fn run(store: &Store) -> Result<usize> {
+    let backend = store.backend();
+    let mut tx = locked(store).await?;
+    handle(&mut tx)
+        .batch(
+            "CREATE TABLE IF NOT EXISTS roster_migrations (
+                version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL)"
+                .into(),
+        )
         .await?;
-    let mut ran = 0;
+    let done = applied(&mut tx).await?;
+    tx.commit().await?;
     for m in MIGRATIONS {
-        let sum = checksum(m.sql);
-        if let Some(row) = applied.iter().find(|r| r.get::<i64, _>(0) == m.version) {
-            let stored: String = row.get(1);
-            if stored != sum {
+        if let Some((_, stored)) = done.iter().find(|(v, _)| *v == m.version) {
+            if *stored != checksum(m.sql) {
                 return Err(StoreError::Config(format!(
                     "migration {} ({}) was changed after it was applied; migrations are forward-only",
                     m.version, m.name
                 )));
             }
-            continue;
         }
-        let mut tx = conn.begin().await?;
-        let sql = render(m.sql, backend);
-        tx.execute(sql.as_str())
-            .await
-            .map_err(|source| StoreError::Migration {
-                version: m.version,
-                source,
-            })?;
-        match m.version {
-            2 => fold_existing_names(&mut tx).await?,
-            6 => unique_existing_usernames(&mut tx).await?,
-            _ => {}
-        }
-        sqlx::query("INSERT INTO roster_migrations (version, name, checksum) VALUES ($1, $2, $3)")
-            .bind(m.version)
-            .bind(m.name)
-            .bind(sum)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        tracing::info!(version = m.version, name = m.name, "applied migration");
-        ran += 1;
     }
-    if let Some(newest) = applied.iter().map(|r| r.get::<i64, _>(0)).max() {
+    if let Some(newest) = done.iter().map(|(v, _)| *v).max() {
         let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
         if newest > known {
             return Err(StoreError::Config(format!(
@@ -213,7 +193,40 @@ async fn run_locked(conn: &mut AnyConnection, backend: Backend) -> Result<usize>
             )));
         }
     }
+    let mut ran = 0;
+    for m in MIGRATIONS {
+        // Each migration is one transaction under the lock; another node may have applied
+        // it since the list above was read.
+        let mut tx = locked(store).await?;
+        if applied(&mut tx).await?.iter().any(|(v, _)| *v == m.version) {
+            continue;
+        }
+        apply(&mut tx, m, backend)
+            .await
+            .map_err(|source| StoreError::Migration {
+                version: m.version,
+                source: Box::new(source),
+            })?;
+        tx.commit().await?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        ran += 1;
+    }
     Ok(ran)
+}
+
+async fn apply(tx: &mut WriteTx, m: &Migration, backend: Backend) -> Result<()> {
+    handle(tx).batch(render(m.sql, backend)).await?;
+    match m.version {
+        2 => fold_existing_names(tx).await?,
+        6 => unique_existing_usernames(tx).await?,
+        _ => {}
+    }
+    let q = query("INSERT INTO roster_migrations (version, name, checksum) VALUES ($1, $2, $3)")
+        .bind(m.version)
+        .bind(m.name)
+        .bind(checksum(m.sql));
+    handle(tx).execute(q).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,49 +1,49 @@
 //! Projects, their members, and the work done in them.
 
 use roster_domain::{AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole};
-use sqlx::Row;
 
+use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, MEMBERSHIP_WIDTH, USER_COLS, USER_WIDTH};
-use crate::{AnnotationRow, Conn, Micros, ProjectMemberRow, ProjectRecord, Result};
+use crate::sql::{query, Row};
+use crate::{AnnotationRow, Conn, Micros, ProjectMemberRow, ProjectRecord, Result, WriteTx};
 
 const COLS: &str = "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<ProjectRecord> {
+fn from_row(r: &dyn Row) -> Result<ProjectRecord> {
     Ok(ProjectRecord {
-        id: ProjectId(r.try_get(0)?),
-        org: OrgId(r.try_get(1)?),
-        title: r.try_get(2)?,
-        description: r.try_get(3)?,
-        created_by: r.try_get::<Option<i64>, _>(4)?.map(MembershipId),
-        created_at: r.try_get(5)?,
+        id: ProjectId(r.int(0)?),
+        org: OrgId(r.int(1)?),
+        title: r.text(2)?,
+        description: r.text(3)?,
+        created_by: r.opt_int(4)?.map(MembershipId),
+        created_at: r.int(5)?,
     })
 }
 
 pub async fn insert(
-    c: &mut Conn,
+    c: &mut WriteTx,
     org: OrgId,
     title: &str,
     description: &str,
     created_by: MembershipId,
     now: Micros,
 ) -> Result<ProjectId> {
-    let row = sqlx::query(
+    let q = query(
         "INSERT INTO projects (org_id, title, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(org.0)
     .bind(title)
     .bind(description)
     .bind(created_by.0)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await?;
-    Ok(ProjectId(row.try_get(0)?))
+    .bind(now);
+    handle(c).fetch_one(q, |r| Ok(ProjectId(r.int(0)?))).await
 }
 
 pub async fn by_id(c: &mut Conn, id: ProjectId) -> Result<Option<ProjectRecord>> {
     let sql = format!("SELECT {COLS} FROM projects p WHERE p.id = $1");
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *c).await?;
-    row.map(|r| from_row(&r)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(id.0), from_row)
+        .await
 }
 
 /// Projects of an organization; with `member`, only those the membership belongs to.
@@ -54,98 +54,72 @@ pub async fn of_org(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ProjectRecord>> {
-    let rows = match member {
+    let q = match member {
         None => {
             let sql = format!("SELECT {COLS} FROM projects p WHERE p.org_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3");
-            sqlx::query(&sql)
-                .bind(org.0)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&mut *c)
-                .await?
+            query(sql).bind(org.0).bind(limit).bind(offset)
         }
         Some(m) => {
             let sql = format!(
                 "SELECT {COLS} FROM projects p JOIN project_members pm ON pm.project_id = p.id
                  WHERE p.org_id = $1 AND pm.membership_id = $2 ORDER BY p.id LIMIT $3 OFFSET $4"
             );
-            sqlx::query(&sql)
-                .bind(org.0)
-                .bind(m.0)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&mut *c)
-                .await?
+            query(sql).bind(org.0).bind(m.0).bind(limit).bind(offset)
         }
     };
-    rows.iter().map(from_row).collect()
+    handle(c).fetch_all(q, from_row).await
 }
 
 pub async fn count_of_org(c: &mut Conn, org: OrgId, member: Option<MembershipId>) -> Result<i64> {
-    let row =
-        match member {
-            None => {
-                sqlx::query("SELECT COUNT(*) FROM projects WHERE org_id = $1")
-                    .bind(org.0)
-                    .fetch_one(&mut *c)
-                    .await?
-            }
-            Some(m) => sqlx::query(
-                "SELECT COUNT(*) FROM projects p JOIN project_members pm ON pm.project_id = p.id
+    let q = match member {
+        None => query("SELECT COUNT(*) FROM projects WHERE org_id = $1").bind(org.0),
+        Some(m) => query(
+            "SELECT COUNT(*) FROM projects p JOIN project_members pm ON pm.project_id = p.id
                  WHERE p.org_id = $1 AND pm.membership_id = $2",
-            )
-            .bind(org.0)
-            .bind(m.0)
-            .fetch_one(&mut *c)
-            .await?,
-        };
-    Ok(row.try_get(0)?)
+        )
+        .bind(org.0)
+        .bind(m.0),
+    };
+    handle(c).fetch_one(q, |r| r.int(0)).await
 }
 
 /// Adds a member to a project, or changes their project role when already there.
 pub async fn put_member(
-    c: &mut Conn,
+    c: &mut WriteTx,
     project: ProjectId,
     membership: MembershipId,
     role: Option<ProjectRole>,
     now: Micros,
 ) -> Result<()> {
-    sqlx::query(
+    let q = query(
         "INSERT INTO project_members (project_id, membership_id, role, added_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (project_id, membership_id) DO UPDATE SET role = excluded.role",
     )
     .bind(project.0)
     .bind(membership.0)
     .bind(role.map(|r| r.code()))
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
+    .bind(now);
+    handle(c).execute(q).await?;
     Ok(())
 }
 
 pub async fn remove_member(
-    c: &mut Conn,
+    c: &mut WriteTx,
     project: ProjectId,
     membership: MembershipId,
 ) -> Result<bool> {
-    let done =
-        sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND membership_id = $2")
-            .bind(project.0)
-            .bind(membership.0)
-            .execute(&mut *c)
-            .await?;
-    Ok(done.rows_affected() > 0)
+    let q = query("DELETE FROM project_members WHERE project_id = $1 AND membership_id = $2")
+        .bind(project.0)
+        .bind(membership.0);
+    Ok(handle(c).execute(q).await? > 0)
 }
 
 /// Whether the membership belongs to the project.
 pub async fn is_member(c: &mut Conn, project: ProjectId, membership: MembershipId) -> Result<bool> {
-    let row =
-        sqlx::query("SELECT 1 FROM project_members WHERE project_id = $1 AND membership_id = $2")
-            .bind(project.0)
-            .bind(membership.0)
-            .fetch_optional(&mut *c)
-            .await?;
-    Ok(row.is_some())
+    let q = query("SELECT 1 FROM project_members WHERE project_id = $1 AND membership_id = $2")
+        .bind(project.0)
+        .bind(membership.0);
+    Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }
 
 /// The project's members whose memberships are live.
@@ -155,48 +129,47 @@ pub async fn members(c: &mut Conn, project: ProjectId) -> Result<Vec<ProjectMemb
          JOIN memberships m ON m.id = pm.membership_id JOIN users u ON u.id = m.user_id
          WHERE pm.project_id = $1 AND m.deleted_at IS NULL ORDER BY m.user_email, m.id"
     );
-    let rows = sqlx::query(&sql).bind(project.0).fetch_all(&mut *c).await?;
-    rows.iter()
-        .map(|r| {
+    handle(c)
+        .fetch_all(query(sql).bind(project.0), move |r| {
             let m = rows::member(r, 0)?;
-            let role: Option<String> = r.try_get(MEMBERSHIP_WIDTH + USER_WIDTH)?;
+            let role = r.opt_str(MEMBERSHIP_WIDTH + USER_WIDTH)?;
             Ok(ProjectMemberRow {
                 project,
                 membership: m.membership,
                 user: m.user,
-                project_role: role.as_deref().and_then(ProjectRole::from_code),
+                project_role: role.and_then(ProjectRole::from_code),
             })
         })
-        .collect()
+        .await
 }
 
 pub async fn insert_annotation(
-    c: &mut Conn,
+    c: &mut WriteTx,
     project: ProjectId,
     membership: MembershipId,
     result: &str,
     now: Micros,
 ) -> Result<AnnotationId> {
-    let row = sqlx::query(
+    let q = query(
         "INSERT INTO annotations (project_id, membership_id, result, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(project.0)
     .bind(membership.0)
     .bind(result)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await?;
-    Ok(AnnotationId(row.try_get(0)?))
+    .bind(now);
+    handle(c)
+        .fetch_one(q, |r| Ok(AnnotationId(r.int(0)?)))
+        .await
 }
 
 const ANNOTATION_SELECT: &str = "SELECT a.id, a.project_id, a.result, a.created_at";
 
-fn annotation_from_row(r: &sqlx::any::AnyRow) -> Result<AnnotationRow> {
+fn annotation_from_row(r: &dyn Row) -> Result<AnnotationRow> {
     Ok(AnnotationRow {
-        id: AnnotationId(r.try_get(0)?),
-        project: ProjectId(r.try_get(1)?),
-        result: r.try_get(2)?,
-        created_at: r.try_get(3)?,
+        id: AnnotationId(r.int(0)?),
+        project: ProjectId(r.int(1)?),
+        result: r.text(2)?,
+        created_at: r.int(3)?,
         author: rows::member(r, 4)?,
     })
 }
@@ -213,13 +186,8 @@ pub async fn annotations(
          FROM annotations a JOIN memberships m ON m.id = a.membership_id JOIN users u ON u.id = m.user_id
          WHERE a.project_id = $1 ORDER BY a.id LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query(&sql)
-        .bind(project.0)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(annotation_from_row).collect()
+    let q = query(sql).bind(project.0).bind(limit).bind(offset);
+    handle(c).fetch_all(q, annotation_from_row).await
 }
 
 /// One annotation with its author.
@@ -229,14 +197,12 @@ pub async fn annotation(c: &mut Conn, id: AnnotationId) -> Result<Option<Annotat
          FROM annotations a JOIN memberships m ON m.id = a.membership_id JOIN users u ON u.id = m.user_id
          WHERE a.id = $1"
     );
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *c).await?;
-    row.map(|r| annotation_from_row(&r)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(id.0), annotation_from_row)
+        .await
 }
 
 pub async fn count_annotations(c: &mut Conn, project: ProjectId) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM annotations WHERE project_id = $1")
-        .bind(project.0)
-        .fetch_one(&mut *c)
-        .await?;
-    Ok(row.try_get(0)?)
+    let q = query("SELECT COUNT(*) FROM annotations WHERE project_id = $1").bind(project.0);
+    handle(c).fetch_one(q, |r| r.int(0)).await
 }

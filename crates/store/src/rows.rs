@@ -1,10 +1,8 @@
 //! Turning database rows into records. Column lists live beside the decoders that read them.
 
-use roster_domain::{MembershipId, OrgId, Role, RoleSource, UserId};
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
+use crate::sql::Row;
 use crate::{MemberRow, MembershipRecord, OrgRecord, Result, StoreError, UserRecord};
+use roster_domain::{MembershipId, OrgId, Role, RoleSource, UserId};
 
 pub(crate) const USER_COLS: &str =
     "u.id, u.email, u.username, u.first_name, u.last_name, u.phone, \
@@ -28,18 +26,18 @@ fn role_source(code: &str) -> Result<RoleSource> {
 }
 
 /// Reads a user from columns starting at `at` in the order of `USER_COLS`.
-pub(crate) fn user(r: &AnyRow, at: usize) -> Result<UserRecord> {
+pub(crate) fn user(r: &dyn Row, at: usize) -> Result<UserRecord> {
     Ok(UserRecord {
-        id: UserId(r.try_get(at)?),
-        email: r.try_get(at + 1)?,
-        username: r.try_get(at + 2)?,
-        first_name: r.try_get(at + 3)?,
-        last_name: r.try_get(at + 4)?,
-        phone: r.try_get(at + 5)?,
-        password_hash: r.try_get(at + 6)?,
-        active_org: r.try_get::<Option<i64>, _>(at + 7)?.map(OrgId),
-        date_joined: r.try_get(at + 8)?,
-        last_activity: r.try_get(at + 9)?,
+        id: UserId(r.int(at)?),
+        email: r.text(at + 1)?,
+        username: r.text(at + 2)?,
+        first_name: r.text(at + 3)?,
+        last_name: r.text(at + 4)?,
+        phone: r.text(at + 5)?,
+        password_hash: r.opt_text(at + 6)?,
+        active_org: r.opt_int(at + 7)?.map(OrgId),
+        date_joined: r.int(at + 8)?,
+        last_activity: r.opt_int(at + 9)?,
     })
 }
 
@@ -47,54 +45,51 @@ pub(crate) const USER_WIDTH: usize = 10;
 pub(crate) const MEMBERSHIP_WIDTH: usize = 8;
 
 /// Reads a membership from columns starting at `at` in the order of `MEMBERSHIP_COLS`.
-pub(crate) fn membership(r: &AnyRow, at: usize) -> Result<MembershipRecord> {
+pub(crate) fn membership(r: &dyn Row, at: usize) -> Result<MembershipRecord> {
     Ok(MembershipRecord {
-        id: MembershipId(r.try_get(at)?),
-        org: OrgId(r.try_get(at + 1)?),
-        user: UserId(r.try_get(at + 2)?),
-        role: role(&r.try_get::<String, _>(at + 3)?)?,
-        role_source: role_source(&r.try_get::<String, _>(at + 4)?)?,
-        created_at: r.try_get(at + 5)?,
-        updated_at: r.try_get(at + 6)?,
-        deleted_at: r.try_get(at + 7)?,
+        id: MembershipId(r.int(at)?),
+        org: OrgId(r.int(at + 1)?),
+        user: UserId(r.int(at + 2)?),
+        role: role(r.str(at + 3)?)?,
+        role_source: role_source(r.str(at + 4)?)?,
+        created_at: r.int(at + 5)?,
+        updated_at: r.int(at + 6)?,
+        deleted_at: r.opt_int(at + 7)?,
     })
 }
 
 /// Reads a membership that may be absent (the NULL side of a LEFT JOIN).
-pub(crate) fn membership_opt(r: &AnyRow, at: usize) -> Result<Option<MembershipRecord>> {
-    match r.try_get::<Option<i64>, _>(at)? {
-        None => Ok(None),
-        Some(_) => membership(r, at).map(Some),
+pub(crate) fn membership_opt(r: &dyn Row, at: usize) -> Result<Option<MembershipRecord>> {
+    if r.is_null(at)? {
+        Ok(None)
+    } else {
+        membership(r, at).map(Some)
     }
 }
 
 /// Reads `MEMBERSHIP_COLS, USER_COLS` starting at `at`.
-pub(crate) fn member(r: &AnyRow, at: usize) -> Result<MemberRow> {
+pub(crate) fn member(r: &dyn Row, at: usize) -> Result<MemberRow> {
     Ok(MemberRow {
         membership: membership(r, at)?,
         user: user(r, at + MEMBERSHIP_WIDTH)?,
     })
 }
 
-pub(crate) fn org(r: &AnyRow) -> Result<OrgRecord> {
+pub(crate) fn org(r: &dyn Row) -> Result<OrgRecord> {
     Ok(OrgRecord {
-        id: OrgId(r.try_get(0)?),
-        title: r.try_get(1)?,
-        contact_info: r.try_get(2)?,
-        invite_token_sealed: r.try_get(3)?,
-        seat_limit: r.try_get(4)?,
-        default_role: role(&r.try_get::<String, _>(5)?)?,
-        manual_role_management: r.try_get::<i64, _>(6)? != 0,
-        api_tokens_enabled: r.try_get::<i64, _>(7)? != 0,
-        legacy_api_tokens_enabled: r.try_get::<i64, _>(8)? != 0,
-        api_token_ttl_days: r.try_get(9)?,
-        created_by: r.try_get::<Option<i64>, _>(10)?.map(UserId),
-        created_at: r.try_get(11)?,
+        id: OrgId(r.int(0)?),
+        title: r.text(1)?,
+        contact_info: r.opt_text(2)?,
+        invite_token_sealed: r.opt_text(3)?,
+        seat_limit: r.opt_int(4)?,
+        default_role: role(r.str(5)?)?,
+        manual_role_management: r.flag(6)?,
+        api_tokens_enabled: r.flag(7)?,
+        legacy_api_tokens_enabled: r.flag(8)?,
+        api_token_ttl_days: r.int(9)?,
+        created_by: r.opt_int(10)?.map(UserId),
+        created_at: r.int(11)?,
     })
-}
-
-pub(crate) fn flag(b: bool) -> i64 {
-    b as i64
 }
 
 /// The SQL list of the roles that take a seat, `('OW','AD',...)`, made from the domain's role

@@ -1,9 +1,9 @@
 //! Failure counters for sign-in and token endpoints, kept in the database so every node
 //! shares them.
 
-use sqlx::Row;
-
-use crate::{Conn, Micros, Result};
+use crate::db::handle;
+use crate::sql::{query, Row};
+use crate::{Conn, Micros, Result, WriteTx};
 
 /// One key's counter: failures so far, blocked until, and when the last failure was counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -18,41 +18,41 @@ pub struct Counter {
 /// this one ends, so a check and the count that follows it are one step. The upsert is the
 /// lock on PostgreSQL (a row lock, taken even for a new key); on SQLite every write
 /// transaction already holds the database's one writer. A key never seen reads as zero.
-pub async fn lock(c: &mut Conn, key: &str) -> Result<Counter> {
-    let row = sqlx::query(
-        "INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES ($1, 0, 0, 0)
+pub async fn lock(c: &mut WriteTx, key: &str) -> Result<Counter> {
+    handle(c)
+        .fetch_one(
+            query(
+                "INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES ($1, 0, 0, 0)
          ON CONFLICT (key) DO UPDATE SET failures = throttle.failures
          RETURNING failures, blocked_until, updated_at",
-    )
-    .bind(key)
-    .fetch_one(&mut *c)
-    .await?;
+            )
+            .bind(key),
+            counter,
+        )
+        .await
+}
+
+fn counter(r: &dyn Row) -> Result<Counter> {
     Ok(Counter {
-        failures: row.try_get(0)?,
-        blocked_until: row.try_get(1)?,
-        updated_at: row.try_get(2)?,
+        failures: r.int(0)?,
+        blocked_until: r.int(1)?,
+        updated_at: r.int(2)?,
     })
 }
 
 /// Reads a key's counter without locking it.
 pub async fn get(c: &mut Conn, key: &str) -> Result<Option<Counter>> {
-    let row =
-        sqlx::query("SELECT failures, blocked_until, updated_at FROM throttle WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&mut *c)
-            .await?;
-    row.map(|r| {
-        Ok(Counter {
-            failures: r.try_get(0)?,
-            blocked_until: r.try_get(1)?,
-            updated_at: r.try_get(2)?,
-        })
-    })
-    .transpose()
+    handle(c)
+        .fetch_optional(
+            query("SELECT failures, blocked_until, updated_at FROM throttle WHERE key = $1")
+                .bind(key),
+            counter,
+        )
+        .await
 }
 
-pub async fn put(c: &mut Conn, key: &str, counter: Counter) -> Result<()> {
-    sqlx::query(
+pub async fn put(c: &mut WriteTx, key: &str, counter: Counter) -> Result<()> {
+    let q = query(
         "INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
             blocked_until = excluded.blocked_until, updated_at = excluded.updated_at",
@@ -60,16 +60,14 @@ pub async fn put(c: &mut Conn, key: &str, counter: Counter) -> Result<()> {
     .bind(key)
     .bind(counter.failures)
     .bind(counter.blocked_until)
-    .bind(counter.updated_at)
-    .execute(&mut *c)
-    .await?;
+    .bind(counter.updated_at);
+    handle(c).execute(q).await?;
     Ok(())
 }
 
-pub async fn clear(c: &mut Conn, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM throttle WHERE key = $1")
-        .bind(key)
-        .execute(&mut *c)
+pub async fn clear(c: &mut WriteTx, key: &str) -> Result<()> {
+    handle(c)
+        .execute(query("DELETE FROM throttle WHERE key = $1").bind(key))
         .await?;
     Ok(())
 }

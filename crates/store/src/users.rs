@@ -1,10 +1,10 @@
 //! Accounts: one per person, shared by their organizations.
 
-use roster_domain::{OrgId, UserId};
-use sqlx::Row;
-
+use crate::db::handle;
 use crate::rows::{self, USER_COLS};
-use crate::{Conn, Micros, Result, UserRecord};
+use crate::sql::query;
+use crate::{Conn, Micros, Result, UserRecord, WriteTx};
+use roster_domain::{OrgId, UserId};
 
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -21,8 +21,8 @@ pub fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
-pub async fn insert(c: &mut Conn, u: NewUser<'_>) -> Result<UserId> {
-    let row = sqlx::query(
+pub async fn insert(c: &mut WriteTx, u: NewUser<'_>) -> Result<UserId> {
+    let q = query(
         "INSERT INTO users (email, username, first_name, last_name, password_hash, date_joined,
             first_name_folded, last_name_folded, username_folded)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -35,42 +35,43 @@ pub async fn insert(c: &mut Conn, u: NewUser<'_>) -> Result<UserId> {
     .bind(u.now)
     .bind(fold(u.first_name))
     .bind(fold(u.last_name))
-    .bind(fold(u.username))
-    .fetch_one(&mut *c)
-    .await?;
-    Ok(UserId(row.try_get(0)?))
+    .bind(fold(u.username));
+    Ok(UserId(handle(c).fetch_one(q, |r| r.int(0)).await?))
 }
 
 pub async fn by_id(c: &mut Conn, id: UserId) -> Result<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *c).await?;
-    row.map(|r| rows::user(&r, 0)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(id.0), |r| rows::user(r, 0))
+        .await
 }
 
 /// Looks a user up by email; `email` must already be lower-cased.
 pub async fn by_email(c: &mut Conn, email: &str) -> Result<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.email = $1");
-    let row = sqlx::query(&sql)
-        .bind(email)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.map(|r| rows::user(&r, 0)).transpose()
+    handle(c)
+        .fetch_optional(query(sql).bind(email), |r| rows::user(r, 0))
+        .await
 }
 
-pub async fn set_password(c: &mut Conn, id: UserId, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(id.0)
-        .execute(&mut *c)
+pub async fn set_password(c: &mut WriteTx, id: UserId, hash: &str) -> Result<()> {
+    handle(c)
+        .execute(
+            query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(id.0),
+        )
         .await?;
     Ok(())
 }
 
-pub async fn set_active_org(c: &mut Conn, id: UserId, org: Option<OrgId>) -> Result<()> {
-    sqlx::query("UPDATE users SET active_org_id = $1 WHERE id = $2")
-        .bind(org.map(|o| o.0))
-        .bind(id.0)
-        .execute(&mut *c)
+pub async fn set_active_org(c: &mut WriteTx, id: UserId, org: Option<OrgId>) -> Result<()> {
+    handle(c)
+        .execute(
+            query("UPDATE users SET active_org_id = $1 WHERE id = $2")
+                .bind(org.map(|o| o.0))
+                .bind(id.0),
+        )
         .await?;
     Ok(())
 }
@@ -82,8 +83,8 @@ pub struct ProfileUpdate<'a> {
     pub phone: &'a str,
 }
 
-pub async fn update_profile(c: &mut Conn, id: UserId, p: ProfileUpdate<'_>) -> Result<()> {
-    sqlx::query(
+pub async fn update_profile(c: &mut WriteTx, id: UserId, p: ProfileUpdate<'_>) -> Result<()> {
+    let q = query(
         "UPDATE users SET username = $1, first_name = $2, last_name = $3, phone = $4,
             first_name_folded = $5, last_name_folded = $6, username_folded = $7 WHERE id = $8",
     )
@@ -94,76 +95,68 @@ pub async fn update_profile(c: &mut Conn, id: UserId, p: ProfileUpdate<'_>) -> R
     .bind(fold(p.first_name))
     .bind(fold(p.last_name))
     .bind(fold(p.username))
-    .bind(id.0)
-    .execute(&mut *c)
-    .await?;
+    .bind(id.0);
+    handle(c).execute(q).await?;
     Ok(())
 }
 
 /// Records activity unless it was recorded less than `min_gap` ago, so that most reads stay
 /// reads. Returns whether a row was written.
 pub async fn touch_activity(
-    c: &mut Conn,
+    c: &mut WriteTx,
     id: UserId,
     now: Micros,
     min_gap: Micros,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let q = query(
         "UPDATE users SET last_activity = $1
          WHERE id = $2 AND (last_activity IS NULL OR last_activity < $3)",
     )
     .bind(now)
     .bind(id.0)
-    .bind(now - min_gap)
-    .execute(&mut *c)
-    .await?;
-    Ok(done.rows_affected() > 0)
+    .bind(now - min_gap);
+    Ok(handle(c).execute(q).await? > 0)
 }
 
 pub async fn insert_password_token(
-    c: &mut Conn,
+    c: &mut WriteTx,
     user: UserId,
     token_hash: &str,
     now: Micros,
     expires_at: Micros,
 ) -> Result<()> {
-    sqlx::query(
+    let q = query(
         "INSERT INTO password_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
     .bind(user.0)
     .bind(now)
-    .bind(expires_at)
-    .execute(&mut *c)
-    .await?;
+    .bind(expires_at);
+    handle(c).execute(q).await?;
     Ok(())
 }
 
 /// Marks an unused, unexpired set-password token as used and returns its user.
 pub async fn take_password_token(
-    c: &mut Conn,
+    c: &mut WriteTx,
     token_hash: &str,
     now: Micros,
 ) -> Result<Option<UserId>> {
-    let row = sqlx::query(
+    let q = query(
         "UPDATE password_tokens SET used_at = $1
          WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
     )
     .bind(now)
-    .bind(token_hash)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?.map(UserId))
+    .bind(token_hash);
+    Ok(handle(c).fetch_optional(q, |r| r.int(0)).await?.map(UserId))
 }
 
 /// Whether a set-password token is still usable (for showing the form).
 pub async fn password_token_valid(c: &mut Conn, token_hash: &str, now: Micros) -> Result<bool> {
-    let row = sqlx::query(
+    let q = query(
         "SELECT 1 FROM password_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
     )
     .bind(token_hash)
-    .bind(now)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(row.is_some())
+    .bind(now);
+    Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }

@@ -8,24 +8,22 @@ async fn counters_and_rows(
     server: &TestServer,
     org: i64,
 ) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
-    let mut c = server
-        .service
-        .raw_store_bypassing_rules()
-        .read()
-        .await
-        .expect("read");
-    let counters: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT role, n FROM member_counts WHERE org_id = {org} AND n <> 0 ORDER BY role"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .expect("counters");
-    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+    let pairs = |rows: Vec<Vec<roster_store::raw::Value>>| -> Vec<(String, i64)> {
+        rows.into_iter()
+            .map(|r| (r[0].text().unwrap().to_owned(), r[1].int().unwrap()))
+            .collect()
+    };
+    let counters = pairs(
+        server
+            .sql_rows(
+                &format!("SELECT role, n FROM member_counts WHERE org_id = {org} AND n <> 0 ORDER BY role"),
+                2,
+            )
+            .await,
+    );
+    let rows = pairs(server.sql_rows(&format!(
         "SELECT role, COUNT(*) FROM memberships WHERE org_id = {org} AND deleted_at IS NULL GROUP BY role ORDER BY role"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .expect("rows");
+    ), 2).await);
     (counters, rows)
 }
 

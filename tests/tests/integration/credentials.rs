@@ -150,17 +150,12 @@ async fn legacy_key_is_not_stored_in_plain_text() {
         !snapshot.contains(&org.owner.key),
         "the key itself must not be in the database"
     );
-    let mut c = server
-        .service
-        .raw_store_bypassing_rules()
-        .read()
+    let rows: Vec<String> = server
+        .sql_rows("SELECT key_hash || '|' || key_sealed FROM legacy_keys", 1)
         .await
-        .unwrap();
-    let rows: Vec<String> =
-        sqlx::query_scalar::<_, String>("SELECT key_hash || '|' || key_sealed FROM legacy_keys")
-            .fetch_all(&mut *c)
-            .await
-            .unwrap();
+        .into_iter()
+        .map(|r| r[0].text().unwrap().to_owned())
+        .collect();
     assert_eq!(rows.len(), 1);
     assert!(
         !rows[0].to_lowercase().contains(&org.owner.key),
@@ -898,19 +893,15 @@ async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_reques
         .await
         .expect("imported");
     let id = {
-        let mut c = server
-            .service
-            .raw_store_bypassing_rules()
-            .read()
+        let row = server
+            .sql_rows(
+                "SELECT u.id, (SELECT COUNT(*) FROM legacy_keys k WHERE k.user_id = u.id)
+                 FROM users u WHERE u.email = 'keyless@example.com'",
+                2,
+            )
             .await
-            .expect("read");
-        let (id, keys): (i64, i64) = sqlx::query_as(
-            "SELECT u.id, (SELECT COUNT(*) FROM legacy_keys k WHERE k.user_id = u.id)
-             FROM users u WHERE u.email = 'keyless@example.com'",
-        )
-        .fetch_one(&mut *c)
-        .await
-        .expect("user");
+            .remove(0);
+        let (id, keys) = (row[0].int().unwrap(), row[1].int().unwrap());
         assert_eq!(keys, 0, "the import made no key");
         roster_domain::UserId(id)
     };

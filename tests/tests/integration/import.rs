@@ -18,16 +18,7 @@ fn row(line: usize, email: &str, role: &str) -> ImportRow {
 }
 
 async fn scalar(server: &TestServer, sql: &str) -> i64 {
-    let mut c = server
-        .service
-        .raw_store_bypassing_rules()
-        .read()
-        .await
-        .expect("read");
-    sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(&mut *c)
-        .await
-        .expect(sql)
+    server.sql_int(sql).await
 }
 
 #[tokio::test]

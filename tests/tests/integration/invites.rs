@@ -562,20 +562,21 @@ async fn invites_name_only_projects_of_the_same_organization() {
 
 /// The organization's stored invite-link columns, as text.
 async fn stored_invite_columns(server: &TestServer, org: &OrgFixture) -> String {
-    let mut c = server
-        .service
-        .raw_store_bypassing_rules()
-        .read()
+    let row = server
+        .sql_rows(
+            &format!(
+                "SELECT invite_token_hash, invite_token_sealed FROM organizations WHERE id = {}",
+                org.id.0
+            ),
+            2,
+        )
         .await
-        .expect("read");
-    let row: (String, Option<String>) = sqlx::query_as(
-        "SELECT invite_token_hash, invite_token_sealed FROM organizations WHERE id = $1",
+        .remove(0);
+    format!(
+        "{} {}",
+        row[0].text().unwrap(),
+        row[1].text().unwrap_or_default()
     )
-    .bind(org.id.0)
-    .fetch_one(&mut *c)
-    .await
-    .expect("organization row");
-    format!("{} {}", row.0, row.1.unwrap_or_default())
 }
 
 #[tokio::test]
@@ -623,21 +624,13 @@ async fn a_plaintext_token_from_before_the_upgrade_is_sealed_at_start_and_keeps_
     // As migration 5 leaves an organization made by an older roster: the token as it is.
     let old = "an-old-plaintext-invite-token-0123";
     {
-        let mut tx = server
-            .service
-            .raw_store_bypassing_rules()
-            .write()
-            .await
-            .expect("write");
-        sqlx::query(
-            "UPDATE organizations SET invite_token_hash = $1, invite_token_sealed = NULL WHERE id = $2",
-        )
-        .bind(old)
-        .bind(org.id.0)
-        .execute(&mut *tx)
-        .await
-        .expect("update");
-        roster_store::commit(tx).await.expect("commit");
+        server
+            .sql_execute(&format!(
+                "UPDATE organizations SET invite_token_hash = '{}', invite_token_sealed = NULL WHERE id = {}",
+                old.replace('\'', "''"),
+                org.id.0
+            ))
+            .await;
     }
     let restarted =
         TestServer::start_on(server.db.clone(), Default::default(), server.clock.clone()).await;

@@ -296,28 +296,31 @@ async fn page_sizes_above_1000_and_minus_one_are_clamped_to_1000() {
         let values: Vec<String> = (0..1100)
             .map(|i| format!("('bulk-{i:04}@example.com', 'bulk-{i:04}@example.com', 1)"))
             .collect();
-        sqlx::query(&format!(
-            "INSERT INTO users (email, username, date_joined) VALUES {}",
-            values.join(", ")
-        ))
-        .execute(&mut *tx)
+        roster_store::raw::execute(
+            &mut tx,
+            &format!(
+                "INSERT INTO users (email, username, date_joined) VALUES {}",
+                values.join(", ")
+            ),
+        )
         .await
         .expect("users");
-        sqlx::query(&format!(
+        roster_store::raw::execute(&mut tx, &format!(
             "INSERT INTO memberships (org_id, user_id, user_email, role, role_source, created_at, updated_at)
              SELECT {}, id, email, 'NO', 'manual', 1, 1 FROM users WHERE email LIKE 'bulk-%'",
             org.id.0
         ))
-        .execute(&mut *tx)
-        .await
-        .expect("memberships");
+            .await
+            .expect("memberships");
         // Rows written around the service keep the live-member counters in step by hand.
-        sqlx::query(&format!(
-            "INSERT INTO member_counts (org_id, role, n) VALUES ({}, 'NO', 1100)
+        roster_store::raw::execute(
+            &mut tx,
+            &format!(
+                "INSERT INTO member_counts (org_id, role, n) VALUES ({}, 'NO', 1100)
              ON CONFLICT (org_id, role) DO UPDATE SET n = member_counts.n + excluded.n",
-            org.id.0
-        ))
-        .execute(&mut *tx)
+                org.id.0
+            ),
+        )
         .await
         .expect("counters");
         roster_store::commit(tx).await.expect("commit");
@@ -893,7 +896,7 @@ async fn names_stored_before_the_search_folded_them_are_found_after_an_upgrade()
             "ALTER TABLE users DROP COLUMN last_name_folded",
             "DELETE FROM roster_migrations WHERE version IN (2, 4)",
         ]) {
-            sqlx::query(sql).execute(&mut *tx).await.expect(sql);
+            roster_store::raw::execute(&mut tx, sql).await.expect(sql);
         }
         roster_store::commit(tx).await.expect("commit");
     }

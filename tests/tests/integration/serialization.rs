@@ -20,14 +20,23 @@ async fn writes_to_one_organization_are_serialized_by_the_mechanism_of_each_data
         Db::Sqlite => {
             // The write lock is taken at BEGIN: another process cannot start writing, even
             // though the transaction has written nothing of its own yet.
-            let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&server.db.url)
-                .await
-                .expect("second connection");
-            sqlx::query("PRAGMA busy_timeout = 0")
-                .execute(&mut other)
-                .await
-                .expect("pragma");
-            let begin = sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await;
+            let path = server
+                .db
+                .url
+                .trim_start_matches("sqlite://")
+                .split('?')
+                .next()
+                .expect("a path")
+                .to_owned();
+            let begin = tokio::task::spawn_blocking(move || {
+                let other = rusqlite::Connection::open(path).expect("second connection");
+                other
+                    .execute_batch("PRAGMA busy_timeout = 0")
+                    .expect("pragma");
+                other.execute_batch("BEGIN IMMEDIATE")
+            })
+            .await
+            .expect("task");
             assert!(
                 begin.is_err(),
                 "a write transaction must hold the write lock from its start"
@@ -54,8 +63,7 @@ async fn writes_to_one_organization_are_serialized_by_the_mechanism_of_each_data
                 .expect("lock");
             // A second membership change of the same organization waits for the first.
             let mut second = store.write().await.expect("second writer");
-            sqlx::query("SET LOCAL lock_timeout = '300ms'")
-                .execute(&mut *second)
+            roster_store::raw::execute(&mut second, "SET LOCAL lock_timeout = '300ms'")
                 .await
                 .expect("lock timeout");
             let locked = roster_store::orgs::lock_for_membership_change(&mut second, org.id).await;
@@ -67,8 +75,7 @@ async fn writes_to_one_organization_are_serialized_by_the_mechanism_of_each_data
             // Another organization's changes do not wait.
             let other = server.org("Other").await;
             let mut third = store.write().await.expect("third writer");
-            sqlx::query("SET LOCAL lock_timeout = '300ms'")
-                .execute(&mut *third)
+            roster_store::raw::execute(&mut third, "SET LOCAL lock_timeout = '300ms'")
                 .await
                 .expect("lock timeout");
             roster_store::orgs::lock_for_membership_change(&mut third, other.id)
@@ -77,4 +84,29 @@ async fn writes_to_one_organization_are_serialized_by_the_mechanism_of_each_data
             drop(first);
         }
     }
+}
+
+/// Writes compile only on a write transaction (the store's compile_fail doctest); read
+/// connections also refuse them at run time, even as raw SQL: SQLite opens them read-only,
+/// PostgreSQL makes their transactions read-only.
+#[tokio::test]
+async fn read_connections_refuse_writes_even_as_raw_sql() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let store = server.service.raw_store_bypassing_rules();
+    let mut read = store.read().await.expect("read");
+    let sql = format!(
+        "UPDATE organizations SET title = 'changed' WHERE id = {}",
+        org.id.0
+    );
+    let refused = roster_store::raw::rows(&mut read, &sql, 0).await;
+    assert!(refused.is_err(), "a read connection wrote: {refused:?}");
+    drop(read);
+    let title = server
+        .sql_rows(
+            &format!("SELECT title FROM organizations WHERE id = {}", org.id.0),
+            1,
+        )
+        .await;
+    assert_eq!(title[0][0].text(), Some("Acme"));
 }
