@@ -383,7 +383,7 @@ impl Service {
                 )
                 .await?;
             }
-            self.finish_invite(tx, org, user, invite).await?;
+            self.finish_invite(tx, org, user, invite, ctx).await?;
             let row = members::live_with_user(tx, org.id, user.id)
                 .await?
                 .ok_or_else(|| no_member(user.id))?;
@@ -425,7 +425,7 @@ impl Service {
             record(tx, org.id, now, audit_ctx, event).await?;
         }
         if let JoinVia::Invite(invite) = via {
-            self.finish_invite(tx, org, user, invite).await?;
+            self.finish_invite(tx, org, user, invite, ctx).await?;
         }
         Ok(members::live_with_user(tx, org.id, user.id).await?)
     }
@@ -437,6 +437,7 @@ impl Service {
         org: &OrgRecord,
         user: &UserRecord,
         invite: &InviteRecord,
+        ctx: &Context,
     ) -> Result<()> {
         let now = self.now();
         for p in &invite.projects {
@@ -450,7 +451,7 @@ impl Service {
                     target: user.id,
                     role: None,
                 };
-                self.change_project_membership(tx, org.id, &Actor::Joiner, change, &Context::cli())
+                self.change_project_membership(tx, org.id, &Actor::Joiner, change, ctx)
                     .await?;
             }
         }

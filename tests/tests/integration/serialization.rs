@@ -110,3 +110,29 @@ async fn read_connections_refuse_writes_even_as_raw_sql() {
         .await;
     assert_eq!(title[0][0].text(), Some("Acme"));
 }
+
+/// A write transaction dropped without commit (a request cancelled half-way) leaves nothing
+/// behind, and the next writer starts clean on both databases.
+#[tokio::test]
+async fn a_dropped_write_transaction_rolls_back_and_frees_the_writer() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let store = server.service.raw_store_bypassing_rules();
+    let rename = format!("UPDATE organizations SET title = 'half-done' WHERE id = {}", org.id.0);
+    let mut tx = store.write().await.expect("writer");
+    roster_store::raw::execute(&mut tx, &rename).await.expect("update");
+    drop(tx);
+    let mut next = tokio::time::timeout(Duration::from_secs(5), store.write())
+        .await
+        .expect("the next writer is not kept waiting")
+        .expect("next writer");
+    let seen = roster_store::raw::rows(
+        &mut next,
+        &format!("SELECT title FROM organizations WHERE id = {}", org.id.0),
+        1,
+    )
+    .await
+    .expect("read in the next transaction");
+    assert_eq!(seen[0][0].text(), Some("Acme"));
+    next.commit().await.expect("commit");
+}
