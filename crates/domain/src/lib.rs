@@ -9,6 +9,7 @@ pub mod people;
 pub mod policy;
 pub mod role;
 pub mod rules;
+pub mod scim;
 pub mod seats;
 
 pub use audit::{AuditAction, Source};
