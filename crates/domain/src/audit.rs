@@ -50,10 +50,17 @@ pub enum AuditAction {
     ProjectMemberAdded,
     ProjectMemberRemoved,
     MemberRenamed,
+    ScimTokenCreated,
+    ScimSettingsChanged,
+    /// The identity provider asked for something the rules refuse (changing the Owner,
+    /// deprovisioning past the limit); recorded so an Owner sees the attempt.
+    ScimRequestRefused,
+    DomainVerified,
+    DomainRemoved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -77,6 +84,11 @@ impl AuditAction {
         AuditAction::ProjectMemberAdded,
         AuditAction::ProjectMemberRemoved,
         AuditAction::MemberRenamed,
+        AuditAction::ScimTokenCreated,
+        AuditAction::ScimSettingsChanged,
+        AuditAction::ScimRequestRefused,
+        AuditAction::DomainVerified,
+        AuditAction::DomainRemoved,
     ];
 
     pub fn code(self) -> &'static str {
@@ -104,6 +116,11 @@ impl AuditAction {
             AuditAction::ProjectMemberAdded => "project.member_added",
             AuditAction::ProjectMemberRemoved => "project.member_removed",
             AuditAction::MemberRenamed => "member.renamed",
+            AuditAction::ScimTokenCreated => "scim.token_created",
+            AuditAction::ScimSettingsChanged => "scim.settings_changed",
+            AuditAction::ScimRequestRefused => "scim.request_refused",
+            AuditAction::DomainVerified => "domain.verified",
+            AuditAction::DomainRemoved => "domain.removed",
         }
     }
 

@@ -22,12 +22,14 @@ pub enum Role {
     Deactivated,
 }
 
-/// One row per role: its wire code, its name, and whether it occupies a licence seat.
+/// One row per role: its wire code, its name, whether it occupies a licence seat, and its
+/// rank (how much it may do; the two states without access rank 0 alike).
 struct RoleFacts {
     role: Role,
     code: &'static str,
     name: &'static str,
     seat: bool,
+    rank: u8,
 }
 
 const ROLE_TABLE: [RoleFacts; 7] = [
@@ -36,42 +38,49 @@ const ROLE_TABLE: [RoleFacts; 7] = [
         code: "OW",
         name: "Owner",
         seat: true,
+        rank: 5,
     },
     RoleFacts {
         role: Role::Administrator,
         code: "AD",
         name: "Administrator",
         seat: true,
+        rank: 4,
     },
     RoleFacts {
         role: Role::Manager,
         code: "MA",
         name: "Manager",
         seat: true,
+        rank: 3,
     },
     RoleFacts {
         role: Role::Reviewer,
         code: "RE",
         name: "Reviewer",
         seat: true,
+        rank: 2,
     },
     RoleFacts {
         role: Role::Annotator,
         code: "AN",
         name: "Annotator",
         seat: true,
+        rank: 1,
     },
     RoleFacts {
         role: Role::NotActivated,
         code: "NO",
         name: "Not Activated",
         seat: false,
+        rank: 0,
     },
     RoleFacts {
         role: Role::Deactivated,
         code: "DI",
         name: "Deactivated",
         seat: false,
+        rank: 0,
     },
 ];
 
@@ -122,6 +131,13 @@ impl Role {
     /// and Deactivated members do not.
     pub fn takes_seat(self) -> bool {
         self.facts().seat
+    }
+
+    /// How much the role may do, for choosing the highest of several (a member in two mapped
+    /// groups): Owner 5, Administrator 4, Manager 3, Reviewer 2, Annotator 1, and 0 for Not
+    /// Activated and Deactivated, which grant nothing.
+    pub fn rank(self) -> u8 {
+        self.facts().rank
     }
 
     /// Whether the role grants access to the organization (the same set as seat-taking roles).
@@ -256,6 +272,14 @@ mod tests {
         assert_eq!(seated, Role::ACTIVE.to_vec());
         assert!(!Role::NotActivated.takes_seat());
         assert!(!Role::Deactivated.takes_seat());
+    }
+
+    #[test]
+    fn rank_follows_the_order_of_working_roles() {
+        let ranks: Vec<u8> = Role::ACTIVE.into_iter().map(Role::rank).collect();
+        assert_eq!(ranks, vec![5, 4, 3, 2, 1]);
+        assert_eq!(Role::NotActivated.rank(), 0);
+        assert_eq!(Role::Deactivated.rank(), 0);
     }
 
     #[test]

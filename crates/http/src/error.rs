@@ -94,7 +94,15 @@ impl From<ServiceError> for ApiError {
                 RuleViolation::DefaultRoleNotAllowed(r).to_string(),
             ),
             ServiceError::Rule(rule) => ApiError::new(rule_status(&rule), rule.to_string()),
-            ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            ServiceError::Conflict(m)
+            | ServiceError::ScimConflict(m)
+            | ServiceError::ScimRefused(m) => ApiError::new(StatusCode::CONFLICT, m),
+            ServiceError::PreconditionFailed(m) => {
+                ApiError::new(StatusCode::PRECONDITION_FAILED, m)
+            }
+            ServiceError::ScimMutability(m)
+            | ServiceError::ScimInvalidValue(m)
+            | ServiceError::ScimInvalidFilter(m) => ApiError::bad_request(m),
             ServiceError::Invalid { message, fields } => {
                 let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
                 for (f, m) in fields {

@@ -7,6 +7,7 @@ mod error;
 pub mod extract;
 mod metrics;
 mod paging;
+pub mod scim;
 mod text;
 pub mod views;
 mod web;
@@ -104,6 +105,7 @@ pub fn app(state: AppState) -> Router {
             tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "served");
         });
     api::routes()
+        .merge(scim::routes())
         .merge(web::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),
             web::same_site_forms,

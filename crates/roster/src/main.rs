@@ -135,6 +135,31 @@ enum OrgCommand {
         #[arg(long)]
         limit: String,
     },
+    /// Email domains verified for an organization (they let its identity provider attach
+    /// existing accounts).
+    #[command(subcommand)]
+    Domain(DomainCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DomainCommand {
+    /// Verify a domain for an organization (a domain belongs to one organization).
+    Add {
+        #[arg(long)]
+        org: i64,
+        domain: String,
+    },
+    /// Remove a verified domain.
+    Remove {
+        #[arg(long)]
+        org: i64,
+        domain: String,
+    },
+    /// List an organization's verified domains.
+    List {
+        #[arg(long)]
+        org: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,6 +339,25 @@ async fn run(cli: Cli) -> Result<()> {
             let owner: roster_service::Authorized<Admin> =
                 service.operator_acting_as_owner(org.id).await?;
             println!("{}: {}", org.title, service.seats(&owner).await?.describe());
+            Ok(())
+        }
+        Command::Org(OrgCommand::Domain(cmd)) => {
+            let service = open_service(&common, cfg).await?;
+            match cmd {
+                DomainCommand::Add { org, domain } => {
+                    let domain = service.operator_verify_domain(OrgId(org), &domain).await?;
+                    println!("{domain} is verified for organization {org}");
+                }
+                DomainCommand::Remove { org, domain } => {
+                    service.operator_remove_domain(OrgId(org), &domain).await?;
+                    println!("{domain} is no longer verified for organization {org}");
+                }
+                DomainCommand::List { org } => {
+                    for domain in service.verified_domains(OrgId(org)).await? {
+                        println!("{domain}");
+                    }
+                }
+            }
             Ok(())
         }
         Command::Member(cmd) => member_command(&common, cfg, cmd).await,

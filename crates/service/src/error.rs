@@ -25,6 +25,25 @@ pub enum ServiceError {
     /// A conflicting state or duplicate (409).
     #[error("{0}")]
     Conflict(String),
+    /// The resource changed since the version the request names (412, `If-Match`).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// An identity provider's value that is already taken (SCIM `uniqueness`, 409).
+    #[error("{0}")]
+    ScimConflict(String),
+    /// An identity provider's change of something it may not change (SCIM `mutability`, 400).
+    #[error("{0}")]
+    ScimMutability(String),
+    /// A SCIM filter that names what cannot be filtered on (SCIM `invalidFilter`, 400).
+    #[error("{0}")]
+    ScimInvalidFilter(String),
+    /// An identity provider's value that is not acceptable (SCIM `invalidValue`, 400).
+    #[error("{0}")]
+    ScimInvalidValue(String),
+    /// An identity provider's request refused to protect the organization (the
+    /// mass-deprovisioning guard, 409).
+    #[error("{0}")]
+    ScimRefused(String),
     /// Bad input, with per-field messages (400).
     #[error("{message}")]
     Invalid {

@@ -16,6 +16,7 @@ pub mod membership;
 pub mod orgs;
 pub mod passwords;
 pub mod projects;
+pub mod scim;
 pub mod secrets;
 mod throttle;
 pub mod tokens;

@@ -19,6 +19,8 @@ pub mod members;
 pub mod orgs;
 pub mod projects;
 pub mod raw;
+pub mod scim;
+pub mod scim_filter;
 pub mod settings;
 pub mod throttle;
 pub mod users;

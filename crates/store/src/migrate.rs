@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "unique_usernames",
         sql: include_str!("../migrations/0006_unique_usernames.sql"),
     },
+    Migration {
+        version: 7,
+        name: "scim",
+        sql: include_str!("../migrations/0007_scim.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

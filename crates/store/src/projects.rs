@@ -206,3 +206,18 @@ pub async fn count_annotations(c: &mut Conn, project: ProjectId) -> Result<i64> 
     let q = query("SELECT COUNT(*) FROM annotations WHERE project_id = $1").bind(project.0);
     handle(c).fetch_one(q, |r| r.int(0)).await
 }
+
+/// Whether the membership belongs to the project, and with which project role (`Some(None)`:
+/// it works with its organization role).
+pub async fn member_role(
+    c: &mut Conn,
+    project: ProjectId,
+    membership: MembershipId,
+) -> Result<Option<Option<ProjectRole>>> {
+    let q = query("SELECT role FROM project_members WHERE project_id = $1 AND membership_id = $2")
+        .bind(project.0)
+        .bind(membership.0);
+    handle(c)
+        .fetch_optional(q, |r| Ok(r.opt_str(0)?.and_then(ProjectRole::from_code)))
+        .await
+}

@@ -160,3 +160,23 @@ pub async fn password_token_valid(c: &mut Conn, token_hash: &str, now: Micros) -
     .bind(now);
     Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }
+
+/// Gives an account a new email (lower-cased); a username that was the old email follows it.
+/// Memberships keep a copy of the email for ordering the member list, so they follow too.
+pub async fn set_email(c: &mut WriteTx, id: UserId, email: &str) -> Result<()> {
+    let q = query(
+        "UPDATE users SET
+            username = CASE WHEN username = email THEN $1 ELSE username END,
+            username_folded = CASE WHEN username = email THEN $1 ELSE username_folded END,
+            email = $1
+         WHERE id = $2",
+    )
+    .bind(email)
+    .bind(id.0);
+    handle(c).execute(q).await?;
+    let q = query("UPDATE memberships SET user_email = $1 WHERE user_id = $2")
+        .bind(email)
+        .bind(id.0);
+    handle(c).execute(q).await?;
+    Ok(())
+}

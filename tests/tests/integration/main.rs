@@ -16,6 +16,7 @@ mod paging;
 mod password_hashing;
 mod permissions;
 mod projects_audit;
+mod scim;
 mod seats;
 mod security;
 mod serialization;

@@ -118,9 +118,14 @@ async fn a_dropped_write_transaction_rolls_back_and_frees_the_writer() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let store = server.service.raw_store_bypassing_rules();
-    let rename = format!("UPDATE organizations SET title = 'half-done' WHERE id = {}", org.id.0);
+    let rename = format!(
+        "UPDATE organizations SET title = 'half-done' WHERE id = {}",
+        org.id.0
+    );
     let mut tx = store.write().await.expect("writer");
-    roster_store::raw::execute(&mut tx, &rename).await.expect("update");
+    roster_store::raw::execute(&mut tx, &rename)
+        .await
+        .expect("update");
     drop(tx);
     let mut next = tokio::time::timeout(Duration::from_secs(5), store.write())
         .await

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod invites;
 pub mod orgs;
 pub mod projects;
+pub mod scim;
 pub mod session;
 pub mod tokens;
 pub mod users;
@@ -34,6 +35,7 @@ use docs::Security;
         projects::remove_project_member, projects::list_project_roles, projects::set_project_role,
         projects::list_annotations, projects::create_annotation,
         audit::list_events,
+        scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),
@@ -119,5 +121,13 @@ pub fn routes() -> Router<AppState> {
             get(projects::list_annotations).post(projects::create_annotation),
         )
         .route("/api/activity-logs", get(audit::list_events))
+        .route(
+            "/api/scim/settings",
+            get(scim::get_settings).post(scim::update_settings),
+        )
+        .route(
+            "/api/scim/token",
+            get(scim::token_state).post(scim::create_token),
+        )
         .route("/static/{file}", get(docs::static_file))
 }

@@ -1,0 +1,20 @@
+//! SCIM 2.0 provisioning (RFC 7643, RFC 7644): an organization's identity provider creates,
+//! updates, deactivates and deletes its people and groups here, and the group mapping turns
+//! group membership into organization and project roles. Every change of a membership goes
+//! through the one membership path, with the identity provider as the actor.
+
+mod access;
+mod domains;
+mod groups;
+mod provision;
+mod settings;
+mod users;
+
+pub use access::{ScimCaller, ScimTokenState};
+pub use domains::{email_domain, normalize_domain};
+pub use groups::{GroupUpdate, MemberChange, ScimGroup, MAX_MEMBERS_SHOWN};
+pub use provision::{
+    mapping_parts_from_json, mapping_to_json, role_from_wire, DeleteAction, ScimSettings,
+};
+pub use settings::{deprovisioning, PlannedMove, ScimSettingsUpdate, SettingsOutcome};
+pub use users::{Precondition, ScimUser};

@@ -1,0 +1,577 @@
+//! What a SCIM User means for the account and membership behind it: attaching the account,
+//! the organization role its groups map to, its project roles, and the guard against an
+//! identity provider deprovisioning too many people at once. Every membership change goes
+//! through the one membership path with the identity provider as the actor.
+
+use roster_domain::rules;
+use roster_domain::scim::mapping::{self, GroupMapping, MappedProjectRole, ProjectGroup};
+use roster_domain::{AuditAction, OrgId, ProjectId, Role, UserId};
+use roster_store::scim::{self, ScimSettingsRecord, ScimUserRecord};
+use roster_store::{invites, members, projects, users, OrgRecord, UserRecord, WriteTx};
+
+use super::access::ScimCaller;
+use super::domains::email_domain;
+use crate::audit::{record, Event};
+use crate::membership::{Change, JoinVia, ProjectChange};
+use crate::secrets::random_token;
+use crate::{clock, Result, Service, ServiceError};
+
+/// What `DELETE /Users/{id}` does to the member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeleteAction {
+    /// Delete the membership: the person's work shows as Deleted User.
+    #[default]
+    Delete,
+    /// Deactivate: the membership stays, without a seat.
+    Deactivate,
+}
+
+impl DeleteAction {
+    pub fn code(self) -> &'static str {
+        match self {
+            DeleteAction::Delete => "delete",
+            DeleteAction::Deactivate => "deactivate",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<DeleteAction> {
+        match code {
+            "delete" => Some(DeleteAction::Delete),
+            "deactivate" => Some(DeleteAction::Deactivate),
+            _ => None,
+        }
+    }
+}
+
+/// An organization's SCIM settings, with the defaults where none are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimSettings {
+    pub mapping: GroupMapping,
+    pub delete_action: DeleteAction,
+    /// Deprovisionings allowed per request and per hour; None: the default share.
+    pub max_deprovision: Option<i64>,
+}
+
+impl Default for ScimSettings {
+    fn default() -> Self {
+        ScimSettings {
+            mapping: GroupMapping {
+                roles_groups: Vec::new(),
+                projects_groups: Vec::new(),
+                fallback: Role::Deactivated,
+            },
+            delete_action: DeleteAction::Delete,
+            max_deprovision: None,
+        }
+    }
+}
+
+impl ScimSettings {
+    pub(crate) fn from_record(r: Option<ScimSettingsRecord>) -> Result<ScimSettings> {
+        let Some(r) = r else {
+            return Ok(ScimSettings::default());
+        };
+        let stored: serde_json::Value = serde_json::from_str(&r.mapping)
+            .map_err(|e| ServiceError::Internal(format!("stored SCIM mapping: {e}")))?;
+        let mapping = mapping_from_json(&stored)
+            .map_err(|e| ServiceError::Internal(format!("stored SCIM mapping: {e}")))?;
+        Ok(ScimSettings {
+            mapping,
+            delete_action: DeleteAction::from_code(&r.delete_action).unwrap_or_default(),
+            max_deprovision: r.max_deprovision,
+        })
+    }
+
+    pub(crate) fn to_record(&self, org: OrgId, now: i64) -> Result<ScimSettingsRecord> {
+        Ok(ScimSettingsRecord {
+            org,
+            mapping: mapping_to_json(&self.mapping).to_string(),
+            delete_action: self.delete_action.code().to_string(),
+            max_deprovision: self.max_deprovision,
+            updated_at: now,
+        })
+    }
+}
+
+/// A role as the mapping's wire format names it: Label Studio's name ("Administrator"), or
+/// its code ("AD").
+pub fn role_from_wire(text: &str) -> Option<Role> {
+    let t = text.trim();
+    Role::ALL
+        .into_iter()
+        .find(|r| r.name().eq_ignore_ascii_case(t) || r.code().eq_ignore_ascii_case(t))
+}
+
+fn project_role_from_wire(text: &str) -> Option<MappedProjectRole> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "annotator" | "an" => Some(MappedProjectRole::Annotator),
+        "reviewer" | "re" => Some(MappedProjectRole::Reviewer),
+        "inherit" | "" => Some(MappedProjectRole::Inherit),
+        _ => None,
+    }
+}
+
+fn project_role_wire(r: MappedProjectRole) -> &'static str {
+    match r {
+        MappedProjectRole::Annotator => "Annotator",
+        MappedProjectRole::Reviewer => "Reviewer",
+        MappedProjectRole::Inherit => "Inherit",
+    }
+}
+
+/// The mapping in Label Studio Enterprise's format (`roles_groups: [[role, group]]`,
+/// `projects_groups: [{project_id, group, role}]`), plus our `fallback_role`.
+pub fn mapping_to_json(m: &GroupMapping) -> serde_json::Value {
+    serde_json::json!({
+        "roles_groups": m.roles_groups.iter().map(|(r, g)| serde_json::json!([r.name(), g])).collect::<Vec<_>>(),
+        "projects_groups": m.projects_groups.iter().map(|p| serde_json::json!({
+            "project_id": p.project.0, "group": p.group, "role": project_role_wire(p.role)
+        })).collect::<Vec<_>>(),
+        "fallback_role": m.fallback.name(),
+    })
+}
+
+/// The parts of a mapping a change names (None: left as it is): role groups, project
+/// groups, fallback role.
+pub type MappingParts = (
+    Option<Vec<(Role, String)>>,
+    Option<Vec<ProjectGroup>>,
+    Option<Role>,
+);
+
+/// Reads the parts of a mapping a JSON object gives; what it leaves out is None.
+pub fn mapping_parts_from_json(v: &serde_json::Value) -> std::result::Result<MappingParts, String> {
+    let roles = match v.get("roles_groups") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|pair| {
+                    let pair = pair
+                        .as_array()
+                        .filter(|p| p.len() == 2)
+                        .ok_or("each roles_groups entry is [role, group]".to_string())?;
+                    let role = pair[0]
+                        .as_str()
+                        .and_then(role_from_wire)
+                        .ok_or(format!("{} is not a role", pair[0]))?;
+                    let group = pair[1]
+                        .as_str()
+                        .ok_or("a group name is a string".to_string())?;
+                    Ok((role, group.to_owned()))
+                })
+                .collect::<std::result::Result<Vec<_>, String>>()?,
+        ),
+        Some(_) => return Err("roles_groups is a list of [role, group]".into()),
+    };
+    let projects = match v.get("projects_groups") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|p| {
+                    let project = p
+                        .get("project_id")
+                        .and_then(serde_json::Value::as_i64)
+                        .ok_or(
+                            "each projects_groups entry has an integer project_id".to_string(),
+                        )?;
+                    let group = p
+                        .get("group")
+                        .and_then(serde_json::Value::as_str)
+                        .ok_or("each projects_groups entry has a group".to_string())?;
+                    let role = match p.get("role") {
+                        None | Some(serde_json::Value::Null) => MappedProjectRole::Inherit,
+                        Some(r) => r
+                            .as_str()
+                            .and_then(project_role_from_wire)
+                            .ok_or(format!("{r} is not Annotator, Reviewer or Inherit"))?,
+                    };
+                    Ok(ProjectGroup {
+                        project: ProjectId(project),
+                        group: group.to_owned(),
+                        role,
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, String>>()?,
+        ),
+        Some(_) => return Err("projects_groups is a list of {project_id, group, role}".into()),
+    };
+    let fallback = match v.get("fallback_role") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(r) => Some(
+            r.as_str()
+                .and_then(role_from_wire)
+                .ok_or(format!("{r} is not a role"))?,
+        ),
+    };
+    Ok((roles, projects, fallback))
+}
+
+fn mapping_from_json(v: &serde_json::Value) -> std::result::Result<GroupMapping, String> {
+    let (roles, projects, fallback) = mapping_parts_from_json(v)?;
+    Ok(GroupMapping {
+        roles_groups: roles.unwrap_or_default(),
+        projects_groups: projects.unwrap_or_default(),
+        fallback: fallback.unwrap_or(Role::Deactivated),
+    })
+}
+
+/// People an identity provider's request moved out of a seat (deactivated, made pending or
+/// deleted), counted for the mass-deprovisioning guard.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub deprovisioned: i64,
+}
+
+/// Whether a move from `from` to `to` deprovisions someone.
+pub(crate) fn deprovisions(from: Role, to: Role) -> bool {
+    from.takes_seat() && !to.takes_seat()
+}
+
+impl Service {
+    pub(crate) async fn scim_settings_tx(
+        &self,
+        tx: &mut WriteTx,
+        org: OrgId,
+    ) -> Result<ScimSettings> {
+        ScimSettings::from_record(scim::settings(tx, org).await?)
+    }
+
+    /// The organization role a SCIM user should hold now, or None to leave it as it is.
+    pub(crate) fn desired_role(
+        settings: &ScimSettings,
+        su: &ScimUserRecord,
+        groups: &[String],
+        current: Option<Role>,
+    ) -> Option<Role> {
+        if !su.active {
+            return Some(Role::Deactivated);
+        }
+        if !settings.mapping.roles_groups.is_empty() {
+            let names: Vec<&str> = groups.iter().map(String::as_str).collect();
+            return Some(settings.mapping.org_role(&names));
+        }
+        // Without role groups the IdP does not manage roles: a newcomer joins in the
+        // fallback role, a reactivated member returns to it, and other roles stay as people
+        // set them.
+        match current {
+            None | Some(Role::Deactivated) => Some(settings.mapping.fallback),
+            Some(_) => None,
+        }
+    }
+
+    /// Brings the account behind a SCIM user in line with it: attaches (or creates) the
+    /// account, then sets the organization role and the mapped project roles. A user whose
+    /// account cannot be attached yet waits as a pending invite.
+    pub(crate) async fn sync_scim_user(
+        &self,
+        tx: &mut WriteTx,
+        caller: &ScimCaller,
+        settings: &ScimSettings,
+        su: &mut ScimUserRecord,
+        groups: &[String],
+        tally: &mut Tally,
+    ) -> Result<()> {
+        let org = caller.org.clone();
+        let actor = caller.actor();
+        let ctx = caller.context.clone();
+        if su.user.is_none() {
+            self.attach(tx, caller, settings, su, groups).await?;
+        }
+        let Some(user) = su.user else {
+            return Ok(());
+        };
+        let Some(row) = members::live_with_user(tx, org.id, user).await? else {
+            // The member was deleted here since: only a new invite brings them back.
+            su.user = None;
+            return self.invite_instead(tx, caller, settings, su, groups).await;
+        };
+        let current = row.membership.role;
+        if current == Role::Owner {
+            // Identity providers never manage the Owner; a request that would change them
+            // is refused (and recorded by the caller).
+            if Self::desired_role(settings, su, groups, Some(current))
+                .is_some_and(|r| r != Role::Owner)
+            {
+                return Err(rules::RuleViolation::IdpCannotManageOwner.into());
+            }
+            return Ok(());
+        }
+        if let Some(to) = Self::desired_role(settings, su, groups, Some(current)) {
+            if to != current {
+                if deprovisions(current, to) {
+                    tally.deprovisioned += 1;
+                }
+                self.change_membership(
+                    tx,
+                    org.id,
+                    &actor,
+                    Change::SetRole {
+                        target: user,
+                        role: to,
+                    },
+                    &ctx,
+                )
+                .await?;
+            }
+        }
+        self.sync_projects(tx, caller, settings, user, groups)
+            .await?;
+        self.apply_names(tx, org.id, su, &row.user).await
+    }
+
+    /// Finds or creates the account for a SCIM user that has none yet.
+    async fn attach(
+        &self,
+        tx: &mut WriteTx,
+        caller: &ScimCaller,
+        settings: &ScimSettings,
+        su: &mut ScimUserRecord,
+        groups: &[String],
+    ) -> Result<()> {
+        let org = &caller.org;
+        let now = self.now();
+        let initial =
+            Self::desired_role(settings, su, groups, None).unwrap_or(settings.mapping.fallback);
+        match users::by_email(tx, &su.email).await? {
+            None => {
+                let id = users::insert(
+                    tx,
+                    users::NewUser {
+                        email: &su.email,
+                        username: &su.email,
+                        first_name: su.given_name.as_deref().unwrap_or(""),
+                        last_name: su.family_name.as_deref().unwrap_or(""),
+                        password_hash: None,
+                        now,
+                    },
+                )
+                .await?;
+                let account = users::by_id(tx, id)
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal("a new account vanished".into()))?;
+                self.join_as_idp(tx, caller, &account, initial).await?;
+                su.user = Some(id);
+            }
+            Some(account) => {
+                if members::live(tx, org.id, account.id).await?.is_some() {
+                    su.user = Some(account.id);
+                } else if !members::was_removed(tx, org.id, account.id).await?
+                    && self.domain_verified_for(tx, org.id, &su.email).await?
+                {
+                    self.join_as_idp(tx, caller, &account, initial).await?;
+                    su.user = Some(account.id);
+                } else {
+                    // Someone else's account, or a deleted member: they must accept.
+                    self.invite_instead(tx, caller, settings, su, groups)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn join_as_idp(
+        &self,
+        tx: &mut WriteTx,
+        caller: &ScimCaller,
+        account: &UserRecord,
+        role: Role,
+    ) -> Result<()> {
+        let change = Change::Join {
+            user: account,
+            via: JoinVia::Direct(role),
+        };
+        self.change_membership(tx, caller.org.id, &caller.actor(), change, &caller.context)
+            .await?;
+        Ok(())
+    }
+
+    /// A pending personal invite for a SCIM user whose account may not be attached yet,
+    /// unless one is already pending. The IdP's answer does not tell this case apart.
+    async fn invite_instead(
+        &self,
+        tx: &mut WriteTx,
+        caller: &ScimCaller,
+        settings: &ScimSettings,
+        su: &ScimUserRecord,
+        groups: &[String],
+    ) -> Result<()> {
+        let org = &caller.org;
+        let now = self.now();
+        if !su.active
+            || !invites::pending_for(tx, org.id, &su.email, now)
+                .await?
+                .is_empty()
+        {
+            return Ok(());
+        }
+        let role =
+            Self::desired_role(settings, su, groups, None).unwrap_or(settings.mapping.fallback);
+        // An invite carries a role a person may be invited with; a seat is held only when
+        // one is free (otherwise they join pending and wait for a seat).
+        let role = if rules::check_invite_role(role).is_ok() {
+            role
+        } else {
+            Role::NotActivated
+        };
+        let seats = crate::orgs::seat_usage(tx, org, now).await?;
+        let role = if role.takes_seat() && rules::check_invites_fit(role, 1, seats).is_err() {
+            Role::NotActivated
+        } else {
+            role
+        };
+        let token = random_token(32);
+        invites::insert(
+            tx,
+            invites::NewInvite {
+                org: org.id,
+                email: &su.email,
+                role,
+                projects: &[],
+                token_hash: &self.secrets().lookup_hash(&token),
+                token_sealed: &self.secrets().seal(&token),
+                invited_by: caller.on_behalf_of.as_ref().map(|u| u.id),
+                now,
+                expires_at: now + self.config().invite_ttl,
+            },
+        )
+        .await?;
+        let event = Event::new(AuditAction::InviteSent, caller.on_behalf_of.as_ref())
+            .change(None, format!("{} as {}", su.email, role.code()));
+        record(tx, org.id, now, &caller.context, event).await?;
+        Ok(())
+    }
+
+    /// Whether the email's domain is verified for the organization.
+    pub(crate) async fn domain_verified_for(
+        &self,
+        tx: &mut WriteTx,
+        org: OrgId,
+        email: &str,
+    ) -> Result<bool> {
+        let Some(domain) = email_domain(email) else {
+            return Ok(false);
+        };
+        Ok(scim::domain_org(tx, domain).await? == Some(org))
+    }
+
+    /// Puts the member in the projects their groups map to and takes them out of mapped
+    /// projects whose group they left. Projects nobody mapped are left alone.
+    async fn sync_projects(
+        &self,
+        tx: &mut WriteTx,
+        caller: &ScimCaller,
+        settings: &ScimSettings,
+        user: UserId,
+        groups: &[String],
+    ) -> Result<()> {
+        if settings.mapping.projects_groups.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = groups.iter().map(String::as_str).collect();
+        let wanted = settings.mapping.project_roles(&names);
+        let mapped: std::collections::BTreeSet<ProjectId> = settings
+            .mapping
+            .projects_groups
+            .iter()
+            .map(|p| p.project)
+            .collect();
+        let org = caller.org.id;
+        let Some(row) = members::live_with_user(tx, org, user).await? else {
+            return Ok(());
+        };
+        for project in mapped {
+            let Some(p) = projects::by_id(tx, project).await? else {
+                continue;
+            };
+            if p.org != org {
+                continue;
+            }
+            let current = projects::member_role(tx, project, row.membership.id).await?;
+            let change = match (wanted.get(&project), current) {
+                (Some(role), Some(now)) if *role == now => None,
+                (Some(role), _) => Some(ProjectChange::Put {
+                    project,
+                    target: user,
+                    role: *role,
+                }),
+                (None, Some(_)) => Some(ProjectChange::Remove {
+                    project,
+                    target: user,
+                }),
+                (None, None) => None,
+            };
+            if let Some(change) = change {
+                self.change_project_membership(tx, org, &caller.actor(), change, &caller.context)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the IdP's given and family names to the account, where this organization may
+    /// rename the person (PRODUCT.md rule 11): they belong to it alone, or their email's
+    /// domain is verified for it. Otherwise the names stay on the SCIM user only.
+    async fn apply_names(
+        &self,
+        tx: &mut WriteTx,
+        org: OrgId,
+        su: &ScimUserRecord,
+        account: &UserRecord,
+    ) -> Result<()> {
+        let first = su
+            .given_name
+            .clone()
+            .unwrap_or_else(|| account.first_name.clone());
+        let last = su
+            .family_name
+            .clone()
+            .unwrap_or_else(|| account.last_name.clone());
+        if first == account.first_name && last == account.last_name {
+            return Ok(());
+        }
+        let only_here = members::of_user(tx, account.id)
+            .await?
+            .iter()
+            .all(|m| m.org == org);
+        if !only_here && !self.domain_verified_for(tx, org, &account.email).await? {
+            return Ok(());
+        }
+        users::update_profile(
+            tx,
+            account.id,
+            users::ProfileUpdate {
+                username: &account.username,
+                first_name: &first,
+                last_name: &last,
+                phone: &account.phone,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Holds one request's deprovisionings to the organization's limit, counting what the
+    /// identity provider did in the last hour; records them when allowed.
+    pub(crate) async fn check_deprovision_guard(
+        &self,
+        tx: &mut WriteTx,
+        org: &OrgRecord,
+        settings: &ScimSettings,
+        tally: &Tally,
+    ) -> Result<()> {
+        if tally.deprovisioned == 0 {
+            return Ok(());
+        }
+        let now = self.now();
+        let working = members::count_active(tx, org.id).await? + tally.deprovisioned;
+        let limit = mapping::deprovision_limit(settings.max_deprovision, working);
+        let already = scim::deprovisions_since(tx, org.id, now - clock::HOUR).await?;
+        mapping::check_deprovision(tally.deprovisioned, already, limit)
+            .map_err(|refused| ServiceError::ScimRefused(refused.to_string()))?;
+        scim::record_deprovisions(tx, org.id, now, tally.deprovisioned).await?;
+        Ok(())
+    }
+}
