@@ -456,6 +456,9 @@ impl Service {
             }
         }
         invites::accept_all(tx, org.id, &invite.email, now).await?;
+        // An identity provider that provisioned this person before they accepted (their
+        // account belonged elsewhere) manages them from now on.
+        roster_store::scim::attach_waiting(tx, org.id, &user.email, user.id).await?;
         Ok(())
     }
 

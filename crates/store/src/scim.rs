@@ -312,6 +312,19 @@ pub async fn user_of_account(
         .await
 }
 
+/// Attaches the organization's SCIM users waiting for this email to the account that has
+/// just joined by accepting its invite; returns how many.
+pub async fn attach_waiting(c: &mut WriteTx, org: OrgId, email: &str, user: UserId) -> Result<u64> {
+    let q = query(
+        "UPDATE scim_users SET user_id = $1, version = version + 1
+         WHERE org_id = $2 AND email = $3 AND user_id IS NULL",
+    )
+    .bind(user.0)
+    .bind(org.0)
+    .bind(email);
+    handle(c).execute(q).await
+}
+
 /// Deletes a user resource and its group memberships.
 pub async fn delete_user(c: &mut WriteTx, org: OrgId, id: &str) -> Result<bool> {
     let members = query(
