@@ -295,3 +295,46 @@ async fn without_a_free_seat_provisioning_is_refused_whole() {
     );
     assert_eq!(server.snapshot().await, before, "nothing half-written");
 }
+
+#[tokio::test]
+async fn someone_elses_account_waits_for_its_owner_to_accept_and_is_then_the_idps_to_manage() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let elsewhere = server.org("Elsewhere").await;
+    let idp = idp(&server, &org).await;
+    set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
+    let person = &elsewhere.owner;
+    let u = create_user(&idp, &person.email).await;
+    let uid = u["id"].as_str().unwrap().to_string();
+    // Not attached: no membership here, an invite waits instead.
+    assert_eq!(role_of(&org, &person.email).await, None);
+    let invites = org.owner_api().get("/api/invites").await.expect(200);
+    let invite = results(&invites.body)
+        .iter()
+        .find(|i| i["email"] == json!(person.email))
+        .expect("an invite for the person")
+        .clone();
+    assert_eq!(invite["state"], json!("pending"));
+    let url = invite["invite_url"].as_str().expect("its link");
+    let path = &url[url.find("/user/").expect("a sign-up path")..];
+    server
+        .anonymous()
+        .post(
+            path,
+            json!({"email": person.email, "password": roster_tests::PASSWORD}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(role_of(&org, &person.email).await.as_deref(), Some("AN"));
+    // From now on the identity provider's groups decide their role.
+    set_mapping(&org, json!({"roles_groups": [["Reviewer", "Rev"]]})).await;
+    create_group(&idp, "Rev", &[&uid]).await;
+    assert_eq!(role_of(&org, &person.email).await.as_deref(), Some("RE"));
+    // And their other organization is untouched.
+    let mine = elsewhere
+        .owner_api()
+        .get("/api/current-user/whoami")
+        .await
+        .expect(200);
+    assert_eq!(mine.body["email"], json!(person.email));
+}
