@@ -702,6 +702,13 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("sessions", "id_hash, user_id"),
     ("password_tokens", "token_hash, used_at"),
     ("audit_events", "id, action"),
+    ("scim_settings", "org_id, mapping, delete_action, max_deprovision"),
+    ("scim_tokens", "id, org_id, token_hash, revoked_at"),
+    ("scim_users", "id, org_id, user_name, email, external_id, active, given_name, family_name, user_id, attributes, version"),
+    ("scim_groups", "id, org_id, display_name, external_id, attributes, version"),
+    ("scim_group_members", "group_id, user_id"),
+    ("scim_deprovisions", "id, org_id, n"),
+    ("verified_domains", "domain, org_id"),
 ];
 
 /// The session cookie value a response set, if any.

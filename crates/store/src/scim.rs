@@ -369,12 +369,18 @@ pub async fn list_users(
     offset: i64,
 ) -> Result<Vec<ScimUserRecord>> {
     let n = cond.args.len() + 2;
+    let dir = order.direction();
+    // RFC 7644 §3.4.2.3: resources without a value sort last when ascending and first when
+    // descending. PostgreSQL does that by default, SQLite the opposite, so it is said here.
+    let nulls = if order.nullable() {
+        format!("({} IS NULL) {dir}, ", order.column())
+    } else {
+        String::new()
+    };
     let sql = format!(
-        "SELECT {USER_COLS} FROM scim_users su WHERE su.org_id = $1 AND ({}) ORDER BY {} {}, su.id {} LIMIT ${n} OFFSET ${}",
+        "SELECT {USER_COLS} FROM scim_users su WHERE su.org_id = $1 AND ({}) ORDER BY {nulls}{} {dir}, su.id {dir} LIMIT ${n} OFFSET ${}",
         cond.sql,
         order.column(),
-        order.direction(),
-        order.direction(),
         n + 1
     );
     let mut q = query(sql).bind(org.0);
@@ -420,16 +426,30 @@ pub enum UserSort {
 }
 
 impl UserOrder {
+    /// The sort key. Names are case-insensitive (`caseExact` false, RFC 7643 §4.1), so they
+    /// sort lower-cased as RFC 7644 §3.4.2.3 asks, like filters compare them; `externalId` is
+    /// case-exact.
     fn column(&self) -> &'static str {
         match self.by {
             UserSort::Created => "su.created_at",
             UserSort::UserName => "su.user_name_folded",
             UserSort::ExternalId => "su.external_id",
-            UserSort::GivenName => "su.given_name",
-            UserSort::FamilyName => "su.family_name",
-            UserSort::DisplayName => "su.display_name",
+            UserSort::GivenName => "LOWER(su.given_name)",
+            UserSort::FamilyName => "LOWER(su.family_name)",
+            UserSort::DisplayName => "LOWER(su.display_name)",
             UserSort::LastModified => "su.updated_at",
         }
+    }
+
+    /// Whether the sort key may be missing.
+    fn nullable(&self) -> bool {
+        matches!(
+            self.by,
+            UserSort::ExternalId
+                | UserSort::GivenName
+                | UserSort::FamilyName
+                | UserSort::DisplayName
+        )
     }
 
     fn direction(&self) -> &'static str {

@@ -7,12 +7,12 @@ use roster_domain::Role;
 use roster_tests::{results, Api, OrgFixture, TestServer};
 use serde_json::{json, Value};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub(crate) const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub(crate) const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// The organization's identity provider: a client holding its SCIM token.
-async fn idp(server: &TestServer, org: &OrgFixture) -> Api {
+pub(crate) async fn idp(server: &TestServer, org: &OrgFixture) -> Api {
     let r = org
         .owner_api()
         .post_empty("/api/scim/token")
@@ -22,7 +22,7 @@ async fn idp(server: &TestServer, org: &OrgFixture) -> Api {
     server.anonymous().with_auth(&format!("Bearer {token}"))
 }
 
-fn user_body(email: &str) -> Value {
+pub(crate) fn user_body(email: &str) -> Value {
     json!({
         "schemas": [USER],
         "userName": email,
@@ -32,14 +32,14 @@ fn user_body(email: &str) -> Value {
     })
 }
 
-async fn create_user(idp: &Api, email: &str) -> Value {
+pub(crate) async fn create_user(idp: &Api, email: &str) -> Value {
     idp.post("/scim/v2/Users", user_body(email))
         .await
         .expect(201)
         .body
 }
 
-async fn create_group(idp: &Api, name: &str, members: &[&str]) -> Value {
+pub(crate) async fn create_group(idp: &Api, name: &str, members: &[&str]) -> Value {
     let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
     idp.post(
         "/scim/v2/Groups",
@@ -50,7 +50,7 @@ async fn create_group(idp: &Api, name: &str, members: &[&str]) -> Value {
     .body
 }
 
-async fn patch(idp: &Api, path: &str, ops: Value) -> roster_tests::Resp {
+pub(crate) async fn patch(idp: &Api, path: &str, ops: Value) -> roster_tests::Resp {
     idp.send_json(
         Method::PATCH,
         path,
@@ -60,7 +60,7 @@ async fn patch(idp: &Api, path: &str, ops: Value) -> roster_tests::Resp {
 }
 
 /// The member's role code in the organization, as the member list shows it.
-async fn role_of(org: &OrgFixture, email: &str) -> Option<String> {
+pub(crate) async fn role_of(org: &OrgFixture, email: &str) -> Option<String> {
     let r = org
         .owner_api()
         .get(&org.path(&format!("/memberships?search={email}")))
@@ -72,7 +72,7 @@ async fn role_of(org: &OrgFixture, email: &str) -> Option<String> {
         .map(|m| m["role"].as_str().unwrap_or_default().to_string())
 }
 
-async fn set_mapping(org: &OrgFixture, body: Value) -> Value {
+pub(crate) async fn set_mapping(org: &OrgFixture, body: Value) -> Value {
     org.owner_api()
         .post("/api/scim/settings", body)
         .await

@@ -602,6 +602,14 @@ fn coerce(attr: &Attribute, value: Value, many: bool) -> Result<Value, ResourceE
         (AttrKind::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => {
             Value::Bool(false)
         }
+        // Entra sends the enterprise `manager` as the manager's id alone; a create already
+        // reads a bare string as the `value` of such an attribute (resource.rs), so PATCH
+        // must too, or the IdP's default manager mapping fails on every update.
+        (AttrKind::Complex, Value::String(id))
+            if !attr.multi_valued && attr.sub_attribute("value").is_some() =>
+        {
+            serde_json::json!({ "value": id })
+        }
         (AttrKind::Complex, Value::Object(o)) => {
             let mut out = Map::new();
             for (k, v) in o {
@@ -765,6 +773,25 @@ mod tests {
             json!("42")
         );
         assert_eq!(doc["emails"][0]["value"], json!("anna@example.com"));
+    }
+
+    #[test]
+    fn entra_sends_the_manager_as_a_bare_id() {
+        let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        let doc = patch(
+            user(),
+            body(json!([{"op": "Add", "path": manager, "value": "2819c223"}])),
+        )
+        .unwrap();
+        let ext = &doc["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"];
+        assert_eq!(ext["manager"], json!({"value": "2819c223"}));
+        let doc = patch(
+            doc,
+            body(json!([{"op": "Replace", "value": {manager: "9e0d"}}])),
+        )
+        .unwrap();
+        let ext = &doc["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"];
+        assert_eq!(ext["manager"], json!({"value": "9e0d"}));
     }
 
     #[test]

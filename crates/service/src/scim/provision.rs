@@ -400,10 +400,14 @@ impl Service {
     ) -> Result<()> {
         let org = &caller.org;
         let now = self.now();
-        if !su.active
-            || !invites::pending_for(tx, org.id, &su.email, now)
-                .await?
-                .is_empty()
+        if !su.active {
+            // Deactivated in the IdP: withdraw the invite it caused, or the person could
+            // still accept it and join as a working member.
+            return self.revoke_pending(tx, caller, &su.email).await;
+        }
+        if !invites::pending_for(tx, org.id, &su.email, now)
+            .await?
+            .is_empty()
         {
             return Ok(());
         }
@@ -441,6 +445,23 @@ impl Service {
         let event = Event::new(AuditAction::InviteSent, caller.on_behalf_of.as_ref())
             .change(None, format!("{} as {}", su.email, role.code()));
         record(tx, org.id, now, &caller.context, event).await?;
+        Ok(())
+    }
+
+    /// Withdraws the pending invites of a SCIM user who is not attached yet, audited as any
+    /// withdrawn invite is (PRODUCT.md rule 10).
+    pub(crate) async fn revoke_pending(
+        &self,
+        tx: &mut WriteTx,
+        caller: &ScimCaller,
+        email: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        if invites::revoke(tx, caller.org.id, email, now).await? > 0 {
+            let event = Event::new(AuditAction::InviteRevoked, caller.on_behalf_of.as_ref())
+                .change(email.to_string(), None);
+            record(tx, caller.org.id, now, &caller.context, event).await?;
+        }
         Ok(())
     }
 

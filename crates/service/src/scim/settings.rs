@@ -55,6 +55,26 @@ impl Service {
         update: ScimSettingsUpdate,
         dry_run: bool,
     ) -> Result<SettingsOutcome> {
+        let result = self.update_scim_settings_tx(by, update, dry_run).await;
+        // A mapping change the deprovisioning guard refused is recorded on its own, after
+        // the change rolled back, as an identity provider's refused request is: the Owner
+        // hears how many it would have moved.
+        if let Err(e @ ServiceError::ScimRefused(_)) = &result {
+            let mut tx = self.store().write().await?;
+            let event =
+                Event::new(AuditAction::ScimRequestRefused, Some(&by.user)).change(None, e.to_string());
+            record(&mut tx, by.org.id, self.now(), &by.context, event).await?;
+            tx.commit().await?;
+        }
+        result
+    }
+
+    async fn update_scim_settings_tx(
+        &self,
+        by: &Authorized<Admin>,
+        update: ScimSettingsUpdate,
+        dry_run: bool,
+    ) -> Result<SettingsOutcome> {
         let org = by.org.id;
         let now = self.now();
         let mut tx = self.store().write().await?;

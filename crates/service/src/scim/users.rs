@@ -7,7 +7,7 @@ use roster_domain::scim::Filter;
 use roster_domain::{AuditAction, Role, RuleViolation};
 use roster_store::scim::{self, Condition, ScimUserRecord, UserOrder};
 use roster_store::scim_filter::{self, Over};
-use roster_store::{invites, members, orgs, users, WriteTx};
+use roster_store::{members, orgs, users, WriteTx};
 
 use super::access::ScimCaller;
 use super::domains::email_domain;
@@ -224,8 +224,7 @@ impl Service {
         let org = caller.org.id;
         let Some(account) = su.user else {
             // Not attached yet: the pending invite is for the old address.
-            invites::revoke(tx, org, &su.email, self.now()).await?;
-            return Ok(());
+            return self.revoke_pending(tx, caller, &su.email).await;
         };
         let only_here = members::of_user(tx, account)
             .await?
@@ -322,7 +321,7 @@ impl Service {
                 }
             }
             None => {
-                invites::revoke(&mut tx, org, &su.email, self.now()).await?;
+                self.revoke_pending(&mut tx, caller, &su.email).await?;
             }
         }
         self.check_deprovision_guard(&mut tx, &caller.org, &settings, &tally)
