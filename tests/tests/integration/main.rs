@@ -17,6 +17,7 @@ mod password_hashing;
 mod permissions;
 mod projects_audit;
 mod scim;
+mod scim_bulk;
 mod scim_dialects;
 mod scim_guards;
 mod scim_stories;

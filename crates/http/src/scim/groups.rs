@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roster_domain::scim::resource::{self, normalize_group};
 use roster_domain::scim::schema::ResourceKind;
-use roster_service::scim::{GroupUpdate, MemberChange, ScimCaller};
+use roster_service::scim::{GroupUpdate, MemberChange, Precondition, ScimCaller};
 use serde_json::{json, Value};
 
 use super::patch::{self, GroupPatch};
@@ -15,7 +15,7 @@ use super::protocol::{
     LIST_SCHEMA,
 };
 use super::query::{self, ListQuery};
-use super::users::invalid;
+use super::users::{created, invalid};
 use super::{base_url, render};
 use crate::AppState;
 
@@ -51,15 +51,19 @@ pub async fn create(
     Scim(caller): Scim,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
-    let input = normalize_group(&body).map_err(invalid)?;
-    let group = state.service.scim_create_group(&caller, input).await?;
-    let base = base_url(&state);
-    let location = format!("{base}/Groups/{}", group.record.id);
-    Ok(resource_response(
-        StatusCode::CREATED,
-        render::group(&group, &base),
-        Some(location),
-    ))
+    let doc = create_group(&state, &caller, &body).await?;
+    Ok(created(doc))
+}
+
+/// POST /Groups, for the endpoint and for Bulk: the created group as rendered.
+pub(crate) async fn create_group(
+    state: &AppState,
+    caller: &ScimCaller,
+    body: &Value,
+) -> ScimResult<Value> {
+    let input = normalize_group(body).map_err(invalid)?;
+    let group = state.service.scim_create_group(caller, input).await?;
+    Ok(render::group(&group, &base_url(state)))
 }
 
 pub async fn get(
@@ -136,7 +140,19 @@ pub async fn replace(
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
     let precondition = if_match(&headers)?;
-    let input = normalize_group(&body).map_err(invalid)?;
+    let doc = replace_group(&state, &caller, &id, &body, precondition).await?;
+    Ok(resource_response(StatusCode::OK, doc, None))
+}
+
+/// PUT /Groups/{id}, for the endpoint and for Bulk.
+pub(crate) async fn replace_group(
+    state: &AppState,
+    caller: &ScimCaller,
+    id: &str,
+    body: &Value,
+    precondition: Precondition,
+) -> ScimResult<Value> {
+    let input = normalize_group(body).map_err(invalid)?;
     let update = GroupUpdate {
         display_name: Some(input.display_name),
         external_id: Some(input.external_id),
@@ -146,13 +162,9 @@ pub async fn replace(
     };
     let group = state
         .service
-        .scim_update_group(&caller, &id, update, precondition)
+        .scim_update_group(caller, id, update, precondition)
         .await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        render::group(&group, &base_url(&state)),
-        None,
-    ))
+    Ok(render::group(&group, &base_url(state)))
 }
 
 pub async fn patch(
@@ -163,11 +175,22 @@ pub async fn patch(
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
     let precondition = if_match(&headers)?;
-    let ops = patch::operations(&body)?;
-    // Everything but the members is patched on the stored attributes; member operations
-    // become additions and removals.
-    let current = state.service.scim_group(&caller, &id, false).await?;
-    let base = base_url(&state);
+    let doc = patch_group(&state, &caller, &id, &body, precondition).await?;
+    Ok(resource_response(StatusCode::OK, doc, None))
+}
+
+/// PATCH /Groups/{id}, for the endpoint and for Bulk. Everything but the members is patched
+/// on the stored attributes; member operations become additions and removals.
+pub(crate) async fn patch_group(
+    state: &AppState,
+    caller: &ScimCaller,
+    id: &str,
+    body: &Value,
+    precondition: Precondition,
+) -> ScimResult<Value> {
+    let ops = patch::operations(body)?;
+    let current = state.service.scim_group(caller, id, false).await?;
+    let base = base_url(state);
     let GroupPatch {
         document,
         members,
@@ -183,13 +206,9 @@ pub async fn patch(
     };
     let group = state
         .service
-        .scim_update_group(&caller, &current.record.id, update, precondition)
+        .scim_update_group(caller, &current.record.id, update, precondition)
         .await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        render::group(&group, &base),
-        None,
-    ))
+    Ok(render::group(&group, &base))
 }
 
 pub async fn delete(
@@ -199,9 +218,20 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> ScimResult<StatusCode> {
     let precondition = if_match(&headers)?;
+    delete_group(&state, &caller, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// DELETE /Groups/{id}, for the endpoint and for Bulk.
+pub(crate) async fn delete_group(
+    state: &AppState,
+    caller: &ScimCaller,
+    id: &str,
+    precondition: Precondition,
+) -> ScimResult<()> {
     state
         .service
-        .scim_delete_group(&caller, &id, precondition)
+        .scim_delete_group(caller, id, precondition)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

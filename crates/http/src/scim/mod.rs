@@ -2,6 +2,7 @@
 //! Enterprise does. Handlers turn SCIM requests into service calls; the schemas, filters,
 //! PATCH paths and the group mapping are the domain's, the provisioning rules the service's.
 
+mod bulk;
 mod discovery;
 mod groups;
 mod patch;
@@ -46,6 +47,7 @@ fn base() -> Router<AppState> {
                 .patch(groups::patch)
                 .delete(groups::delete),
         )
+        .route("/Bulk", post(bulk::bulk))
         .fallback(unknown)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -89,8 +89,9 @@ impl From<ServiceError> for ScimError {
     }
 }
 
-impl IntoResponse for ScimError {
-    fn into_response(self) -> Response {
+impl ScimError {
+    /// The error body of RFC 7644 §3.12 (also a failed Bulk operation's `response`).
+    pub fn body(&self) -> Value {
         let mut body = json!({
             "schemas": [ERROR_SCHEMA],
             "status": self.status.as_u16().to_string(),
@@ -99,7 +100,13 @@ impl IntoResponse for ScimError {
         if let Some(t) = self.scim_type {
             body["scimType"] = json!(t);
         }
-        let mut res = (self.status, scim_json(&body)).into_response();
+        body
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, scim_json(&self.body())).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -153,8 +160,14 @@ pub fn if_match(headers: &HeaderMap) -> ScimResult<Precondition> {
     };
     let value = value
         .to_str()
-        .map_err(|_| ScimError::bad("invalidVers", "If-Match is not readable"))?
-        .trim();
+        .map_err(|_| ScimError::bad("invalidVers", "If-Match is not readable"))?;
+    precondition(value)
+}
+
+/// The version an ETag names as a precondition (`If-Match`, or a Bulk operation's
+/// `version`); `*`: none.
+pub fn precondition(value: &str) -> ScimResult<Precondition> {
+    let value = value.trim();
     if value == "*" {
         return Ok(Precondition(None));
     }
@@ -164,7 +177,7 @@ pub fn if_match(headers: &HeaderMap) -> ScimResult<Precondition> {
             ScimError::new(
                 StatusCode::PRECONDITION_FAILED,
                 Some("invalidVers"),
-                "If-Match names no version of this resource",
+                format!("{value} names no version of this resource"),
             )
         })
 }

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roster_domain::scim::resource::{self, normalize_user};
 use roster_domain::scim::schema::ResourceKind;
-use roster_service::scim::ScimUser;
+use roster_service::scim::{Precondition, ScimCaller, ScimUser};
 use serde_json::{json, Value};
 
 use super::patch;
@@ -41,15 +41,25 @@ pub async fn create(
     Scim(caller): Scim,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
-    let input = normalize_user(&body).map_err(invalid)?;
-    let user = state.service.scim_create_user(&caller, input).await?;
-    let base = base_url(&state);
-    let location = format!("{base}/Users/{}", user.record.id);
-    Ok(resource_response(
-        StatusCode::CREATED,
-        render::user(&user, &base),
-        Some(location),
-    ))
+    let doc = create_user(&state, &caller, &body).await?;
+    Ok(created(doc))
+}
+
+/// A creation's answer: 201 with the resource, its ETag and its Location.
+pub(crate) fn created(doc: Value) -> Response {
+    let location = doc["meta"]["location"].as_str().map(str::to_owned);
+    resource_response(StatusCode::CREATED, doc, location)
+}
+
+/// POST /Users, for the endpoint and for Bulk: the created user as rendered.
+pub(crate) async fn create_user(
+    state: &AppState,
+    caller: &ScimCaller,
+    body: &Value,
+) -> ScimResult<Value> {
+    let input = normalize_user(body).map_err(invalid)?;
+    let user = state.service.scim_create_user(caller, input).await?;
+    Ok(render::user(&user, &base_url(state)))
 }
 
 pub async fn get(
@@ -86,11 +96,7 @@ pub async fn search(
     list_users(&state, &caller, q).await
 }
 
-async fn list_users(
-    state: &AppState,
-    caller: &roster_service::scim::ScimCaller,
-    q: ListQuery,
-) -> ScimResult<Response> {
+async fn list_users(state: &AppState, caller: &ScimCaller, q: ListQuery) -> ScimResult<Response> {
     let filter = query::filter(q.filter.as_deref())?;
     let order = query::user_order(q.sort_by.as_deref(), q.descending)?;
     let page = state
@@ -121,20 +127,26 @@ pub async fn replace(
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
     let precondition = if_match(&headers)?;
-    let input = normalize_user(&body).map_err(invalid)?;
-    let user = state
-        .service
-        .scim_replace_user(&caller, &id, input, precondition)
-        .await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        render::user(&user, &base_url(&state)),
-        None,
-    ))
+    let doc = replace_user(&state, &caller, &id, &body, precondition).await?;
+    Ok(resource_response(StatusCode::OK, doc, None))
 }
 
-/// PATCH applies the operations to the resource as it is now and replaces it, with the
-/// version read as the precondition (a concurrent change makes it fail, not interleave).
+/// PUT /Users/{id}, for the endpoint and for Bulk.
+pub(crate) async fn replace_user(
+    state: &AppState,
+    caller: &ScimCaller,
+    id: &str,
+    body: &Value,
+    precondition: Precondition,
+) -> ScimResult<Value> {
+    let input = normalize_user(body).map_err(invalid)?;
+    let user = state
+        .service
+        .scim_replace_user(caller, id, input, precondition)
+        .await?;
+    Ok(render::user(&user, &base_url(state)))
+}
+
 pub async fn patch(
     State(state): State<AppState>,
     Scim(caller): Scim,
@@ -143,30 +155,40 @@ pub async fn patch(
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
     let precondition = if_match(&headers)?;
-    let ops = patch::operations(&body)?;
-    let current: ScimUser = state.service.scim_user(&caller, &id).await?;
+    let doc = patch_user(&state, &caller, &id, &body, precondition).await?;
+    Ok(resource_response(StatusCode::OK, doc, None))
+}
+
+/// PATCH /Users/{id}, for the endpoint and for Bulk: the operations are applied to the
+/// resource as it is now and the result replaces it, with the version read as the
+/// precondition (a concurrent change makes it fail, not interleave).
+pub(crate) async fn patch_user(
+    state: &AppState,
+    caller: &ScimCaller,
+    id: &str,
+    body: &Value,
+    precondition: Precondition,
+) -> ScimResult<Value> {
+    let ops = patch::operations(body)?;
+    let current: ScimUser = state.service.scim_user(caller, id).await?;
     precondition_ok(precondition, current.record.version)?;
-    let base = base_url(&state);
+    let base = base_url(state);
     let mut doc = render::user(&current, &base);
     patch::apply(&mut doc, ResourceKind::User, &ops)?;
     let input = normalize_user(&doc).map_err(invalid)?;
     let user = state
         .service
         .scim_replace_user(
-            &caller,
+            caller,
             &current.record.id,
             input,
-            roster_service::scim::Precondition(Some(current.record.version)),
+            Precondition(Some(current.record.version)),
         )
         .await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        render::user(&user, &base),
-        None,
-    ))
+    Ok(render::user(&user, &base))
 }
 
-fn precondition_ok(p: roster_service::scim::Precondition, version: i64) -> ScimResult<()> {
+fn precondition_ok(p: Precondition, version: i64) -> ScimResult<()> {
     match p.0 {
         Some(v) if v != version => Err(ScimError::new(
             StatusCode::PRECONDITION_FAILED,
@@ -184,9 +206,20 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> ScimResult<StatusCode> {
     let precondition = if_match(&headers)?;
+    delete_user(&state, &caller, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// DELETE /Users/{id}, for the endpoint and for Bulk.
+pub(crate) async fn delete_user(
+    state: &AppState,
+    caller: &ScimCaller,
+    id: &str,
+    precondition: Precondition,
+) -> ScimResult<()> {
     state
         .service
-        .scim_delete_user(&caller, &id, precondition)
+        .scim_delete_user(caller, id, precondition)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
