@@ -119,7 +119,11 @@ async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
     )
     .await;
     let settings = org.owner_api().get("/api/scim/settings").await.expect(200);
-    assert_eq!(settings.body["delete_action"], json!("delete"), "the default");
+    assert_eq!(
+        settings.body["delete_action"],
+        json!("delete"),
+        "the default"
+    );
 
     let u = create_user(&idp, "dora@example.com").await;
     let uid = id_of(&u);
@@ -133,7 +137,10 @@ async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
         )
         .await
         .expect(201);
-    assert_eq!(work.body["completed_by"]["email"], json!("dora@example.com"));
+    assert_eq!(
+        work.body["completed_by"]["email"],
+        json!("dora@example.com")
+    );
     let seats = org.seats().await["used"].as_i64().unwrap();
 
     idp.delete(&format!("/scim/v2/Users/{uid}"))
@@ -302,8 +309,9 @@ async fn a_project_mapping_gives_the_project_role_and_leaving_the_group_takes_it
     assert_eq!(project_roles(&org, unmapped).await.len(), 1);
     let added = events(&org, "project.member_added").await;
     assert!(
-        added.iter().all(|e| e["source"] == json!("scim")
-            || e["target"]["email"] == json!(hand.email)),
+        added
+            .iter()
+            .all(|e| e["source"] == json!("scim") || e["target"]["email"] == json!(hand.email)),
         "{added:?}"
     );
 }
@@ -596,7 +604,10 @@ async fn users_are_paged_sorted_and_shaped_as_asked() {
         .expect(200);
     for u in r.body["Resources"].as_array().unwrap() {
         assert!(u.get("emails").is_none(), "{u}");
-        assert!(u.get("userName").is_some() && u.get("meta").is_some(), "{u}");
+        assert!(
+            u.get("userName").is_some() && u.get("meta").is_some(),
+            "{u}"
+        );
     }
     let id = id_of(&r.body["Resources"][0]);
     let one = idp
@@ -703,7 +714,11 @@ async fn an_owners_or_administrators_own_credential_speaks_for_their_one_organiz
             server.anonymous().with_auth(&format!("Bearer {access}")),
             &org.owner,
         ),
-        ("an Administrator's key", server.with_key(&admin.key), &admin),
+        (
+            "an Administrator's key",
+            server.with_key(&admin.key),
+            &admin,
+        ),
     ];
     for (i, (what, api, person)) in clients.iter().enumerate() {
         api.get("/scim/v2/Users").await.expect(200);
