@@ -29,4 +29,5 @@ export ROSTER_BIN=${ROSTER_BIN:-$root/target/debug/roster}
 export ROSTER_SCREENSHOTS=${ROSTER_SCREENSHOTS:-$root/tests/browser/screenshots}
 mkdir -p "$ROSTER_SCREENSHOTS"
 step "browser tests (screenshots in $ROSTER_SCREENSHOTS)"
-node --test tests/browser/
+# Every *.test.mjs file, named by the shell: node 20 and 22 read a bare directory differently.
+node --test tests/browser/*.test.mjs

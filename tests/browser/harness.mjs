@@ -178,12 +178,13 @@ export async function eventually(check, { timeout = 7_000, interval = 100 } = {}
  * One browser scenario: its own demo server and browser context, a screenshot when it fails,
  * and a check that the page threw no uncaught script errors.
  * `body({ page, context, server, shot })` does the work; `shot(step)` saves `<test>-<step>.png`.
+ * `javaScriptEnabled: false` opens the pages as a browser without script does.
  */
-export function scenario(browserRef, name, { viewport = { width: 1280, height: 800 }, permissions = [] } = {}, body) {
+export function scenario(browserRef, name, { viewport = { width: 1280, height: 800 }, permissions = [], javaScriptEnabled = true } = {}, body) {
   return async (t) => {
     clearScreenshots(name);
     const server = await startRoster();
-    const context = await browserRef().newContext({ baseURL: server.baseURL, viewport });
+    const context = await browserRef().newContext({ baseURL: server.baseURL, viewport, javaScriptEnabled });
     if (permissions.length) await context.grantPermissions(permissions, { origin: server.baseURL });
     context.setDefaultTimeout(10_000);
     context.setDefaultNavigationTimeout(15_000);

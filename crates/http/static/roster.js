@@ -1,5 +1,6 @@
 // roster's pages work without script; this file adds the small conveniences: role changes that
-// apply at once, copying the invite link, and the delete confirmation as a modal dialog.
+// apply at once, copying the invite link (and the SCIM URL and token), the delete confirmation
+// as a modal dialog, and the SCIM mapping editor's rows added and removed in place.
 "use strict";
 
 document.documentElement.classList.add("js");
@@ -47,7 +48,71 @@ async function applyRole(select) {
   }
 }
 
+// Copy buttons name the field they copy: <button data-copy="field-id">.
+async function copyField(button) {
+  const input = document.getElementById(button.dataset.copy);
+  if (!input) return;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    say("Copied.", false);
+  } catch (e) {
+    input.select();
+    say("Press Ctrl+C to copy the selected text.", false);
+  }
+}
+
+// The SCIM mapping editor: "Add ..." clones the table's row template and "Remove" drops the
+// row, without a round trip (without script both buttons ask the server to redraw the form).
+// A Save form below a preview saves what was previewed, so editing after it asks for a new one.
+function mappingEditor(form) {
+  const stale = () => {
+    const save = document.getElementById("save-button");
+    const note = document.getElementById("stale-preview");
+    if (save) save.disabled = true;
+    if (note) note.hidden = false;
+  };
+  form.addEventListener("click", (e) => {
+    const add = e.target.closest("button[data-add-row]");
+    if (add) {
+      e.preventDefault();
+      const id = add.dataset.addRow;
+      const template = document.getElementById(id + "-row");
+      const body = document.querySelector("#" + id + " tbody");
+      if (!template || !body) return;
+      body.appendChild(template.content.cloneNode(true));
+      const empty = document.querySelector('.empty-note[data-empty-for="' + id + '"]');
+      if (empty) empty.hidden = true;
+      const input = body.lastElementChild && body.lastElementChild.querySelector("input");
+      if (input) input.focus();
+      stale();
+      return;
+    }
+    const remove = e.target.closest("button.remove-row");
+    if (remove) {
+      e.preventDefault();
+      const row = remove.closest("tr");
+      const table = row && row.closest("table");
+      if (row) row.remove();
+      const next = table && table.querySelector("tbody select, tbody input");
+      (next || form.querySelector("#preview-button")).focus();
+      stale();
+    }
+  });
+  form.addEventListener("input", stale);
+  form.addEventListener("change", stale);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.addEventListener("click", () => copyField(button));
+  }
+  for (const button of document.querySelectorAll("button[data-confirm]")) {
+    button.addEventListener("click", (e) => {
+      if (!window.confirm(button.dataset.confirm)) e.preventDefault();
+    });
+  }
+  const mapping = document.getElementById("mapping-form");
+  if (mapping) mappingEditor(mapping);
   for (const select of document.querySelectorAll("select.role-select")) {
     select.addEventListener("change", () => applyRole(select));
   }

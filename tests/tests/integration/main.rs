@@ -20,6 +20,7 @@ mod scim;
 mod scim_bulk;
 mod scim_dialects;
 mod scim_guards;
+mod scim_page;
 mod scim_stories;
 mod seats;
 mod security;

@@ -12,7 +12,7 @@ pub const MAX_GROUP_NAME: usize = 256;
 
 /// The roles a group may give. Ownership is handed over, never given; Not Activated and
 /// Deactivated are what the fallback is for.
-const MAPPABLE: [Role; 4] = [
+pub const MAPPABLE: [Role; 4] = [
     Role::Administrator,
     Role::Manager,
     Role::Reviewer,
@@ -21,7 +21,7 @@ const MAPPABLE: [Role; 4] = [
 
 /// The roles members in no mapped group may fall back to: none of them manages anyone, so a
 /// group missing from the identity provider never hands out management.
-const FALLBACKS: [Role; 4] = [
+pub const FALLBACKS: [Role; 4] = [
     Role::Deactivated,
     Role::NotActivated,
     Role::Annotator,

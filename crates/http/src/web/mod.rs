@@ -1,5 +1,6 @@
 //! The web pages people use to manage their organization: the menu, the Organization page
-//! (members, roles, seats, invites, deletion), projects with their work, and the audit log.
+//! (members, roles, seats, invites, deletion), its SCIM settings, projects with their work, and
+//! the audit log.
 //! Pages are rendered on the server (askama); every action calls the same service as the REST
 //! API, recorded with source "ui". Script only adds conveniences (see static/roster.js).
 
@@ -8,6 +9,7 @@ mod audit;
 mod home;
 mod org;
 mod projects;
+mod scim;
 pub(crate) mod sign_in;
 
 use std::marker::PhantomData;
@@ -47,6 +49,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/organization/invite-link/reset", post(org::reset_link))
         .route("/organization/invites", post(org::send_invites))
+        .route("/organization/scim", get(scim::scim_page))
+        .route("/organization/scim/token", post(scim::create_token))
+        .route("/organization/scim/mapping", post(scim::mapping_form))
         .route("/projects", get(projects::projects_page))
         .route("/projects/{id}", get(projects::project_page))
         .route("/audit", get(audit::audit_page))
@@ -80,7 +85,7 @@ pub(crate) struct WebUser<A> {
 fn who_may(access: Access) -> &'static str {
     match access {
         Access::Admin | Access::Owner => {
-            "Only Owners and Administrators can open the Organization page."
+            "Only Owners and Administrators can open the Organization page and its settings."
         }
         Access::Staff => "Only Owners, Administrators and Managers can open this page.",
         Access::Member => "Only active members of this organization can open this page.",

@@ -102,7 +102,9 @@ pub fn role_from_wire(text: &str) -> Option<Role> {
         .find(|r| r.name().eq_ignore_ascii_case(t) || r.code().eq_ignore_ascii_case(t))
 }
 
-fn project_role_from_wire(text: &str) -> Option<MappedProjectRole> {
+/// A project role as the mapping's wire format names it: Annotator, Reviewer or Inherit (or
+/// their codes; empty is Inherit).
+pub fn project_role_from_wire(text: &str) -> Option<MappedProjectRole> {
     match text.trim().to_ascii_lowercase().as_str() {
         "annotator" | "an" => Some(MappedProjectRole::Annotator),
         "reviewer" | "re" => Some(MappedProjectRole::Reviewer),
@@ -111,7 +113,8 @@ fn project_role_from_wire(text: &str) -> Option<MappedProjectRole> {
     }
 }
 
-fn project_role_wire(r: MappedProjectRole) -> &'static str {
+/// The wire name of a mapped project role.
+pub fn project_role_wire(r: MappedProjectRole) -> &'static str {
     match r {
         MappedProjectRole::Annotator => "Annotator",
         MappedProjectRole::Reviewer => "Reviewer",
