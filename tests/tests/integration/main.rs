@@ -17,6 +17,7 @@ mod password_hashing;
 mod permissions;
 mod projects_audit;
 mod scim;
+mod scim_conformance;
 mod seats;
 mod security;
 mod serialization;

@@ -25,16 +25,18 @@ fn pairs(raw: Option<String>) -> ScimResult<Vec<(String, String)>> {
 }
 
 /// Whether an answer lists members: not when the client excluded them, or asked only for
-/// other attributes.
+/// other attributes. `members.display` asks for them; excluding it leaves the rest.
 fn wants_members(q: &ListQuery) -> bool {
-    let named = |list: &Option<Vec<String>>| {
-        list.as_ref().is_some_and(|l| {
-            l.iter().any(|a| {
-                a.eq_ignore_ascii_case("members") || a.to_ascii_lowercase().ends_with(":members")
-            })
-        })
-    };
-    !named(&q.excluded) && (q.attributes.is_none() || named(&q.attributes))
+    // The name without its URN (`members.value` for `urn:...:2.0:Group:members.value`).
+    let bare = |a: &str| a.rsplit(':').next().unwrap_or(a).to_ascii_lowercase();
+    let attribute = |a: &String| bare(a).split('.').next() == Some("members");
+    let whole = |a: &String| bare(a) == "members";
+    let excluded = q.excluded.as_ref().is_some_and(|l| l.iter().any(whole));
+    let asked = q
+        .attributes
+        .as_ref()
+        .is_none_or(|l| l.iter().any(attribute));
+    !excluded && asked
 }
 
 fn shown(doc: Value, q: &ListQuery) -> Value {
@@ -49,15 +51,18 @@ fn shown(doc: Value, q: &ListQuery) -> Value {
 pub async fn create(
     State(state): State<AppState>,
     Scim(caller): Scim,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let input = normalize_group(&body).map_err(invalid)?;
     let group = state.service.scim_create_group(&caller, input).await?;
     let base = base_url(&state);
     let location = format!("{base}/Groups/{}", group.record.id);
     Ok(resource_response(
         StatusCode::CREATED,
-        render::group(&group, &base),
+        Some(shown(render::group(&group, &base), &q)),
+        group.record.version,
         Some(location),
     ))
 }
@@ -78,7 +83,12 @@ pub async fn get(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let doc = shown(render::group(&group, &base_url(&state)), &q);
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(resource_response(
+        StatusCode::OK,
+        Some(doc),
+        group.record.version,
+        None,
+    ))
 }
 
 pub async fn list(
@@ -133,8 +143,10 @@ pub async fn replace(
     Scim(caller): Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let precondition = if_match(&headers)?;
     let input = normalize_group(&body).map_err(invalid)?;
     let update = GroupUpdate {
@@ -150,11 +162,15 @@ pub async fn replace(
         .await?;
     Ok(resource_response(
         StatusCode::OK,
-        render::group(&group, &base_url(&state)),
+        Some(shown(render::group(&group, &base_url(&state)), &q)),
+        group.record.version,
         None,
     ))
 }
 
+/// PATCH answers 204 with the new ETag (RFC 7644 §3.5.2 allows it; Entra ID and Okta expect
+/// it for Groups): the whole Group would list every member, and a group of 100,000 is patched
+/// without reading them.
 pub async fn patch(
     State(state): State<AppState>,
     Scim(caller): Scim,
@@ -186,8 +202,9 @@ pub async fn patch(
         .scim_update_group(&caller, &current.record.id, update, precondition)
         .await?;
     Ok(resource_response(
-        StatusCode::OK,
-        render::group(&group, &base),
+        StatusCode::NO_CONTENT,
+        None,
+        group.record.version,
         None,
     ))
 }

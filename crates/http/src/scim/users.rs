@@ -3,7 +3,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use roster_domain::scim::resource::{self, normalize_user};
+use roster_domain::scim::resource::{self, normalize_patched_user, normalize_user};
 use roster_domain::scim::schema::ResourceKind;
 use roster_service::scim::ScimUser;
 use serde_json::{json, Value};
@@ -39,15 +39,18 @@ fn shown(doc: Value, q: &ListQuery) -> Value {
 pub async fn create(
     State(state): State<AppState>,
     Scim(caller): Scim,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let input = normalize_user(&body).map_err(invalid)?;
     let user = state.service.scim_create_user(&caller, input).await?;
     let base = base_url(&state);
     let location = format!("{base}/Users/{}", user.record.id);
     Ok(resource_response(
         StatusCode::CREATED,
-        render::user(&user, &base),
+        Some(shown(render::user(&user, &base), &q)),
+        user.record.version,
         Some(location),
     ))
 }
@@ -65,7 +68,12 @@ pub async fn get(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let doc = shown(render::user(&user, &base_url(&state)), &q);
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(resource_response(
+        StatusCode::OK,
+        Some(doc),
+        user.record.version,
+        None,
+    ))
 }
 
 pub async fn list(
@@ -118,8 +126,10 @@ pub async fn replace(
     Scim(caller): Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let precondition = if_match(&headers)?;
     let input = normalize_user(&body).map_err(invalid)?;
     let user = state
@@ -128,7 +138,8 @@ pub async fn replace(
         .await?;
     Ok(resource_response(
         StatusCode::OK,
-        render::user(&user, &base_url(&state)),
+        Some(shown(render::user(&user, &base_url(&state)), &q)),
+        user.record.version,
         None,
     ))
 }
@@ -140,8 +151,10 @@ pub async fn patch(
     Scim(caller): Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let precondition = if_match(&headers)?;
     let ops = patch::operations(&body)?;
     let current: ScimUser = state.service.scim_user(&caller, &id).await?;
@@ -149,7 +162,7 @@ pub async fn patch(
     let base = base_url(&state);
     let mut doc = render::user(&current, &base);
     patch::apply(&mut doc, ResourceKind::User, &ops)?;
-    let input = normalize_user(&doc).map_err(invalid)?;
+    let input = normalize_patched_user(&doc).map_err(invalid)?;
     let user = state
         .service
         .scim_replace_user(
@@ -161,7 +174,8 @@ pub async fn patch(
         .await?;
     Ok(resource_response(
         StatusCode::OK,
-        render::user(&user, &base),
+        Some(shown(render::user(&user, &base), &q)),
+        user.record.version,
         None,
     ))
 }
