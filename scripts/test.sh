@@ -59,6 +59,11 @@ scripts/schemathesis.sh sqlite
 step "schemathesis over the OpenAPI document on PostgreSQL (Owner and Annotator)"
 scripts/schemathesis.sh postgres postgres://postgres@127.0.0.1:5432
 
+step "SCIM conformance (scim2-tester) on SQLite"
+scripts/scim-conformance.sh sqlite
+step "SCIM conformance (scim2-tester) on PostgreSQL"
+scripts/scim-conformance.sh postgres postgres://postgres@127.0.0.1:5432
+
 step "login flood: bounded password hashing and memory (spawned server, SQLite and PostgreSQL)"
 python3 tests/security/login_flood.py
 psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS roster_flood' -c 'CREATE DATABASE roster_flood'

@@ -18,6 +18,7 @@ mod permissions;
 mod projects_audit;
 mod scim;
 mod scim_bulk;
+mod scim_conformance;
 mod scim_dialects;
 mod scim_guards;
 mod scim_page;

@@ -187,7 +187,7 @@ async fn group_membership_moves_the_role_highest_wins_and_none_falls_back() {
         json!([{"op": "add", "path": "members", "value": [{"value": uid}]}]),
     )
     .await
-    .expect(200);
+    .expect(204);
     assert_eq!(
         role_of(&org, "rita@example.com").await.as_deref(),
         Some("AD")
@@ -199,7 +199,7 @@ async fn group_membership_moves_the_role_highest_wins_and_none_falls_back() {
             json!([{"op": "remove", "path": format!("members[value eq \"{uid}\"]")}]),
         )
         .await
-        .expect(200);
+        .expect(204);
     }
     assert_eq!(
         role_of(&org, "rita@example.com").await.as_deref(),

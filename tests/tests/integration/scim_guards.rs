@@ -467,7 +467,7 @@ async fn a_renamed_mapped_group_never_silently_sends_everyone_to_the_fallback() 
     let (method, body) = &renames[0];
     idp.send_json(method.clone(), &path, body.clone())
         .await
-        .expect(200);
+        .expect(204);
     for i in 0..6 {
         assert_eq!(
             role_of(&org, &format!("r{i}@example.com")).await.as_deref(),

@@ -279,7 +279,7 @@ async fn a_project_mapping_gives_the_project_role_and_leaving_the_group_takes_it
         json!([{"op": "remove", "path": format!("members[value eq \"{finn}\"]")}]),
     )
     .await
-    .expect(200);
+    .expect(204);
     assert_eq!(
         project_roles(&org, dogs).await,
         BTreeMap::from([(gus_id, Some("RE".to_string()))])
@@ -305,7 +305,7 @@ async fn a_project_mapping_gives_the_project_role_and_leaving_the_group_takes_it
         json!([{"op": "add", "path": "members", "value": [{"value": finn}]}]),
     )
     .await
-    .expect(200);
+    .expect(204);
     assert_eq!(project_roles(&org, unmapped).await.len(), 1);
     let added = events(&org, "project.member_added").await;
     assert!(
@@ -485,7 +485,7 @@ async fn etags_refuse_stale_writes_and_answer_unchanged_reads_with_304() {
         &[("If-Match", &gv)],
     )
     .await
-    .expect(200);
+    .expect(204);
     send_with(&idp, Method::DELETE, &gpath, None, &[("If-Match", &gv)])
         .await
         .expect(412);
@@ -670,7 +670,7 @@ async fn without_manual_role_management_only_the_idp_changes_a_managed_role() {
         json!([{"op": "add", "path": "members", "value": [{"value": uid}]}]),
     )
     .await
-    .expect(200);
+    .expect(204);
     assert_eq!(
         role_of(&org, "ivy@example.com").await.as_deref(),
         Some("MA")

@@ -217,6 +217,9 @@ pub fn apply(doc: &mut Value, kind: ResourceKind, ops: &[PatchOp]) -> Result<(),
 }
 
 fn apply_one(doc: &mut Value, kind: ResourceKind, op: &PatchOp) -> Result<(), ResourceError> {
+    if let Some(ext) = whole_extension(kind, op.path.as_ref()) {
+        return apply_to_extension(doc, kind, ext, op);
+    }
     match (&op.path, op.op) {
         (None, OpKind::Remove) => Err(err(ScimType::NoTarget, "remove needs a path")),
         (None, _) => {
@@ -274,6 +277,66 @@ fn apply_one(doc: &mut Value, kind: ResourceKind, op: &PatchOp) -> Result<(), Re
             };
             filtered(doc, &t, filter, sub_attr, op)
         }
+    }
+}
+
+/// The extension a path names whole (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`),
+/// if it does. The path grammar reads such a URN as `uri:name`, so it is matched as written.
+fn whole_extension(kind: ResourceKind, path: Option<&PatchPath>) -> Option<&'static Schema> {
+    let Some(PatchPath::Attr(p)) = path else {
+        return None;
+    };
+    let uri = p.uri.as_deref()?;
+    if p.sub.is_some() {
+        return None;
+    }
+    kind.extensions().iter().copied().find(|s| {
+        s.id.len() == uri.len() + 1 + p.name.len()
+            && s.id[..uri.len()].eq_ignore_ascii_case(uri)
+            && s.id[uri.len() + 1..].eq_ignore_ascii_case(&p.name)
+    })
+}
+
+/// An operation on a whole extension: `add` and `replace` set the attributes its value
+/// holds (as a path-less operation whose value is `{urn: value}` does, RFC 7644 §3.5.2.1 and
+/// §3.5.2.3: the ones not named are left as they are); `remove` removes all of them.
+fn apply_to_extension(
+    doc: &mut Value,
+    kind: ResourceKind,
+    ext: &'static Schema,
+    op: &PatchOp,
+) -> Result<(), ResourceError> {
+    match (op.op, &op.value) {
+        (OpKind::Remove, _) => {
+            if let Some(obj) = doc.as_object_mut() {
+                remove_ci(obj, ext.id);
+            }
+            Ok(())
+        }
+        // A null value unassigns, as it does for an attribute.
+        (_, Some(Value::Null)) => {
+            if let Some(obj) = doc.as_object_mut() {
+                remove_ci(obj, ext.id);
+            }
+            Ok(())
+        }
+        (_, Some(Value::Object(fields))) => {
+            // Clients send the extension as they read it, `schemas` and all.
+            let mut value = fields.clone();
+            remove_ci(&mut value, "schemas");
+            let mut keyed = Map::new();
+            keyed.insert(ext.id.to_owned(), Value::Object(value));
+            let pathless = PatchOp {
+                op: op.op,
+                path: None,
+                value: Some(Value::Object(keyed)),
+            };
+            apply_one(doc, kind, &pathless)
+        }
+        _ => Err(err(
+            ScimType::InvalidValue,
+            format!("{} takes an object of its attributes", ext.id),
+        )),
     }
 }
 
@@ -881,6 +944,54 @@ mod tests {
             .filter(|e| e["primary"] == json!(true))
             .count();
         assert_eq!(primaries, 1);
+    }
+
+    #[test]
+    fn a_path_may_name_a_whole_extension() {
+        const EXT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let doc = patch(
+            user(),
+            body(json!([{"op": "add", "path": EXT, "value": {"schemas": [EXT], "department": "R", "manager": {"value": "u9"}}}])),
+        )
+        .unwrap();
+        assert_eq!(
+            doc[EXT],
+            json!({"department": "R", "manager": {"value": "u9"}})
+        );
+        // replace names the attributes it sets and leaves the others; the URN in any case.
+        let doc = patch(
+            doc,
+            body(json!([{"op": "replace", "path": EXT.to_uppercase(), "value": {"Department": "S"}}])),
+        )
+        .unwrap();
+        assert_eq!(
+            doc[EXT],
+            json!({"department": "S", "manager": {"value": "u9"}})
+        );
+        let doc = patch(doc, body(json!([{"op": "remove", "path": EXT}]))).unwrap();
+        assert!(doc.get(EXT).is_none(), "{doc}");
+        assert_eq!(doc["userName"], json!("ann@example.com"));
+        // Its attributes are checked as anywhere else; a URN it does not serve names nothing.
+        for (ops, want) in [
+            (
+                json!([{"op": "add", "path": EXT, "value": {"badge": "7"}}]),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!([{"op": "add", "path": EXT, "value": "R"}]),
+                ScimType::InvalidValue,
+            ),
+            (
+                json!([{"op": "add", "path": "urn:example:params:scim:schemas:extension:Acme:2.0:User", "value": {}}]),
+                ScimType::InvalidPath,
+            ),
+        ] {
+            assert_eq!(
+                patch(user(), body(ops.clone())).unwrap_err().scim_type,
+                want,
+                "{ops}"
+            );
+        }
     }
 
     #[test]

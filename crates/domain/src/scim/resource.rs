@@ -108,8 +108,21 @@ pub struct GroupInput {
     pub attributes: Value,
 }
 
-/// Reads a User from a POST or PUT body.
+/// Reads a User from a POST or PUT body. An `active` left out is given its default, true
+/// (RFC 7644 §3.5.1 lets the server assign defaults), so that the User reads back as working.
 pub fn normalize_user(doc: &Value) -> Result<UserInput, ResourceError> {
+    let mut input = normalize_patched_user(doc)?;
+    if let Value::Object(attributes) = &mut input.attributes {
+        attributes
+            .entry("active")
+            .or_insert(Value::Bool(input.active));
+    }
+    Ok(input)
+}
+
+/// Reads a User as a PATCH left it. A removed `active` stays unassigned (RFC 7644 §3.5.2.2)
+/// and is not shown, while the person works, as an unassigned `active` means.
+pub fn normalize_patched_user(doc: &Value) -> Result<UserInput, ResourceError> {
     let attributes = clean_resource(ResourceKind::User, doc)?;
     let user_name = text(&attributes, "userName")
         .ok_or_else(|| ResourceError::invalid_value("userName is required and must not be empty"))?
@@ -775,6 +788,23 @@ mod tests {
             assert_eq!(err.scim_type, scim_type, "{doc}");
             assert!(err.detail.contains(mentions), "{}", err.detail);
         }
+    }
+
+    #[test]
+    fn active_left_out_is_true_on_create_but_stays_unassigned_after_a_patch() {
+        let doc = json!({ "schemas": [USER_URN], "userName": "ada@example.com" });
+        let created = normalize_user(&doc).unwrap();
+        assert!(created.active);
+        assert_eq!(created.attributes["active"], json!(true));
+        let patched = normalize_patched_user(&doc).unwrap();
+        assert!(patched.active);
+        assert_eq!(patched.attributes.get("active"), None);
+        let mut off = doc.clone();
+        off["active"] = json!(false);
+        assert_eq!(
+            normalize_user(&off).unwrap().attributes["active"],
+            json!(false)
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! renders these tables, and reading and projecting resources checks against them.
 //!
 //! Where we differ from the §8.7.1 listing, the row says so (`Deviation:`). In short:
-//! Group `displayName` is required (§4.2 says REQUIRED, §8.7.1 says not), Group `members`
-//! gains `display` and `addresses` gains `primary` (both named in §4 and sent by identity
+//! Group `displayName` is required (§4.2 says REQUIRED, §8.7.1 says not), User `emails` and
+//! `emails.value` are required (a User needs an email), Group `members` gains a read-only
+//! `display` and `addresses` gains `primary` (both named in §4 and sent by identity
 //! providers), and `x509Certificates.value` is case-exact (binary is, §2.3.6; erratum 6000).
 
 /// The data type of an attribute (RFC 7643 §2.3).
@@ -226,8 +227,11 @@ const fn labelled(value: Attribute, type_values: &'static [&'static str]) -> [At
     ]
 }
 
+// Deviation: `emails` and `emails.value` are required (§8.7.1: not). A User needs an email
+// to sign in with; a `userName` that is an email would do, but a schema cannot say "one of
+// the two", and a client that reads /Schemas must learn that it has to send one.
 static EMAIL_SUBS: [Attribute; 4] = labelled(
-    string("value", "The email address."),
+    string("value", "The email address.").required(),
     &["work", "home", "other"],
 );
 static PHONE_SUBS: [Attribute; 4] = labelled(
@@ -314,6 +318,7 @@ static USER_ATTRIBUTES: [Attribute; 21] = [
     .returned(Returned::Never),
     complex("emails", "The person's email addresses.")
         .multi()
+        .required()
         .subs(&EMAIL_SUBS),
     complex("phoneNumbers", "The person's phone numbers.")
         .multi()
@@ -371,8 +376,13 @@ static MEMBER_SUBS: [Attribute; 4] = [
     string("type", "Whether the member is a User or a Group.")
         .canonical(&["User", "Group"])
         .mutability(Mutability::Immutable),
-    // Deviation: not in §8.7.1; §8.4's example and identity providers send it.
-    string("display", "The member's name.").mutability(Mutability::Immutable),
+    // Deviation: not in §8.7.1; §8.4's example and identity providers send it. We work it out
+    // from the member (their userName), so a client cannot set it, and it is returned only
+    // when asked for (`attributes=members.display`): a client reading back the members it
+    // sent gets them as sent.
+    string("display", "The member's userName.")
+        .mutability(Mutability::ReadOnly)
+        .returned(Returned::Request),
 ];
 
 static GROUP_ATTRIBUTES: [Attribute; 2] = [

@@ -15,7 +15,7 @@ use super::protocol::{
     LIST_SCHEMA,
 };
 use super::query::{self, ListQuery};
-use super::users::{created, invalid};
+use super::users::{invalid, version_of};
 use super::{base_url, render};
 use crate::AppState;
 
@@ -25,16 +25,18 @@ fn pairs(raw: Option<String>) -> ScimResult<Vec<(String, String)>> {
 }
 
 /// Whether an answer lists members: not when the client excluded them, or asked only for
-/// other attributes.
+/// other attributes. `members.display` asks for them; excluding it leaves the rest.
 fn wants_members(q: &ListQuery) -> bool {
-    let named = |list: &Option<Vec<String>>| {
-        list.as_ref().is_some_and(|l| {
-            l.iter().any(|a| {
-                a.eq_ignore_ascii_case("members") || a.to_ascii_lowercase().ends_with(":members")
-            })
-        })
-    };
-    !named(&q.excluded) && (q.attributes.is_none() || named(&q.attributes))
+    // The name without its URN (`members.value` for `urn:...:2.0:Group:members.value`).
+    let bare = |a: &str| a.rsplit(':').next().unwrap_or(a).to_ascii_lowercase();
+    let attribute = |a: &String| bare(a).split('.').next() == Some("members");
+    let whole = |a: &String| bare(a) == "members";
+    let excluded = q.excluded.as_ref().is_some_and(|l| l.iter().any(whole));
+    let asked = q
+        .attributes
+        .as_ref()
+        .is_none_or(|l| l.iter().any(attribute));
+    !excluded && asked
 }
 
 fn shown(doc: Value, q: &ListQuery) -> Value {
@@ -49,10 +51,21 @@ fn shown(doc: Value, q: &ListQuery) -> Value {
 pub async fn create(
     State(state): State<AppState>,
     Scim(caller): Scim,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let doc = create_group(&state, &caller, &body).await?;
-    Ok(created(doc))
+    Ok(answer(doc, StatusCode::CREATED, &q, true))
+}
+
+/// An answer carrying a group as rendered, shaped by the query, with its ETag.
+fn answer(doc: Value, status: StatusCode, q: &ListQuery, located: bool) -> Response {
+    let version = version_of(&doc);
+    let location = located
+        .then(|| doc["meta"]["location"].as_str().map(str::to_owned))
+        .flatten();
+    resource_response(status, Some(shown(doc, q)), version, location)
 }
 
 /// POST /Groups, for the endpoint and for Bulk: the created group as rendered.
@@ -82,7 +95,12 @@ pub async fn get(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let doc = shown(render::group(&group, &base_url(&state)), &q);
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(resource_response(
+        StatusCode::OK,
+        Some(doc),
+        group.record.version,
+        None,
+    ))
 }
 
 pub async fn list(
@@ -137,11 +155,13 @@ pub async fn replace(
     Scim(caller): Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let precondition = if_match(&headers)?;
     let doc = replace_group(&state, &caller, &id, &body, precondition).await?;
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(answer(doc, StatusCode::OK, &q, false))
 }
 
 /// PUT /Groups/{id}, for the endpoint and for Bulk.
@@ -167,6 +187,9 @@ pub(crate) async fn replace_group(
     Ok(render::group(&group, &base_url(state)))
 }
 
+/// PATCH answers 204 with the new ETag (RFC 7644 §3.5.2 allows it; Entra ID and Okta expect
+/// it for Groups): the whole Group would list every member, and a group of 100,000 is patched
+/// without reading them.
 pub async fn patch(
     State(state): State<AppState>,
     Scim(caller): Scim,
@@ -176,7 +199,12 @@ pub async fn patch(
 ) -> ScimResult<Response> {
     let precondition = if_match(&headers)?;
     let doc = patch_group(&state, &caller, &id, &body, precondition).await?;
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(resource_response(
+        StatusCode::NO_CONTENT,
+        None,
+        version_of(&doc),
+        None,
+    ))
 }
 
 /// PATCH /Groups/{id}, for the endpoint and for Bulk. Everything but the members is patched

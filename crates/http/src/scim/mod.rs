@@ -48,6 +48,7 @@ fn base() -> Router<AppState> {
                 .delete(groups::delete),
         )
         .route("/Bulk", post(bulk::bulk))
+        .route("/.search", post(search_everything))
         .fallback(unknown)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -58,6 +59,17 @@ pub fn routes() -> Router<AppState> {
 
 async fn unknown() -> ScimError {
     ScimError::not_found("No such SCIM endpoint.")
+}
+
+/// A search over every resource type at once (RFC 7644 §3.4.3, a MAY) is not offered: no
+/// identity provider sends one, and a filter means different things for Users and Groups.
+/// 501 is RFC 7644 §3.12's answer for an operation a service provider does not support.
+async fn search_everything(_: protocol::Scim) -> ScimError {
+    ScimError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        None,
+        "Search one resource type at a time: POST /Users/.search or /Groups/.search.",
+    )
 }
 
 async fn method_not_allowed() -> ScimError {

@@ -135,11 +135,19 @@ fn scim_json(body: &Value) -> impl IntoResponse {
     )
 }
 
-/// A resource answer with its ETag (and Location, for a creation).
-pub fn resource_response(status: StatusCode, body: Value, location: Option<String>) -> Response {
-    let version = body["meta"]["version"].as_str().map(str::to_owned);
-    let mut res = (status, ScimJson(body)).into_response();
-    if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
+/// A resource answer with its ETag (and Location, for a creation). The version is passed
+/// apart from the body, which `attributes` may have left without `meta`.
+pub fn resource_response(
+    status: StatusCode,
+    body: Option<Value>,
+    version: i64,
+    location: Option<String>,
+) -> Response {
+    let mut res = match body {
+        Some(body) => (status, ScimJson(body)).into_response(),
+        None => status.into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
         res.headers_mut().insert(header::ETAG, v);
     }
     if let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {

@@ -45,7 +45,12 @@ pub fn user(u: &ScimUser, base: &str) -> Value {
     doc.insert("userName".into(), json!(r.user_name));
     set_or_remove(&mut doc, "externalId", r.external_id.as_deref());
     set_or_remove(&mut doc, "displayName", r.display_name.as_deref());
-    doc.insert("active".into(), json!(r.active));
+    // `active` is given on create and replace (true when the client left it out); a PATCH
+    // that removes it leaves it unassigned (RFC 7644 §3.5.2.2), which means working, and it
+    // is not shown until it is set again or the member stops working.
+    if doc.contains_key("active") || !r.active {
+        doc.insert("active".into(), json!(r.active));
+    }
     let mut name = match doc.remove("name") {
         Some(Value::Object(n)) => n,
         _ => Map::new(),

@@ -3,7 +3,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use roster_domain::scim::resource::{self, normalize_user};
+use roster_domain::scim::resource::{self, normalize_patched_user, normalize_user};
 use roster_domain::scim::schema::ResourceKind;
 use roster_service::scim::{Precondition, ScimCaller, ScimUser};
 use serde_json::{json, Value};
@@ -39,16 +39,31 @@ fn shown(doc: Value, q: &ListQuery) -> Value {
 pub async fn create(
     State(state): State<AppState>,
     Scim(caller): Scim,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let doc = create_user(&state, &caller, &body).await?;
-    Ok(created(doc))
+    Ok(answer(StatusCode::CREATED, doc, &q, true))
 }
 
-/// A creation's answer: 201 with the resource, its ETag and its Location.
-pub(crate) fn created(doc: Value) -> Response {
-    let location = doc["meta"]["location"].as_str().map(str::to_owned);
-    resource_response(StatusCode::CREATED, doc, location)
+/// An answer carrying a resource as rendered: shaped by `attributes`/`excludedAttributes`,
+/// with the ETag of its version (taken before shaping, which may leave `meta` out) and, for a
+/// creation, its Location.
+pub(crate) fn answer(status: StatusCode, doc: Value, q: &ListQuery, located: bool) -> Response {
+    let version = version_of(&doc);
+    let location = located
+        .then(|| doc["meta"]["location"].as_str().map(str::to_owned))
+        .flatten();
+    resource_response(status, Some(shown(doc, q)), version, location)
+}
+
+/// The version in a rendered resource's `meta.version` (`W/"3"`).
+pub(crate) fn version_of(doc: &Value) -> i64 {
+    doc["meta"]["version"]
+        .as_str()
+        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok())
+        .unwrap_or_default()
 }
 
 /// POST /Users, for the endpoint and for Bulk: the created user as rendered.
@@ -75,7 +90,12 @@ pub async fn get(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let doc = shown(render::user(&user, &base_url(&state)), &q);
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(resource_response(
+        StatusCode::OK,
+        Some(doc),
+        user.record.version,
+        None,
+    ))
 }
 
 pub async fn list(
@@ -124,11 +144,13 @@ pub async fn replace(
     Scim(caller): Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let precondition = if_match(&headers)?;
     let doc = replace_user(&state, &caller, &id, &body, precondition).await?;
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(answer(StatusCode::OK, doc, &q, false))
 }
 
 /// PUT /Users/{id}, for the endpoint and for Bulk.
@@ -152,11 +174,13 @@ pub async fn patch(
     Scim(caller): Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
+    let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let precondition = if_match(&headers)?;
     let doc = patch_user(&state, &caller, &id, &body, precondition).await?;
-    Ok(resource_response(StatusCode::OK, doc, None))
+    Ok(answer(StatusCode::OK, doc, &q, false))
 }
 
 /// PATCH /Users/{id}, for the endpoint and for Bulk: the operations are applied to the
@@ -175,7 +199,7 @@ pub(crate) async fn patch_user(
     let base = base_url(state);
     let mut doc = render::user(&current, &base);
     patch::apply(&mut doc, ResourceKind::User, &ops)?;
-    let input = normalize_user(&doc).map_err(invalid)?;
+    let input = normalize_patched_user(&doc).map_err(invalid)?;
     let user = state
         .service
         .scim_replace_user(
