@@ -13,7 +13,8 @@ use crate::scim_stories::{id_of, member_row};
 const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const ADSCIM_GROUP: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+const ADSCIM_GROUP: &str =
+    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 
 async fn patch_ok(idp: &Api, path: &str, body: Value) -> Value {
     let r = idp.patch(path, body).await;
@@ -256,7 +257,10 @@ async fn entra_id_tests_the_connection_then_provisions_updates_and_unassigns_a_u
     assert_eq!(r.body["name"]["givenName"], json!("Kkom"));
     assert_eq!(r.body["name"]["familyName"], json!("Unua"));
     assert_eq!(r.body[ENTERPRISE]["employeeNumber"], json!("Aklq"));
-    assert_eq!(r.body[ENTERPRISE]["department"], json!("Human Resources US"));
+    assert_eq!(
+        r.body[ENTERPRISE]["department"],
+        json!("Human Resources US")
+    );
     // The account belongs to Contoso alone: the names are its names.
     let row = member_row(&org, &new_mail).await.unwrap();
     assert_eq!(
@@ -412,6 +416,20 @@ async fn entra_id_pushes_a_group_and_moves_its_members_by_value_lists() {
     let mut want = vec![u0.as_str(), u1.as_str()];
     want.sort();
     assert_eq!(members, want);
+    // Whether a user is a member, asked about the group with its members excluded.
+    for filter in [
+        format!("id eq \"{gid}\" and members[value eq \"{u0}\"]"),
+        format!("id eq \"{gid}\" and members eq \"{u0}\""),
+    ] {
+        let r = idp
+            .get(&format!(
+                "/scim/v2/Groups?excludedAttributes=members&filter={filter}"
+            ))
+            .await
+            .expect(200);
+        assert_eq!(r.body["totalResults"], json!(1), "{filter}");
+        assert!(r.body["Resources"][0].get("members").is_none());
+    }
     // The user shows the group it is in.
     let r = idp.get(&format!("/scim/v2/Users/{u0}")).await.expect(200);
     assert_eq!(r.body["groups"][0]["value"], json!(gid));
@@ -449,6 +467,13 @@ async fn entra_id_pushes_a_group_and_moves_its_members_by_value_lists() {
     )
     .await;
     assert_eq!(role_of(&org, &mail1).await.as_deref(), Some("AN"));
+    let r = idp
+        .get(&format!(
+            "/scim/v2/Groups?excludedAttributes=members&filter=id eq \"{gid}\" and members[value eq \"{u1}\"]"
+        ))
+        .await
+        .expect(200);
+    assert_empty_list(&r.body);
 
     // "Update Group [Non-member attributes]".
     patch_ok(
@@ -508,10 +533,14 @@ async fn okta_tests_the_connection_then_provisions_replaces_and_deactivates_a_us
     set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
 
     // The connection test.
-    let r = idp.get("/scim/v2/Users?startIndex=1&count=2").await.expect(200);
+    let r = idp
+        .get("/scim/v2/Users?startIndex=1&count=2")
+        .await
+        .expect(200);
     assert_empty_list(&r.body);
     // Is the user there already?
-    let lookup = "/scim/v2/Users?filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100";
+    let lookup =
+        "/scim/v2/Users?filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100";
     let r = idp.get(lookup).await.expect(200);
     assert_empty_list(&r.body);
 
@@ -567,10 +596,16 @@ async fn okta_tests_the_connection_then_provisions_replaces_and_deactivates_a_us
         .await
         .expect(201);
     }
-    let r = idp.get("/scim/v2/Users?startIndex=1&count=2").await.expect(200);
+    let r = idp
+        .get("/scim/v2/Users?startIndex=1&count=2")
+        .await
+        .expect(200);
     assert_eq!(r.body["totalResults"], json!(3));
     assert_eq!(r.body["itemsPerPage"], json!(2));
-    let r2 = idp.get("/scim/v2/Users?startIndex=3&count=2").await.expect(200);
+    let r2 = idp
+        .get("/scim/v2/Users?startIndex=3&count=2")
+        .await
+        .expect(200);
     assert_eq!(r2.body["startIndex"], json!(3));
     assert_eq!(r2.body["itemsPerPage"], json!(1));
     // The same order however the pages are cut.
@@ -623,7 +658,10 @@ async fn okta_tests_the_connection_then_provisions_replaces_and_deactivates_a_us
         .expect(200);
     assert_eq!(r.body["name"]["givenName"], json!("Another"));
     assert_eq!(r.body["name"]["middleName"], json!("Excited"));
-    assert_eq!(r.body["emails"][0]["display"], json!("test.user@okta.local"));
+    assert_eq!(
+        r.body["emails"][0]["display"],
+        json!("test.user@okta.local")
+    );
     // A full replace: what the PUT left out is gone.
     assert!(r.body.get("locale").is_none(), "{}", r.body);
     assert!(r.body.get("displayName").is_none(), "{}", r.body);
@@ -730,23 +768,11 @@ async fn okta_pushes_a_group_renames_it_and_moves_members_by_filter_then_add() {
     };
     // Removing someone who is not in the group is no error.
     patch_ok(&idp, &path, move_to(&ann, &bob)).await;
-    assert_eq!(
-        role_of(&org, "bob@okta.local").await.as_deref(),
-        Some("RE")
-    );
-    assert_eq!(
-        role_of(&org, "ann@okta.local").await.as_deref(),
-        Some("AN")
-    );
+    assert_eq!(role_of(&org, "bob@okta.local").await.as_deref(), Some("RE"));
+    assert_eq!(role_of(&org, "ann@okta.local").await.as_deref(), Some("AN"));
     patch_ok(&idp, &path, move_to(&bob, &ann)).await;
-    assert_eq!(
-        role_of(&org, "ann@okta.local").await.as_deref(),
-        Some("RE")
-    );
-    assert_eq!(
-        role_of(&org, "bob@okta.local").await.as_deref(),
-        Some("AN")
-    );
+    assert_eq!(role_of(&org, "ann@okta.local").await.as_deref(), Some("RE"));
+    assert_eq!(role_of(&org, "bob@okta.local").await.as_deref(), Some("AN"));
     let r = idp.get(&path).await.expect(200);
     assert_eq!(r.body["members"].as_array().unwrap().len(), 1);
     assert_eq!(r.body["members"][0]["value"], json!(ann));
@@ -769,10 +795,7 @@ async fn okta_pushes_a_group_renames_it_and_moves_members_by_filter_then_add() {
         assert_eq!(body["displayName"], json!("Test SCIMv2"));
         assert_eq!(body["id"], json!(gid));
     }
-    assert_eq!(
-        role_of(&org, "ann@okta.local").await.as_deref(),
-        Some("RE")
-    );
+    assert_eq!(role_of(&org, "ann@okta.local").await.as_deref(), Some("RE"));
     // A full push of the membership.
     patch_ok(
         &idp,
@@ -800,10 +823,7 @@ async fn okta_pushes_a_group_renames_it_and_moves_members_by_filter_then_add() {
         }),
     )
     .await;
-    assert_eq!(
-        role_of(&org, "bob@okta.local").await.as_deref(),
-        Some("RE")
-    );
+    assert_eq!(role_of(&org, "bob@okta.local").await.as_deref(), Some("RE"));
     // A rename: the mapping matches names, so the members follow the group's new name.
     let body = patch_ok(&idp, &path, rename("Test SCIMv20")).await;
     if !body.is_null() {
@@ -813,10 +833,7 @@ async fn okta_pushes_a_group_renames_it_and_moves_members_by_filter_then_add() {
         assert_eq!(role_of(&org, email).await.as_deref(), Some("AN"), "{email}");
     }
     patch_ok(&idp, &path, rename("Test SCIMv2")).await;
-    assert_eq!(
-        role_of(&org, "ann@okta.local").await.as_deref(),
-        Some("RE")
-    );
+    assert_eq!(role_of(&org, "ann@okta.local").await.as_deref(), Some("RE"));
 
     // Import of groups, page by page.
     let r = idp

@@ -198,7 +198,10 @@ async fn another_organizations_member_is_not_attached_without_a_verified_domain(
         Some("AN")
     );
     let (first, _, email) = account_row(&server, alice.id.0).await;
-    assert_eq!((first.as_str(), email.as_str()), ("Mal", "alice@corp.example"));
+    assert_eq!(
+        (first.as_str(), email.as_str()),
+        ("Mal", "alice@corp.example")
+    );
 }
 
 #[tokio::test]
@@ -258,7 +261,10 @@ async fn a_shared_member_is_neither_renamed_nor_readdressed_by_one_organizations
         .await
         .expect(400);
     assert_eq!(r.body["scimType"], json!("mutability"));
-    assert_eq!(account_row(&server, carol.id.0).await.2, "carol@corp.example");
+    assert_eq!(
+        account_row(&server, carol.id.0).await.2,
+        "carol@corp.example"
+    );
     // Her domain verified for Globex, its IdP may rename her (PRODUCT.md rule 11).
     patch(
         &idp,
@@ -298,12 +304,7 @@ async fn a_user_name_change_moves_the_address_only_within_verified_domains() {
             .expect(400);
         assert_eq!(r.body["scimType"], json!("mutability"), "{}", r.body);
         // Entra's way: the work email of a user whose userName is not an email.
-        let r = idp
-            .get(&path)
-            .await
-            .expect(200)
-            .body["userName"]
-            .clone();
+        let r = idp.get(&path).await.expect(200).body["userName"].clone();
         assert_eq!(r, json!("dana@old.example"));
         assert_eq!(state_without_audit(&server).await, before, "{verify:?}");
     }
@@ -382,7 +383,9 @@ async fn reviewers(server: &TestServer, n: usize) -> (OrgFixture, Api, Value) {
     set_mapping(&org, json!({"roles_groups": [["Reviewer", "Reviewers"]]})).await;
     let mut ids = Vec::new();
     for i in 0..n {
-        ids.push(id_of(&create_user(&idp, &format!("r{i}@example.com")).await));
+        ids.push(id_of(
+            &create_user(&idp, &format!("r{i}@example.com")).await,
+        ));
     }
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let group = create_group(&idp, "Reviewers", &refs).await;
@@ -435,7 +438,11 @@ async fn a_renamed_mapped_group_never_silently_sends_everyone_to_the_fallback() 
     }
     let r = idp.delete(&path).await.expect(409);
     assert!(r.body["detail"].as_str().unwrap().contains("6 members"));
-    assert_eq!(state_without_audit(&server).await, before, "nothing changed");
+    assert_eq!(
+        state_without_audit(&server).await,
+        before,
+        "nothing changed"
+    );
     assert_eq!(org.seats().await["used"].as_i64().unwrap(), seats);
     let refused = events(&org, "scim.request_refused").await;
     assert_eq!(refused.len(), 4, "{refused:?}");
@@ -479,7 +486,9 @@ async fn people_removed_one_request_at_a_time_are_held_to_the_hourly_limit() {
     // Nine working members: 10% is 1, so the floor of 5 applies.
     let mut ids = Vec::new();
     for i in 0..8 {
-        ids.push(id_of(&create_user(&idp, &format!("p{i}@example.com")).await));
+        ids.push(id_of(
+            &create_user(&idp, &format!("p{i}@example.com")).await,
+        ));
     }
     let deactivate = json!([{"op": "replace", "value": {"active": false}}]);
     for id in &ids[..3] {
@@ -511,10 +520,7 @@ async fn people_removed_one_request_at_a_time_are_held_to_the_hourly_limit() {
     .await
     .expect(409);
     assert_eq!(state_without_audit(&server).await, before);
-    assert_eq!(
-        role_of(&org, "p5@example.com").await.as_deref(),
-        Some("AN")
-    );
+    assert_eq!(role_of(&org, "p5@example.com").await.as_deref(), Some("AN"));
     assert_eq!(events(&org, "scim.request_refused").await.len(), 3);
     // Requests that deprovision nobody still pass.
     patch(
@@ -528,10 +534,7 @@ async fn people_removed_one_request_at_a_time_are_held_to_the_hourly_limit() {
     // An hour after the first of them, the window has room again.
     server.advance(Duration::from_secs(3600 + 1));
     patch(&idp, &sixth, deactivate.clone()).await.expect(200);
-    assert_eq!(
-        role_of(&org, "p5@example.com").await.as_deref(),
-        Some("DI")
-    );
+    assert_eq!(role_of(&org, "p5@example.com").await.as_deref(), Some("DI"));
     // Two more fill the window again; the Owner raising the limit lets a longer run through.
     for id in &ids[6..] {
         patch(&idp, &format!("/scim/v2/Users/{id}"), deactivate.clone())
@@ -540,16 +543,22 @@ async fn people_removed_one_request_at_a_time_are_held_to_the_hourly_limit() {
     }
     let mut more = Vec::new();
     for i in 0..4 {
-        more.push(id_of(&create_user(&idp, &format!("q{i}@example.com")).await));
+        more.push(id_of(
+            &create_user(&idp, &format!("q{i}@example.com")).await,
+        ));
     }
     for id in &more[..2] {
         patch(&idp, &format!("/scim/v2/Users/{id}"), deactivate.clone())
             .await
             .expect(200);
     }
-    let r = patch(&idp, &format!("/scim/v2/Users/{}", more[2]), deactivate.clone())
-        .await
-        .expect(409);
+    let r = patch(
+        &idp,
+        &format!("/scim/v2/Users/{}", more[2]),
+        deactivate.clone(),
+    )
+    .await
+    .expect(409);
     assert!(
         r.body["detail"].as_str().unwrap().contains("limit of 5"),
         "{}",
@@ -564,10 +573,7 @@ async fn people_removed_one_request_at_a_time_are_held_to_the_hourly_limit() {
             .await
             .expect(200);
     }
-    assert_eq!(
-        role_of(&org, "q3@example.com").await.as_deref(),
-        Some("DI")
-    );
+    assert_eq!(role_of(&org, "q3@example.com").await.as_deref(), Some("DI"));
 }
 
 #[tokio::test]
@@ -634,10 +640,7 @@ async fn only_the_owner_raises_the_deprovisioning_limit() {
     let before = server.snapshot().await;
     // From the default share to a number, up, or back to the default: the Owner's call.
     for body in [json!({"max_deprovision": 50})] {
-        as_admin
-            .post("/api/scim/settings", body)
-            .await
-            .expect(403);
+        as_admin.post("/api/scim/settings", body).await.expect(403);
     }
     assert_eq!(server.snapshot().await, before);
     org.owner_api()

@@ -107,6 +107,95 @@ async fn project_roles(org: &OrgFixture, project: i64) -> BTreeMap<i64, Option<S
 }
 
 #[tokio::test]
+async fn a_mapped_group_gives_a_seat_and_without_a_free_one_the_change_is_refused_whole() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let idp = idp(&server, &org).await;
+    set_mapping(
+        &org,
+        json!({"roles_groups": [["Reviewer", "Reviewers"], ["Administrator", "Admins"]]}),
+    )
+    .await;
+    let used = || async { org.seats().await["used"].as_i64().unwrap() };
+    let start = used().await;
+    let uma = id_of(&create_user(&idp, "uma@example.com").await);
+    let vic = id_of(&create_user(&idp, "vic@example.com").await);
+    assert_eq!(
+        used().await,
+        start,
+        "in no mapped group: Deactivated, no seat"
+    );
+    let reviewers = create_group(&idp, "Reviewers", &[&uma]).await;
+    let admins = create_group(&idp, "Admins", &[]).await;
+    assert_eq!(
+        role_of(&org, "uma@example.com").await.as_deref(),
+        Some("RE")
+    );
+    assert_eq!(used().await, start + 1);
+    patch(
+        &idp,
+        &format!("/scim/v2/Groups/{}", id_of(&admins)),
+        json!([{"op": "add", "path": "members", "value": [{"value": uma}]}]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        role_of(&org, "uma@example.com").await.as_deref(),
+        Some("AD")
+    );
+    assert_eq!(used().await, start + 1, "one seat, whatever the role");
+
+    // No seat left: adding Vic to the Reviewers is refused with SCIM's error body, whole.
+    org.owner_api()
+        .patch(&org.path(""), json!({"seat_limit": start + 1}))
+        .await
+        .expect(200);
+    let before = server.snapshot().await;
+    let r = patch(
+        &idp,
+        &format!("/scim/v2/Groups/{}", id_of(&reviewers)),
+        json!([{"op": "add", "path": "members", "value": [{"value": vic}]}]),
+    )
+    .await
+    .expect(409);
+    assert_eq!(
+        r.body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    assert_eq!(r.body["status"], json!("409"));
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("seat"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        server.snapshot().await,
+        before,
+        "the group did not change either"
+    );
+    assert_eq!(
+        role_of(&org, "vic@example.com").await.as_deref(),
+        Some("DI")
+    );
+
+    // Removed from every group: the fallback, and the seat is free again.
+    for g in [&reviewers, &admins] {
+        patch(
+            &idp,
+            &format!("/scim/v2/Groups/{}", id_of(g)),
+            json!([{"op": "remove", "path": format!("members[value eq \"{uma}\"]")}]),
+        )
+        .await
+        .expect(200);
+    }
+    assert_eq!(
+        role_of(&org, "uma@example.com").await.as_deref(),
+        Some("DI")
+    );
+    assert_eq!(used().await, start);
+}
+
+#[tokio::test]
 async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
@@ -119,7 +208,11 @@ async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
     )
     .await;
     let settings = org.owner_api().get("/api/scim/settings").await.expect(200);
-    assert_eq!(settings.body["delete_action"], json!("delete"), "the default");
+    assert_eq!(
+        settings.body["delete_action"],
+        json!("delete"),
+        "the default"
+    );
 
     let u = create_user(&idp, "dora@example.com").await;
     let uid = id_of(&u);
@@ -133,7 +226,10 @@ async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
         )
         .await
         .expect(201);
-    assert_eq!(work.body["completed_by"]["email"], json!("dora@example.com"));
+    assert_eq!(
+        work.body["completed_by"]["email"],
+        json!("dora@example.com")
+    );
     let seats = org.seats().await["used"].as_i64().unwrap();
 
     idp.delete(&format!("/scim/v2/Users/{uid}"))
@@ -163,6 +259,23 @@ async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
     let deleted = events(&org, "member.deleted").await;
     assert_eq!(deleted.len(), 1, "{deleted:?}");
     assert_eq!(deleted[0]["source"], json!("scim"));
+
+    // No identity provider brings a deleted member back (PRODUCT.md rule 8): provisioned
+    // again, Dora waits as a pending invite, answered as for anyone else.
+    let again = idp
+        .post("/scim/v2/Users", user_body("dora@example.com"))
+        .await
+        .expect(201);
+    assert_eq!(again.body["active"], json!(true));
+    assert_eq!(member_row(&org, "dora@example.com").await, None);
+    let invites = org.owner_api().get("/api/invites").await.expect(200);
+    assert!(
+        results(&invites.body)
+            .iter()
+            .any(|i| i["email"] == json!("dora@example.com") && i["state"] == json!("pending")),
+        "{}",
+        invites.body
+    );
 }
 
 #[tokio::test]
@@ -264,6 +377,9 @@ async fn a_project_mapping_gives_the_project_role_and_leaving_the_group_takes_it
         Some("MA")
     );
     assert!(project_roles(&org, unmapped).await.is_empty());
+    // Label Studio's documentation addresses a group by its display name.
+    let r = idp.get("/scim/v2/Groups/Cat team").await.expect(200);
+    assert_eq!(r.body["id"], json!(id_of(&cat_team)));
 
     // Leaving a mapped group takes them out of its project, and only that one.
     patch(
@@ -302,8 +418,9 @@ async fn a_project_mapping_gives_the_project_role_and_leaving_the_group_takes_it
     assert_eq!(project_roles(&org, unmapped).await.len(), 1);
     let added = events(&org, "project.member_added").await;
     assert!(
-        added.iter().all(|e| e["source"] == json!("scim")
-            || e["target"]["email"] == json!(hand.email)),
+        added
+            .iter()
+            .all(|e| e["source"] == json!("scim") || e["target"]["email"] == json!(hand.email)),
         "{added:?}"
     );
 }
@@ -596,7 +713,10 @@ async fn users_are_paged_sorted_and_shaped_as_asked() {
         .expect(200);
     for u in r.body["Resources"].as_array().unwrap() {
         assert!(u.get("emails").is_none(), "{u}");
-        assert!(u.get("userName").is_some() && u.get("meta").is_some(), "{u}");
+        assert!(
+            u.get("userName").is_some() && u.get("meta").is_some(),
+            "{u}"
+        );
     }
     let id = id_of(&r.body["Resources"][0]);
     let one = idp
@@ -703,7 +823,11 @@ async fn an_owners_or_administrators_own_credential_speaks_for_their_one_organiz
             server.anonymous().with_auth(&format!("Bearer {access}")),
             &org.owner,
         ),
-        ("an Administrator's key", server.with_key(&admin.key), &admin),
+        (
+            "an Administrator's key",
+            server.with_key(&admin.key),
+            &admin,
+        ),
     ];
     for (i, (what, api, person)) in clients.iter().enumerate() {
         api.get("/scim/v2/Users").await.expect(200);

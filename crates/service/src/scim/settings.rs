@@ -61,8 +61,8 @@ impl Service {
         // hears how many it would have moved.
         if let Err(e @ ServiceError::ScimRefused(_)) = &result {
             let mut tx = self.store().write().await?;
-            let event =
-                Event::new(AuditAction::ScimRequestRefused, Some(&by.user)).change(None, e.to_string());
+            let event = Event::new(AuditAction::ScimRequestRefused, Some(&by.user))
+                .change(None, e.to_string());
             record(&mut tx, by.org.id, self.now(), &by.context, event).await?;
             tx.commit().await?;
         }
