@@ -504,6 +504,84 @@ async fn a_dry_run_lists_exactly_the_people_the_change_then_moves() {
 }
 
 #[tokio::test]
+async fn a_dry_run_of_a_project_mapping_lists_the_project_moves_it_then_makes() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let idp = idp(&server, &org).await;
+    let owner = org.owner_api();
+    let cats = owner.create_project("Cats").await;
+    let dogs = owner.create_project("Dogs").await;
+    set_mapping(
+        &org,
+        json!({"fallback_role": "Annotator",
+               "projects_groups": [{"project_id": cats, "group": "Cat team", "role": "Annotator"}]}),
+    )
+    .await;
+    let jo = id_of(&create_user(&idp, "jo@example.com").await);
+    let kim = id_of(&create_user(&idp, "kim@example.com").await);
+    create_group(&idp, "Cat team", &[&jo]).await;
+    create_group(&idp, "Dog team", &[&jo, &kim]).await;
+    let jo_id = account(&server, &org, "jo@example.com").await.id.0;
+    let kim_id = account(&server, &org, "kim@example.com").await.id.0;
+
+    // Cats becomes Reviewer work; Dogs is mapped, Inherit.
+    let change = json!({"projects_groups": [
+        {"project_id": cats, "group": "Cat team", "role": "Reviewer"},
+        {"project_id": dogs, "group": "Dog team", "role": "Inherit"}]});
+    let before = server.snapshot().await;
+    let dry = owner
+        .post("/api/scim/settings?dry_run=true", change.clone())
+        .await
+        .expect(200);
+    assert_eq!(server.snapshot().await, before, "a dry run changes nothing");
+    type Move = (i64, i64, Option<String>, Option<String>);
+    let project_moves = |body: &Value| -> BTreeSet<Move> {
+        body["project_moves"]
+            .as_array()
+            .expect("project_moves")
+            .iter()
+            .map(|m| {
+                (
+                    m["user_id"].as_i64().unwrap(),
+                    m["project_id"].as_i64().unwrap(),
+                    m["from"].as_str().map(str::to_owned),
+                    m["to"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let previewed = project_moves(&dry.body);
+    assert_eq!(
+        previewed,
+        BTreeSet::from([
+            (jo_id, cats, Some("AN".to_string()), Some("RE".to_string())),
+            (jo_id, dogs, None, Some("inherit".to_string())),
+            (kim_id, dogs, None, Some("inherit".to_string())),
+        ])
+    );
+    assert_eq!(dry.body["moves"], json!([]), "no organization role moves");
+    let applied = owner.post("/api/scim/settings", change).await.expect(200);
+    assert_eq!(project_moves(&applied.body), previewed);
+    assert_eq!(
+        project_roles(&org, cats).await,
+        BTreeMap::from([(jo_id, Some("RE".to_string()))])
+    );
+    assert_eq!(
+        project_roles(&org, dogs).await,
+        BTreeMap::from([(jo_id, None), (kim_id, None)])
+    );
+    // Taking Dogs out of the mapping leaves its members where they are.
+    let r = owner
+        .post(
+            "/api/scim/settings?dry_run=true",
+            json!({"projects_groups": [{"project_id": cats, "group": "Cat team", "role": "Reviewer"}]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["project_moves"], json!([]));
+}
+
+#[tokio::test]
 async fn etags_refuse_stale_writes_and_answer_unchanged_reads_with_304() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;

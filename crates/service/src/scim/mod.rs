@@ -16,5 +16,7 @@ pub use groups::{GroupUpdate, MemberChange, ScimGroup, MAX_MEMBERS_SHOWN};
 pub use provision::{
     mapping_parts_from_json, mapping_to_json, role_from_wire, DeleteAction, ScimSettings,
 };
-pub use settings::{deprovisioning, PlannedMove, ScimSettingsUpdate, SettingsOutcome};
+pub use settings::{
+    deprovisioning, PlannedMove, PlannedProjectMove, ScimSettingsUpdate, SettingsOutcome,
+};
 pub use users::{Precondition, ScimUser};

@@ -5,7 +5,7 @@
 
 use roster_domain::rules;
 use roster_domain::scim::mapping::{self, GroupMapping, MappedProjectRole, ProjectGroup};
-use roster_domain::{AuditAction, OrgId, ProjectId, Role, UserId};
+use roster_domain::{AuditAction, OrgId, ProjectId, ProjectRole, Role, UserId};
 use roster_store::scim::{self, ScimSettingsRecord, ScimUserRecord};
 use roster_store::{invites, members, projects, users, OrgRecord, UserRecord, WriteTx};
 
@@ -223,6 +223,14 @@ fn mapping_from_json(v: &serde_json::Value) -> std::result::Result<GroupMapping,
 pub(crate) struct Tally {
     pub deprovisioned: i64,
 }
+
+/// A change of one project membership: (project, from, to); `None` is "not in the project",
+/// `Some(None)` "in it with the organization role".
+pub(crate) type ProjectMove = (
+    ProjectId,
+    Option<Option<ProjectRole>>,
+    Option<Option<ProjectRole>>,
+);
 
 /// Whether a move from `from` to `to` deprovisions someone.
 pub(crate) fn deprovisions(from: Role, to: Role) -> bool {
@@ -488,8 +496,39 @@ impl Service {
         user: UserId,
         groups: &[String],
     ) -> Result<()> {
+        let org = caller.org.id;
+        for (project, _, to) in self.project_moves(tx, org, settings, user, groups).await? {
+            let change = match to {
+                Some(role) => ProjectChange::Put {
+                    project,
+                    target: user,
+                    role,
+                },
+                None => ProjectChange::Remove {
+                    project,
+                    target: user,
+                },
+            };
+            self.change_project_membership(tx, org, &caller.actor(), change, &caller.context)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The project memberships the mapping changes for a member, as (project, from, to):
+    /// `None` is "not in the project", `Some(None)` "in it with the organization role". The
+    /// one rule that both applies a mapping and previews it (dry run).
+    pub(crate) async fn project_moves(
+        &self,
+        tx: &mut WriteTx,
+        org: OrgId,
+        settings: &ScimSettings,
+        user: UserId,
+        groups: &[String],
+    ) -> Result<Vec<ProjectMove>> {
+        let mut moves = Vec::new();
         if settings.mapping.projects_groups.is_empty() {
-            return Ok(());
+            return Ok(moves);
         }
         let names: Vec<&str> = groups.iter().map(String::as_str).collect();
         let wanted = settings.mapping.project_roles(&names);
@@ -499,9 +538,8 @@ impl Service {
             .iter()
             .map(|p| p.project)
             .collect();
-        let org = caller.org.id;
         let Some(row) = members::live_with_user(tx, org, user).await? else {
-            return Ok(());
+            return Ok(moves);
         };
         for project in mapped {
             let Some(p) = projects::by_id(tx, project).await? else {
@@ -511,25 +549,12 @@ impl Service {
                 continue;
             }
             let current = projects::member_role(tx, project, row.membership.id).await?;
-            let change = match (wanted.get(&project), current) {
-                (Some(role), Some(now)) if *role == now => None,
-                (Some(role), _) => Some(ProjectChange::Put {
-                    project,
-                    target: user,
-                    role: *role,
-                }),
-                (None, Some(_)) => Some(ProjectChange::Remove {
-                    project,
-                    target: user,
-                }),
-                (None, None) => None,
-            };
-            if let Some(change) = change {
-                self.change_project_membership(tx, org, &caller.actor(), change, &caller.context)
-                    .await?;
+            let to = wanted.get(&project).copied();
+            if current != to {
+                moves.push((project, current, to));
             }
         }
-        Ok(())
+        Ok(moves)
     }
 
     /// Applies the IdP's given and family names to the account, where this organization may
