@@ -612,9 +612,12 @@ impl Service {
             return Ok(());
         }
         let now = self.now();
-        let working = members::count_active(tx, org.id).await? + tally.deprovisioned;
-        let limit = mapping::deprovision_limit(settings.max_deprovision, working);
         let already = scim::deprovisions_since(tx, org.id, now - clock::HOUR).await?;
+        // The share is of the people working before this hour's deprovisionings: counted
+        // after each of them, a run of one-person requests would get a smaller limit than one
+        // request removing them all at once.
+        let working = members::count_active(tx, org.id).await? + tally.deprovisioned + already;
+        let limit = mapping::deprovision_limit(settings.max_deprovision, working);
         mapping::check_deprovision(tally.deprovisioned, already, limit)
             .map_err(|refused| ServiceError::ScimRefused(refused.to_string()))?;
         scim::record_deprovisions(tx, org.id, now, tally.deprovisioned).await?;
