@@ -416,6 +416,20 @@ async fn entra_id_pushes_a_group_and_moves_its_members_by_value_lists() {
     let mut want = vec![u0.as_str(), u1.as_str()];
     want.sort();
     assert_eq!(members, want);
+    // Whether a user is a member, asked about the group with its members excluded.
+    for filter in [
+        format!("id eq \"{gid}\" and members[value eq \"{u0}\"]"),
+        format!("id eq \"{gid}\" and members eq \"{u0}\""),
+    ] {
+        let r = idp
+            .get(&format!(
+                "/scim/v2/Groups?excludedAttributes=members&filter={filter}"
+            ))
+            .await
+            .expect(200);
+        assert_eq!(r.body["totalResults"], json!(1), "{filter}");
+        assert!(r.body["Resources"][0].get("members").is_none());
+    }
     // The user shows the group it is in.
     let r = idp.get(&format!("/scim/v2/Users/{u0}")).await.expect(200);
     assert_eq!(r.body["groups"][0]["value"], json!(gid));
@@ -453,6 +467,13 @@ async fn entra_id_pushes_a_group_and_moves_its_members_by_value_lists() {
     )
     .await;
     assert_eq!(role_of(&org, &mail1).await.as_deref(), Some("AN"));
+    let r = idp
+        .get(&format!(
+            "/scim/v2/Groups?excludedAttributes=members&filter=id eq \"{gid}\" and members[value eq \"{u1}\"]"
+        ))
+        .await
+        .expect(200);
+    assert_empty_list(&r.body);
 
     // "Update Group [Non-member attributes]".
     patch_ok(

@@ -577,6 +577,39 @@ async fn people_removed_one_request_at_a_time_are_held_to_the_hourly_limit() {
 }
 
 #[tokio::test]
+async fn a_run_of_removals_is_held_to_the_same_tenth_as_one_request() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let idp = idp(&server, &org).await;
+    set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
+    // Sixty-one working members: the limit is a tenth, rounded up, 7.
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        ids.push(id_of(
+            &create_user(&idp, &format!("w{i}@example.com")).await,
+        ));
+    }
+    let deactivate = json!([{"op": "replace", "value": {"active": false}}]);
+    // People leave one request at a time; the run gets the limit one request would get.
+    for (n, id) in ids[..7].iter().enumerate() {
+        let r = patch(&idp, &format!("/scim/v2/Users/{id}"), deactivate.clone()).await;
+        assert_eq!(r.status, 200, "removal {}: {}", n + 1, r.text);
+    }
+    let r = patch(
+        &idp,
+        &format!("/scim/v2/Users/{}", ids[7]),
+        deactivate.clone(),
+    )
+    .await
+    .expect(409);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("after 7 members") && detail.contains("limit of 7"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
 async fn a_mapping_change_past_the_limit_needs_the_owners_confirmation() {
     let server = TestServer::start().await;
     let (org, _idp, _group) = reviewers(&server, 6).await;

@@ -107,6 +107,95 @@ async fn project_roles(org: &OrgFixture, project: i64) -> BTreeMap<i64, Option<S
 }
 
 #[tokio::test]
+async fn a_mapped_group_gives_a_seat_and_without_a_free_one_the_change_is_refused_whole() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let idp = idp(&server, &org).await;
+    set_mapping(
+        &org,
+        json!({"roles_groups": [["Reviewer", "Reviewers"], ["Administrator", "Admins"]]}),
+    )
+    .await;
+    let used = || async { org.seats().await["used"].as_i64().unwrap() };
+    let start = used().await;
+    let uma = id_of(&create_user(&idp, "uma@example.com").await);
+    let vic = id_of(&create_user(&idp, "vic@example.com").await);
+    assert_eq!(
+        used().await,
+        start,
+        "in no mapped group: Deactivated, no seat"
+    );
+    let reviewers = create_group(&idp, "Reviewers", &[&uma]).await;
+    let admins = create_group(&idp, "Admins", &[]).await;
+    assert_eq!(
+        role_of(&org, "uma@example.com").await.as_deref(),
+        Some("RE")
+    );
+    assert_eq!(used().await, start + 1);
+    patch(
+        &idp,
+        &format!("/scim/v2/Groups/{}", id_of(&admins)),
+        json!([{"op": "add", "path": "members", "value": [{"value": uma}]}]),
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        role_of(&org, "uma@example.com").await.as_deref(),
+        Some("AD")
+    );
+    assert_eq!(used().await, start + 1, "one seat, whatever the role");
+
+    // No seat left: adding Vic to the Reviewers is refused with SCIM's error body, whole.
+    org.owner_api()
+        .patch(&org.path(""), json!({"seat_limit": start + 1}))
+        .await
+        .expect(200);
+    let before = server.snapshot().await;
+    let r = patch(
+        &idp,
+        &format!("/scim/v2/Groups/{}", id_of(&reviewers)),
+        json!([{"op": "add", "path": "members", "value": [{"value": vic}]}]),
+    )
+    .await
+    .expect(409);
+    assert_eq!(
+        r.body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    assert_eq!(r.body["status"], json!("409"));
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("seat"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        server.snapshot().await,
+        before,
+        "the group did not change either"
+    );
+    assert_eq!(
+        role_of(&org, "vic@example.com").await.as_deref(),
+        Some("DI")
+    );
+
+    // Removed from every group: the fallback, and the seat is free again.
+    for g in [&reviewers, &admins] {
+        patch(
+            &idp,
+            &format!("/scim/v2/Groups/{}", id_of(g)),
+            json!([{"op": "remove", "path": format!("members[value eq \"{uma}\"]")}]),
+        )
+        .await
+        .expect(204);
+    }
+    assert_eq!(
+        role_of(&org, "uma@example.com").await.as_deref(),
+        Some("DI")
+    );
+    assert_eq!(used().await, start);
+}
+
+#[tokio::test]
 async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
@@ -170,6 +259,23 @@ async fn an_idp_delete_leaves_the_members_work_as_deleted_user() {
     let deleted = events(&org, "member.deleted").await;
     assert_eq!(deleted.len(), 1, "{deleted:?}");
     assert_eq!(deleted[0]["source"], json!("scim"));
+
+    // No identity provider brings a deleted member back (PRODUCT.md rule 8): provisioned
+    // again, Dora waits as a pending invite, answered as for anyone else.
+    let again = idp
+        .post("/scim/v2/Users", user_body("dora@example.com"))
+        .await
+        .expect(201);
+    assert_eq!(again.body["active"], json!(true));
+    assert_eq!(member_row(&org, "dora@example.com").await, None);
+    let invites = org.owner_api().get("/api/invites").await.expect(200);
+    assert!(
+        results(&invites.body)
+            .iter()
+            .any(|i| i["email"] == json!("dora@example.com") && i["state"] == json!("pending")),
+        "{}",
+        invites.body
+    );
 }
 
 #[tokio::test]
@@ -271,6 +377,9 @@ async fn a_project_mapping_gives_the_project_role_and_leaving_the_group_takes_it
         Some("MA")
     );
     assert!(project_roles(&org, unmapped).await.is_empty());
+    // Label Studio's documentation addresses a group by its display name.
+    let r = idp.get("/scim/v2/Groups/Cat team").await.expect(200);
+    assert_eq!(r.body["id"], json!(id_of(&cat_team)));
 
     // Leaving a mapped group takes them out of its project, and only that one.
     patch(
@@ -392,6 +501,84 @@ async fn a_dry_run_lists_exactly_the_people_the_change_then_moves() {
     assert_eq!(after_roles[&by_hand.email], "RE");
     let changed = events(&org, "scim.settings_changed").await;
     assert_eq!(changed.len(), 2, "the first mapping and this change");
+}
+
+#[tokio::test]
+async fn a_dry_run_of_a_project_mapping_lists_the_project_moves_it_then_makes() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let idp = idp(&server, &org).await;
+    let owner = org.owner_api();
+    let cats = owner.create_project("Cats").await;
+    let dogs = owner.create_project("Dogs").await;
+    set_mapping(
+        &org,
+        json!({"fallback_role": "Annotator",
+               "projects_groups": [{"project_id": cats, "group": "Cat team", "role": "Annotator"}]}),
+    )
+    .await;
+    let jo = id_of(&create_user(&idp, "jo@example.com").await);
+    let kim = id_of(&create_user(&idp, "kim@example.com").await);
+    create_group(&idp, "Cat team", &[&jo]).await;
+    create_group(&idp, "Dog team", &[&jo, &kim]).await;
+    let jo_id = account(&server, &org, "jo@example.com").await.id.0;
+    let kim_id = account(&server, &org, "kim@example.com").await.id.0;
+
+    // Cats becomes Reviewer work; Dogs is mapped, Inherit.
+    let change = json!({"projects_groups": [
+        {"project_id": cats, "group": "Cat team", "role": "Reviewer"},
+        {"project_id": dogs, "group": "Dog team", "role": "Inherit"}]});
+    let before = server.snapshot().await;
+    let dry = owner
+        .post("/api/scim/settings?dry_run=true", change.clone())
+        .await
+        .expect(200);
+    assert_eq!(server.snapshot().await, before, "a dry run changes nothing");
+    type Move = (i64, i64, Option<String>, Option<String>);
+    let project_moves = |body: &Value| -> BTreeSet<Move> {
+        body["project_moves"]
+            .as_array()
+            .expect("project_moves")
+            .iter()
+            .map(|m| {
+                (
+                    m["user_id"].as_i64().unwrap(),
+                    m["project_id"].as_i64().unwrap(),
+                    m["from"].as_str().map(str::to_owned),
+                    m["to"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let previewed = project_moves(&dry.body);
+    assert_eq!(
+        previewed,
+        BTreeSet::from([
+            (jo_id, cats, Some("AN".to_string()), Some("RE".to_string())),
+            (jo_id, dogs, None, Some("inherit".to_string())),
+            (kim_id, dogs, None, Some("inherit".to_string())),
+        ])
+    );
+    assert_eq!(dry.body["moves"], json!([]), "no organization role moves");
+    let applied = owner.post("/api/scim/settings", change).await.expect(200);
+    assert_eq!(project_moves(&applied.body), previewed);
+    assert_eq!(
+        project_roles(&org, cats).await,
+        BTreeMap::from([(jo_id, Some("RE".to_string()))])
+    );
+    assert_eq!(
+        project_roles(&org, dogs).await,
+        BTreeMap::from([(jo_id, None), (kim_id, None)])
+    );
+    // Taking Dogs out of the mapping leaves its members where they are.
+    let r = owner
+        .post(
+            "/api/scim/settings?dry_run=true",
+            json!({"projects_groups": [{"project_id": cats, "group": "Cat team", "role": "Reviewer"}]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["project_moves"], json!([]));
 }
 
 #[tokio::test]

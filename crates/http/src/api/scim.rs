@@ -6,9 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::scim::{MappedProjectRole, ProjectGroup};
-use roster_domain::ProjectId;
+use roster_domain::{ProjectId, ProjectRole};
 use roster_service::scim::{
-    mapping_to_json, role_from_wire, DeleteAction, PlannedMove, ScimSettings, ScimSettingsUpdate,
+    mapping_to_json, role_from_wire, DeleteAction, PlannedMove, PlannedProjectMove, ScimSettings,
+    ScimSettingsUpdate,
 };
 use roster_service::Admin;
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,34 @@ impl From<&PlannedMove> for PlannedMoveView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+pub struct PlannedProjectMoveView {
+    user_id: i64,
+    email: String,
+    project_id: i64,
+    /// The project role before: `AN`, `RE`, `inherit` (the organization role applies), or
+    /// null when not in the project.
+    from: Option<String>,
+    /// The project role after, in the same terms.
+    to: Option<String>,
+}
+
+fn project_role_view(r: Option<Option<ProjectRole>>) -> Option<String> {
+    r.map(|role| role.map_or("inherit", ProjectRole::code).to_string())
+}
+
+impl From<&PlannedProjectMove> for PlannedProjectMoveView {
+    fn from(m: &PlannedProjectMove) -> Self {
+        PlannedProjectMoveView {
+            user_id: m.user.0,
+            email: m.email.clone(),
+            project_id: m.project.0,
+            from: project_role_view(m.from),
+            to: project_role_view(m.to),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScimSettingsChange {
     #[serde(flatten)]
     settings: ScimSettingsView,
@@ -75,6 +104,8 @@ pub struct ScimSettingsChange {
     applied: bool,
     /// The members whose role the change moves (or would move).
     moves: Vec<PlannedMoveView>,
+    /// The project memberships the change adds, changes or removes (or would).
+    project_moves: Vec<PlannedProjectMoveView>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -256,6 +287,11 @@ pub async fn update_settings(
         settings: view(&state, &outcome.settings, by.org().manual_role_management),
         applied: outcome.applied,
         moves: outcome.moves.iter().map(PlannedMoveView::from).collect(),
+        project_moves: outcome
+            .project_moves
+            .iter()
+            .map(PlannedProjectMoveView::from)
+            .collect(),
     }))
 }
 

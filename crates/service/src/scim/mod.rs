@@ -17,5 +17,7 @@ pub use provision::{
     mapping_parts_from_json, mapping_to_json, project_role_from_wire, project_role_wire,
     role_from_wire, DeleteAction, ScimSettings,
 };
-pub use settings::{deprovisioning, PlannedMove, ScimSettingsUpdate, SettingsOutcome};
+pub use settings::{
+    deprovisioning, PlannedMove, PlannedProjectMove, ScimSettingsUpdate, SettingsOutcome,
+};
 pub use users::{Precondition, ScimUser};

@@ -5,7 +5,7 @@
 
 use roster_domain::rules;
 use roster_domain::scim::mapping::{self, GroupMapping, MappedProjectRole, ProjectGroup};
-use roster_domain::{AuditAction, OrgId, ProjectId, Role, UserId};
+use roster_domain::{AuditAction, OrgId, ProjectId, ProjectRole, Role, UserId};
 use roster_store::scim::{self, ScimSettingsRecord, ScimUserRecord};
 use roster_store::{invites, members, projects, users, OrgRecord, UserRecord, WriteTx};
 
@@ -226,6 +226,14 @@ fn mapping_from_json(v: &serde_json::Value) -> std::result::Result<GroupMapping,
 pub(crate) struct Tally {
     pub deprovisioned: i64,
 }
+
+/// A change of one project membership: (project, from, to); `None` is "not in the project",
+/// `Some(None)` "in it with the organization role".
+pub(crate) type ProjectMove = (
+    ProjectId,
+    Option<Option<ProjectRole>>,
+    Option<Option<ProjectRole>>,
+);
 
 /// Whether a move from `from` to `to` deprovisions someone.
 pub(crate) fn deprovisions(from: Role, to: Role) -> bool {
@@ -491,8 +499,39 @@ impl Service {
         user: UserId,
         groups: &[String],
     ) -> Result<()> {
+        let org = caller.org.id;
+        for (project, _, to) in self.project_moves(tx, org, settings, user, groups).await? {
+            let change = match to {
+                Some(role) => ProjectChange::Put {
+                    project,
+                    target: user,
+                    role,
+                },
+                None => ProjectChange::Remove {
+                    project,
+                    target: user,
+                },
+            };
+            self.change_project_membership(tx, org, &caller.actor(), change, &caller.context)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The project memberships the mapping changes for a member, as (project, from, to):
+    /// `None` is "not in the project", `Some(None)` "in it with the organization role". The
+    /// one rule that both applies a mapping and previews it (dry run).
+    pub(crate) async fn project_moves(
+        &self,
+        tx: &mut WriteTx,
+        org: OrgId,
+        settings: &ScimSettings,
+        user: UserId,
+        groups: &[String],
+    ) -> Result<Vec<ProjectMove>> {
+        let mut moves = Vec::new();
         if settings.mapping.projects_groups.is_empty() {
-            return Ok(());
+            return Ok(moves);
         }
         let names: Vec<&str> = groups.iter().map(String::as_str).collect();
         let wanted = settings.mapping.project_roles(&names);
@@ -502,9 +541,8 @@ impl Service {
             .iter()
             .map(|p| p.project)
             .collect();
-        let org = caller.org.id;
         let Some(row) = members::live_with_user(tx, org, user).await? else {
-            return Ok(());
+            return Ok(moves);
         };
         for project in mapped {
             let Some(p) = projects::by_id(tx, project).await? else {
@@ -514,25 +552,12 @@ impl Service {
                 continue;
             }
             let current = projects::member_role(tx, project, row.membership.id).await?;
-            let change = match (wanted.get(&project), current) {
-                (Some(role), Some(now)) if *role == now => None,
-                (Some(role), _) => Some(ProjectChange::Put {
-                    project,
-                    target: user,
-                    role: *role,
-                }),
-                (None, Some(_)) => Some(ProjectChange::Remove {
-                    project,
-                    target: user,
-                }),
-                (None, None) => None,
-            };
-            if let Some(change) = change {
-                self.change_project_membership(tx, org, &caller.actor(), change, &caller.context)
-                    .await?;
+            let to = wanted.get(&project).copied();
+            if current != to {
+                moves.push((project, current, to));
             }
         }
-        Ok(())
+        Ok(moves)
     }
 
     /// Applies the IdP's given and family names to the account, where this organization may
@@ -590,9 +615,12 @@ impl Service {
             return Ok(());
         }
         let now = self.now();
-        let working = members::count_active(tx, org.id).await? + tally.deprovisioned;
-        let limit = mapping::deprovision_limit(settings.max_deprovision, working);
         let already = scim::deprovisions_since(tx, org.id, now - clock::HOUR).await?;
+        // The share is of the people working before this hour's deprovisionings: counted
+        // after each of them, a run of one-person requests would get a smaller limit than one
+        // request removing them all at once.
+        let working = members::count_active(tx, org.id).await? + tally.deprovisioned + already;
+        let limit = mapping::deprovision_limit(settings.max_deprovision, working);
         mapping::check_deprovision(tally.deprovisioned, already, limit)
             .map_err(|refused| ServiceError::ScimRefused(refused.to_string()))?;
         scim::record_deprovisions(tx, org.id, now, tally.deprovisioned).await?;

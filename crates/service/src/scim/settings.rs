@@ -4,7 +4,7 @@
 //! move from which role to which, by the same function, without changing anything.
 
 use roster_domain::scim::mapping::{GroupMapping, ProjectGroup};
-use roster_domain::{AuditAction, Role, UserId};
+use roster_domain::{AuditAction, ProjectId, ProjectRole, Role, UserId};
 use roster_store::scim;
 use roster_store::{members, orgs, projects};
 
@@ -35,11 +35,24 @@ pub struct PlannedMove {
     pub to: Role,
 }
 
+/// One project membership a settings change moves: `None` is "not in the project",
+/// `Some(None)` "in it with the organization role".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedProjectMove {
+    pub user: UserId,
+    pub email: String,
+    pub project: ProjectId,
+    pub from: Option<Option<ProjectRole>>,
+    pub to: Option<Option<ProjectRole>>,
+}
+
 /// The settings after a change (or as they would be, for a dry run) and who moves.
 #[derive(Debug, Clone)]
 pub struct SettingsOutcome {
     pub settings: ScimSettings,
     pub moves: Vec<PlannedMove>,
+    /// Project memberships the change moves: a project mapping moves people too.
+    pub project_moves: Vec<PlannedProjectMove>,
     pub applied: bool,
 }
 
@@ -128,11 +141,12 @@ impl Service {
                 ));
             }
         }
-        let moves = self.planned_moves(&mut tx, by, &new).await?;
+        let (moves, project_moves) = self.planned_moves(&mut tx, by, &new).await?;
         if dry_run {
             return Ok(SettingsOutcome {
                 settings: new,
                 moves,
+                project_moves,
                 applied: false,
             });
         }
@@ -163,19 +177,22 @@ impl Service {
         Ok(SettingsOutcome {
             settings: new,
             moves,
+            project_moves,
             applied: true,
         })
     }
 
-    /// Who a settings change would move, decided by the same rule that applies it.
+    /// Who a settings change would move, in the organization and in projects, decided by
+    /// the same rules that apply it.
     async fn planned_moves(
         &self,
         tx: &mut roster_store::WriteTx,
         by: &Authorized<Admin>,
         new: &ScimSettings,
-    ) -> Result<Vec<PlannedMove>> {
+    ) -> Result<(Vec<PlannedMove>, Vec<PlannedProjectMove>)> {
         let org = &by.org;
         let mut moves = Vec::new();
+        let mut project_moves = Vec::new();
         for (su, groups) in scim::attached_users_with_groups(tx, org.id).await? {
             let Some(user) = su.user else { continue };
             let Some(row) = members::live_with_user(tx, org.id, user).await? else {
@@ -195,8 +212,17 @@ impl Service {
                     });
                 }
             }
+            for (project, from, to) in self.project_moves(tx, org.id, new, user, &groups).await? {
+                project_moves.push(PlannedProjectMove {
+                    user,
+                    email: row.user.email.clone(),
+                    project,
+                    from,
+                    to,
+                });
+            }
         }
-        Ok(moves)
+        Ok((moves, project_moves))
     }
 }
 
