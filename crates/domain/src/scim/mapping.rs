@@ -106,6 +106,29 @@ impl Default for GroupMapping {
 }
 
 impl GroupMapping {
+    /// The organization role a provisioned person should hold now, or None to leave their
+    /// role as it is. Deactivated by their identity provider: Deactivated. With role groups:
+    /// the highest mapped role of their groups, or the fallback. Without role groups the
+    /// identity provider does not manage roles: a newcomer (no `current` role) joins in the
+    /// fallback, a deactivated member returns to it, and other roles stay as people set them.
+    pub fn decide<S: AsRef<str>>(
+        &self,
+        active: bool,
+        groups: &[S],
+        current: Option<Role>,
+    ) -> Option<Role> {
+        if !active {
+            return Some(Role::Deactivated);
+        }
+        if !self.roles_groups.is_empty() {
+            return Some(self.org_role(groups));
+        }
+        match current {
+            None | Some(Role::Deactivated) => Some(self.fallback),
+            Some(_) => None,
+        }
+    }
+
     /// Checks a mapping before it is saved.
     pub fn validate(&self) -> Result<(), MappingError> {
         if let Some((role, _)) = self
@@ -756,6 +779,66 @@ mod tests {
                 Some(best) => prop_assert_eq!(role.rank(), best),
                 None => prop_assert_eq!(role, mapping.fallback),
             }
+        }
+    }
+
+    #[test]
+    fn decide_follows_active_then_groups_then_leaves_unmanaged_roles_alone() {
+        let managed = GroupMapping {
+            roles_groups: vec![(Role::Reviewer, "Rev".into())],
+            projects_groups: vec![],
+            fallback: Role::Deactivated,
+        };
+        let unmanaged = GroupMapping {
+            roles_groups: vec![],
+            projects_groups: vec![],
+            fallback: Role::Annotator,
+        };
+        let none: [&str; 0] = [];
+        let cases = [
+            (
+                &managed,
+                false,
+                vec!["Rev"],
+                Some(Role::Reviewer),
+                Some(Role::Deactivated),
+            ),
+            (&managed, true, vec!["Rev"], None, Some(Role::Reviewer)),
+            (
+                &managed,
+                true,
+                vec!["rev"],
+                Some(Role::Reviewer),
+                Some(Role::Deactivated),
+            ),
+            (&unmanaged, true, vec![], None, Some(Role::Annotator)),
+            (
+                &unmanaged,
+                true,
+                vec![],
+                Some(Role::Deactivated),
+                Some(Role::Annotator),
+            ),
+            (&unmanaged, true, vec![], Some(Role::Manager), None),
+            (
+                &unmanaged,
+                false,
+                vec![],
+                Some(Role::Manager),
+                Some(Role::Deactivated),
+            ),
+        ];
+        for (m, active, groups, current, want) in cases {
+            let groups: Vec<&str> = if groups.is_empty() {
+                none.to_vec()
+            } else {
+                groups
+            };
+            assert_eq!(
+                m.decide(active, &groups, current),
+                want,
+                "{groups:?} {current:?}"
+            );
         }
     }
 }

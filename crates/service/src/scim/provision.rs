@@ -249,27 +249,15 @@ impl Service {
         ScimSettings::from_record(scim::settings(tx, org).await?)
     }
 
-    /// The organization role a SCIM user should hold now, or None to leave it as it is.
+    /// The organization role a SCIM user should hold now, or None to leave it as it is: the
+    /// domain's decision (`GroupMapping::decide`), which SAML sign-in shares.
     pub(crate) fn desired_role(
         settings: &ScimSettings,
         su: &ScimUserRecord,
         groups: &[String],
         current: Option<Role>,
     ) -> Option<Role> {
-        if !su.active {
-            return Some(Role::Deactivated);
-        }
-        if !settings.mapping.roles_groups.is_empty() {
-            let names: Vec<&str> = groups.iter().map(String::as_str).collect();
-            return Some(settings.mapping.org_role(&names));
-        }
-        // Without role groups the IdP does not manage roles: a newcomer joins in the
-        // fallback role, a reactivated member returns to it, and other roles stay as people
-        // set them.
-        match current {
-            None | Some(Role::Deactivated) => Some(settings.mapping.fallback),
-            Some(_) => None,
-        }
+        settings.mapping.decide(su.active, groups, current)
     }
 
     /// Brings the account behind a SCIM user in line with it: attaches (or creates) the
