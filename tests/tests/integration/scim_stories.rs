@@ -597,6 +597,7 @@ async fn etags_refuse_stale_writes_and_answer_unchanged_reads_with_304() {
         .await
         .expect(304);
     assert!(r.text.is_empty());
+    assert_eq!(r.headers["etag"].to_str().unwrap(), v1, "RFC 7232 §4.1");
     let r = send_with(
         &idp,
         Method::PATCH,
@@ -648,9 +649,10 @@ async fn etags_refuse_stale_writes_and_answer_unchanged_reads_with_304() {
     let g = create_group(&idp, "Crew", &[]).await;
     let gpath = format!("/scim/v2/Groups/{}", id_of(&g));
     let gv = g["meta"]["version"].as_str().unwrap().to_string();
-    send_with(&idp, Method::GET, &gpath, None, &[("If-None-Match", &gv)])
+    let r = send_with(&idp, Method::GET, &gpath, None, &[("If-None-Match", &gv)])
         .await
         .expect(304);
+    assert_eq!(r.headers["etag"].to_str().unwrap(), gv);
     send_with(
         &idp,
         Method::PATCH,
