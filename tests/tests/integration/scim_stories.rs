@@ -597,6 +597,7 @@ async fn etags_refuse_stale_writes_and_answer_unchanged_reads_with_304() {
         .await
         .expect(304);
     assert!(r.text.is_empty());
+    assert_eq!(r.headers["etag"].to_str().unwrap(), v1, "RFC 7232 §4.1");
     let r = send_with(
         &idp,
         Method::PATCH,
@@ -648,9 +649,10 @@ async fn etags_refuse_stale_writes_and_answer_unchanged_reads_with_304() {
     let g = create_group(&idp, "Crew", &[]).await;
     let gpath = format!("/scim/v2/Groups/{}", id_of(&g));
     let gv = g["meta"]["version"].as_str().unwrap().to_string();
-    send_with(&idp, Method::GET, &gpath, None, &[("If-None-Match", &gv)])
+    let r = send_with(&idp, Method::GET, &gpath, None, &[("If-None-Match", &gv)])
         .await
         .expect(304);
+    assert_eq!(r.headers["etag"].to_str().unwrap(), gv);
     send_with(
         &idp,
         Method::PATCH,
@@ -986,6 +988,44 @@ async fn someone_who_administers_two_organizations_is_told_to_use_a_scim_token()
         .expect(404);
     let r = globex_idp.get("/scim/v2/Users").await.expect(200);
     assert_eq!(r.body["totalResults"], json!(0));
+}
+
+#[tokio::test]
+async fn one_email_is_one_user_and_addresses_it_in_the_url() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let idp = idp(&server, &org).await;
+    set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
+    let login = |user_name: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+               "userName": user_name,
+               "emails": [{"value": "Jo.Doe@example.com", "type": "work", "primary": true}]})
+    };
+    let u = idp.post("/scim/v2/Users", login("jdoe")).await.expect(201);
+    // Label Studio's documentation addresses a User by email: here the email is not the
+    // userName.
+    let r = idp
+        .get("/scim/v2/Users/jo.doe@example.com")
+        .await
+        .expect(200);
+    assert_eq!(r.body["id"], u.body["id"]);
+    // A second User for the same person would have two resources drive one membership.
+    let before = server.snapshot().await;
+    let r = idp
+        .post("/scim/v2/Users", login("john.doe"))
+        .await
+        .expect(409);
+    assert_eq!(r.body["scimType"], json!("uniqueness"));
+    assert_eq!(server.snapshot().await, before);
+    let other = create_user(&idp, "kit@example.com").await;
+    let r = patch(
+        &idp,
+        &format!("/scim/v2/Users/{}", id_of(&other)),
+        json!([{"op": "replace", "path": "userName", "value": "jo.doe@example.com"}]),
+    )
+    .await
+    .expect(409);
+    assert_eq!(r.body["scimType"], json!("uniqueness"));
 }
 
 #[tokio::test]

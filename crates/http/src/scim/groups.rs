@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::patch::{self, GroupPatch};
 use super::protocol::{
-    if_match, not_modified, resource_response, Scim, ScimBody, ScimError, ScimJson, ScimResult,
-    LIST_SCHEMA,
+    if_match, not_modified, not_modified_response, resource_response, Scim, ScimBody, ScimError,
+    ScimJson, ScimResult, LIST_SCHEMA,
 };
 use super::query::{self, ListQuery};
 use super::users::{invalid, version_of};
@@ -92,7 +92,7 @@ pub async fn get(
         .scim_group(&caller, &id, wants_members(&q))
         .await?;
     if not_modified(&headers, group.record.version) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
+        return Ok(not_modified_response(group.record.version));
     }
     let doc = shown(render::group(&group, &base_url(&state)), &q);
     Ok(resource_response(

@@ -209,6 +209,16 @@ pub fn not_modified(headers: &HeaderMap, version: i64) -> bool {
         })
 }
 
+/// The 304 answer to a read whose `If-None-Match` names the current version; it carries the
+/// ETag a 200 would have (RFC 7232 §4.1 requires it).
+pub fn not_modified_response(version: i64) -> Response {
+    let mut res = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
 /// The caller of a SCIM request, read fresh for every request.
 pub struct Scim(pub ScimCaller);
 

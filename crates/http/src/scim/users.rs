@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 
 use super::patch;
 use super::protocol::{
-    if_match, not_modified, resource_response, Scim, ScimBody, ScimError, ScimJson, ScimResult,
-    LIST_SCHEMA,
+    if_match, not_modified, not_modified_response, resource_response, Scim, ScimBody, ScimError,
+    ScimJson, ScimResult, LIST_SCHEMA,
 };
 use super::query::{self, ListQuery};
 use super::{base_url, render};
@@ -87,7 +87,7 @@ pub async fn get(
     let q = ListQuery::from_pairs(&pairs(raw)?)?;
     let user = state.service.scim_user(&caller, &id).await?;
     if not_modified(&headers, user.record.version) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
+        return Ok(not_modified_response(user.record.version));
     }
     let doc = shown(render::user(&user, &base_url(&state)), &q);
     Ok(resource_response(

@@ -4,10 +4,10 @@
 
 use roster_domain::scim::resource::UserInput;
 use roster_domain::scim::Filter;
-use roster_domain::{AuditAction, Role, RuleViolation};
+use roster_domain::{AuditAction, OrgId, Role, RuleViolation};
 use roster_store::scim::{self, Condition, ScimUserRecord, UserOrder};
 use roster_store::scim_filter::{self, Over};
-use roster_store::{members, orgs, users, WriteTx};
+use roster_store::{members, orgs, users, Conn, WriteTx};
 
 use super::access::ScimCaller;
 use super::domains::email_domain;
@@ -46,6 +46,36 @@ fn taken(user_name: &str) -> ServiceError {
     ServiceError::ScimConflict(format!("userName {user_name:?} is already provisioned"))
 }
 
+fn email_taken(email: &str) -> ServiceError {
+    ServiceError::ScimConflict(format!(
+        "{email} is already provisioned as another User: one person, one User"
+    ))
+}
+
+/// A user of the organization by id, or (as in Label Studio's documentation) by userName
+/// or by email, which is not the userName when that is a login name.
+async fn find_user(c: &mut Conn, org: OrgId, id: &str) -> Result<Option<ScimUserRecord>> {
+    if let Some(r) = scim::user_by_id(c, org, id).await? {
+        return Ok(Some(r));
+    }
+    if let Some(r) = scim::user_by_name(c, org, id).await? {
+        return Ok(Some(r));
+    }
+    Ok(scim::users_by_email(c, org, &id.to_lowercase())
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// Whether another SCIM user of the organization already has this email. Two would drive
+/// one account's membership, each undoing the other's changes.
+async fn email_in_use(c: &mut Conn, org: OrgId, email: &str, except: &str) -> Result<bool> {
+    Ok(scim::users_by_email(c, org, email)
+        .await?
+        .iter()
+        .any(|u| u.id != except))
+}
+
 impl Service {
     pub async fn scim_create_user(
         &self,
@@ -66,6 +96,9 @@ impl Service {
             .is_some()
         {
             return Err(taken(&input.user_name));
+        }
+        if email_in_use(&mut tx, org, &input.email, "").await? {
+            return Err(email_taken(&input.email));
         }
         let settings = self.scim_settings_tx(&mut tx, org).await?;
         let mut su = ScimUserRecord {
@@ -101,12 +134,9 @@ impl Service {
     pub async fn scim_user(&self, caller: &ScimCaller, id: &str) -> Result<ScimUser> {
         let mut c = self.store().read().await?;
         let org = caller.org.id;
-        let record = match scim::user_by_id(&mut c, org, id).await? {
-            Some(r) => r,
-            None => scim::user_by_name(&mut c, org, id)
-                .await?
-                .ok_or_else(|| no_user(id))?,
-        };
+        let record = find_user(&mut c, org, id)
+            .await?
+            .ok_or_else(|| no_user(id))?;
         let groups = scim::groups_of(&mut c, &record.id).await?;
         Ok(ScimUser { record, groups })
     }
@@ -182,6 +212,9 @@ impl Service {
             }
         }
         if input.email != su.email {
+            if email_in_use(&mut tx, org, &input.email, &su.id).await? {
+                return Err(email_taken(&input.email));
+            }
             self.readdress(&mut tx, caller, &su, &input.email).await?;
         }
         let settings = self.scim_settings_tx(&mut tx, org).await?;
@@ -256,13 +289,9 @@ impl Service {
         caller: &ScimCaller,
         id: &str,
     ) -> Result<ScimUserRecord> {
-        let org = caller.org.id;
-        match scim::user_by_id(tx, org, id).await? {
-            Some(r) => Ok(r),
-            None => scim::user_by_name(tx, org, id)
-                .await?
-                .ok_or_else(|| no_user(id)),
-        }
+        find_user(tx, caller.org.id, id)
+            .await?
+            .ok_or_else(|| no_user(id))
     }
 
     /// Deletes a user: the member is deleted (their work shows as Deleted User) or
