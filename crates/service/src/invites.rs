@@ -366,8 +366,13 @@ impl Service {
     /// Mails each new invite when SMTP is configured. A failed delivery is logged and the
     /// invite stays usable from the outbox (`GET /api/invites/` shows its link).
     async fn mail_invites(&self, org_title: &str, inviter: &UserRecord, sent: &[InviteView]) {
-        let Some(mailer) = self.mailer() else { return };
         let who = crate::audit::display_name(inviter);
+        self.mail_invites_from(org_title, &who, sent).await;
+    }
+
+    /// Mails invites in the name of `who` (a person, or an organization's identity provider).
+    pub(crate) async fn mail_invites_from(&self, org_title: &str, who: &str, sent: &[InviteView]) {
+        let Some(mailer) = self.mailer() else { return };
         for v in sent {
             let Some(url) = &v.url else { continue };
             let mail = crate::mail::Mail {
@@ -387,7 +392,7 @@ impl Service {
         }
     }
 
-    fn invite_url(&self, token: &str) -> String {
+    pub(crate) fn invite_url(&self, token: &str) -> String {
         self.link(&format!("/user/signup/?invite={token}"))
     }
 

@@ -162,3 +162,58 @@ async fn without_smtp_invites_wait_in_the_outbox_with_their_links() {
         "{url}"
     );
 }
+
+/// An identity provider that provisions someone whose account belongs to another organization
+/// makes an invite (the account is theirs to bring); it is mailed like any invite, once the
+/// request has committed, and a refused request mails nothing.
+#[tokio::test]
+async fn an_invite_made_by_scim_provisioning_is_mailed_after_the_request_commits() {
+    let (port, inbox) = smtp_sink().await;
+    let config = ServiceConfig {
+        mail: Some(MailConfig {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "roster <roster@example.com>".into(),
+        }),
+        ..ServiceConfig::default()
+    };
+    let server = TestServer::start_with(config).await;
+    let org = server.org("Provisioned Org").await;
+    let elsewhere = server.org("Elsewhere").await;
+    let token = org
+        .owner_api()
+        .post_empty("/api/scim/token")
+        .await
+        .expect(201)
+        .body["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let idp = server.anonymous().with_auth(&format!("Bearer {token}"));
+    org.owner_api()
+        .post("/api/scim/settings", json!({"fallback_role": "Annotator"}))
+        .await
+        .expect(200);
+    let user = |email: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email, "active": true});
+    idp.post("/scim/v2/Users", user(&elsewhere.owner.email))
+        .await
+        .expect(201);
+    let mail = {
+        let inbox = inbox.lock().expect("inbox");
+        assert_eq!(inbox.len(), 1, "exactly one message delivered");
+        readable(&inbox[0])
+    };
+    assert!(
+        mail.contains(&format!("To: {}", elsewhere.owner.email)),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Provisioned Org's identity provider invited you to Provisioned Org"),
+        "{mail}"
+    );
+    assert!(mail.contains("/user/signup/?invite="), "{mail}");
+    // A refused request (the same userName again) mails nothing.
+    idp.post("/scim/v2/Users", user(&elsewhere.owner.email))
+        .await
+        .expect(409);
+    assert_eq!(inbox.lock().expect("inbox").len(), 1);
+}

@@ -20,7 +20,13 @@ pub struct ScimCaller {
     /// The person whose credential was used, when it was not a SCIM token.
     pub(crate) on_behalf_of: Option<UserRecord>,
     pub(crate) context: Context,
+    /// Invites this request made, mailed once its transaction has committed (and dropped
+    /// if it rolled back).
+    pub(crate) outbox: Outbox,
 }
+
+/// Invites waiting for their transaction to commit before they are mailed.
+pub(crate) type Outbox = std::sync::Arc<std::sync::Mutex<Vec<crate::invites::InviteView>>>;
 
 impl ScimCaller {
     pub fn org(&self) -> &OrgRecord {
@@ -72,6 +78,7 @@ impl Service {
             org,
             on_behalf_of: None,
             context: scim_context(context),
+            outbox: Outbox::default(),
         })
     }
 
@@ -110,6 +117,7 @@ impl Service {
             org: by.org,
             on_behalf_of: Some(by.user),
             context: scim_context(context),
+            outbox: Outbox::default(),
         })
     }
 

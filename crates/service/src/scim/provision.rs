@@ -426,7 +426,7 @@ impl Service {
             role
         };
         let token = random_token(32);
-        invites::insert(
+        let id = invites::insert(
             tx,
             invites::NewInvite {
                 org: org.id,
@@ -444,7 +444,45 @@ impl Service {
         let event = Event::new(AuditAction::InviteSent, caller.on_behalf_of.as_ref())
             .change(None, format!("{} as {}", su.email, role.code()));
         record(tx, org.id, now, &caller.context, event).await?;
+        let invite = roster_store::InviteRecord {
+            id,
+            org: org.id,
+            email: su.email.clone(),
+            role,
+            projects: Vec::new(),
+            token_sealed: String::new(),
+            invited_by: caller.on_behalf_of.as_ref().map(|u| u.id),
+            created_at: now,
+            expires_at: now + self.config().invite_ttl,
+            accepted_at: None,
+            revoked_at: None,
+        };
+        caller
+            .outbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(crate::invites::InviteView {
+                invite,
+                state: crate::invites::InviteState::Pending,
+                url: Some(self.invite_url(&token)),
+            });
         Ok(())
+    }
+
+    /// Mails the invites a SCIM request made, once it has committed; a request that failed
+    /// made none (its transaction rolled back), so they are dropped.
+    pub(crate) async fn settle_scim_outbox(&self, caller: &ScimCaller, committed: bool) {
+        let pending = std::mem::take(
+            &mut *caller
+                .outbox
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if committed && !pending.is_empty() {
+            let who = format!("{}'s identity provider", caller.org.title);
+            self.mail_invites_from(&caller.org.title, &who, &pending)
+                .await;
+        }
     }
 
     /// Withdraws the pending invites of a SCIM user who is not attached yet, audited as any

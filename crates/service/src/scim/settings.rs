@@ -158,6 +158,7 @@ impl Service {
                 source: roster_domain::Source::Scim,
                 address: by.context.address.clone(),
             },
+            outbox: Default::default(),
         };
         let mut tally = Tally::default();
         for (mut su, groups) in scim::attached_users_with_groups(&mut tx, org).await? {
@@ -174,6 +175,7 @@ impl Service {
         );
         record(&mut tx, org, now, &by.context, event).await?;
         tx.commit().await?;
+        self.settle_scim_outbox(&caller, true).await;
         Ok(SettingsOutcome {
             settings: new,
             moves,

@@ -368,6 +368,7 @@ impl Service {
         caller: &ScimCaller,
         result: Result<T>,
     ) -> Result<T> {
+        self.settle_scim_outbox(caller, result.is_ok()).await;
         let worth_recording = matches!(
             &result,
             Err(ServiceError::Rule(RuleViolation::IdpCannotManageOwner))
