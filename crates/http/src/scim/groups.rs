@@ -3,26 +3,21 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use roster_domain::scim::resource::{self, normalize_group};
 use roster_domain::scim::schema::ResourceKind;
 use roster_service::scim::{GroupUpdate, MemberChange, Precondition, ScimCaller};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::patch::{self, GroupPatch};
 use super::protocol::{
-    if_match, not_modified, not_modified_response, resource_response, Scim, ScimBody, ScimError,
-    ScimJson, ScimResult, LIST_SCHEMA,
+    if_match, list_response, not_modified, not_modified_response, resource_response, Scim,
+    ScimBody, ScimResult,
 };
 use super::query::{self, ListQuery};
 use super::users::{invalid, version_of};
 use super::{base_url, render};
 use crate::AppState;
-
-fn pairs(raw: Option<String>) -> ScimResult<Vec<(String, String)>> {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|_| ScimError::bad("invalidValue", "the query string is malformed"))
-}
 
 /// Whether an answer lists members: not when the client excluded them, or asked only for
 /// other attributes. `members.display` asks for them; excluding it leaves the rest.
@@ -54,7 +49,7 @@ pub async fn create(
     RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     let doc = create_group(&state, &caller, &body).await?;
     Ok(answer(doc, StatusCode::CREATED, &q, true))
 }
@@ -86,7 +81,7 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     let group = state
         .service
         .scim_group(&caller, &id, wants_members(&q))
@@ -108,7 +103,7 @@ pub async fn list(
     Scim(caller): Scim,
     RawQuery(raw): RawQuery,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     list_groups(&state, &caller, q).await
 }
 
@@ -140,14 +135,7 @@ async fn list_groups(state: &AppState, caller: &ScimCaller, q: ListQuery) -> Sci
         .iter()
         .map(|g| shown(render::group(g, &base), &q))
         .collect();
-    Ok(ScimJson(json!({
-        "schemas": [LIST_SCHEMA],
-        "totalResults": page.count,
-        "startIndex": q.start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    }))
-    .into_response())
+    Ok(list_response(page.count, q.start_index, resources))
 }
 
 pub async fn replace(
@@ -158,7 +146,7 @@ pub async fn replace(
     RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     let precondition = if_match(&headers)?;
     let doc = replace_group(&state, &caller, &id, &body, precondition).await?;
     Ok(answer(doc, StatusCode::OK, &q, false))

@@ -119,6 +119,18 @@ impl IntoResponse for ScimError {
 
 pub type ScimResult<T> = Result<T, ScimError>;
 
+/// A page of a list or search (RFC 7644 §3.4.2).
+pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Response {
+    ScimJson(json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    }))
+    .into_response()
+}
+
 /// A JSON body sent as `application/scim+json`.
 pub struct ScimJson(pub Value);
 

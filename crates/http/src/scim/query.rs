@@ -80,6 +80,13 @@ fn number(name: &str, value: &str) -> ScimResult<i64> {
 }
 
 impl ListQuery {
+    /// From a request's raw query string.
+    pub fn from_raw(raw: Option<String>) -> ScimResult<ListQuery> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+            .map_err(|_| ScimError::bad("invalidValue", "the query string is malformed"))?;
+        ListQuery::from_pairs(&pairs)
+    }
+
     /// From a URL's query string (names compared case-insensitively, as IdPs vary).
     pub fn from_pairs(pairs: &[(String, String)]) -> ScimResult<ListQuery> {
         let mut q = ListQuery {

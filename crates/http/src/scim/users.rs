@@ -2,25 +2,20 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use roster_domain::scim::resource::{self, normalize_patched_user, normalize_user};
 use roster_domain::scim::schema::ResourceKind;
 use roster_service::scim::{Precondition, ScimCaller, ScimUser};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::patch;
 use super::protocol::{
-    if_match, not_modified, not_modified_response, resource_response, Scim, ScimBody, ScimError,
-    ScimJson, ScimResult, LIST_SCHEMA,
+    if_match, list_response, not_modified, not_modified_response, resource_response, Scim,
+    ScimBody, ScimError, ScimResult,
 };
 use super::query::{self, ListQuery};
 use super::{base_url, render};
 use crate::AppState;
-
-fn pairs(raw: Option<String>) -> ScimResult<Vec<(String, String)>> {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|_| ScimError::bad("invalidValue", "the query string is malformed"))
-}
 
 /// A resource error from the domain as a SCIM error.
 pub(crate) fn invalid(e: resource::ResourceError) -> ScimError {
@@ -42,7 +37,7 @@ pub async fn create(
     RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     let doc = create_user(&state, &caller, &body).await?;
     Ok(answer(StatusCode::CREATED, doc, &q, true))
 }
@@ -84,7 +79,7 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     let user = state.service.scim_user(&caller, &id).await?;
     if not_modified(&headers, user.record.version) {
         return Ok(not_modified_response(user.record.version));
@@ -103,7 +98,7 @@ pub async fn list(
     Scim(caller): Scim,
     RawQuery(raw): RawQuery,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     list_users(&state, &caller, q).await
 }
 
@@ -129,14 +124,7 @@ async fn list_users(state: &AppState, caller: &ScimCaller, q: ListQuery) -> Scim
         .iter()
         .map(|u| shown(render::user(u, &base), &q))
         .collect();
-    Ok(ScimJson(json!({
-        "schemas": [LIST_SCHEMA],
-        "totalResults": page.count,
-        "startIndex": q.start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    }))
-    .into_response())
+    Ok(list_response(page.count, q.start_index, resources))
 }
 
 pub async fn replace(
@@ -147,7 +135,7 @@ pub async fn replace(
     RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     let precondition = if_match(&headers)?;
     let doc = replace_user(&state, &caller, &id, &body, precondition).await?;
     Ok(answer(StatusCode::OK, doc, &q, false))
@@ -177,7 +165,7 @@ pub async fn patch(
     RawQuery(raw): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult<Response> {
-    let q = ListQuery::from_pairs(&pairs(raw)?)?;
+    let q = ListQuery::from_raw(raw)?;
     let precondition = if_match(&headers)?;
     let doc = patch_user(&state, &caller, &id, &body, precondition).await?;
     Ok(answer(StatusCode::OK, doc, &q, false))
