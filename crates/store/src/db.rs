@@ -2,8 +2,10 @@
 //! that can only read and a [`WriteTx`] that is the only way to write.
 //!
 //! SQLite runs through rusqlite: a bounded set of read-only connections and one writer
-//! connection, each statement handed to a blocking thread with its decoding (the driver
-//! spike in `bench/driver-spike/RESULTS.md` measured why). PostgreSQL runs through sqlx's
+//! connection. A read's statement is handed to a blocking thread with its decoding (the driver
+//! spike in `bench/driver-spike/RESULTS.md` measured why); inside a write transaction, which
+//! already holds the write lock, statements run where they are called (see
+//! [`SqliteLease::statement`]). PostgreSQL runs through sqlx's
 //! typed pools: one whose connections are read-only, one for write transactions.
 //!
 //! A write cannot compile on a read connection: write queries take `&mut WriteTx`, which only
@@ -121,7 +123,7 @@ impl Handle {
         match self {
             Handle::Sqlite(lease) => {
                 lease
-                    .run(move |c| sql::sqlite_rows(c, &q, max, &decode))
+                    .statement(move |c| sql::sqlite_rows(c, &q, max, &decode))
                     .await
             }
             Handle::PgConn(c) => sql::pg_rows(c, &q, max, decode).await,
@@ -133,7 +135,7 @@ impl Handle {
     /// Runs a statement that returns no rows; returns how many rows it changed.
     pub(crate) async fn execute(&mut self, q: Query) -> Result<u64> {
         match self {
-            Handle::Sqlite(lease) => lease.run(move |c| sql::sqlite_execute(c, &q)).await,
+            Handle::Sqlite(lease) => lease.statement(move |c| sql::sqlite_execute(c, &q)).await,
             Handle::PgConn(c) => sql::pg_execute(c, &q).await,
             Handle::PgTx(tx) => sql::pg_execute(tx, &q).await,
             Handle::Spent => Err(StoreError::Closed),
@@ -579,9 +581,10 @@ impl SqliteReaders {
     }
 }
 
-/// A SQLite connection taken from its pool, with the permit that bounds the pool. Each
-/// statement runs on a blocking thread; the mutex is held only there, so a statement whose
-/// caller was cancelled still finishes before the connection is used again.
+/// A SQLite connection taken from its pool, with the permit that bounds the pool. A read's
+/// statements run on a blocking thread, the mutex held only there, so a statement whose caller
+/// was cancelled still finishes before the connection is used again; a write transaction's
+/// statements run synchronously, so none is ever left half-way.
 pub struct SqliteLease {
     conn: Option<Arc<Mutex<Connection>>>,
     /// The read pool to give the connection back to (None for the writer, which stays).
@@ -610,6 +613,32 @@ impl SqliteLease {
         })
         .await
         .map_err(|e| StoreError::Query(format!("a database task failed: {e}")))?
+    }
+}
+
+impl SqliteLease {
+    /// Runs one statement with its decoding. On a read connection it goes to a blocking thread like any other
+    /// call. Inside a write transaction it runs on the calling thread: `BEGIN IMMEDIATE`
+    /// already holds SQLite's write lock, so in WAL mode a statement there never waits for
+    /// another connection, and it costs tens of microseconds, less than the two thread
+    /// wake-ups a hand-off costs. (A SCIM create runs 21 statements; handed off one by one,
+    /// the wake-ups were half of its CPU.) `BEGIN`, `COMMIT` and `ROLLBACK`, which can wait
+    /// for the file lock or for a checkpoint's fsync, stay on blocking threads, and the task
+    /// yields when its budget runs out so that a long transaction does not hold the worker.
+    async fn statement<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        if self.home.is_some() {
+            return self.run(f).await;
+        }
+        let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
+        let out = {
+            let mut c = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut c)
+        };
+        tokio::task::consume_budget().await;
+        out
     }
 }
 

@@ -1,8 +1,9 @@
 //! The store's one query layer: a statement is written once, with `$1`, `$2`, ... for its
-//! values, and runs on either database. On SQLite it runs through rusqlite on a blocking
-//! thread (the statement, its values and the decoding of its rows in one hand-off); on
-//! PostgreSQL through sqlx's typed `PgConnection`. Rows are read through [`Row`], so each
-//! record has one decoder for both databases.
+//! values, and runs on either database. On SQLite it runs through rusqlite: for a read on a
+//! blocking thread (the statement, its values and the decoding of its rows in one hand-off),
+//! inside a write transaction where it is called. On PostgreSQL it runs through sqlx's typed
+//! `PgConnection`. Rows are read through [`Row`], so each record has one decoder for both
+//! databases.
 
 use std::borrow::Cow;
 use std::rc::Rc;

@@ -7,7 +7,7 @@ use roster_domain::rules;
 use roster_domain::scim::mapping::{self, GroupMapping, MappedProjectRole, ProjectGroup};
 use roster_domain::{AuditAction, OrgId, ProjectId, ProjectRole, Role, UserId};
 use roster_store::scim::{self, ScimSettingsRecord, ScimUserRecord};
-use roster_store::{invites, members, projects, users, OrgRecord, UserRecord, WriteTx};
+use roster_store::{invites, members, projects, users, MemberRow, OrgRecord, UserRecord, WriteTx};
 
 use super::access::ScimCaller;
 use super::domains::email_domain;
@@ -275,16 +275,25 @@ impl Service {
         let org = caller.org.clone();
         let actor = caller.actor();
         let ctx = caller.context.clone();
-        if su.user.is_none() {
-            self.attach(tx, caller, settings, su, groups).await?;
-        }
+        // A member who just joined is not read again (one statement less per create, under
+        // the organization's lock).
+        let joined = match su.user {
+            None => self.attach(tx, caller, settings, su, groups).await?,
+            Some(_) => None,
+        };
         let Some(user) = su.user else {
             return Ok(());
         };
-        let Some(row) = members::live_with_user(tx, org.id, user).await? else {
-            // The member was deleted here since: only a new invite brings them back.
-            su.user = None;
-            return self.invite_instead(tx, caller, settings, su, groups).await;
+        let row = match joined {
+            Some(row) => row,
+            None => match members::live_with_user(tx, org.id, user).await? {
+                Some(row) => row,
+                None => {
+                    // The member was deleted here since: only a new invite brings them back.
+                    su.user = None;
+                    return self.invite_instead(tx, caller, settings, su, groups).await;
+                }
+            },
         };
         let current = row.membership.role;
         if current == Role::Owner {
@@ -320,7 +329,8 @@ impl Service {
         self.apply_names(tx, org.id, su, &row.user).await
     }
 
-    /// Finds or creates the account for a SCIM user that has none yet.
+    /// Finds or creates the account for a SCIM user that has none yet; the membership when
+    /// this made one.
     async fn attach(
         &self,
         tx: &mut WriteTx,
@@ -328,7 +338,7 @@ impl Service {
         settings: &ScimSettings,
         su: &mut ScimUserRecord,
         groups: &[String],
-    ) -> Result<()> {
+    ) -> Result<Option<MemberRow>> {
         let org = &caller.org;
         let now = self.now();
         let initial =
@@ -350,25 +360,28 @@ impl Service {
                 let account = users::by_id(tx, id)
                     .await?
                     .ok_or_else(|| ServiceError::Internal("a new account vanished".into()))?;
-                self.join_as_idp(tx, caller, &account, initial).await?;
+                let row = self.join_as_idp(tx, caller, &account, initial).await?;
                 su.user = Some(id);
+                Ok(row)
             }
             Some(account) => {
                 if members::live(tx, org.id, account.id).await?.is_some() {
                     su.user = Some(account.id);
+                    Ok(None)
                 } else if !members::was_removed(tx, org.id, account.id).await?
                     && self.domain_verified_for(tx, org.id, &su.email).await?
                 {
-                    self.join_as_idp(tx, caller, &account, initial).await?;
+                    let row = self.join_as_idp(tx, caller, &account, initial).await?;
                     su.user = Some(account.id);
+                    Ok(row)
                 } else {
                     // Someone else's account, or a deleted member: they must accept.
                     self.invite_instead(tx, caller, settings, su, groups)
                         .await?;
+                    Ok(None)
                 }
             }
         }
-        Ok(())
     }
 
     async fn join_as_idp(
@@ -377,14 +390,13 @@ impl Service {
         caller: &ScimCaller,
         account: &UserRecord,
         role: Role,
-    ) -> Result<()> {
+    ) -> Result<Option<MemberRow>> {
         let change = Change::Join {
             user: account,
             via: JoinVia::Direct(role),
         };
         self.change_membership(tx, caller.org.id, &caller.actor(), change, &caller.context)
-            .await?;
-        Ok(())
+            .await
     }
 
     /// A pending personal invite for a SCIM user whose account may not be attached yet,
