@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 
 use roster_domain::scim::resource::GroupInput;
 use roster_domain::scim::Filter;
+use roster_domain::OrgId;
 use roster_store::scim::{self, ScimGroupRecord};
 use roster_store::scim_filter::Over;
-use roster_store::{orgs, WriteTx};
+use roster_store::{orgs, Conn, WriteTx};
 
 use super::access::ScimCaller;
 use super::provision::{ScimSettings, Tally};
@@ -36,6 +37,14 @@ pub enum MemberChange {
 /// Members returned with a group at most; larger groups are read with
 /// `excludedAttributes=members` by the IdPs that have them.
 pub const MAX_MEMBERS_SHOWN: i64 = 100_000;
+
+/// A group of the organization by id, or (as in Label Studio's documentation) by display name.
+async fn find_group(c: &mut Conn, org: OrgId, id: &str) -> Result<Option<ScimGroupRecord>> {
+    match scim::group_by_id(c, org, id).await? {
+        Some(r) => Ok(Some(r)),
+        None => Ok(scim::group_by_name(c, org, id).await?),
+    }
+}
 
 fn no_group(id: &str) -> ServiceError {
     ServiceError::not_found(format!("No Group {id:?} in this organization."))
@@ -102,12 +111,9 @@ impl Service {
     ) -> Result<ScimGroup> {
         let mut c = self.store().read().await?;
         let org = caller.org.id;
-        let record = match scim::group_by_id(&mut c, org, id).await? {
-            Some(r) => r,
-            None => scim::group_by_name(&mut c, org, id)
-                .await?
-                .ok_or_else(|| no_group(id))?,
-        };
+        let record = find_group(&mut c, org, id)
+            .await?
+            .ok_or_else(|| no_group(id))?;
         let members = if with_members {
             Some(scim::members(&mut c, &record.id, MAX_MEMBERS_SHOWN, 0).await?)
         } else {
@@ -171,12 +177,9 @@ impl Service {
         let org = caller.org.id;
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
-        let mut record = match scim::group_by_id(&mut tx, org, id).await? {
-            Some(r) => r,
-            None => scim::group_by_name(&mut tx, org, id)
-                .await?
-                .ok_or_else(|| no_group(id))?,
-        };
+        let mut record = find_group(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| no_group(id))?;
         precondition.check(record.version)?;
         let mut touched = BTreeSet::new();
         if let Some(name) = update.display_name {
@@ -266,12 +269,9 @@ impl Service {
         let org = caller.org.id;
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
-        let record = match scim::group_by_id(&mut tx, org, id).await? {
-            Some(r) => r,
-            None => scim::group_by_name(&mut tx, org, id)
-                .await?
-                .ok_or_else(|| no_group(id))?,
-        };
+        let record = find_group(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| no_group(id))?;
         precondition.check(record.version)?;
         let touched: BTreeSet<String> = scim::member_ids(&mut tx, &record.id)
             .await?
