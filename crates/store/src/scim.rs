@@ -5,8 +5,9 @@
 use roster_domain::{OrgId, UserId};
 
 use crate::db::handle;
+use crate::rows::ORG_COLS;
 use crate::sql::{query, Arg, Row};
-use crate::{Conn, Micros, Result, WriteTx};
+use crate::{Conn, Micros, OrgRecord, Result, WriteTx};
 
 /// The IdP's view of one person in one organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,11 +153,16 @@ pub async fn replace_token(
     Ok(())
 }
 
-/// The organization a live SCIM token belongs to.
-pub async fn token_org(c: &mut Conn, token_hash: &str) -> Result<Option<OrgId>> {
-    let q = query("SELECT org_id FROM scim_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(token_hash);
-    Ok(handle(c).fetch_optional(q, |r| r.int(0)).await?.map(OrgId))
+/// The organization a live SCIM token belongs to, read with the token in one round trip
+/// (every SCIM request pays it).
+pub async fn token_org(c: &mut Conn, token_hash: &str) -> Result<Option<OrgRecord>> {
+    let sql = format!(
+        "SELECT {ORG_COLS} FROM scim_tokens t JOIN organizations o ON o.id = t.org_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+    );
+    handle(c)
+        .fetch_optional(query(sql).bind(token_hash), crate::rows::org)
+        .await
 }
 
 /// When the organization's live token was made, if it has one.

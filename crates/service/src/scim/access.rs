@@ -5,7 +5,7 @@
 
 use roster_domain::policy::{self, Access};
 use roster_domain::{AuditAction, OrgId};
-use roster_store::{orgs, scim, Micros, OrgRecord, UserRecord};
+use roster_store::{scim, Micros, OrgRecord, UserRecord};
 
 use crate::audit::{record, Event};
 use crate::membership::{Actor, Idp};
@@ -73,7 +73,6 @@ impl Service {
         let org = scim::token_org(&mut c, &self.secrets().lookup_hash(token))
             .await?
             .ok_or_else(refused)?;
-        let org = orgs::by_id(&mut c, org).await?.ok_or_else(refused)?;
         Ok(ScimCaller {
             org,
             on_behalf_of: None,
