@@ -109,6 +109,12 @@ fn walk(value: &Value, path: &str, name: &str, free: bool) -> Result<(), BadText
     }
 }
 
+/// Checks a JSON document whose strings may all span lines (a SCIM resource: addresses and
+/// other attributes are free text): only NUL is refused, in keys and strings alike.
+pub fn check_json_free_form(value: &Value) -> Result<(), BadText> {
+    walk(value, "", "", true)
+}
+
 /// Checks decoded `name=value` pairs (a query string or an HTML form); the field is the name.
 pub fn check_pairs(bytes: &[u8], form: bool) -> Result<(), BadText> {
     let multi_line = if form { FORM_MULTI_LINE } else { &[][..] };

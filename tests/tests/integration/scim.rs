@@ -338,3 +338,39 @@ async fn someone_elses_account_waits_for_its_owner_to_accept_and_is_then_the_idp
         .expect(200);
     assert_eq!(mine.body["email"], json!(person.email));
 }
+
+/// NUL (which PostgreSQL cannot store or compare) and control characters in a path get a
+/// SCIM 400 on both databases, never a database error, and change nothing.
+#[tokio::test]
+async fn nul_and_control_characters_are_refused_before_any_lookup() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let idp = idp(&server, &org).await;
+    let before = server.snapshot().await;
+    let r = idp
+        .post("/scim/v2/Users", user_body("nul\u{0}@example.com"))
+        .await
+        .expect(400);
+    assert_eq!(r.body["scimType"], json!("invalidValue"), "{}", r.body);
+    let mut odd = user_body("fine@example.com");
+    odd["title"] = json!("a\u{0}b");
+    idp.post("/scim/v2/Users", odd).await.expect(400);
+    for path in [
+        "/scim/v2/Users/%00",
+        "/scim/v2/Groups/a%0Ab",
+        "/scim/v2/Users?filter=userName%20eq%20%22a%00b%22",
+    ] {
+        let r = idp.get(path).await.expect(400);
+        assert_eq!(
+            r.body["scimType"],
+            json!("invalidValue"),
+            "{path}: {}",
+            r.body
+        );
+    }
+    assert_eq!(server.snapshot().await, before);
+    // Multi-line text stays allowed where attributes are free text.
+    let mut lines = user_body("lines@example.com");
+    lines["addresses"] = json!([{"formatted": "1 Main St\nSpringfield", "type": "work"}]);
+    idp.post("/scim/v2/Users", lines).await.expect(201);
+}

@@ -51,6 +51,7 @@ fn base() -> Router<AppState> {
         .route("/.search", post(search_everything))
         .fallback(unknown)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(protocol::refuse_bad_text))
 }
 
 pub fn routes() -> Router<AppState> {

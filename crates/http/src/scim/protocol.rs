@@ -307,6 +307,42 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
                 "the body must be a JSON object",
             ));
         }
+        // PostgreSQL cannot store NUL; refused here so both databases answer alike.
+        crate::text::check_json_free_form(&value).map_err(|bad| {
+            ScimError::bad("invalidValue", format!("{}: {}", bad.field, bad.message))
+        })?;
         Ok(ScimBody(value))
     }
+}
+
+/// Refuses, before any SCIM handler runs, a path with control characters (no id or name has
+/// them) and a query string with NUL (PostgreSQL cannot compare it): a 400 in SCIM's error
+/// body, instead of a database error.
+pub async fn refuse_bad_text(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy();
+    if path.chars().any(char::is_control) {
+        return ScimError::bad(
+            "invalidValue",
+            "the path must not contain control characters",
+        )
+        .into_response();
+    }
+    if let Some(query) = req.uri().query() {
+        if let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query) {
+            if let Some((name, _)) = pairs
+                .iter()
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            {
+                return ScimError::bad(
+                    "invalidValue",
+                    format!("{name} must not contain the NUL character"),
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
 }
