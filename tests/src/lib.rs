@@ -652,7 +652,7 @@ impl Api {
     pub async fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Resp {
         let body = pairs
             .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         self.send(
@@ -676,7 +676,8 @@ impl Api {
     }
 }
 
-fn enc(s: &str) -> String {
+/// Percent-encodes a query string value (everything but RFC 3986's unreserved characters).
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

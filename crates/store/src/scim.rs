@@ -6,6 +6,7 @@ use roster_domain::{OrgId, UserId};
 
 use crate::db::handle;
 use crate::rows::ORG_COLS;
+use crate::scim_filter::Over;
 use crate::sql::{query, Arg, Row};
 use crate::{Conn, Micros, OrgRecord, Result, WriteTx};
 
@@ -370,23 +371,15 @@ pub async fn list_users(
     c: &mut Conn,
     org: OrgId,
     cond: &Condition,
-    order: &UserOrder,
+    order: &ScimOrder,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ScimUserRecord>> {
     let n = cond.args.len() + 2;
-    let dir = order.direction();
-    // RFC 7644 §3.4.2.3: resources without a value sort last when ascending and first when
-    // descending. PostgreSQL does that by default, SQLite the opposite, so it is said here.
-    let nulls = if order.nullable() {
-        format!("({} IS NULL) {dir}, ", order.column())
-    } else {
-        String::new()
-    };
     let sql = format!(
-        "SELECT {USER_COLS} FROM scim_users su WHERE su.org_id = $1 AND ({}) ORDER BY {nulls}{} {dir}, su.id {dir} LIMIT ${n} OFFSET ${}",
+        "SELECT {USER_COLS} FROM scim_users su WHERE su.org_id = $1 AND ({}) ORDER BY {} LIMIT ${n} OFFSET ${}",
         cond.sql,
-        order.column(),
+        order.sql(Over::Users),
         n + 1
     );
     let mut q = query(sql).bind(org.0);
@@ -410,16 +403,17 @@ pub async fn count_users(c: &mut Conn, org: OrgId, cond: &Condition) -> Result<i
     handle(c).fetch_one(q, |r| r.int(0)).await
 }
 
-/// How a user list is sorted.
+/// How a list of users or groups is sorted (RFC 7644 §3.4.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct UserOrder {
-    pub by: UserSort,
+pub struct ScimOrder {
+    pub by: SortKey,
     pub descending: bool,
 }
 
-/// The attributes a user list can be sorted by.
+/// The attributes a list can be sorted by. Users have all of them; Groups have `Created`,
+/// `DisplayName`, `ExternalId` and `LastModified`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UserSort {
+pub enum SortKey {
     /// Creation order (the default: stable as pages are walked).
     #[default]
     Created,
@@ -431,19 +425,38 @@ pub enum UserSort {
     LastModified,
 }
 
-impl UserOrder {
+impl SortKey {
+    /// Whether resources of this type have the key.
+    pub fn applies_to(self, over: Over) -> bool {
+        over == Over::Users
+            || matches!(
+                self,
+                SortKey::Created
+                    | SortKey::ExternalId
+                    | SortKey::DisplayName
+                    | SortKey::LastModified
+            )
+    }
+}
+
+impl ScimOrder {
     /// The sort key. Names are case-insensitive (`caseExact` false, RFC 7643 §4.1), so they
     /// sort lower-cased as RFC 7644 §3.4.2.3 asks, like filters compare them; `externalId` is
     /// case-exact.
-    fn column(&self) -> &'static str {
-        match self.by {
-            UserSort::Created => "su.created_at",
-            UserSort::UserName => "su.user_name_folded",
-            UserSort::ExternalId => "su.external_id",
-            UserSort::GivenName => "LOWER(su.given_name)",
-            UserSort::FamilyName => "LOWER(su.family_name)",
-            UserSort::DisplayName => "LOWER(su.display_name)",
-            UserSort::LastModified => "su.updated_at",
+    fn column(&self, over: Over) -> &'static str {
+        match (over, self.by) {
+            (Over::Users, SortKey::Created) => "su.created_at",
+            (Over::Users, SortKey::UserName) => "su.user_name_folded",
+            (Over::Users, SortKey::ExternalId) => "su.external_id",
+            (Over::Users, SortKey::GivenName) => "LOWER(su.given_name)",
+            (Over::Users, SortKey::FamilyName) => "LOWER(su.family_name)",
+            (Over::Users, SortKey::DisplayName) => "LOWER(su.display_name)",
+            (Over::Users, SortKey::LastModified) => "su.updated_at",
+            (Over::Groups, SortKey::ExternalId) => "sg.external_id",
+            (Over::Groups, SortKey::DisplayName) => "LOWER(sg.display_name)",
+            (Over::Groups, SortKey::LastModified) => "sg.updated_at",
+            // Keys groups do not have are refused by the caller; creation order otherwise.
+            (Over::Groups, _) => "sg.created_at",
         }
     }
 
@@ -451,18 +464,24 @@ impl UserOrder {
     fn nullable(&self) -> bool {
         matches!(
             self.by,
-            UserSort::ExternalId
-                | UserSort::GivenName
-                | UserSort::FamilyName
-                | UserSort::DisplayName
+            SortKey::ExternalId | SortKey::GivenName | SortKey::FamilyName | SortKey::DisplayName
         )
     }
 
-    fn direction(&self) -> &'static str {
-        if self.descending {
-            "DESC"
+    /// `ORDER BY` text. RFC 7644 §3.4.2.3: resources without a value sort last when
+    /// ascending and first when descending. PostgreSQL does that by default, SQLite the
+    /// opposite, so it is said here. The id breaks ties, so pages never overlap.
+    fn sql(&self, over: Over) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        let column = self.column(over);
+        let id = match over {
+            Over::Users => "su.id",
+            Over::Groups => "sg.id",
+        };
+        if self.nullable() {
+            format!("({column} IS NULL) {dir}, {column} {dir}, {id} {dir}")
         } else {
-            "ASC"
+            format!("{column} {dir}, {id} {dir}")
         }
     }
 }
@@ -529,16 +548,16 @@ pub async fn list_groups(
     c: &mut Conn,
     org: OrgId,
     cond: &Condition,
-    descending: bool,
+    order: &ScimOrder,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ScimGroupRecord>> {
     let n = cond.args.len() + 2;
-    let dir = if descending { "DESC" } else { "ASC" };
     let sql = format!(
         "SELECT {GROUP_COLS} FROM scim_groups sg WHERE sg.org_id = $1 AND ({})
-         ORDER BY sg.created_at {dir}, sg.id {dir} LIMIT ${n} OFFSET ${}",
+         ORDER BY {} LIMIT ${n} OFFSET ${}",
         cond.sql,
+        order.sql(Over::Groups),
         n + 1
     );
     let mut q = query(sql).bind(org.0);
@@ -605,6 +624,29 @@ pub async fn add_members(
     Ok(added)
 }
 
+/// Of the given SCIM user ids, those that are not Users of the organization, in the order
+/// given: a member list is checked in a few queries, however long it is.
+pub async fn unknown_users(c: &mut Conn, org: OrgId, users: &[String]) -> Result<Vec<String>> {
+    let mut known = std::collections::HashSet::new();
+    for chunk in users.chunks(CHUNK) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id FROM scim_users WHERE org_id = $1 AND id IN ({})",
+            list.join(", ")
+        );
+        let mut q = query(sql).bind(org.0);
+        for u in chunk {
+            q.push(u.as_str());
+        }
+        known.extend(handle(c).fetch_all(q, |r| r.text(0)).await?);
+    }
+    Ok(users
+        .iter()
+        .filter(|u| !known.contains(u.as_str()))
+        .cloned()
+        .collect())
+}
+
 /// Removes users from a group; returns how many were in it.
 pub async fn remove_members(c: &mut WriteTx, group: &str, users: &[String]) -> Result<u64> {
     let mut removed = 0;
@@ -630,20 +672,15 @@ pub async fn member_ids(c: &mut Conn, group: &str) -> Result<Vec<String>> {
     handle(c).fetch_all(q, |r| r.text(0)).await
 }
 
-/// A page of a group's members: (SCIM user id, userName).
-pub async fn members(
-    c: &mut Conn,
-    group: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<(String, String)>> {
+/// A group's members: (SCIM user id, userName), by id. A client pages through a large
+/// group with `/Users?filter=groups.value eq "{id}"`, or leaves members out with
+/// `excludedAttributes=members`.
+pub async fn members(c: &mut Conn, group: &str) -> Result<Vec<(String, String)>> {
     let q = query(
         "SELECT su.id, su.user_name FROM scim_group_members gm JOIN scim_users su ON su.id = gm.user_id
-         WHERE gm.group_id = $1 ORDER BY su.id LIMIT $2 OFFSET $3",
+         WHERE gm.group_id = $1 ORDER BY su.id",
     )
-    .bind(group)
-    .bind(limit)
-    .bind(offset);
+    .bind(group);
     handle(c)
         .fetch_all(q, |r| Ok((r.text(0)?, r.text(1)?)))
         .await

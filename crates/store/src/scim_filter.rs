@@ -265,6 +265,15 @@ impl Builder {
     }
 
     fn present(&mut self, path: &AttrPath) -> Result<String, FilterRefused> {
+        if self.over == Over::Users
+            && path.is("active")
+            && path.schema(USER_URN).eq_ignore_ascii_case(USER_URN)
+        {
+            // A PATCH may remove `active`; it is then unassigned (and not shown) while the
+            // member works, so it is present when kept in the resource or when false.
+            let kept = self.json_text(self.doc(), &["active".to_string()]);
+            return Ok(format!("(su.active = 0 OR {kept} IS NOT NULL)"));
+        }
         Ok(match resolve(path, self.over)? {
             Source::Column { expr, kind, .. } => match kind {
                 Kind::Text { .. } => format!("({expr} IS NOT NULL AND {expr} <> '')"),

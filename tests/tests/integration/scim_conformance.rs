@@ -233,6 +233,23 @@ async fn a_removed_active_is_unassigned_and_the_person_works() {
     let r = idp.get(&path).await.expect(200);
     assert!(r.body.get("active").is_none(), "{}", r.body);
     org.api(&person).get("/api/projects").await.expect(200);
+    // A filter sees what a read shows: unassigned is not present, yet the person works.
+    let count = |filter: &'static str| {
+        let idp = idp.clone();
+        async move {
+            let r = idp
+                .get(&format!(
+                    "/scim/v2/Users?filter={}",
+                    roster_tests::encode(filter)
+                ))
+                .await
+                .expect(200);
+            r.body["totalResults"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(count("active pr").await, 0);
+    assert_eq!(count("not (active pr)").await, 1);
+    assert_eq!(count("active eq true").await, 1);
     // A later change of something else keeps it unassigned; setting it shows it again.
     let r = patch(
         &idp,
@@ -251,6 +268,8 @@ async fn a_removed_active_is_unassigned_and_the_person_works() {
     .expect(200);
     assert_eq!(r.body["active"], json!(false));
     org.api(&person).get("/api/projects").await.expect(403);
+    assert_eq!(count("active pr").await, 1);
+    assert_eq!(count("active eq false").await, 1);
 }
 
 #[tokio::test]

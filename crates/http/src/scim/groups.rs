@@ -7,6 +7,7 @@ use axum::response::Response;
 use roster_domain::scim::resource::{self, normalize_group};
 use roster_domain::scim::schema::ResourceKind;
 use roster_service::scim::{GroupUpdate, MemberChange, Precondition, ScimCaller};
+use roster_service::store::scim_filter::Over;
 use serde_json::Value;
 
 use super::patch::{self, GroupPatch};
@@ -118,12 +119,13 @@ pub async fn search(
 
 async fn list_groups(state: &AppState, caller: &ScimCaller, q: ListQuery) -> ScimResult<Response> {
     let filter = query::filter(q.filter.as_deref())?;
+    let order = query::order(q.sort_by.as_deref(), q.descending, Over::Groups)?;
     let page = state
         .service
         .scim_groups(
             caller,
             filter.as_ref(),
-            q.descending,
+            &order,
             q.offset(),
             q.count,
             wants_members(&q),

@@ -3,7 +3,8 @@
 //! URL of a GET or the body of a POST `/.search`.
 
 use roster_domain::scim::Filter;
-use roster_service::store::scim::{UserOrder, UserSort};
+use roster_service::store::scim::{ScimOrder, SortKey};
+use roster_service::store::scim_filter::Over;
 use serde_json::Value;
 
 use super::protocol::{ScimError, ScimResult};
@@ -19,33 +20,42 @@ pub fn filter(text: Option<&str>) -> ScimResult<Option<Filter>> {
     }
 }
 
-/// The order of a user list from `sortBy` and `sortOrder`.
-pub fn user_order(sort_by: Option<&str>, descending: bool) -> ScimResult<UserOrder> {
+/// The order of a list from `sortBy` and `sortOrder`; a key the resource type does not
+/// have is `invalidValue`.
+pub fn order(sort_by: Option<&str>, descending: bool, over: Over) -> ScimResult<ScimOrder> {
     let by = match sort_by.map(|s| s.trim().to_ascii_lowercase()) {
-        None => UserSort::Created,
+        None => SortKey::Created,
         Some(s) => {
-            let s = s
+            let bare = s
                 .strip_prefix("urn:ietf:params:scim:schemas:core:2.0:user:")
-                .unwrap_or(&s)
-                .to_string();
-            match s.as_str() {
-                "" | "id" | "meta.created" => UserSort::Created,
-                "username" => UserSort::UserName,
-                "externalid" => UserSort::ExternalId,
-                "name.givenname" => UserSort::GivenName,
-                "name.familyname" => UserSort::FamilyName,
-                "displayname" => UserSort::DisplayName,
-                "meta.lastmodified" => UserSort::LastModified,
-                _ => {
+                .or_else(|| s.strip_prefix("urn:ietf:params:scim:schemas:core:2.0:group:"))
+                .unwrap_or(&s);
+            let key = match bare {
+                "" | "id" | "meta.created" => Some(SortKey::Created),
+                "username" => Some(SortKey::UserName),
+                "externalid" => Some(SortKey::ExternalId),
+                "name.givenname" => Some(SortKey::GivenName),
+                "name.familyname" => Some(SortKey::FamilyName),
+                "displayname" => Some(SortKey::DisplayName),
+                "meta.lastmodified" => Some(SortKey::LastModified),
+                _ => None,
+            };
+            match key.filter(|k| k.applies_to(over)) {
+                Some(k) => k,
+                None => {
+                    let kind = match over {
+                        Over::Users => "Users",
+                        Over::Groups => "Groups",
+                    };
                     return Err(ScimError::bad(
                         "invalidValue",
-                        format!("Users cannot be sorted by {s:?}"),
-                    ))
+                        format!("{kind} cannot be sorted by {bare:?}"),
+                    ));
                 }
             }
         }
     };
-    Ok(UserOrder { by, descending })
+    Ok(ScimOrder { by, descending })
 }
 
 /// Results per page at most (`filter.maxResults` in ServiceProviderConfig).

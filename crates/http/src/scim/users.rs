@@ -6,6 +6,7 @@ use axum::response::Response;
 use roster_domain::scim::resource::{self, normalize_patched_user, normalize_user};
 use roster_domain::scim::schema::ResourceKind;
 use roster_service::scim::{Precondition, ScimCaller, ScimUser};
+use roster_service::store::scim_filter::Over;
 use serde_json::Value;
 
 use super::patch;
@@ -113,7 +114,7 @@ pub async fn search(
 
 async fn list_users(state: &AppState, caller: &ScimCaller, q: ListQuery) -> ScimResult<Response> {
     let filter = query::filter(q.filter.as_deref())?;
-    let order = query::user_order(q.sort_by.as_deref(), q.descending)?;
+    let order = query::order(q.sort_by.as_deref(), q.descending, Over::Users)?;
     let page = state
         .service
         .scim_users(caller, filter.as_ref(), &order, q.offset(), q.count)

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use roster_domain::scim::resource::GroupInput;
 use roster_domain::scim::Filter;
 use roster_domain::OrgId;
-use roster_store::scim::{self, ScimGroupRecord};
+use roster_store::scim::{self, ScimGroupRecord, ScimOrder};
 use roster_store::scim_filter::Over;
 use roster_store::{orgs, Conn, WriteTx};
 
@@ -33,10 +33,6 @@ pub enum MemberChange {
     /// The whole list (a PUT, or a PATCH replace of `members`).
     Replace(Vec<String>),
 }
-
-/// Members returned with a group at most; larger groups are read with
-/// `excludedAttributes=members` by the IdPs that have them.
-pub const MAX_MEMBERS_SHOWN: i64 = 100_000;
 
 /// A group of the organization by id, or (as in Label Studio's documentation) by display name.
 async fn find_group(c: &mut Conn, org: OrgId, id: &str) -> Result<Option<ScimGroupRecord>> {
@@ -94,7 +90,7 @@ impl Service {
         scim::add_members(&mut tx, org, &record.id, &input.members).await?;
         let touched: BTreeSet<String> = input.members.into_iter().collect();
         self.resync(&mut tx, caller, &touched).await?;
-        let members = scim::members(&mut tx, &record.id, MAX_MEMBERS_SHOWN, 0).await?;
+        let members = scim::members(&mut tx, &record.id).await?;
         tx.commit().await?;
         Ok(ScimGroup {
             record,
@@ -115,7 +111,7 @@ impl Service {
             .await?
             .ok_or_else(|| no_group(id))?;
         let members = if with_members {
-            Some(scim::members(&mut c, &record.id, MAX_MEMBERS_SHOWN, 0).await?)
+            Some(scim::members(&mut c, &record.id).await?)
         } else {
             None
         };
@@ -126,7 +122,7 @@ impl Service {
         &self,
         caller: &ScimCaller,
         filter: Option<&Filter>,
-        descending: bool,
+        order: &ScimOrder,
         start: i64,
         count: i64,
         with_members: bool,
@@ -137,9 +133,9 @@ impl Service {
         let total = scim::count_groups(&mut c, org, &cond).await?;
         let mut items = Vec::new();
         if count > 0 {
-            for record in scim::list_groups(&mut c, org, &cond, descending, count, start).await? {
+            for record in scim::list_groups(&mut c, org, &cond, order, count, start).await? {
                 let members = if with_members {
-                    Some(scim::members(&mut c, &record.id, MAX_MEMBERS_SHOWN, 0).await?)
+                    Some(scim::members(&mut c, &record.id).await?)
                 } else {
                     None
                 };
@@ -242,7 +238,7 @@ impl Service {
         record.version += 1;
         self.resync(&mut tx, caller, &touched).await?;
         let members = if update.return_members {
-            Some(scim::members(&mut tx, &record.id, MAX_MEMBERS_SHOWN, 0).await?)
+            Some(scim::members(&mut tx, &record.id).await?)
         } else {
             None
         };
@@ -291,14 +287,12 @@ impl Service {
         caller: &ScimCaller,
         ids: &[String],
     ) -> Result<()> {
-        for id in ids {
-            if scim::user_by_id(tx, caller.org.id, id).await?.is_none() {
-                return Err(ServiceError::ScimInvalidValue(format!(
-                    "member {id:?} is not a User of this organization"
-                )));
-            }
+        match scim::unknown_users(tx, caller.org.id, ids).await?.first() {
+            Some(id) => Err(ServiceError::ScimInvalidValue(format!(
+                "member {id:?} is not a User of this organization"
+            ))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Re-evaluates the given SCIM users against the mapping, under the guard.

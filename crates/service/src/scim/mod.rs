@@ -12,7 +12,7 @@ mod users;
 
 pub use access::{ScimCaller, ScimTokenState};
 pub use domains::{email_domain, normalize_domain};
-pub use groups::{GroupUpdate, MemberChange, ScimGroup, MAX_MEMBERS_SHOWN};
+pub use groups::{GroupUpdate, MemberChange, ScimGroup};
 pub use provision::{
     mapping_parts_from_json, mapping_to_json, project_role_from_wire, project_role_wire,
     role_from_wire, DeleteAction, ScimSettings,

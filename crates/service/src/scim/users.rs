@@ -5,7 +5,7 @@
 use roster_domain::scim::resource::UserInput;
 use roster_domain::scim::Filter;
 use roster_domain::{AuditAction, OrgId, Role, RuleViolation};
-use roster_store::scim::{self, Condition, ScimUserRecord, UserOrder};
+use roster_store::scim::{self, Condition, ScimOrder, ScimUserRecord};
 use roster_store::scim_filter::{self, Over};
 use roster_store::{members, orgs, users, Conn, WriteTx};
 
@@ -156,7 +156,7 @@ impl Service {
         &self,
         caller: &ScimCaller,
         filter: Option<&Filter>,
-        order: &UserOrder,
+        order: &ScimOrder,
         start: i64,
         count: i64,
     ) -> Result<Page<ScimUser>> {
