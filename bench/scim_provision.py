@@ -242,6 +242,10 @@ class Roster(Target):
                 self.analyzer = Analyzer(self.analyze_every)
         subprocess.run([ROSTER_BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
                        env=dict(env, ROSTER_OWNER_PASSWORD=PASSWORD), check=True, capture_output=True)
+        # The people's domain is the organization's, so each create makes an account at once
+        # (outside verified domains the IdP's people are invited instead).
+        subprocess.run([ROSTER_BIN, "org", "domain", "add", "--org", "1", "example.com"],
+                       env=env, check=True, capture_output=True)
         self.port = free_port()
         self.proc = subprocess.Popen([ROSTER_BIN, "serve", "--bind", f"127.0.0.1:{self.port}"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

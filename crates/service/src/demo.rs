@@ -12,6 +12,9 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 /// The demo organization's Owner.
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.roster";
 
+/// The email domain of the demo people, verified for the demo organization.
+pub const DEMO_DOMAIN: &str = "demo.roster";
+
 /// What the demo created, for the start-up message.
 #[derive(Debug, Clone)]
 pub struct Demo {
@@ -38,6 +41,10 @@ impl Service {
             Err(e) => return Err(e),
         };
         let owner: Authorized<Admin> = self.operator_acting_as_owner(created.org.id).await?;
+        // The demo people's domain is the demo organization's, so its identity provider
+        // (SCIM, SSO) makes accounts at once, as a company's own domain does.
+        self.operator_verify_domain(created.org.id, DEMO_DOMAIN)
+            .await?;
         let people = [
             ("ada.admin@demo.roster", "Ada", "Admin", Role::Administrator),
             ("max.manager@demo.roster", "Max", "Manager", Role::Manager),

@@ -11,8 +11,26 @@ pub(crate) const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub(crate) const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub(crate) const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// The organization's identity provider: a client holding its SCIM token.
+/// The organization's identity provider, set up as an organization usually is: a client
+/// holding its SCIM token, with `example.com` (the tests' people) verified for it, so that
+/// the people it provisions get accounts at once.
 pub(crate) async fn idp(server: &TestServer, org: &OrgFixture) -> Api {
+    verify(server, org, "example.com").await;
+    idp_unverified(server, org).await
+}
+
+/// Verifies a domain for the organization, as the operator does with `roster org domain add`.
+pub(crate) async fn verify(server: &TestServer, org: &OrgFixture, domain: &str) {
+    server
+        .service
+        .operator_verify_domain(org.id, domain)
+        .await
+        .unwrap_or_else(|e| panic!("{domain} verified: {e}"));
+}
+
+/// The organization's identity provider without a verified domain: whoever it provisions is
+/// invited and joins on accepting.
+pub(crate) async fn idp_unverified(server: &TestServer, org: &OrgFixture) -> Api {
     let r = org
         .owner_api()
         .post_empty("/api/scim/token")
@@ -301,7 +319,7 @@ async fn someone_elses_account_waits_for_its_owner_to_accept_and_is_then_the_idp
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let elsewhere = server.org("Elsewhere").await;
-    let idp = idp(&server, &org).await;
+    let idp = idp_unverified(&server, &org).await;
     set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
     let person = &elsewhere.owner;
     let u = create_user(&idp, &person.email).await;

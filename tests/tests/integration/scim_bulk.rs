@@ -6,33 +6,12 @@
 use roster_tests::{results, Api, OrgFixture, TestServer};
 use serde_json::{json, Value};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+use crate::scim::{idp, user_body, GROUP, PATCH};
+
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
-async fn idp(server: &TestServer, org: &OrgFixture) -> Api {
-    let r = org
-        .owner_api()
-        .post_empty("/api/scim/token")
-        .await
-        .expect(201);
-    let token = r.body["token"].as_str().expect("a token").to_string();
-    server.anonymous().with_auth(&format!("Bearer {token}"))
-}
-
-fn user(email: &str) -> Value {
-    json!({
-        "schemas": [USER],
-        "userName": email,
-        "name": {"givenName": "Given", "familyName": "Family"},
-        "emails": [{"value": email, "type": "work", "primary": true}],
-        "active": true
-    })
-}
-
 fn post_user(bulk_id: &str, email: &str) -> Value {
-    json!({"method": "POST", "path": "/Users", "bulkId": bulk_id, "data": user(email)})
+    json!({"method": "POST", "path": "/Users", "bulkId": bulk_id, "data": user_body(email)})
 }
 
 fn post_group(bulk_id: &str, name: &str, members: &[&str]) -> Value {
@@ -303,9 +282,9 @@ async fn an_unknown_method_or_path_is_a_400_for_that_operation_alone() {
             json!({"method": "GET", "path": "/Users", "bulkId": "g"}),
             json!({"method": "POST", "path": "/Projects", "bulkId": "p", "data": {}}),
             json!({"method": "DELETE", "path": "/Users"}),
-            json!({"method": "POST", "path": "/Users/abc", "bulkId": "x", "data": user("x@example.com")}),
+            json!({"method": "POST", "path": "/Users/abc", "bulkId": "x", "data": user_body("x@example.com")}),
             json!({"method": "PATCH", "path": "/Users/abc"}),
-            json!({"method": "POST", "path": "/Users", "data": user("nobulkid@example.com")}),
+            json!({"method": "POST", "path": "/Users", "data": user_body("nobulkid@example.com")}),
             post_user("ok", "ok@example.com"),
             json!({"method": "DELETE", "path": "/Users/no-such-id"}),
         ]),
@@ -362,7 +341,7 @@ async fn a_reference_to_a_failed_unknown_or_circular_post_fails_with_409() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let idp = idp(&server, &org).await;
-    let mut no_email = user("not-an-email");
+    let mut no_email = user_body("not-an-email");
     no_email["emails"] = json!([]);
     let r = bulk(
         &idp,

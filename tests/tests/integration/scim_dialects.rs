@@ -7,7 +7,7 @@
 use roster_tests::{Api, TestServer};
 use serde_json::{json, Value};
 
-use crate::scim::{idp, role_of, set_mapping};
+use crate::scim::{idp, role_of, set_mapping, verify};
 use crate::scim_stories::{id_of, member_row};
 
 const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -74,11 +74,7 @@ async fn entra_id_tests_the_connection_then_provisions_updates_and_unassigns_a_u
     let idp = idp(&server, &org).await;
     set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
     // Entra may change a work address: the addresses are in a domain verified for Contoso.
-    server
-        .service
-        .operator_verify_domain(org.id, "testuser.com")
-        .await
-        .expect("verified");
+    verify(&server, &org, "testuser.com").await;
 
     // "Test Connection": a user by a random userName, and a user by a random id.
     let r = idp
@@ -308,6 +304,7 @@ async fn entra_id_pushes_a_group_and_moves_its_members_by_value_lists() {
     let server = TestServer::start().await;
     let org = server.org("Contoso").await;
     let idp = idp(&server, &org).await;
+    verify(&server, &org, "contoso.example").await;
     set_mapping(
         &org,
         json!({"roles_groups": [["Reviewer", "Contoso Reviewers"]], "fallback_role": "Annotator"}),
@@ -530,6 +527,7 @@ async fn okta_tests_the_connection_then_provisions_replaces_and_deactivates_a_us
     let server = TestServer::start().await;
     let org = server.org("Initech").await;
     let idp = idp(&server, &org).await;
+    verify(&server, &org, "okta.local").await;
     set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
 
     // The connection test.
@@ -713,6 +711,7 @@ async fn okta_pushes_a_group_renames_it_and_moves_members_by_filter_then_add() {
     let server = TestServer::start().await;
     let org = server.org("Initech").await;
     let idp = idp(&server, &org).await;
+    verify(&server, &org, "okta.local").await;
     set_mapping(
         &org,
         json!({"roles_groups": [["Reviewer", "Test SCIMv2"]], "fallback_role": "Annotator"}),

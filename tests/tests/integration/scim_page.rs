@@ -4,6 +4,8 @@
 
 use roster_domain::Role;
 use roster_tests::{json, Api, OrgFixture, TestServer, PASSWORD};
+
+use crate::scim::verify;
 use serde_json::Value;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -232,6 +234,7 @@ async fn the_preview_lists_the_moves_and_changes_nothing() {
     let org = server.org("Preview").await;
     let owner = browser(&server, &org.owner.email).await;
     let idp = idp_from_page(&server, &owner).await;
+    verify(&server, &org, "example.com").await;
     let sam = provision(&idp, "sam@example.com").await;
     provision(&idp, "kim@example.com").await;
     group(&idp, "Labelers", &[sam]).await;
@@ -404,6 +407,7 @@ async fn the_deprovisioning_guard_is_shown_in_words_and_only_the_owner_confirms_
     let org = server.org("Guard").await;
     let owner = browser(&server, &org.owner.email).await;
     let idp = idp_from_page(&server, &owner).await;
+    verify(&server, &org, "example.com").await;
     org.owner_api()
         .post(
             "/api/scim/settings",

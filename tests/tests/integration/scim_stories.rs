@@ -10,7 +10,10 @@ use roster_domain::{Role, UserId};
 use roster_tests::{results, Api, OrgFixture, Person, Resp, TestServer};
 use serde_json::{json, Value};
 
-use crate::scim::{create_group, create_user, idp, patch, role_of, set_mapping, user_body, PATCH};
+use crate::scim::{
+    create_group, create_user, idp, idp_unverified, patch, role_of, set_mapping, user_body, verify,
+    PATCH,
+};
 
 /// A resource's `id`.
 pub(crate) fn id_of(resource: &Value) -> String {
@@ -887,6 +890,7 @@ async fn without_manual_role_management_only_the_idp_changes_a_managed_role() {
 async fn an_owners_or_administrators_own_credential_speaks_for_their_one_organization() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
+    verify(&server, &org, "example.com").await;
     set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
     let (_, access) = server.pat_and_access(&org.owner).await;
     let admin = org.member(Role::Administrator).await;
@@ -980,7 +984,7 @@ async fn someone_who_administers_two_organizations_is_told_to_use_a_scim_token()
     assert_eq!(server.snapshot().await, before);
     // Each organization's own token still works, for that organization only.
     let acme_idp = idp(&server, &acme).await;
-    let globex_idp = idp(&server, &globex).await;
+    let globex_idp = idp_unverified(&server, &globex).await;
     let u = create_user(&acme_idp, "who@example.com").await;
     globex_idp
         .get(&format!("/scim/v2/Users/{}", id_of(&u)))
@@ -1038,7 +1042,7 @@ async fn a_rotated_scim_token_refuses_the_old_one_at_once() {
     assert_eq!(state.body["exists"], json!(true));
     assert!(state.body.get("token").is_none(), "never shown again");
 
-    let new = idp(&server, &org).await;
+    let new = idp_unverified(&server, &org).await;
     let r = old.get("/scim/v2/Users").await.expect(401);
     assert_eq!(
         r.body["schemas"][0],

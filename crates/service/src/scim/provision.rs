@@ -343,7 +343,17 @@ impl Service {
         let now = self.now();
         let initial =
             Self::desired_role(settings, su, groups, None).unwrap_or(settings.mapping.fallback);
+        // Outside the organization's verified domains, a new person and someone who already
+        // has an account are both invited and join when they accept: an account is never made
+        // for an address the organization does not control, and neither the IdP nor an
+        // Administrator can tell from the outcome whether the email had an account.
+        let verified = self.domain_verified_for(tx, org.id, &su.email).await?;
         match users::by_email(tx, &su.email).await? {
+            None if !verified => {
+                self.invite_instead(tx, caller, settings, su, groups)
+                    .await?;
+                Ok(None)
+            }
             None => {
                 let id = users::insert(
                     tx,
@@ -368,9 +378,7 @@ impl Service {
                 if members::live(tx, org.id, account.id).await?.is_some() {
                     su.user = Some(account.id);
                     Ok(None)
-                } else if !members::was_removed(tx, org.id, account.id).await?
-                    && self.domain_verified_for(tx, org.id, &su.email).await?
-                {
+                } else if verified && !members::was_removed(tx, org.id, account.id).await? {
                     let row = self.join_as_idp(tx, caller, &account, initial).await?;
                     su.user = Some(account.id);
                     Ok(row)
