@@ -137,10 +137,8 @@ impl Service {
         by: &Authorized<Owner>,
         domain: &str,
     ) -> Result<(DomainClaim, bool)> {
-        let domain = normalize_domain(domain)?;
+        let (domain, mut tx) = self.owner_change(by, domain).await?;
         let org = by.org.id;
-        let mut tx = self.store().write().await?;
-        by.reread(&mut tx).await?;
         if store::domain_org(&mut tx, &domain).await? == Some(org) {
             return Err(already_verified(&domain));
         }
@@ -213,10 +211,8 @@ impl Service {
         by: &Authorized<Owner>,
         domain: &str,
     ) -> Result<(String, DomainRemoval)> {
-        let domain = normalize_domain(domain)?;
+        let (domain, mut tx) = self.owner_change(by, domain).await?;
         let org = by.org.id;
-        let mut tx = self.store().write().await?;
-        by.reread(&mut tx).await?;
         let removal = if store::remove_claim(&mut tx, org, &domain).await? {
             DomainRemoval::ClaimCancelled
         } else if self
@@ -231,6 +227,19 @@ impl Service {
         };
         tx.commit().await?;
         Ok((domain, removal))
+    }
+
+    /// The domain as roster spells it, and the transaction of an Owner's change, in which
+    /// they are still the Owner.
+    async fn owner_change(
+        &self,
+        by: &Authorized<Owner>,
+        domain: &str,
+    ) -> Result<(String, WriteTx)> {
+        let domain = normalize_domain(domain)?;
+        let mut tx = self.store().write().await?;
+        by.reread(&mut tx).await?;
+        Ok((domain, tx))
     }
 
     /// Verifies `domain` for `org`, unless an organization already holds it: the one place

@@ -492,24 +492,29 @@ fn render(state: &AppState, web: WebUser<Admin>, loaded: &Loaded, draft: &Draft)
     }
 }
 
-pub(crate) async fn scim_page(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
-    let loaded = match load(&state, &web).await {
-        Ok(l) => l,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
+/// The page with the editor as stored, for an action (or none) to add its outcome to.
+async fn stored_page(state: &AppState, web: WebUser<Admin>) -> Result<ScimPage, Response> {
+    let loaded = load(state, &web)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
     let draft = Draft::of(&loaded.settings);
-    page(StatusCode::OK, render(&state, web, &loaded, &draft))
+    Ok(render(state, web, &loaded, &draft))
+}
+
+pub(crate) async fn scim_page(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
+    match stored_page(&state, web).await {
+        Ok(body) => page(StatusCode::OK, body),
+        Err(refused) => refused,
+    }
 }
 
 /// "Create token" / "Rotate token": the answer is the one time the token is shown.
 pub(crate) async fn create_token(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
     let made = state.service.create_scim_token(&web.proof).await;
-    let loaded = match load(&state, &web).await {
-        Ok(l) => l,
-        Err(e) => return ApiError::from(e).into_response(),
+    let mut body = match stored_page(&state, web).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
-    let draft = Draft::of(&loaded.settings);
-    let mut body = render(&state, web, &loaded, &draft);
     match made {
         Ok(token) => {
             body.new_token = Some(token);
@@ -540,12 +545,10 @@ pub(crate) async fn domain_form(
     PageForm(form): PageForm<DomainForm>,
 ) -> Response {
     let done = domain_action(&state, &web, &form).await;
-    let loaded = match load(&state, &web).await {
-        Ok(l) => l,
-        Err(e) => return ApiError::from(e).into_response(),
+    let mut body = match stored_page(&state, web).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
-    let draft = Draft::of(&loaded.settings);
-    let mut body = render(&state, web, &loaded, &draft);
     match done {
         Ok(message) => {
             body.message = Some(message);
