@@ -48,6 +48,7 @@ check "a bad DATABASE_URL names the setting" bash -c "DATABASE_URL=mysql://x $bi
 check "a short secret names the setting" bash -c "ROSTER_SECRET_KEY=short $bin invite link --org 1 2>&1 | grep -q ROSTER_SECRET_KEY"
 check "a bad bind address names the setting" bash -c "$bin serve --bind nowhere 2>&1 | grep -qi 'bind'"
 check "a short metrics token names the setting" bash -c "! $bin serve --bind 127.0.0.1:0 --metrics-token short >$data/metrics.out 2>&1 && grep -q 'ROSTER_METRICS_TOKEN' $data/metrics.out"
+check "a DNS server that is not an address names the setting" bash -c "! ROSTER_DNS_SERVER=dns.example $bin serve --bind 127.0.0.1:0 >$data/dns.out 2>&1 && grep -q 'ROSTER_DNS_SERVER' $data/dns.out"
 check "another secret is refused for this database" bash -c "ROSTER_SECRET_KEY=another-secret-that-is-long-enough-000000 $bin invite link --org 1 2>&1 | grep -q 'different server secret'"
 
 # Import from CSV: good rows land, refused rows are reported by line.

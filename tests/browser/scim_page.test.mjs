@@ -214,3 +214,34 @@ story('the SCIM page fits a phone screen', { viewport: { width: 390, height: 844
   assert.ok(size.scrollWidth <= size.innerWidth + 1, `no horizontal overflow at 390 px: ${JSON.stringify(size)}`);
   await shot('phone');
 });
+
+story('the Owner adds a domain and sees the TXT record to publish; an Administrator only sees it', { permissions: ['clipboard-read', 'clipboard-write'] }, async ({ page, context, shot }) => {
+  await openScimPage(page, DEMO.owner);
+  const section = page.locator('section#domains');
+  assert.match(await section.locator('#no-domains').innerText(), /No domain is verified/);
+  await section.getByRole('textbox', { name: 'Add a domain' }).fill('Labels.Example');
+  await submit(page, section.getByRole('button', { name: 'Add domain', exact: true }));
+  await waitForStatus(page, 'Publish the TXT record shown below in the DNS of labels.example');
+  const claim = page.locator('#domains .claim[data-domain="labels.example"]');
+  const name = await claim.getByRole('textbox', { name: 'TXT record name' }).inputValue();
+  const value = await claim.getByRole('textbox', { name: 'TXT record value' }).inputValue();
+  assert.equal(name, '_roster-verification.labels.example');
+  assert.match(value, /^roster-domain-verification=[\w-]{30,}$/);
+  await claim.getByRole('button', { name: 'Copy value', exact: true }).click();
+  await eventually(async () => assert.equal(await page.evaluate(() => navigator.clipboard.readText()), value, 'clipboard after "Copy value"'));
+  assert.equal(await claim.getByRole('button', { name: 'Check now', exact: true }).count(), 1);
+  const org = await organizationId(context);
+  const listed = await api(context, 'GET', `/api/organizations/${org}/domains`);
+  assert.deepEqual(listed.pending.map((c) => [c.domain, c.record_name, c.record_value]), [['labels.example', name, value]]);
+  await shot('domain-claimed');
+
+  await context.clearCookies();
+  await signIn(page, DEMO.admin);
+  await page.goto('/organization/scim');
+  const seen = page.locator('#domains .claim[data-domain="labels.example"]');
+  assert.equal(await seen.getByRole('textbox', { name: 'TXT record value' }).inputValue(), value, 'an Administrator sees the record');
+  assert.equal(await seen.getByRole('button', { name: 'Check now' }).count(), 0, 'but cannot check it');
+  assert.equal(await page.locator('#domain-form').count(), 0, 'nor add a domain');
+  assert.match(await page.locator('#domains-owner-only').innerText(), /Only the Owner/);
+  await shot('domains-read-only');
+});

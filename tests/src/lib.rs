@@ -3,6 +3,8 @@
 //! a moveable clock, an HTTP client, and fixtures that set up organizations through the
 //! service. Tests read like the user stories they prove.
 
+pub mod dns;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -710,6 +712,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("scim_group_members", "group_id, user_id"),
     ("scim_deprovisions", "id, org_id, n"),
     ("verified_domains", "domain, org_id"),
+    ("domain_claims", "org_id, domain, token, created_at"),
 ];
 
 /// The session cookie value a response set, if any.

@@ -3,6 +3,7 @@
 //! application service, so each rule is decided in exactly one place.
 
 pub mod audit;
+pub mod domains;
 pub mod ids;
 pub mod invites;
 pub mod people;

@@ -100,6 +100,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::PreconditionFailed(m) => {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, m)
             }
+            ServiceError::CheckFailed(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            ServiceError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m),
             ServiceError::ScimMutability(m)
             | ServiceError::ScimInvalidValue(m)
             | ServiceError::ScimInvalidFilter(m) => ApiError::bad_request(m),

@@ -197,3 +197,42 @@ pub fn check_metrics_token(token: &str) -> Result<String> {
     }
     Ok(token.to_string())
 }
+
+/// `--dns-server`: an IP address and port, or an IP address alone for port 53.
+pub fn parse_dns_server(text: &str) -> std::result::Result<std::net::SocketAddr, String> {
+    let text = text.trim();
+    text.parse::<std::net::SocketAddr>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+        .map_err(|_| {
+            format!(
+                "ROSTER_DNS_SERVER must be an IP address with an optional port, like 127.0.0.1:53 \
+                 or [::1]:5353; got {text:?}"
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dns_server_is_an_address_with_port_53_unless_given() {
+        assert_eq!(
+            parse_dns_server("127.0.0.1:5353").unwrap().to_string(),
+            "127.0.0.1:5353"
+        );
+        assert_eq!(
+            parse_dns_server("10.0.0.2").unwrap().to_string(),
+            "10.0.0.2:53"
+        );
+        assert_eq!(
+            parse_dns_server("[::1]:54").unwrap().to_string(),
+            "[::1]:54"
+        );
+        assert_eq!(parse_dns_server("::1").unwrap().to_string(), "[::1]:53");
+        for bad in ["", "dns.example.com", "127.0.0.1:99999", "1.2.3"] {
+            let e = parse_dns_server(bad).unwrap_err();
+            assert!(e.contains("ROSTER_DNS_SERVER"), "{e}");
+        }
+    }
+}

@@ -115,6 +115,11 @@ struct ServeArgs {
     /// requests, before it is closed.
     #[arg(long, env = "ROSTER_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     header_read_timeout_secs: u64,
+    /// Name server roster asks for the DNS TXT record an Owner publishes to verify an email
+    /// domain: an IP address with an optional port (53). UDP, then TCP. Without it, the
+    /// system's name servers (resolv.conf).
+    #[arg(long, env = "ROSTER_DNS_SERVER", value_parser = config::parse_dns_server)]
+    dns_server: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -527,6 +532,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         public_url: public_url.clone(),
         session_ttl: args.session_ttl_minutes * roster_service::clock::MINUTE,
         invite_ttl: args.invite_ttl_days * roster_service::clock::DAY,
+        dns_server: args.dns_server,
         ..ServiceConfig::default()
     };
     cfg.throttle.address_free_failures = args.throttle_address_free_failures;

@@ -44,6 +44,13 @@ pub enum ServiceError {
     /// mass-deprovisioning guard, 409).
     #[error("{0}")]
     ScimRefused(String),
+    /// A check of something outside roster (a domain's DNS record) did not find what the
+    /// request needs; nothing changed (422).
+    #[error("{0}")]
+    CheckFailed(String),
+    /// Something roster asks on the way (a DNS server) did not answer; nothing changed (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// Bad input, with per-field messages (400).
     #[error("{message}")]
     Invalid {

@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod demo;
+pub mod dns;
+pub mod domains;
 mod error;
 pub mod import;
 pub mod invites;
@@ -22,6 +24,7 @@ mod throttle;
 pub mod tokens;
 pub mod users;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use access::{
@@ -52,6 +55,8 @@ pub struct ServiceConfig {
     pub mail: Option<mail::MailConfig>,
     /// Password hashes (19 MiB of memory each) that may run at once.
     pub max_concurrent_hashes: usize,
+    /// The name server asked for domain verification records; None: the system's.
+    pub dns_server: Option<SocketAddr>,
 }
 
 /// Growing delays after failed sign-ins and token exchanges.
@@ -80,6 +85,7 @@ impl Default for ServiceConfig {
             },
             mail: None,
             max_concurrent_hashes: passwords::default_concurrency(),
+            dns_server: None,
         }
     }
 }
@@ -115,6 +121,7 @@ struct Inner {
     mailer: Option<mail::Mailer>,
     anchors: members::PageAnchors,
     hashing: passwords::PasswordHashing,
+    dns: dns::TxtResolver,
 }
 
 impl Service {
@@ -128,6 +135,7 @@ impl Service {
         check_secret(&store, &secrets).await?;
         let mailer = config.mail.as_ref().map(mail::Mailer::new).transpose()?;
         let hashing = passwords::PasswordHashing::new(config.max_concurrent_hashes);
+        let dns = dns::TxtResolver::new(config.dns_server);
         let service = Service {
             inner: Arc::new(Inner {
                 store,
@@ -137,6 +145,7 @@ impl Service {
                 mailer,
                 anchors: Default::default(),
                 hashing,
+                dns,
             }),
         };
         service.seal_plaintext_invite_tokens().await?;
@@ -179,6 +188,10 @@ impl Service {
 
     pub(crate) fn mailer(&self) -> Option<&mail::Mailer> {
         self.inner.mailer.as_ref()
+    }
+
+    pub(crate) fn dns(&self) -> &dns::TxtResolver {
+        &self.inner.dns
     }
 
     pub(crate) fn secrets(&self) -> &Secrets {

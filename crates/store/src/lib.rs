@@ -14,6 +14,7 @@ mod sql;
 pub mod audit;
 pub mod bulk;
 pub mod credentials;
+pub mod domains;
 pub mod invites;
 pub mod members;
 pub mod orgs;

@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "scim",
         sql: include_str!("../migrations/0007_scim.sql"),
     },
+    Migration {
+        version: 8,
+        name: "domain_claims",
+        sql: include_str!("../migrations/0008_domain_claims.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

@@ -1,6 +1,5 @@
 //! SCIM provisioning: the identity provider's Users and Groups of each organization, its
-//! tokens and settings, the domains verified for the organization, and the deprovisioning
-//! log the mass-deprovisioning guard reads.
+//! tokens and settings, and the deprovisioning log the mass-deprovisioning guard reads.
 
 use roster_domain::{OrgId, UserId};
 
@@ -175,47 +174,6 @@ pub async fn token_created_at(c: &mut Conn, org: OrgId) -> Result<Option<Micros>
         .fetch_optional(q, |r| r.opt_int(0))
         .await?
         .flatten())
-}
-
-// ---- verified domains -----------------------------------------------------------------
-
-/// Verifies a domain for an organization; `Duplicate` when any organization already has it.
-pub async fn add_domain(
-    c: &mut WriteTx,
-    domain: &str,
-    org: OrgId,
-    by: Option<UserId>,
-    now: Micros,
-) -> Result<()> {
-    let q = query(
-        "INSERT INTO verified_domains (domain, org_id, verified_by, verified_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(domain)
-    .bind(org.0)
-    .bind(by.map(|u| u.0))
-    .bind(now);
-    handle(c).execute(q).await?;
-    Ok(())
-}
-
-/// Removes a domain from an organization; false when it was not verified for it.
-pub async fn remove_domain(c: &mut WriteTx, domain: &str, org: OrgId) -> Result<bool> {
-    let q = query("DELETE FROM verified_domains WHERE domain = $1 AND org_id = $2")
-        .bind(domain)
-        .bind(org.0);
-    Ok(handle(c).execute(q).await? > 0)
-}
-
-pub async fn domains_of(c: &mut Conn, org: OrgId) -> Result<Vec<String>> {
-    let q =
-        query("SELECT domain FROM verified_domains WHERE org_id = $1 ORDER BY domain").bind(org.0);
-    handle(c).fetch_all(q, |r| r.text(0)).await
-}
-
-/// The organization a domain is verified for.
-pub async fn domain_org(c: &mut Conn, domain: &str) -> Result<Option<OrgId>> {
-    let q = query("SELECT org_id FROM verified_domains WHERE domain = $1").bind(domain);
-    Ok(handle(c).fetch_optional(q, |r| r.int(0)).await?.map(OrgId))
 }
 
 // ---- users ----------------------------------------------------------------------------

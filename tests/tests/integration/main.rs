@@ -4,6 +4,7 @@
 mod counts;
 mod credentials;
 mod csrf;
+mod domains;
 mod edges;
 mod hostile_input;
 mod import;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod docs;
+pub mod domains;
 pub mod invites;
 pub mod orgs;
 pub mod projects;
@@ -29,6 +30,7 @@ use docs::Security;
         tokens::legacy_key, tokens::reset_legacy_key, tokens::list_tokens, tokens::create_token, tokens::refresh, tokens::rotate,
         tokens::blacklist, tokens::jwt_settings, tokens::update_jwt_settings,
         orgs::list_orgs, orgs::get_org, orgs::update_org, orgs::set_default_role, orgs::seats,
+        domains::list_domains, domains::claim_domain, domains::verify_domain, domains::remove_domain,
         orgs::list_members, orgs::assign_role, orgs::assign_role_post, orgs::get_member, orgs::delete_member,
         invites::invite_link, invites::reset_invite_link, invites::send_invites, invites::revoke_invite, invites::list_invites,
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
@@ -88,6 +90,18 @@ pub fn routes() -> Router<AppState> {
             axum::routing::patch(orgs::set_default_role),
         )
         .route("/api/organizations/{id}/seats", get(orgs::seats))
+        .route(
+            "/api/organizations/{id}/domains",
+            get(domains::list_domains).post(domains::claim_domain),
+        )
+        .route(
+            "/api/organizations/{id}/domains/{domain}",
+            axum::routing::delete(domains::remove_domain),
+        )
+        .route(
+            "/api/organizations/{id}/domains/{domain}/verify",
+            post(domains::verify_domain),
+        )
         .route(
             "/api/organizations/{id}/memberships",
             get(orgs::list_members)

@@ -74,7 +74,10 @@ impl From<ServiceError> for ScimError {
                 (StatusCode::BAD_REQUEST, Some("invalidValue"))
             }
             ServiceError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, None),
-            ServiceError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            ServiceError::Busy(_) | ServiceError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, None)
+            }
+            ServiceError::CheckFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
             ServiceError::Store(_) | ServiceError::Internal(_) => {
                 tracing::error!(error = %e, "SCIM request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, None)

@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/organization/scim", get(scim::scim_page))
         .route("/organization/scim/token", post(scim::create_token))
         .route("/organization/scim/mapping", post(scim::mapping_form))
+        .route("/organization/scim/domains", post(scim::domain_form))
         .route("/projects", get(projects::projects_page))
         .route("/projects/{id}", get(projects::project_page))
         .route("/audit", get(audit::audit_page))

@@ -1,6 +1,8 @@
 //! The SCIM settings page (`/organization/scim`): what an identity provider needs to connect
 //! (base URL, token shown once), the group mapping editor with its dry-run preview, and the
-//! verified domains. Every action is a service call; the page decides no rule of its own.
+//! verified domains (the Owner adds one, publishes its DNS TXT record and has it checked;
+//! Administrators see them). Every action is a service call; the page decides no rule of its
+//! own.
 
 use askama::Template;
 use axum::extract::State;
@@ -8,11 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_domain::scim::{MappedProjectRole, ProjectGroup, FALLBACKS, MAPPABLE};
 use roster_domain::{ProjectId, Role};
+use roster_service::domains::{DomainRemoval, OrgDomains};
 use roster_service::scim::{
     deprovisioning, project_role_from_wire, project_role_wire, role_from_wire, DeleteAction,
     PlannedMove, ScimSettings, ScimSettingsUpdate,
 };
-use roster_service::{Admin, Member, PageRequest, ServiceError};
+use roster_service::{Admin, Member, Owner, PageRequest, ServiceError};
+use serde::Deserialize;
 
 use super::org::selected;
 use super::{day_time, page, Chrome, WebUser};
@@ -268,6 +272,19 @@ pub(crate) struct PreviewView {
     offer_confirm: bool,
 }
 
+/// A verified domain as the page lists it.
+pub(crate) struct VerifiedRow {
+    domain: String,
+    verified_at: String,
+}
+
+/// A claim with the record to publish.
+pub(crate) struct ClaimRow {
+    domain: String,
+    record_name: String,
+    record_value: String,
+}
+
 #[derive(Template)]
 #[template(path = "scim.html")]
 struct ScimPage {
@@ -287,14 +304,19 @@ struct ScimPage {
     max_deprovision: String,
     preview: Option<PreviewView>,
     saved: Option<Vec<MoveView>>,
-    domains: Vec<String>,
+    verified_domains: Vec<VerifiedRow>,
+    claims: Vec<ClaimRow>,
+    /// Only the Owner adds, checks and removes domains.
+    manages_domains: bool,
+    /// The domain field as typed, after a refused addition.
+    new_domain: String,
 }
 
 /// What every rendering of the page reads besides the editor.
 struct Loaded {
     settings: ScimSettings,
     token_created: Option<i64>,
-    domains: Vec<String>,
+    domains: OrgDomains,
     projects: Vec<(i64, String)>,
 }
 
@@ -318,7 +340,7 @@ async fn load(state: &AppState, web: &WebUser<Admin>) -> Result<Loaded, ServiceE
     Ok(Loaded {
         settings: service.scim_settings(by).await?,
         token_created: service.scim_token_state(by).await?.created_at,
-        domains: service.verified_domains(by.org().id).await?,
+        domains: service.org_domains(by).await?,
         projects,
     })
 }
@@ -381,6 +403,7 @@ fn field_label(field: &str) -> &str {
         "fallback_role" => "Fallback role",
         "delete_action" => "When the identity provider deletes a user",
         "max_deprovision" => "Deprovisioning limit",
+        "domain" => "Domain",
         other => other,
     }
 }
@@ -444,29 +467,54 @@ fn render(state: &AppState, web: WebUser<Admin>, loaded: &Loaded, draft: &Draft)
         max_deprovision: draft.max_deprovision.clone(),
         preview: None,
         saved: None,
-        domains: loaded.domains.clone(),
+        verified_domains: loaded
+            .domains
+            .verified
+            .iter()
+            .map(|d| VerifiedRow {
+                domain: d.domain.clone(),
+                verified_at: day_time(Some(d.verified_at)),
+            })
+            .collect(),
+        claims: loaded
+            .domains
+            .pending
+            .iter()
+            .map(|c| ClaimRow {
+                domain: c.domain.clone(),
+                record_name: c.challenge.name.clone(),
+                record_value: c.challenge.value.clone(),
+            })
+            .collect(),
+        manages_domains: web.proof.may(roster_domain::Access::Owner),
+        new_domain: String::new(),
         chrome: web.chrome,
     }
 }
 
-pub(crate) async fn scim_page(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
-    let loaded = match load(&state, &web).await {
-        Ok(l) => l,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
+/// The page with the editor as stored, for an action (or none) to add its outcome to.
+async fn stored_page(state: &AppState, web: WebUser<Admin>) -> Result<ScimPage, Response> {
+    let loaded = load(state, &web)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
     let draft = Draft::of(&loaded.settings);
-    page(StatusCode::OK, render(&state, web, &loaded, &draft))
+    Ok(render(state, web, &loaded, &draft))
+}
+
+pub(crate) async fn scim_page(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
+    match stored_page(&state, web).await {
+        Ok(body) => page(StatusCode::OK, body),
+        Err(refused) => refused,
+    }
 }
 
 /// "Create token" / "Rotate token": the answer is the one time the token is shown.
 pub(crate) async fn create_token(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
     let made = state.service.create_scim_token(&web.proof).await;
-    let loaded = match load(&state, &web).await {
-        Ok(l) => l,
-        Err(e) => return ApiError::from(e).into_response(),
+    let mut body = match stored_page(&state, web).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
-    let draft = Draft::of(&loaded.settings);
-    let mut body = render(&state, web, &loaded, &draft);
     match made {
         Ok(token) => {
             body.new_token = Some(token);
@@ -478,6 +526,92 @@ pub(crate) async fn create_token(State(state): State<AppState>, web: WebUser<Adm
             page(e.status, body)
         }
     }
+}
+
+/// The verified domains' forms: `action` is `add` (with the domain typed), `check` or
+/// `remove` (with the domain of the row).
+#[derive(Deserialize)]
+pub(crate) struct DomainForm {
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Add a domain, "Check now", Cancel or Remove: the page again, with what happened.
+pub(crate) async fn domain_form(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    PageForm(form): PageForm<DomainForm>,
+) -> Response {
+    let done = domain_action(&state, &web, &form).await;
+    let mut body = match stored_page(&state, web).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    match done {
+        Ok(message) => {
+            body.message = Some(message);
+            page(StatusCode::OK, body)
+        }
+        Err(e) => {
+            body.problem = Some(in_words(&e));
+            if form.action == "add" {
+                body.new_domain = form.domain;
+            }
+            page(e.status, body)
+        }
+    }
+}
+
+async fn domain_action(
+    state: &AppState,
+    web: &WebUser<Admin>,
+    form: &DomainForm,
+) -> Result<String, ApiError> {
+    let owner = web.proof.require::<Owner>().map_err(|_| {
+        ApiError::forbidden(
+            "Only the Owner adds, checks and removes domains; Administrators see them.",
+        )
+    })?;
+    let service = &state.service;
+    Ok(match form.action.as_str() {
+        "add" => {
+            let (claim, created) = service.claim_domain(&owner, &form.domain).await?;
+            if created {
+                format!(
+                    "Publish the TXT record shown below in the DNS of {}, then press Check now.",
+                    claim.domain
+                )
+            } else {
+                format!(
+                    "{} is already waiting for its TXT record, shown below.",
+                    claim.domain
+                )
+            }
+        }
+        "check" => {
+            let verified = service.check_domain(&owner, &form.domain).await?;
+            format!(
+                "{} is verified for this organization: its identity provider may now attach \
+                 existing accounts with this domain.",
+                verified.domain
+            )
+        }
+        "remove" => match service.remove_org_domain(&owner, &form.domain).await? {
+            (domain, DomainRemoval::ClaimCancelled) => {
+                format!("The claim of {domain} was cancelled.")
+            }
+            (domain, DomainRemoval::VerifiedRemoved) => {
+                format!("{domain} is no longer verified for this organization.")
+            }
+        },
+        _ => {
+            return Err(ApiError::bad_request(
+                "The form arrived incomplete; reload the page and try again.",
+            ))
+        }
+    })
 }
 
 /// The mapping editor's buttons: add or remove a row, Preview (the service's dry run) and

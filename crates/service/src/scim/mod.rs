@@ -4,14 +4,12 @@
 //! through the one membership path, with the identity provider as the actor.
 
 mod access;
-mod domains;
 mod groups;
 mod provision;
 mod settings;
 mod users;
 
 pub use access::{ScimCaller, ScimTokenState};
-pub use domains::{email_domain, normalize_domain};
 pub use groups::{GroupUpdate, MemberChange, ScimGroup};
 pub use provision::{
     mapping_parts_from_json, mapping_to_json, project_role_from_wire, project_role_wire,

@@ -10,8 +10,8 @@ use roster_store::scim::{self, ScimSettingsRecord, ScimUserRecord};
 use roster_store::{invites, members, projects, users, MemberRow, OrgRecord, UserRecord, WriteTx};
 
 use super::access::ScimCaller;
-use super::domains::email_domain;
 use crate::audit::{record, Event};
+use crate::domains::email_domain;
 use crate::membership::{Change, JoinVia, ProjectChange};
 use crate::secrets::random_token;
 use crate::{clock, Result, Service, ServiceError};
@@ -532,7 +532,7 @@ impl Service {
         let Some(domain) = email_domain(email) else {
             return Ok(false);
         };
-        Ok(scim::domain_org(tx, domain).await? == Some(org))
+        Ok(roster_store::domains::domain_org(tx, domain).await? == Some(org))
     }
 
     /// Puts the member in the projects their groups map to and takes them out of mapped

@@ -10,9 +10,9 @@ use roster_store::scim_filter::{self, Over};
 use roster_store::{members, orgs, users, Conn, WriteTx};
 
 use super::access::ScimCaller;
-use super::domains::email_domain;
 use super::provision::{deprovisions, DeleteAction, Tally};
 use crate::audit::{record, Event};
+use crate::domains::email_domain;
 use crate::membership::Change;
 use crate::{Page, Result, Service, ServiceError};
 
