@@ -261,6 +261,7 @@ impl TestServer {
             memberships: Vec::new(),
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
+            sso_org: None,
         };
         let key = self
             .service
@@ -404,6 +405,7 @@ impl OrgFixture {
             memberships: Vec::new(),
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
+            sso_org: None,
         };
         let key = self
             .service
@@ -528,6 +530,8 @@ pub struct Api {
     http: reqwest::Client,
     auth: Option<String>,
     pub csrf: Option<String>,
+    /// A session cookie sent with every request (`with_session`).
+    cookie: Option<String>,
 }
 
 impl Api {
@@ -541,6 +545,7 @@ impl Api {
             http,
             auth,
             csrf: None,
+            cookie: None,
         }
     }
 
@@ -555,6 +560,7 @@ impl Api {
             http,
             auth: None,
             csrf: None,
+            cookie: None,
         }
     }
 
@@ -567,6 +573,15 @@ impl Api {
             .expect("client");
         Api {
             http,
+            ..self.clone()
+        }
+    }
+
+    /// The client of a browser session made on the server (say, by single sign-on).
+    pub fn with_session(&self, id: &str, csrf: &str) -> Api {
+        Api {
+            cookie: Some(format!("roster_session={id}")),
+            csrf: Some(csrf.to_string()),
             ..self.clone()
         }
     }
@@ -591,6 +606,9 @@ impl Api {
         }
         if let Some(c) = &self.csrf {
             req = req.header("X-CSRFToken", c);
+        }
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -702,7 +720,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at"),
     ("legacy_keys", "user_id, key_hash"),
     ("refresh_tokens", "jti, blacklisted_at"),
-    ("sessions", "id_hash, user_id"),
+    ("sessions", "id_hash, user_id, sso_org_id"),
     ("password_tokens", "token_hash, used_at"),
     ("audit_events", "id, action"),
     ("scim_settings", "org_id, mapping, delete_action, max_deprovision"),

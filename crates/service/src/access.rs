@@ -28,6 +28,26 @@ pub struct Authenticated {
     pub kind: CredentialKind,
     /// For sessions: the CSRF token every change must carry.
     pub csrf_token: Option<String>,
+    /// For a session started through an organization's identity provider: that
+    /// organization, the only one the session acts in.
+    pub sso_org: Option<OrgId>,
+}
+
+impl Authenticated {
+    /// Refuses what only the person, signed in with their own credentials, may do with their
+    /// account (read or reset their key, make or rotate tokens, change their password, email or
+    /// profile, choose another organization): an organization's identity provider vouches for
+    /// them in that organization only, so a session it started must not mint credentials that
+    /// reach the person's other organizations.
+    pub fn check_personal(&self, what: &str) -> Result<()> {
+        match self.sso_org {
+            None => Ok(()),
+            Some(_) => Err(ServiceError::Forbidden(format!(
+                "You signed in through your organization's single sign-on, which acts in that \
+                 organization only. Sign in with your own password to {what}."
+            ))),
+        }
+    }
 }
 
 /// Which organization a request touches.
@@ -157,6 +177,7 @@ impl Service {
             memberships,
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
+            sso_org: None,
         })
     }
 
@@ -186,6 +207,7 @@ impl Service {
             memberships,
             kind: CredentialKind::AccessToken,
             csrf_token: None,
+            sso_org: None,
         })
     }
 
@@ -198,11 +220,17 @@ impl Service {
             .ok_or_else(|| {
             ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
         })?;
+        // A session from an organization's single sign-on sees that membership alone.
+        let memberships = match session.sso_org {
+            Some(org) => memberships.into_iter().filter(|m| m.org == org).collect(),
+            None => memberships,
+        };
         Ok(Authenticated {
             user,
             memberships,
             kind: CredentialKind::Session,
             csrf_token: Some(session.csrf_token),
+            sso_org: session.sso_org,
         })
     }
 
@@ -310,7 +338,8 @@ fn resolve_org(who: &Authenticated, org: OrgRef) -> Result<OrgId> {
         },
         OrgRef::Path(id) if id > 0 => Ok(OrgId(id)),
         OrgRef::Path(_) => Err(ServiceError::not_found("No such organization.")),
-        OrgRef::Active => who.user.active_org.ok_or_else(|| {
+        // A single-sign-on session's active organization is the one that started it.
+        OrgRef::Active => who.sso_org.or(who.user.active_org).ok_or_else(|| {
             ServiceError::not_found("You have no active organization; choose one first.")
         }),
     }

@@ -1,6 +1,6 @@
 //! Accounts and sign-in: creating users, passwords, set-password links and sessions.
 
-use roster_domain::{AuditAction, UserId};
+use roster_domain::{AuditAction, OrgId, UserId};
 use roster_store::{credentials, users, Micros, UserRecord, WriteTx};
 
 use crate::audit::{record, Event};
@@ -158,11 +158,33 @@ impl Service {
         Ok(session)
     }
 
+    /// Starts the session an organization's identity provider vouched for: it acts in that
+    /// organization only. Called once an assertion has been verified; nothing else may.
+    pub async fn start_sso_session(&self, user: UserId, org: OrgId) -> Result<NewSession> {
+        let mut tx = self.store().write().await?;
+        let session = self
+            .start_scoped_session_tx(&mut tx, user, Some(org))
+            .await?;
+        roster_store::commit(tx).await?;
+        Ok(session)
+    }
+
     /// Starts a session on an open transaction.
     pub(crate) async fn start_session_tx(
         &self,
         c: &mut WriteTx,
         user: UserId,
+    ) -> Result<NewSession> {
+        self.start_scoped_session_tx(c, user, None).await
+    }
+
+    /// Starts a session that acts in `sso_org` only, when given: the session an
+    /// organization's identity provider vouched for (see `Authenticated::check_personal`).
+    pub(crate) async fn start_scoped_session_tx(
+        &self,
+        c: &mut WriteTx,
+        user: UserId,
+        sso_org: Option<OrgId>,
     ) -> Result<NewSession> {
         let now = self.now();
         let session = NewSession {
@@ -177,6 +199,7 @@ impl Service {
             &session.csrf_token,
             now,
             session.expires_at,
+            sso_org,
         )
         .await?;
         Ok(session)

@@ -144,6 +144,7 @@ impl Service {
             memberships,
             kind: crate::CredentialKind::Session,
             csrf_token: None,
+            sso_org: None,
         })
     }
 }

@@ -155,9 +155,14 @@ impl Service {
     }
 
     /// The caller's organizations (live memberships of any role).
+    /// A single-sign-on session sees only the organization that started it.
     pub async fn my_orgs(&self, who: &Authenticated) -> Result<Vec<OrgRecord>> {
         let mut c = self.store().read().await?;
-        Ok(orgs::of_user(&mut c, who.user.id).await?)
+        let all = orgs::of_user(&mut c, who.user.id).await?;
+        Ok(match who.sso_org {
+            Some(only) => all.into_iter().filter(|o| o.id == only).collect(),
+            None => all,
+        })
     }
 
     /// Applies a settings patch. The seat limit is the Owner's alone.

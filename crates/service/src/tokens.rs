@@ -75,6 +75,7 @@ impl Service {
     /// when it is made: an import of a million members then writes no million keys (each a
     /// random entry in a unique index) that few of those people will ever use.
     pub async fn legacy_key(&self, who: &Authenticated) -> Result<String> {
+        who.check_personal("see your API key")?;
         let mut c = self.store().read().await?;
         let stored = credentials::legacy_key_of(&mut c, who.user.id).await?;
         drop(c);
@@ -104,6 +105,7 @@ impl Service {
 
     /// Replaces the caller's legacy key; the old one stops working at once.
     pub async fn reset_legacy_key(&self, who: &Authenticated, ctx: &Context) -> Result<String> {
+        who.check_personal("reset your API key")?;
         let now = self.now();
         let mut tx = self.store().write().await?;
         let key = self.put_legacy_key(&mut tx, who.user.id, now).await?;
@@ -208,6 +210,7 @@ impl Service {
         who: &Authenticated,
         ctx: &Context,
     ) -> Result<PersonalToken> {
+        who.check_personal("create an access token")?;
         let mut tx = self.store().write().await?;
         if !credentials::valid_refresh_of(&mut tx, who.user.id, self.now())
             .await?
@@ -232,6 +235,7 @@ impl Service {
 
     /// The caller's usable tokens, each shown without its signature.
     pub async fn list_personal_tokens(&self, who: &Authenticated) -> Result<Vec<PersonalToken>> {
+        who.check_personal("see your access tokens")?;
         let mut c = self.store().read().await?;
         let now = self.now();
         let rows = credentials::valid_refresh_of(&mut c, who.user.id, now).await?;
@@ -317,6 +321,7 @@ impl Service {
         token: &str,
         ctx: &Context,
     ) -> Result<()> {
+        who.check_personal("revoke an access token")?;
         let mut tx = self.store().write().await?;
         let gone = || ServiceError::not_found("Token is invalid or already blacklisted.");
         let row = self
@@ -345,6 +350,7 @@ impl Service {
         token: &str,
         ctx: &Context,
     ) -> Result<PersonalToken> {
+        who.check_personal("rotate an access token")?;
         let mut tx = self.store().write().await?;
         let bad = || ServiceError::invalid("refresh", "Token is invalid or already blacklisted.");
         let row = self

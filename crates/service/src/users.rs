@@ -139,6 +139,7 @@ impl Service {
         password: Option<PasswordChange<'_>>,
         ctx: &Context,
     ) -> Result<(CurrentUser, Option<NewSession>)> {
+        who.check_personal("change your account")?;
         // The slow, throttled password work happens before the transaction opens.
         let new_hash = match &password {
             Some(change) => {

@@ -1,6 +1,6 @@
 //! Credentials: legacy API keys, personal access tokens (refresh JWT ids) and sessions.
 
-use roster_domain::UserId;
+use roster_domain::{OrgId, UserId};
 
 use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS, USER_WIDTH};
@@ -156,15 +156,18 @@ pub async fn insert_session(
     csrf: &str,
     now: Micros,
     expires_at: Micros,
+    sso_org: Option<OrgId>,
 ) -> Result<()> {
     let q = query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, sso_org_id)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id_hash)
     .bind(user.0)
     .bind(csrf)
     .bind(now)
-    .bind(expires_at);
+    .bind(expires_at)
+    .bind(sso_org.map(|o| o.0));
     handle(c).execute(q).await?;
     Ok(())
 }
@@ -176,7 +179,7 @@ pub async fn session(
     now: Micros,
 ) -> Result<Option<(SessionRecord, UserRecord, Vec<MembershipRecord>)>> {
     let sql = format!(
-        "SELECT s.user_id, s.csrf_token, s.expires_at, {USER_COLS}, {MEMBERSHIP_COLS}
+        "SELECT s.user_id, s.csrf_token, s.expires_at, s.sso_org_id, {USER_COLS}, {MEMBERSHIP_COLS}
          FROM sessions s JOIN users u ON u.id = s.user_id
          LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
          WHERE s.id_hash = $1 AND s.expires_at > $2 ORDER BY m.org_id"
@@ -187,8 +190,9 @@ pub async fn session(
                 user: UserId(r.int(0)?),
                 csrf_token: r.text(1)?,
                 expires_at: r.int(2)?,
+                sso_org: r.opt_int(3)?.map(OrgId),
             };
-            Ok((session, user_and_membership(r, 3)?))
+            Ok((session, user_and_membership(r, 4)?))
         })
         .await?;
     let Some((session, _)) = found.first() else {

@@ -59,6 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "domain_claims",
         sql: include_str!("../migrations/0008_domain_claims.sql"),
     },
+    Migration {
+        version: 9,
+        name: "sso_sessions",
+        sql: include_str!("../migrations/0009_sso_sessions.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

@@ -113,6 +113,8 @@ pub struct SessionRecord {
     pub user: UserId,
     pub csrf_token: String,
     pub expires_at: Micros,
+    /// The organization whose identity provider started the session, if one did.
+    pub sso_org: Option<OrgId>,
 }
 
 /// One audit event as recorded.

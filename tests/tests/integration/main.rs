@@ -29,4 +29,5 @@ mod security;
 mod serialization;
 mod sessions;
 mod smoke;
+mod sso_sessions;
 mod stories;
