@@ -234,8 +234,8 @@ fn check_encryption(doc: &Document<'_>, encrypted: NodeId) -> Result<(), SamlErr
 }
 
 /// The decrypted document, authenticated by the Response signature or by the assertion's own.
-struct Decrypted {
-    text: String,
+pub(crate) struct Decrypted {
+    pub(crate) text: String,
     certs: Vec<String>,
     response_signed: bool,
 }
@@ -244,7 +244,7 @@ impl Decrypted {
     /// Parses and, when the Response was not signed, verifies the assertion's own signature.
     /// Without a Response signature the ciphertext is unauthenticated (anyone can encrypt to
     /// the SP's public key), so every failure here reads the same: no decryption oracle.
-    fn doc(&self) -> Result<Document<'_>, SamlError> {
+    pub(crate) fn doc(&self) -> Result<Document<'_>, SamlError> {
         let checked = || -> Result<Document<'_>, SamlError> {
             let doc = xml::parse(&self.text, MAX_RESPONSE_BYTES)?;
             let (_, assertion) = decrypted_shape(&doc)?;
@@ -266,7 +266,7 @@ impl Decrypted {
     }
 }
 
-fn decrypt(
+pub(crate) fn decrypt(
     text: &str,
     key_pem: &str,
     certs: &[String],

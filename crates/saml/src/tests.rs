@@ -577,6 +577,17 @@ fn tampered_ciphertext_reads_as_one_uniform_failure() {
 }
 
 #[test]
+fn an_unsigned_assertion_encrypted_to_our_public_key_is_refused() {
+    // Anyone holding the SP certificate can make this; decryption itself works...
+    let xml = testdata("response_encrypted_unsigned.xml");
+    let decrypted = crate::response::decrypt(&xml, sp_key_pem(), idp_certs(), false).unwrap();
+    assert!(decrypted.text.contains(">alice@example.com</"));
+    // ...but nothing signed it, and the refusal reads like any other decryption failure.
+    assert!(matches!(decrypted.doc(), Err(SamlError::DecryptionFailed)));
+    assert_eq!(verify_xml(&xml), Err(SamlError::DecryptionFailed));
+}
+
+#[test]
 fn triple_des_is_refused_before_decrypting() {
     assert_eq!(
         verify_xml(&testdata("response_encrypted_3des.xml")),
