@@ -84,6 +84,18 @@ fn edit(text: &str, from: &str, to: &str) -> String {
     text.replacen(from, to, 1)
 }
 
+/// The first `ds:Signature` element in `xml`, as text.
+fn first_signature(xml: &str) -> &str {
+    let start = xml.find("<ns2:Signature ").unwrap();
+    let end = xml.find("</ns2:Signature>").unwrap() + "</ns2:Signature>".len();
+    &xml[start..end]
+}
+
+/// `xml` without its first `ds:Signature`.
+fn without_first_signature(xml: &str) -> String {
+    xml.replacen(first_signature(xml), "", 1)
+}
+
 /// The assertion element of a fixture, as text.
 fn assertion_text(xml: &str) -> &str {
     let start = xml.find("<ns1:Assertion ").unwrap();
@@ -239,10 +251,8 @@ fn sha1_signatures_are_refused() {
 fn a_signature_referencing_another_element_is_refused() {
     // The assertion's signature moved up to the Response: valid bytes, wrong place.
     let xml = testdata("response_signed_assertion.xml");
-    let start = xml.find("<ns2:Signature ").unwrap();
-    let end = xml.find("</ns2:Signature>").unwrap() + "</ns2:Signature>".len();
-    let signature = &xml[start..end];
-    let moved = xml.replacen(signature, "", 1).replacen(
+    let signature = first_signature(&xml);
+    let moved = without_first_signature(&xml).replacen(
         "<ns0:Status>",
         &format!("{signature}<ns0:Status>"),
         1,
@@ -267,10 +277,7 @@ fn exotic_transforms_are_refused() {
 
 /// A copy of the signed assertion speaking for mallory, with its own ID and no signature.
 fn forged_assertion(signed: &str) -> String {
-    let assertion = assertion_text(signed);
-    let start = assertion.find("<ns2:Signature ").unwrap();
-    let end = assertion.find("</ns2:Signature>").unwrap() + "</ns2:Signature>".len();
-    let unsigned = format!("{}{}", &assertion[..start], &assertion[end..]);
+    let unsigned = without_first_signature(assertion_text(signed));
     let id_start = unsigned.find("ID=\"").unwrap() + 4;
     let id_end = id_start + unsigned[id_start..].find('"').unwrap();
     format!("{}id-forged{}", &unsigned[..id_start], &unsigned[id_end..])
@@ -339,24 +346,28 @@ fn the_signed_assertion_moved_elsewhere_is_refused() {
 
 #[test]
 fn a_signed_response_wrapped_in_a_forged_one_is_refused() {
+    // The signed Response kept intact inside an unsigned outer one that speaks for mallory.
     let xml = testdata("response_signed_response.xml");
-    let body = xml.trim_start_matches("<?xml version=\"1.0\"?>").trim();
-    let forged_response = edit(
-        &edit(body, "ID=\"id-", "ID=\"id-outer-"),
-        "<ns0:Status>",
-        &format!("<ns0:Extensions>{body}</ns0:Extensions><ns0:Status>"),
-    );
-    // The outer copy's Signature has no valid place either, so remove it as an attacker would.
-    let start = forged_response.find("<ns2:Signature ").unwrap();
-    let end = forged_response.find("</ns2:Signature>").unwrap() + "</ns2:Signature>".len();
-    let forged_response = format!("{}{}", &forged_response[..start], &forged_response[end..]);
-    let result = verify_xml(&forged_response);
-    assert!(
-        matches!(
-            result,
-            Err(SamlError::Wrapping(_)) | Err(SamlError::DuplicateId)
+    let signed = xml.trim_start_matches("<?xml version=\"1.0\"?>").trim();
+    let assertion = assertion_text(signed);
+    let forged = edit(assertion, "ID=\"id-", "ID=\"id-forged-").replace("alice@", "mallory@");
+    let outer = edit(
+        &edit(
+            &without_first_signature(signed),
+            "ID=\"id-",
+            "ID=\"id-outer-",
         ),
-        "{result:?}"
+        assertion,
+        &forged,
+    );
+    let wrapped = edit(
+        &outer,
+        "<ns0:Status>",
+        &format!("<ns0:Extensions>{signed}</ns0:Extensions><ns0:Status>"),
+    );
+    assert_eq!(
+        verify_xml(&wrapped),
+        Err(SamlError::Wrapping("a Response inside the Response"))
     );
 }
 
