@@ -38,6 +38,9 @@ pg_isready -h 127.0.0.1 -p 5432
 psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS roster_test' -c 'CREATE DATABASE roster_test'
 psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS roster_sdk' -c 'CREATE DATABASE roster_sdk'
 
+step "SAML test identity provider (xmlsec1, pysaml2 in .venv-saml)"
+tests/saml/setup.sh
+
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -731,6 +731,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("scim_deprovisions", "id, org_id, n"),
     ("verified_domains", "domain, org_id"),
     ("domain_claims", "org_id, domain, token, created_at"),
+    ("saml_settings", "org_id, token, domain, idp_provider, metadata_url, metadata_xml, nameid_format, mapping_email, mapping_first_name, mapping_last_name, mapping_groups, mapping, sp_cert"),
 ];
 
 /// The session cookie value a response set, if any.

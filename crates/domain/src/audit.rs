@@ -57,10 +57,12 @@ pub enum AuditAction {
     ScimRequestRefused,
     DomainVerified,
     DomainRemoved,
+    SamlSettingsChanged,
+    SamlSettingsRemoved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -89,6 +91,8 @@ impl AuditAction {
         AuditAction::ScimRequestRefused,
         AuditAction::DomainVerified,
         AuditAction::DomainRemoved,
+        AuditAction::SamlSettingsChanged,
+        AuditAction::SamlSettingsRemoved,
     ];
 
     pub fn code(self) -> &'static str {
@@ -121,6 +125,8 @@ impl AuditAction {
             AuditAction::ScimRequestRefused => "scim.request_refused",
             AuditAction::DomainVerified => "domain.verified",
             AuditAction::DomainRemoved => "domain.removed",
+            AuditAction::SamlSettingsChanged => "saml.settings_changed",
+            AuditAction::SamlSettingsRemoved => "saml.settings_removed",
         }
     }
 

@@ -10,6 +10,7 @@ pub mod people;
 pub mod policy;
 pub mod role;
 pub mod rules;
+pub mod saml;
 pub mod scim;
 pub mod seats;
 

@@ -7,15 +7,16 @@
 
 use serde_json::Value;
 
-/// Fields whose text may span lines (they still may not hold NUL).
-const MULTI_LINE: &[&str] = &["description", "contact_info"];
+/// Fields whose text may span lines (they still may not hold NUL): an identity provider's
+/// metadata is an XML document, pasted as it came.
+const MULTI_LINE: &[&str] = &["description", "contact_info", "metadata_xml"];
 
 /// JSON fields whose whole value is free-form data (annotation results): every string inside
 /// may span lines.
 const FREE_FORM: &[&str] = &["result"];
 
 /// Form fields that are text areas (one email per line on the Organization page).
-const FORM_MULTI_LINE: &[&str] = &["emails", "description", "contact_info"];
+const FORM_MULTI_LINE: &[&str] = &["emails", "description", "contact_info", "metadata_xml"];
 
 /// Secrets are compared, never shown or stored as text: any character but NUL is allowed, so
 /// that no existing password stops working.

@@ -211,6 +211,42 @@ pub fn parse_dns_server(text: &str) -> std::result::Result<std::net::SocketAddr,
         })
 }
 
+/// The SAML settings of the server: the SP key and certificate come as a pair of PEM files.
+pub fn saml_config(
+    metadata_allow: Vec<ipnet::IpNet>,
+    key: Option<&std::path::Path>,
+    cert: Option<&std::path::Path>,
+) -> Result<roster_service::SamlConfig> {
+    let read = |path: &std::path::Path, what: &str, marker: &str| -> Result<String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{what} {}: {e}", path.display()))?;
+        if !text.contains(marker) {
+            bail!(
+                "{what} {} is not a PEM file ({marker} missing)",
+                path.display()
+            );
+        }
+        Ok(text)
+    };
+    let (sp_key_pem, sp_cert_pem) = match (key, cert) {
+        (None, None) => (None, None),
+        (Some(k), Some(c)) => (
+            Some(read(k, "ROSTER_SAML_SP_KEY", "PRIVATE KEY-----")?),
+            Some(read(
+                c,
+                "ROSTER_SAML_SP_CERT",
+                "-----BEGIN CERTIFICATE-----",
+            )?),
+        ),
+        _ => bail!("ROSTER_SAML_SP_KEY and ROSTER_SAML_SP_CERT are given together or not at all"),
+    };
+    Ok(roster_service::SamlConfig {
+        metadata_allow,
+        sp_key_pem,
+        sp_cert_pem,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create the first organization and its Owner.
     Init {
         #[arg(long)]
@@ -104,6 +104,18 @@ struct ServeArgs {
         default_value = "roster <roster@localhost>"
     )]
     mail_from: String,
+    /// Networks (CIDR, comma-separated) an identity provider's SAML metadata URL may point
+    /// into although they are not public, such as 10.0.0.0/8 for an IdP inside the company
+    /// network. Loopback, private and link-local addresses are refused otherwise.
+    #[arg(long, env = "ROSTER_SAML_METADATA_ALLOW", value_delimiter = ',')]
+    saml_metadata_allow: Vec<ipnet::IpNet>,
+    /// The SAML service provider's private key (a PEM file) for every organization, with
+    /// ROSTER_SAML_SP_CERT. Without them each organization gets a key of its own.
+    #[arg(long, env = "ROSTER_SAML_SP_KEY")]
+    saml_sp_key: Option<std::path::PathBuf>,
+    /// The certificate (a PEM file) of ROSTER_SAML_SP_KEY.
+    #[arg(long, env = "ROSTER_SAML_SP_CERT")]
+    saml_sp_cert: Option<std::path::PathBuf>,
     /// Longest throttle delay, in seconds.
     #[arg(long, env = "ROSTER_THROTTLE_MAX_DELAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
     throttle_max_delay_secs: i64,
@@ -289,7 +301,7 @@ async fn run(cli: Cli) -> Result<()> {
     let common = cli.common;
     let cfg = ServiceConfig::default();
     match cli.command {
-        Command::Serve(args) => serve(&common, args).await,
+        Command::Serve(args) => serve(&common, *args).await,
         Command::Migrate => {
             let store = Store::connect(&common.store_options()?).await?;
             let ran = store.migrate().await?;
@@ -543,6 +555,11 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
             smtp_url,
             from: args.mail_from.clone(),
         });
+    cfg.saml = config::saml_config(
+        args.saml_metadata_allow,
+        args.saml_sp_key.as_deref(),
+        args.saml_sp_cert.as_deref(),
+    )?;
     let service = open_service(common, cfg).await?;
     if args.demo {
         match service.seed_demo().await? {

@@ -18,6 +18,7 @@ pub mod membership;
 pub mod orgs;
 pub mod passwords;
 pub mod projects;
+pub mod saml;
 pub mod scim;
 pub mod secrets;
 mod throttle;
@@ -34,6 +35,7 @@ pub use audit::{display_name, Page, PageRequest};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, ServiceError};
 pub use roster_store as store;
+
 pub use secrets::Secrets;
 
 use roster_domain::Source;
@@ -57,6 +59,19 @@ pub struct ServiceConfig {
     pub max_concurrent_hashes: usize,
     /// The name server asked for domain verification records; None: the system's.
     pub dns_server: Option<SocketAddr>,
+    pub saml: SamlConfig,
+}
+
+/// The server-wide SAML settings.
+#[derive(Debug, Clone, Default)]
+pub struct SamlConfig {
+    /// Networks an identity provider's metadata URL may point into although they are not
+    /// public (loopback, private ranges): none unless the operator says so.
+    pub metadata_allow: Vec<ipnet::IpNet>,
+    /// The service provider's key and certificate for every organization, when the operator
+    /// gives one (PEM); otherwise each organization gets its own, generated and sealed.
+    pub sp_key_pem: Option<String>,
+    pub sp_cert_pem: Option<String>,
 }
 
 /// Growing delays after failed sign-ins and token exchanges.
@@ -86,6 +101,7 @@ impl Default for ServiceConfig {
             mail: None,
             max_concurrent_hashes: passwords::default_concurrency(),
             dns_server: None,
+            saml: SamlConfig::default(),
         }
     }
 }

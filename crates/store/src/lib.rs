@@ -20,6 +20,7 @@ pub mod members;
 pub mod orgs;
 pub mod projects;
 pub mod raw;
+pub mod saml;
 pub mod scim;
 pub mod scim_filter;
 pub mod settings;

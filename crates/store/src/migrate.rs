@@ -64,6 +64,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "sso_sessions",
         sql: include_str!("../migrations/0009_sso_sessions.sql"),
     },
+    Migration {
+        version: 10,
+        name: "saml",
+        sql: include_str!("../migrations/0010_saml.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

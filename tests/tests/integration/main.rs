@@ -17,6 +17,7 @@ mod paging;
 mod password_hashing;
 mod permissions;
 mod projects_audit;
+mod saml;
 mod scim;
 mod scim_bulk;
 mod scim_conformance;

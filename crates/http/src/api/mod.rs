@@ -6,6 +6,7 @@ pub mod domains;
 pub mod invites;
 pub mod orgs;
 pub mod projects;
+pub mod saml;
 pub mod scim;
 pub mod session;
 pub mod tokens;
@@ -38,6 +39,8 @@ use docs::Security;
         projects::list_annotations, projects::create_annotation,
         audit::list_events,
         scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
+        saml::get_settings, saml::update_settings, saml::reset_settings, saml::validate_metadata_url,
+        saml::sp_metadata,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),
@@ -143,5 +146,16 @@ pub fn routes() -> Router<AppState> {
             "/api/scim/token",
             get(scim::token_state).post(scim::create_token),
         )
+        .route(
+            "/api/saml/settings",
+            get(saml::get_settings)
+                .post(saml::update_settings)
+                .delete(saml::reset_settings),
+        )
+        .route(
+            "/api/saml/settings/validate-metadata-url",
+            post(saml::validate_metadata_url),
+        )
+        .route("/saml/{token}/metadata", get(saml::sp_metadata))
         .route("/static/{file}", get(docs::static_file))
 }

@@ -5,10 +5,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use roster_domain::scim::{MappedProjectRole, ProjectGroup};
-use roster_domain::{ProjectId, ProjectRole};
+use roster_domain::scim::{GroupMapping, MappedProjectRole, ProjectGroup};
+use roster_domain::{ProjectId, ProjectRole, Role};
 use roster_service::scim::{
-    mapping_to_json, role_from_wire, DeleteAction, PlannedMove, PlannedProjectMove, ScimSettings,
+    project_role_wire, role_from_wire, DeleteAction, PlannedMove, PlannedProjectMove, ScimSettings,
     ScimSettingsUpdate,
 };
 use roster_service::Admin;
@@ -144,29 +144,30 @@ pub struct DryRun {
     dry_run: Option<bool>,
 }
 
-fn view(state: &AppState, s: &ScimSettings, manual_role_management: bool) -> ScimSettingsView {
-    let wire = mapping_to_json(&s.mapping);
-    let roles_groups = s
-        .mapping
-        .roles_groups
+/// `roles_groups` as the wire shows them: `[[role name, group], ...]`.
+pub(crate) fn roles_groups_view(m: &GroupMapping) -> Vec<Vec<String>> {
+    m.roles_groups
         .iter()
         .map(|(r, g)| vec![r.name().to_string(), g.clone()])
-        .collect();
-    let projects_groups = wire["projects_groups"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|p| ProjectGroupView {
-                    project_id: p["project_id"].as_i64().unwrap_or_default(),
-                    group: p["group"].as_str().unwrap_or_default().to_string(),
-                    role: p["role"].as_str().map(str::to_owned),
-                })
-                .collect()
+        .collect()
+}
+
+/// `projects_groups` as the wire shows them.
+pub(crate) fn projects_groups_view(m: &GroupMapping) -> Vec<ProjectGroupView> {
+    m.projects_groups
+        .iter()
+        .map(|p| ProjectGroupView {
+            project_id: p.project.0,
+            group: p.group.clone(),
+            role: Some(project_role_wire(p.role).to_string()),
         })
-        .unwrap_or_default();
+        .collect()
+}
+
+fn view(state: &AppState, s: &ScimSettings, manual_role_management: bool) -> ScimSettingsView {
     ScimSettingsView {
-        roles_groups,
-        projects_groups,
+        roles_groups: roles_groups_view(&s.mapping),
+        projects_groups: projects_groups_view(&s.mapping),
         workspaces_groups: Vec::new(),
         fallback_role: s.mapping.fallback.name().to_string(),
         delete_action: s.delete_action.code().to_string(),
@@ -198,51 +199,11 @@ fn parse_update(body: ScimSettingsBody) -> ApiResult<ScimSettingsUpdate> {
             "workspaces cannot be mapped yet; send an empty list",
         ));
     }
-    let roles_groups =
-        match body.roles_groups {
-            None => None,
-            Some(pairs) => Some(
-                pairs
-                    .into_iter()
-                    .map(|pair| match pair.as_slice() {
-                        [role, group] => role_from_wire(role)
-                            .map(|r| (r, group.clone()))
-                            .ok_or_else(|| {
-                                ApiError::invalid("roles_groups", format!("{role:?} is not a role"))
-                            }),
-                        _ => Err(ApiError::invalid(
-                            "roles_groups",
-                            "each entry is [role, group]",
-                        )),
-                    })
-                    .collect::<ApiResult<Vec<_>>>()?,
-            ),
-        };
-    let projects_groups = match body.projects_groups {
-        None => None,
-        Some(list) => Some(
-            list.into_iter()
-                .map(|p| {
-                    let role = match p.role.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                        None | Some("inherit") | Some("") => MappedProjectRole::Inherit,
-                        Some("annotator") => MappedProjectRole::Annotator,
-                        Some("reviewer") => MappedProjectRole::Reviewer,
-                        Some(other) => {
-                            return Err(ApiError::invalid(
-                                "projects_groups",
-                                format!("{other:?} is not Annotator, Reviewer or Inherit"),
-                            ))
-                        }
-                    };
-                    Ok(ProjectGroup {
-                        project: ProjectId(p.project_id),
-                        group: p.group,
-                        role,
-                    })
-                })
-                .collect::<ApiResult<Vec<_>>>()?,
-        ),
-    };
+    let roles_groups = body.roles_groups.map(roles_groups_from_wire).transpose()?;
+    let projects_groups = body
+        .projects_groups
+        .map(projects_groups_from_wire)
+        .transpose()?;
     let fallback =
         match body.fallback_role {
             None => None,
@@ -265,6 +226,50 @@ fn parse_update(body: ScimSettingsBody) -> ApiResult<ScimSettingsUpdate> {
         max_deprovision: body.max_deprovision,
         confirm_deprovision: body.confirm_deprovision,
     })
+}
+
+/// `roles_groups` from the wire: `[[role, group], ...]`, roles by name or code.
+pub(crate) fn roles_groups_from_wire(pairs: Vec<Vec<String>>) -> ApiResult<Vec<(Role, String)>> {
+    pairs
+        .into_iter()
+        .map(|pair| match pair.as_slice() {
+            [role, group] => role_from_wire(role)
+                .map(|r| (r, group.clone()))
+                .ok_or_else(|| {
+                    ApiError::invalid("roles_groups", format!("{role:?} is not a role"))
+                }),
+            _ => Err(ApiError::invalid(
+                "roles_groups",
+                "each entry is [role, group]",
+            )),
+        })
+        .collect()
+}
+
+/// `projects_groups` from the wire; a missing role is `Inherit`.
+pub(crate) fn projects_groups_from_wire(
+    list: Vec<ProjectGroupView>,
+) -> ApiResult<Vec<ProjectGroup>> {
+    list.into_iter()
+        .map(|p| {
+            let role = match p.role.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("inherit") | Some("") => MappedProjectRole::Inherit,
+                Some("annotator") => MappedProjectRole::Annotator,
+                Some("reviewer") => MappedProjectRole::Reviewer,
+                Some(other) => {
+                    return Err(ApiError::invalid(
+                        "projects_groups",
+                        format!("{other:?} is not Annotator, Reviewer or Inherit"),
+                    ))
+                }
+            };
+            Ok(ProjectGroup {
+                project: ProjectId(p.project_id),
+                group: p.group,
+                role,
+            })
+        })
+        .collect()
 }
 
 /// Changes the SCIM settings. A changed mapping re-evaluates every provisioned member in the

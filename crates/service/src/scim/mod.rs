@@ -19,3 +19,6 @@ pub use settings::{
     deprovisioning, PlannedMove, PlannedProjectMove, ScimSettingsUpdate, SettingsOutcome,
 };
 pub use users::{Precondition, ScimUser};
+
+pub(crate) use provision::mapping_from_json;
+pub(crate) use settings::check_mapping;

@@ -211,7 +211,9 @@ pub fn mapping_parts_from_json(v: &serde_json::Value) -> std::result::Result<Map
     Ok((roles, projects, fallback))
 }
 
-fn mapping_from_json(v: &serde_json::Value) -> std::result::Result<GroupMapping, String> {
+pub(crate) fn mapping_from_json(
+    v: &serde_json::Value,
+) -> std::result::Result<GroupMapping, String> {
     let (roles, projects, fallback) = mapping_parts_from_json(v)?;
     Ok(GroupMapping {
         roles_groups: roles.unwrap_or_default(),

@@ -129,18 +129,7 @@ impl Service {
                 "Only the Owner may confirm a mapping change past the deprovisioning limit.".into(),
             ));
         }
-        validate_mapping(&new.mapping)?;
-        for p in &new.mapping.projects_groups {
-            if projects::by_id(&mut tx, p.project)
-                .await?
-                .is_none_or(|found| found.org != org)
-            {
-                return Err(ServiceError::invalid(
-                    "projects_groups",
-                    format!("project {} is not in this organization", p.project),
-                ));
-            }
-        }
+        check_mapping(&mut tx, org, &new.mapping).await?;
         let (moves, project_moves) = self.planned_moves(&mut tx, by, &new).await?;
         if dry_run {
             return Ok(SettingsOutcome {
@@ -228,9 +217,27 @@ impl Service {
     }
 }
 
-fn validate_mapping(m: &GroupMapping) -> Result<()> {
+/// A group mapping (SCIM's or SAML's) the organization can use: the domain's rules, and
+/// projects of this organization only.
+pub(crate) async fn check_mapping(
+    tx: &mut roster_store::WriteTx,
+    org: roster_domain::OrgId,
+    m: &GroupMapping,
+) -> Result<()> {
     m.validate()
-        .map_err(|e| ServiceError::invalid("roles_groups", e.to_string()))
+        .map_err(|e| ServiceError::invalid("roles_groups", e.to_string()))?;
+    for p in &m.projects_groups {
+        if projects::by_id(tx, p.project)
+            .await?
+            .is_none_or(|found| found.org != org)
+        {
+            return Err(ServiceError::invalid(
+                "projects_groups",
+                format!("project {} is not in this organization", p.project),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How many of the planned moves deprovision someone.

@@ -1,0 +1,10 @@
+//! SAML 2.0 single sign-on: each organization's identity provider, its settings and the
+//! service provider roster is to it. The protocol itself (metadata, requests, verifying
+//! responses) is `roster-saml`; this module stores and applies it.
+
+mod fetch;
+mod settings;
+
+pub use fetch::is_public;
+pub use roster_saml::IdpMetadata;
+pub use settings::{sp_urls, SamlSettings, SamlSettingsUpdate, SpUrls};
