@@ -32,7 +32,11 @@ from label_studio_sdk.types import (
     OrganizationInvite,
     OrganizationMember,
     PaginatedLseOrganizationMemberListList,
+    SamlSettings,
+    SamlSettingsUpdate,
+    ScimSettings,
     TokenRefreshResponse,
+    ValidateSamlMetadataUrlResponse,
     WhoAmIUser,
 )
 from label_studio_sdk.users.types import GetTokenUsersResponse
@@ -320,3 +324,38 @@ def test_owner_cannot_delete_their_own_membership(ls, org_id, me):
     with pytest.raises(MethodNotAllowedError):
         ls.organizations.members.delete(org_id, me.id)
     assert me.id in {m.user.id for m in walk_members(ls, org_id, role="OW")}
+
+
+# ---------------------------------------------------------------- single sign-on settings
+IDP_METADATA = open(os.path.join(os.path.dirname(__file__), "..", "saml", "idp-metadata.xml")).read()
+
+
+def test_saml_settings_round_trip_through_sso_saml(ls, key):
+    before = strict(SamlSettings, raw_get(key, "api/saml/settings"))
+    assert before.mapping_email == "Email" and before.roles_groups == []
+    raw = ls.sso.saml.with_raw_response.update(
+        metadata_xml=IDP_METADATA,
+        domain="labs.example,example.org",
+        roles_groups=[["Reviewer", "Reviewers"]],
+        mapping_groups="memberOf",
+    )
+    saved = strict(SamlSettingsUpdate, raw.response.json())
+    assert saved.domain == "labs.example,example.org"
+    got = strict(SamlSettings, raw_get(key, "api/saml/settings"))
+    assert got.roles_groups == [["Reviewer", "Reviewers"]] and got.mapping_groups == "memberOf"
+    assert got.acs_url.endswith("/acs") and got.metadata_xml_url.endswith("/metadata")
+    sp = requests.get(got.metadata_xml_url, timeout=30)
+    assert sp.status_code == 200 and got.acs_url in sp.text
+    # A metadata URL inside the server's own network is refused, without saving anything.
+    check = ls.sso.saml.with_raw_response.validate_metadata_url(metadata_url="http://127.0.0.1:9/metadata")
+    assert strict(ValidateSamlMetadataUrlResponse, check.response.json()).valid is False
+    ls.sso.saml.reset()
+    assert raw_get(key, "api/saml/settings")["configured"] is False
+
+
+def test_scim_settings_round_trip_through_sso_scim(ls, key):
+    raw = ls.sso.scim.with_raw_response.update(roles_groups=[["Annotator", "Labelers"]], projects_groups=[])
+    strict(ScimSettings, raw.response.json())
+    got = strict(ScimSettings, raw_get(key, "api/scim/settings"))
+    assert got.roles_groups == [["Annotator", "Labelers"]]
+    ls.sso.scim.update(roles_groups=[])

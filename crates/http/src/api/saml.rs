@@ -11,10 +11,10 @@ use roster_service::Admin;
 use serde::{Deserialize, Serialize};
 
 use super::scim::{
-    projects_groups_from_wire, projects_groups_view, roles_groups_from_wire, roles_groups_view,
-    ProjectGroupView,
+    projects_groups_from_wire, projects_groups_view, refuse_unmapped, roles_groups_from_wire,
+    roles_groups_view, ProjectGroupView,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{InActiveOrg, JsonBody};
 use crate::AppState;
 
@@ -160,17 +160,7 @@ pub async fn update_settings(
     InActiveOrg(by): InActiveOrg<Admin>,
     JsonBody(body): JsonBody<SamlSettingsBody>,
 ) -> ApiResult<Json<SamlSettingsView>> {
-    for (field, list) in [
-        ("workspaces_groups", &body.workspaces_groups),
-        ("user_type_groups", &body.user_type_groups),
-    ] {
-        if list.as_ref().is_some_and(|l| !l.is_empty()) {
-            return Err(ApiError::invalid(
-                field,
-                "cannot be mapped yet; send an empty list",
-            ));
-        }
-    }
+    refuse_unmapped(&body.workspaces_groups, &body.user_type_groups)?;
     let update = SamlSettingsUpdate {
         domain: body.domain,
         idp_provider: body.idp_provider,

@@ -36,6 +36,8 @@ pub struct ScimSettingsView {
     projects_groups: Vec<ProjectGroupView>,
     /// Workspaces arrive with workspace support; always empty until then.
     workspaces_groups: Vec<Vec<String>>,
+    /// Seat types are not sold separately here; always empty.
+    user_type_groups: Vec<Vec<String>>,
     /// The role of members in no mapped role group.
     fallback_role: String,
     /// `delete` (the member's work shows as Deleted User) or `deactivate`.
@@ -118,6 +120,8 @@ pub struct ScimSettingsBody {
     #[serde(default)]
     workspaces_groups: Option<Vec<Vec<String>>>,
     #[serde(default)]
+    user_type_groups: Option<Vec<Vec<String>>>,
+    #[serde(default)]
     fallback_role: Option<String>,
     #[serde(default)]
     delete_action: Option<String>,
@@ -169,6 +173,7 @@ fn view(state: &AppState, s: &ScimSettings, manual_role_management: bool) -> Sci
         roles_groups: roles_groups_view(&s.mapping),
         projects_groups: projects_groups_view(&s.mapping),
         workspaces_groups: Vec::new(),
+        user_type_groups: Vec::new(),
         fallback_role: s.mapping.fallback.name().to_string(),
         delete_action: s.delete_action.code().to_string(),
         max_deprovision: s.max_deprovision,
@@ -189,16 +194,7 @@ pub async fn get_settings(
 }
 
 fn parse_update(body: ScimSettingsBody) -> ApiResult<ScimSettingsUpdate> {
-    if body
-        .workspaces_groups
-        .as_ref()
-        .is_some_and(|w| !w.is_empty())
-    {
-        return Err(ApiError::invalid(
-            "workspaces_groups",
-            "workspaces cannot be mapped yet; send an empty list",
-        ));
-    }
+    refuse_unmapped(&body.workspaces_groups, &body.user_type_groups)?;
     let roles_groups = body.roles_groups.map(roles_groups_from_wire).transpose()?;
     let projects_groups = body
         .projects_groups
@@ -226,6 +222,26 @@ fn parse_update(body: ScimSettingsBody) -> ApiResult<ScimSettingsUpdate> {
         max_deprovision: body.max_deprovision,
         confirm_deprovision: body.confirm_deprovision,
     })
+}
+
+/// Workspaces and seat types cannot be mapped yet: the SDK sends empty lists, anything else is
+/// refused rather than silently ignored.
+pub(crate) fn refuse_unmapped(
+    workspaces_groups: &Option<Vec<Vec<String>>>,
+    user_type_groups: &Option<Vec<Vec<String>>>,
+) -> ApiResult<()> {
+    for (field, list) in [
+        ("workspaces_groups", workspaces_groups),
+        ("user_type_groups", user_type_groups),
+    ] {
+        if list.as_ref().is_some_and(|l| !l.is_empty()) {
+            return Err(ApiError::invalid(
+                field,
+                "cannot be mapped yet; send an empty list",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `roles_groups` from the wire: `[[role, group], ...]`, roles by name or code.
