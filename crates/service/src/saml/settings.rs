@@ -13,7 +13,6 @@ use super::fetch::fetch_metadata;
 use crate::audit::{record, Event};
 use crate::domains::normalize_domain;
 use crate::scim::{check_mapping, mapping_from_json, mapping_to_json};
-use crate::secrets::random_token;
 use crate::{Admin, Authorized, Result, Service, ServiceError};
 
 /// An organization's SAML settings as the service reads them.
@@ -164,14 +163,17 @@ fn check_metadata(xml: &str, field: &str) -> Result<IdpMetadata> {
 }
 
 impl Service {
-    /// The organization's SAML settings, or the defaults (with a new token, not stored until
-    /// the first save) when SAML is not set up.
+    /// The organization's SAML settings, or the defaults (with the token the first save will
+    /// keep) when SAML is not set up.
     /// The second value says whether they have been saved.
     pub async fn saml_settings(&self, by: &Authorized<Admin>) -> Result<(SamlSettings, bool)> {
         let mut c = self.store().read().await?;
         match store::settings(&mut c, by.org.id).await? {
             Some(r) => Ok((SamlSettings::from_record(&r)?, true)),
-            None => Ok((SamlSettings::new_for(random_token(24)), false)),
+            None => Ok((
+                SamlSettings::new_for(self.first_saml_token(by.org.id)),
+                false,
+            )),
         }
     }
 
@@ -218,7 +220,7 @@ impl Service {
         let before = store::settings(&mut tx, org).await?;
         let mut s = match &before {
             Some(r) => SamlSettings::from_record(r)?,
-            None => SamlSettings::new_for(random_token(24)),
+            None => SamlSettings::new_for(self.first_saml_token(org)),
         };
         if let Some(d) = domains {
             s.domains = d;
@@ -377,6 +379,15 @@ impl Service {
             cert_pem,
             name_id_format: Some(r.nameid_format.clone()),
         })
+    }
+
+    /// The token of an organization's SP URLs before its settings are first saved: the same
+    /// on every read and on the save, so URLs copied into the IdP before saving stay right,
+    /// and unguessable without the server's secret.
+    fn first_saml_token(&self, org: OrgId) -> String {
+        self.secrets()
+            .lookup_hash(&format!("saml-sp-token:{}", org.0))[..32]
+            .to_string()
     }
 
     /// A key and certificate for the organization's service provider: the operator's when
