@@ -192,18 +192,20 @@ impl Service {
             Some(Some(x)) if !x.trim().is_empty() => Some(x.clone()),
             _ => None,
         };
-        // Pasted metadata wins over a URL sent with it; a URL alone is fetched now.
-        let fetched = match (&url, &pasted) {
+        // Pasted metadata wins over a URL sent with it; a URL alone is fetched now. Either is
+        // parsed once here: (document, the IdP it describes, whether it was fetched).
+        let new_metadata = match (&url, pasted) {
+            (_, Some(xml)) => {
+                let idp = check_metadata(&xml, "metadata_xml")?;
+                Some((xml, idp, false))
+            }
             (Some(u), None) => {
                 let xml = fetch_metadata(u, &self.config().saml.metadata_allow).await?;
-                check_metadata(&xml, "metadata_url")?;
-                Some(xml)
+                let idp = check_metadata(&xml, "metadata_url")?;
+                Some((xml, idp, true))
             }
-            _ => None,
+            (None, None) => None,
         };
-        if let Some(x) = &pasted {
-            check_metadata(x, "metadata_xml")?;
-        }
         let domains = update.domain.as_deref().map(parse_domains).transpose()?;
         if let Some(p) = &update.idp_provider {
             if !PROVIDERS.contains(&p.trim().to_ascii_lowercase().as_str()) {
@@ -231,21 +233,19 @@ impl Service {
         if update.metadata_url.is_some() {
             s.metadata_url = url;
         }
-        match (pasted, fetched) {
-            (Some(xml), _) => {
+        match new_metadata {
+            Some((xml, idp, fetched)) => {
                 s.metadata_xml = Some(xml);
-                s.metadata_fetched_at = None;
-            }
-            (None, Some(xml)) => {
-                s.metadata_xml = Some(xml);
-                s.metadata_fetched_at = Some(now);
+                s.idp = Some(idp);
+                s.metadata_fetched_at = fetched.then_some(now);
             }
             // Metadata emptied with no URL to fetch it from: none is left.
-            (None, None) if update.metadata_xml.is_some() && s.metadata_url.is_none() => {
+            None if update.metadata_xml.is_some() && s.metadata_url.is_none() => {
                 s.metadata_xml = None;
+                s.idp = None;
                 s.metadata_fetched_at = None;
             }
-            (None, None) => {}
+            None => {}
         }
         if let Some(f) = update.nameid_format {
             s.nameid_format = attribute_name("nameid_format", &f)?;
@@ -313,10 +313,6 @@ impl Service {
             .change(before.as_ref().map(summary), summary(&record_new));
         record(&mut tx, org, now, &by.context, event).await?;
         tx.commit().await?;
-        s.idp = s
-            .metadata_xml
-            .as_deref()
-            .and_then(|x| parse_idp_metadata(x).ok());
         Ok(s)
     }
 
