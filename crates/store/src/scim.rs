@@ -556,6 +556,15 @@ pub async fn delete_group(c: &mut WriteTx, org: OrgId, id: &str) -> Result<bool>
 /// Rows per statement when adding or removing many members.
 const CHUNK: usize = 400;
 
+/// `$first, $first+1, ...`: the placeholders of `n` values bound after the `first - 1` fixed
+/// ones, for a chunk of ids in an `IN (...)` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Adds users to a group (those already in it stay); only users of the group's organization
 /// are added. Returns how many were added.
 pub async fn add_members(
@@ -566,12 +575,11 @@ pub async fn add_members(
 ) -> Result<u64> {
     let mut added = 0;
     for chunk in users.chunks(CHUNK) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
             "INSERT INTO scim_group_members (group_id, user_id)
              SELECT $1, su.id FROM scim_users su WHERE su.org_id = $2 AND su.id IN ({})
              ON CONFLICT (group_id, user_id) DO NOTHING",
-            list.join(", ")
+            placeholders(3, chunk.len())
         );
         let mut q = query(sql).bind(group).bind(org.0);
         for u in chunk {
@@ -587,10 +595,9 @@ pub async fn add_members(
 pub async fn unknown_users(c: &mut Conn, org: OrgId, users: &[String]) -> Result<Vec<String>> {
     let mut known = std::collections::HashSet::new();
     for chunk in users.chunks(CHUNK) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT id FROM scim_users WHERE org_id = $1 AND id IN ({})",
-            list.join(", ")
+            placeholders(2, chunk.len())
         );
         let mut q = query(sql).bind(org.0);
         for u in chunk {
@@ -609,10 +616,9 @@ pub async fn unknown_users(c: &mut Conn, org: OrgId, users: &[String]) -> Result
 pub async fn remove_members(c: &mut WriteTx, group: &str, users: &[String]) -> Result<u64> {
     let mut removed = 0;
     for chunk in users.chunks(CHUNK) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "DELETE FROM scim_group_members WHERE group_id = $1 AND user_id IN ({})",
-            list.join(", ")
+            placeholders(2, chunk.len())
         );
         let mut q = query(sql).bind(group);
         for u in chunk {
