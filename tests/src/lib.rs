@@ -732,6 +732,9 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("verified_domains", "domain, org_id"),
     ("domain_claims", "org_id, domain, token, created_at"),
     ("saml_settings", "org_id, token, domain, idp_provider, metadata_url, metadata_xml, nameid_format, mapping_email, mapping_first_name, mapping_last_name, mapping_groups, mapping, sp_cert"),
+    ("saml_requests", "id, org_id, relay_path"),
+    ("saml_assertions_seen", "org_id, assertion_id"),
+    ("saml_identities", "org_id, user_id, name_id, groups"),
 ];
 
 /// The session cookie value a response set, if any.

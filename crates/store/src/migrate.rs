@@ -69,6 +69,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "saml",
         sql: include_str!("../migrations/0010_saml.sql"),
     },
+    Migration {
+        version: 11,
+        name: "saml_login",
+        sql: include_str!("../migrations/0011_saml_login.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
