@@ -49,8 +49,10 @@ step "Rust tests on SQLite (unit and integration)"
 cargo test --workspace --locked
 
 step "Rust integration tests on PostgreSQL"
+# --workspace (the integration binary is the only `integration` target) keeps the features the
+# SQLite stage built with, so nothing is compiled again.
 ROSTER_TEST_DB=postgres ROSTER_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/roster_test \
-  cargo test -p roster-tests --locked
+  cargo test --workspace --locked --test integration
 
 cargo build -p roster --locked
 

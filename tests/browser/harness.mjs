@@ -53,7 +53,7 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

@@ -9,6 +9,9 @@ Commands:
   parse-request URL           decode an HTTP-Redirect AuthnRequest URL and print it as JSON;
                               with --sp-cert the signature over the query is verified too
   fixtures --out DIR          write the fixtures that crates/saml's tests read
+  serve --port N              run as a web IdP on 127.0.0.1:N for browser tests: GET /metadata,
+                              GET /sso (HTTP-Redirect AuthnRequest) shows a sign-in form (email,
+                              groups) whose answer posts the signed Response to the SP's ACS
 
 Requires: pip install pysaml2; apt-get install xmlsec1.
 """
@@ -287,6 +290,80 @@ def cmd_fixtures(args):
         f.write("\n")
 
 
+def cmd_serve(args):
+    """A web IdP: the browser arrives with an AuthnRequest, 'signs in' by typing an email and
+    groups, and is sent on to the ACS with the signed Response (HTTP-POST binding)."""
+    import html
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs as parse
+
+    parser = build_parser()
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self, status, body, content_type="text/html; charset=utf-8"):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            url = urlsplit(self.path)
+            if url.path == "/metadata":
+                idp = idp_server(args.entity_id, args.sso_url)
+                return self.answer(200, str(entity_descriptor(idp.config)), "application/samlmetadata+xml")
+            if url.path != "/sso":
+                return self.answer(404, "not found")
+            q = {k: v[0] for k, v in parse(url.query).items()}
+            if "SAMLRequest" not in q:
+                return self.answer(400, "no SAMLRequest")
+            request = authn_request_from_string(decode_base64_and_inflate(q["SAMLRequest"]).decode())
+            hidden = {
+                "id": request.id,
+                "issuer": request.issuer.text,
+                "acs": request.assertion_consumer_service_url,
+                "relay_state": q.get("RelayState", ""),
+            }
+            fields = "".join(
+                f'<input type="hidden" name="{k}" value="{html.escape(v or "")}">' for k, v in hidden.items()
+            )
+            self.answer(200, f"""<!doctype html><html><head><title>Test IdP sign-in</title></head><body>
+<h1>Test identity provider</h1><p>Signing in to {html.escape(request.issuer.text)}</p>
+<form method="post" action="/sso/login">{fields}
+<label>Email <input name="email" type="email" required></label>
+<label>Groups (comma-separated) <input name="groups"></label>
+<button type="submit">Sign in at the IdP</button></form></body></html>""")
+
+        def do_POST(self):
+            if self.path != "/sso/login":
+                return self.answer(404, "not found")
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse(self.rfile.read(length).decode()).items()}
+            argv = ["response", "--sp-entity-id", form["issuer"], "--acs", form["acs"],
+                    "--email", form["email"], "--in-response-to", form["id"],
+                    "--first-name", form["email"].split("@")[0].split(".")[0].title()]
+            for g in (x.strip() for x in form.get("groups", "").split(",")):
+                if g:
+                    argv += ["--group", g]
+            response = make_response(parser.parse_args(["--entity-id", args.entity_id,
+                                                        "--sso-url", args.sso_url] + argv))
+            encoded = base64.b64encode(response.encode()).decode()
+            relay = form.get("relay_state", "")
+            relay_field = f'<input type="hidden" name="RelayState" value="{html.escape(relay)}">' if relay else ""
+            self.answer(200, f"""<!doctype html><html><head><title>Signing in</title></head>
+<body onload="document.forms[0].submit()"><form method="post" action="{html.escape(form["acs"])}">
+<input type="hidden" name="SAMLResponse" value="{encoded}">{relay_field}
+<noscript><button type="submit">Continue</button></noscript></form></body></html>""")
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    print(f"test IdP listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
 def fail(message):
     print(f"idp.py: {message}", file=sys.stderr)
     sys.exit(2)
@@ -334,6 +411,9 @@ def build_parser():
     fx.add_argument("--out", required=True)
     fx.add_argument("--sp-cert", default=os.path.join(HERE, "../../crates/saml/testdata/sp.crt"),
                     help="certificate to encrypt to (its key is crates/saml/testdata/sp.key)")
+    sv = sub.add_parser("serve", help="run as a web IdP for browser tests")
+    sv.add_argument("--port", type=int, required=True)
+    sv.set_defaults(func=cmd_serve)
     return p
 
 

@@ -495,6 +495,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 }
 
 /// Decodes `name=value` pairs (query string or form) after the text rule, naming the field.
+/// An HTML form's body, under the same text rules as every other form.
+pub(crate) fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    parse_pairs(bytes, true)
+}
+
 fn parse_pairs<T: DeserializeOwned>(bytes: &[u8], form: bool) -> Result<T, ApiError> {
     text::check_pairs(bytes, form)?;
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(bytes));

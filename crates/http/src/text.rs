@@ -16,7 +16,14 @@ const MULTI_LINE: &[&str] = &["description", "contact_info", "metadata_xml"];
 const FREE_FORM: &[&str] = &["result"];
 
 /// Form fields that are text areas (one email per line on the Organization page).
-const FORM_MULTI_LINE: &[&str] = &["emails", "description", "contact_info", "metadata_xml"];
+const FORM_MULTI_LINE: &[&str] = &[
+    "emails",
+    "description",
+    "contact_info",
+    "metadata_xml",
+    // Identity providers may wrap the base64 of their SAML Response into lines.
+    "SAMLResponse",
+];
 
 /// Secrets are compared, never shown or stored as text: any character but NUL is allowed, so
 /// that no existing password stops working.

@@ -244,6 +244,7 @@ pub fn saml_config(
         metadata_allow,
         sp_key_pem,
         sp_cert_pem,
+        ..roster_service::SamlConfig::default()
     })
 }
 

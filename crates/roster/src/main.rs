@@ -116,6 +116,10 @@ struct ServeArgs {
     /// The certificate (a PEM file) of ROSTER_SAML_SP_KEY.
     #[arg(long, env = "ROSTER_SAML_SP_CERT")]
     saml_sp_cert: Option<std::path::PathBuf>,
+    /// How far (seconds) an identity provider's clock may be from this server's when the
+    /// validity window of its SAML assertions is checked.
+    #[arg(long, env = "ROSTER_SAML_CLOCK_SKEW_SECS", default_value_t = 120, value_parser = clap::value_parser!(i64).range(0..=600))]
+    saml_clock_skew_secs: i64,
     /// Longest throttle delay, in seconds.
     #[arg(long, env = "ROSTER_THROTTLE_MAX_DELAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
     throttle_max_delay_secs: i64,
@@ -560,6 +564,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         args.saml_sp_key.as_deref(),
         args.saml_sp_cert.as_deref(),
     )?;
+    cfg.saml.clock_skew_secs = args.saml_clock_skew_secs;
     let service = open_service(common, cfg).await?;
     if args.demo {
         match service.seed_demo().await? {

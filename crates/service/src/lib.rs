@@ -63,7 +63,7 @@ pub struct ServiceConfig {
 }
 
 /// The server-wide SAML settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SamlConfig {
     /// Networks an identity provider's metadata URL may point into although they are not
     /// public (loopback, private ranges): none unless the operator says so.
@@ -72,6 +72,20 @@ pub struct SamlConfig {
     /// gives one (PEM); otherwise each organization gets its own, generated and sealed.
     pub sp_key_pem: Option<String>,
     pub sp_cert_pem: Option<String>,
+    /// How far the identity provider's clock may be from ours when an assertion's validity
+    /// window is checked.
+    pub clock_skew_secs: i64,
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        SamlConfig {
+            metadata_allow: Vec::new(),
+            sp_key_pem: None,
+            sp_cert_pem: None,
+            clock_skew_secs: 120,
+        }
+    }
 }
 
 /// Growing delays after failed sign-ins and token exchanges.

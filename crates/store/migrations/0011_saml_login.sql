@@ -11,6 +11,7 @@ CREATE TABLE saml_requests (
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+CREATE INDEX saml_requests_org ON saml_requests (org_id, expires_at);
 
 -- Assertions accepted, remembered until they expire so that none is accepted twice on any
 -- roster node sharing this database.

@@ -1,7 +1,7 @@
 //! SAML single sign-on: each organization's identity provider settings, found by
 //! organization or by the token in the service provider's URLs.
 
-use roster_domain::OrgId;
+use roster_domain::{OrgId, UserId};
 
 use crate::db::handle;
 use crate::sql::{query, Row};
@@ -109,4 +109,131 @@ pub async fn put_settings(c: &mut WriteTx, s: &SamlSettingsRecord) -> Result<()>
 pub async fn delete_settings(c: &mut WriteTx, org: OrgId) -> Result<bool> {
     let q = query("DELETE FROM saml_settings WHERE org_id = $1").bind(org.0);
     Ok(handle(c).execute(q).await? > 0)
+}
+
+/// Remembers an AuthnRequest roster sent, until it is answered or expires.
+pub async fn insert_request(
+    c: &mut WriteTx,
+    id: &str,
+    org: OrgId,
+    relay_path: Option<&str>,
+    now: Micros,
+    expires_at: Micros,
+) -> Result<()> {
+    let q = query(
+        "INSERT INTO saml_requests (id, org_id, relay_path, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(org.0)
+    .bind(relay_path)
+    .bind(now)
+    .bind(expires_at);
+    handle(c).execute(q).await?;
+    Ok(())
+}
+
+/// How many of the organization's requests wait for an answer.
+pub async fn outstanding_requests(c: &mut WriteTx, org: OrgId, now: Micros) -> Result<i64> {
+    let q = query("SELECT COUNT(*) FROM saml_requests WHERE org_id = $1 AND expires_at > $2")
+        .bind(org.0)
+        .bind(now);
+    handle(c).fetch_one(q, |r| r.int(0)).await
+}
+
+/// Consumes the outstanding request `id` of the organization: its relay path (`Some(None)`
+/// when it has none), or None when no such request is waiting (never sent, already answered
+/// or expired).
+pub async fn take_request(
+    c: &mut WriteTx,
+    id: &str,
+    org: OrgId,
+    now: Micros,
+) -> Result<Option<Option<String>>> {
+    let q = query(
+        "DELETE FROM saml_requests WHERE id = $1 AND org_id = $2 AND expires_at > $3
+         RETURNING relay_path",
+    )
+    .bind(id)
+    .bind(org.0)
+    .bind(now);
+    handle(c).fetch_optional(q, |r| r.opt_text(0)).await
+}
+
+/// Remembers an accepted assertion until it expires; false when it was accepted before.
+pub async fn remember_assertion(
+    c: &mut WriteTx,
+    org: OrgId,
+    assertion_id: &str,
+    expires_at: Micros,
+) -> Result<bool> {
+    // ON CONFLICT rather than a unique violation, which would abort a PostgreSQL transaction.
+    let q = query(
+        "INSERT INTO saml_assertions_seen (org_id, assertion_id, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (org_id, assertion_id) DO NOTHING",
+    )
+    .bind(org.0)
+    .bind(assertion_id)
+    .bind(expires_at);
+    Ok(handle(c).execute(q).await? == 1)
+}
+
+/// Forgets requests and assertions that have expired (an expired assertion is refused by its
+/// own conditions, so remembering it longer guards nothing).
+pub async fn sweep(c: &mut WriteTx, now: Micros) -> Result<()> {
+    handle(c)
+        .execute(query("DELETE FROM saml_requests WHERE expires_at <= $1").bind(now))
+        .await?;
+    handle(c)
+        .execute(query("DELETE FROM saml_assertions_seen WHERE expires_at <= $1").bind(now))
+        .await?;
+    Ok(())
+}
+
+/// A person as an organization's identity provider last vouched for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlIdentityRecord {
+    pub org: OrgId,
+    pub user: UserId,
+    pub name_id: String,
+    /// The groups of their last sign-in, as a JSON array.
+    pub groups: String,
+    pub last_login_at: Micros,
+}
+
+/// Records who signed in through the organization's identity provider, with their groups.
+pub async fn put_identity(c: &mut WriteTx, i: &SamlIdentityRecord) -> Result<()> {
+    let q = query(
+        "INSERT INTO saml_identities (org_id, user_id, name_id, groups, last_login_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET name_id = excluded.name_id,
+            groups = excluded.groups, last_login_at = excluded.last_login_at",
+    )
+    .bind(i.org.0)
+    .bind(i.user.0)
+    .bind(&i.name_id)
+    .bind(&i.groups)
+    .bind(i.last_login_at);
+    handle(c).execute(q).await?;
+    Ok(())
+}
+
+/// Everyone who has signed in through the organization's identity provider.
+pub async fn identities(c: &mut Conn, org: OrgId) -> Result<Vec<SamlIdentityRecord>> {
+    let q = query(
+        "SELECT org_id, user_id, name_id, groups, last_login_at FROM saml_identities
+         WHERE org_id = $1 ORDER BY user_id",
+    )
+    .bind(org.0);
+    handle(c)
+        .fetch_all(q, |r| {
+            Ok(SamlIdentityRecord {
+                org: OrgId(r.int(0)?),
+                user: UserId(r.int(1)?),
+                name_id: r.text(2)?,
+                groups: r.text(3)?,
+                last_login_at: r.int(4)?,
+            })
+        })
+        .await
 }

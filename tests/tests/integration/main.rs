@@ -18,6 +18,7 @@ mod password_hashing;
 mod permissions;
 mod projects_audit;
 mod saml;
+mod saml_login;
 mod scim;
 mod scim_bulk;
 mod scim_conformance;

@@ -11,6 +11,7 @@ mod org;
 mod projects;
 mod scim;
 pub(crate) mod sign_in;
+pub(crate) mod sso;
 
 use std::marker::PhantomData;
 
@@ -56,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route("/projects", get(projects::projects_page))
         .route("/projects/{id}", get(projects::project_page))
         .route("/audit", get(audit::audit_page))
+        .route("/saml/{token}/login", get(sso::login))
+        .route("/saml/{token}/acs", post(sso::acs))
+        .route("/saml/{token}/link", get(sso::link_page).post(sso::link))
+        .route("/saml/{token}/logout", get(sso::logout_page))
 }
 
 /// What every signed-in page shows around its content: the menu and who is signed in.

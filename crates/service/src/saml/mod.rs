@@ -3,8 +3,10 @@
 //! responses) is `roster-saml`; this module stores and applies it.
 
 mod fetch;
+mod login;
 mod settings;
 
 pub use fetch::is_public;
+pub use login::SamlSignIn;
 pub use roster_saml::IdpMetadata;
 pub use settings::{sp_urls, SamlSettings, SamlSettingsUpdate, SpUrls};

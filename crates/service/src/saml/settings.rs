@@ -57,7 +57,7 @@ const PROVIDERS: [&str; 7] = [
 ];
 
 impl SamlSettings {
-    fn from_record(r: &SamlSettingsRecord) -> Result<SamlSettings> {
+    pub(crate) fn from_record(r: &SamlSettingsRecord) -> Result<SamlSettings> {
         let stored: serde_json::Value = serde_json::from_str(&r.mapping)
             .map_err(|e| ServiceError::Internal(format!("stored SAML mapping: {e}")))?;
         let mapping = mapping_from_json(&stored)

@@ -12,9 +12,9 @@ use roster_store::{invites, members, projects, users, MemberRow, OrgRecord, User
 use super::access::ScimCaller;
 use crate::audit::{record, Event};
 use crate::domains::email_domain;
-use crate::membership::{Change, JoinVia, ProjectChange};
+use crate::membership::{Actor, Change, JoinVia, ProjectChange};
 use crate::secrets::random_token;
-use crate::{clock, Result, Service, ServiceError};
+use crate::{clock, Context, Result, Service, ServiceError};
 
 /// What `DELETE /Users/{id}` does to the member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -326,9 +326,16 @@ impl Service {
                 .await?;
             }
         }
-        self.sync_projects(tx, caller, settings, user, groups)
+        self.apply_project_mapping(tx, org.id, &actor, &ctx, &settings.mapping, user, groups)
             .await?;
-        self.apply_names(tx, org.id, su, &row.user).await
+        self.apply_idp_names(
+            tx,
+            org.id,
+            &row.user,
+            su.given_name.as_deref(),
+            su.family_name.as_deref(),
+        )
+        .await
     }
 
     /// Finds or creates the account for a SCIM user that has none yet; the membership when
@@ -538,17 +545,20 @@ impl Service {
     }
 
     /// Puts the member in the projects their groups map to and takes them out of mapped
-    /// projects whose group they left. Projects nobody mapped are left alone.
-    async fn sync_projects(
+    /// projects whose group they left, as `actor` (SCIM or SAML). Projects nobody mapped are
+    /// left alone.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn apply_project_mapping(
         &self,
         tx: &mut WriteTx,
-        caller: &ScimCaller,
-        settings: &ScimSettings,
+        org: OrgId,
+        actor: &Actor,
+        ctx: &Context,
+        mapping: &GroupMapping,
         user: UserId,
         groups: &[String],
     ) -> Result<()> {
-        let org = caller.org.id;
-        for (project, _, to) in self.project_moves(tx, org, settings, user, groups).await? {
+        for (project, _, to) in self.project_moves(tx, org, mapping, user, groups).await? {
             let change = match to {
                 Some(role) => ProjectChange::Put {
                     project,
@@ -560,7 +570,7 @@ impl Service {
                     target: user,
                 },
             };
-            self.change_project_membership(tx, org, &caller.actor(), change, &caller.context)
+            self.change_project_membership(tx, org, actor, change, ctx)
                 .await?;
         }
         Ok(())
@@ -573,22 +583,18 @@ impl Service {
         &self,
         tx: &mut WriteTx,
         org: OrgId,
-        settings: &ScimSettings,
+        mapping: &GroupMapping,
         user: UserId,
         groups: &[String],
     ) -> Result<Vec<ProjectMove>> {
         let mut moves = Vec::new();
-        if settings.mapping.projects_groups.is_empty() {
+        if mapping.projects_groups.is_empty() {
             return Ok(moves);
         }
         let names: Vec<&str> = groups.iter().map(String::as_str).collect();
-        let wanted = settings.mapping.project_roles(&names);
-        let mapped: std::collections::BTreeSet<ProjectId> = settings
-            .mapping
-            .projects_groups
-            .iter()
-            .map(|p| p.project)
-            .collect();
+        let wanted = mapping.project_roles(&names);
+        let mapped: std::collections::BTreeSet<ProjectId> =
+            mapping.projects_groups.iter().map(|p| p.project).collect();
         let Some(row) = members::live_with_user(tx, org, user).await? else {
             return Ok(moves);
         };
@@ -608,24 +614,20 @@ impl Service {
         Ok(moves)
     }
 
-    /// Applies the IdP's given and family names to the account, where this organization may
-    /// rename the person (PRODUCT.md rule 11): they belong to it alone, or their email's
-    /// domain is verified for it. Otherwise the names stay on the SCIM user only.
-    async fn apply_names(
+    /// Applies the given and family names an identity provider (SCIM or SAML) sent to the
+    /// account, where this organization may rename the person (PRODUCT.md rule 11): they
+    /// belong to it alone, or their email's domain is verified for it. Otherwise the names
+    /// stay with the identity provider's record only. A name not sent stays as it is.
+    pub(crate) async fn apply_idp_names(
         &self,
         tx: &mut WriteTx,
         org: OrgId,
-        su: &ScimUserRecord,
         account: &UserRecord,
+        given: Option<&str>,
+        family: Option<&str>,
     ) -> Result<()> {
-        let first = su
-            .given_name
-            .clone()
-            .unwrap_or_else(|| account.first_name.clone());
-        let last = su
-            .family_name
-            .clone()
-            .unwrap_or_else(|| account.last_name.clone());
+        let first = given.unwrap_or(&account.first_name);
+        let last = family.unwrap_or(&account.last_name);
         if first == account.first_name && last == account.last_name {
             return Ok(());
         }
@@ -641,8 +643,8 @@ impl Service {
             account.id,
             users::ProfileUpdate {
                 username: &account.username,
-                first_name: &first,
-                last_name: &last,
+                first_name: first,
+                last_name: last,
                 phone: &account.phone,
             },
         )

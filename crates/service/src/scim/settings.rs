@@ -203,7 +203,10 @@ impl Service {
                     });
                 }
             }
-            for (project, from, to) in self.project_moves(tx, org.id, new, user, &groups).await? {
+            for (project, from, to) in self
+                .project_moves(tx, org.id, &new.mapping, user, &groups)
+                .await?
+            {
                 project_moves.push(PlannedProjectMove {
                     user,
                     email: row.user.email.clone(),
