@@ -628,3 +628,58 @@ async fn an_existing_account_outside_the_verified_domains_is_linked_by_its_owner
         .expect(303);
     assert_eq!(s.role_of("gus@partner.test").await.as_deref(), Some("RE"));
 }
+
+/// With SCIM and SAML both set up (Label Studio's interplay): a sign-in re-decides a role that
+/// SCIM's group mapping set, but never undoes SCIM's `active=false`; SCIM's project mapping
+/// keeps that person's projects.
+#[tokio::test]
+async fn a_sign_in_overrides_scims_group_role_but_never_its_deactivation_or_projects() {
+    use crate::scim::{create_group, create_user, idp_unverified, patch, set_mapping};
+    let s = sso().await;
+    let scim = idp_unverified(&s.server, &s.org).await;
+    let other = s.org.owner_api().create_project("SCIM's project").await;
+    set_mapping(
+        &s.org,
+        json!({
+            "roles_groups": [["Reviewer", "scim-reviewers"]],
+            "projects_groups": [{"project_id": other, "group": "scim-reviewers", "role": "Reviewer"}],
+        }),
+    )
+    .await;
+    let user = create_user(&scim, "hal@example.com").await;
+    let id = user["id"].as_str().expect("a SCIM id").to_string();
+    create_group(&scim, "scim-reviewers", &[&id]).await;
+    let m = s.member("hal@example.com").await.expect("provisioned");
+    assert_eq!(
+        (m["role"].clone(), m["role_source"].clone()),
+        (json!("RE"), json!("scim"))
+    );
+
+    // SAML's mapping decides the role at sign-in; SCIM's project assignment stays SCIM's.
+    s.sign_in("hal@example.com", &["Leads", "Labelers"])
+        .await
+        .expect(303);
+    let m = s.member("hal@example.com").await.unwrap();
+    assert_eq!(
+        (m["role"].clone(), m["role_source"].clone()),
+        (json!("MA"), json!("saml"))
+    );
+    assert!(
+        !s.in_project("hal@example.com").await,
+        "SAML skips project sync for people SCIM assigns projects"
+    );
+
+    // Deactivated by SCIM: signing in through SAML does not bring them back.
+    patch(
+        &scim,
+        &format!("/scim/v2/Users/{id}"),
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(s.role_of("hal@example.com").await.as_deref(), Some("DI"));
+    let before = s.server.snapshot().await;
+    let r = s.sign_in("hal@example.com", &["Leads"]).await.expect(403);
+    assert!(r.text.contains("provisioning"), "{}", r.text);
+    assert_eq!(s.server.snapshot().await, before);
+}
