@@ -683,3 +683,48 @@ async fn a_sign_in_overrides_scims_group_role_but_never_its_deactivation_or_proj
     assert!(r.text.contains("provisioning"), "{}", r.text);
     assert_eq!(s.server.snapshot().await, before);
 }
+
+/// An identity provider that encrypts its assertions to the service provider's certificate
+/// (from roster's SP metadata) signs people in all the same.
+#[tokio::test]
+async fn an_encrypted_assertion_is_decrypted_with_the_organizations_own_key() {
+    let s = sso().await;
+    let metadata = s
+        .server
+        .anonymous()
+        .get(&format!("/saml/{}/metadata", s.token))
+        .await
+        .expect(200)
+        .text;
+    let b64_cert = metadata
+        .split("X509Certificate>")
+        .nth(1)
+        .and_then(|c| c.split('<').next())
+        .expect("the SP certificate in its metadata");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let pem = dir.path().join("sp.crt");
+    std::fs::write(
+        &pem,
+        format!("-----BEGIN CERTIFICATE-----\n{b64_cert}\n-----END CERTIFICATE-----\n"),
+    )
+    .expect("written");
+    let encrypted = s
+        .response(Login::of("ivy@example.com", &["Reviewers"]).with(&[
+            "--sign",
+            "assertion",
+            "--encrypt-for",
+            pem.to_str().expect("a path"),
+        ]))
+        .await;
+    let xml = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(&encrypted)
+            .expect("base64"),
+    )
+    .expect("utf-8");
+    assert!(xml.contains("EncryptedAssertion") && !xml.contains("ivy@example.com"));
+    s.post(&s.server.anonymous(), &encrypted, None)
+        .await
+        .expect(303);
+    assert_eq!(s.role_of("ivy@example.com").await.as_deref(), Some("RE"));
+}
