@@ -4,6 +4,7 @@
 //! service. Tests read like the user stories they prove.
 
 pub mod dns;
+pub mod totp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,8 +13,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use roster_domain::{OrgId, Role, UserId};
 use roster_service::{
-    Admin, Authenticated, Authorized, Context, CredentialKind, ManualClock, Secrets, Service,
-    ServiceConfig,
+    Admin, Authenticated, Authorized, Clock, Context, CredentialKind, ManualClock, Secrets,
+    Service, ServiceConfig,
 };
 use roster_store::{Store, StoreOptions};
 use serde_json::Value;
@@ -210,6 +211,11 @@ impl TestServer {
         self.clock.advance(by);
     }
 
+    /// The code an authenticator app holding `secret` (base32) shows at the server's time.
+    pub fn totp_now(&self, secret: &str) -> String {
+        totp::code(secret, (self.clock.now() / 1_000_000) as u64)
+    }
+
     /// An anonymous client.
     pub fn anonymous(&self) -> Api {
         Api::new(&self.url, None)
@@ -262,6 +268,7 @@ impl TestServer {
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
             sso_org: None,
+            second_factor: false,
         };
         let key = self
             .service
@@ -406,6 +413,7 @@ impl OrgFixture {
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
             sso_org: None,
+            second_factor: false,
         };
         let key = self
             .service
@@ -686,9 +694,18 @@ impl Api {
 
     /// Signs in with JSON and remembers the CSRF token (browser clients keep the cookie).
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Resp {
-        let r = self
-            .post("/user/login", json!({"email": email, "password": password}))
-            .await;
+        self.sign_in_as(json!({"email": email, "password": password}))
+            .await
+    }
+
+    /// Signs in with the code of the account's authenticator app too.
+    pub async fn sign_in_with_code(&mut self, email: &str, password: &str, code: &str) -> Resp {
+        self.sign_in_as(json!({"email": email, "password": password, "code": code}))
+            .await
+    }
+
+    async fn sign_in_as(&mut self, body: Value) -> Resp {
+        let r = self.post("/user/login", body).await;
         if r.status == 200 {
             self.csrf = r.body["csrf_token"].as_str().map(str::to_string);
         }
@@ -712,7 +729,7 @@ pub fn encode(s: &str) -> String {
 /// activity timestamps and throttle counters.
 const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id"),
-    ("organizations", "id, title, contact_info, invite_token_hash, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days"),
+    ("organizations", "id, title, contact_info, invite_token_hash, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days, sso_only"),
     ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at"),
     ("projects", "id, org_id, title, description"),
     ("project_members", "project_id, membership_id, role"),
@@ -720,7 +737,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at"),
     ("legacy_keys", "user_id, key_hash"),
     ("refresh_tokens", "jti, blacklisted_at"),
-    ("sessions", "id_hash, user_id, sso_org_id"),
+    ("sessions", "id_hash, user_id, sso_org_id, second_factor"),
     ("password_tokens", "token_hash, used_at"),
     ("audit_events", "id, action"),
     ("scim_settings", "org_id, mapping, delete_action, max_deprovision"),
@@ -735,6 +752,8 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("saml_requests", "id, org_id, relay_path"),
     ("saml_assertions_seen", "org_id, assertion_id"),
     ("saml_identities", "org_id, user_id, name_id, groups"),
+    // Not the secret: whether the factor is confirmed, and the last step a code used.
+    ("totp_factors", "user_id, confirmed_at, last_step"),
 ];
 
 /// The session cookie value a response set, if any.

@@ -59,10 +59,13 @@ pub enum AuditAction {
     DomainRemoved,
     SamlSettingsChanged,
     SamlSettingsRemoved,
+    /// A person confirmed an authenticator app as the second factor of their password.
+    SecondFactorEnabled,
+    SecondFactorDisabled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -93,6 +96,8 @@ impl AuditAction {
         AuditAction::DomainRemoved,
         AuditAction::SamlSettingsChanged,
         AuditAction::SamlSettingsRemoved,
+        AuditAction::SecondFactorEnabled,
+        AuditAction::SecondFactorDisabled,
     ];
 
     pub fn code(self) -> &'static str {
@@ -127,6 +132,8 @@ impl AuditAction {
             AuditAction::DomainRemoved => "domain.removed",
             AuditAction::SamlSettingsChanged => "saml.settings_changed",
             AuditAction::SamlSettingsRemoved => "saml.settings_removed",
+            AuditAction::SecondFactorEnabled => "credential.second_factor_enabled",
+            AuditAction::SecondFactorDisabled => "credential.second_factor_disabled",
         }
     }
 

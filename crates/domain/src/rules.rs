@@ -56,6 +56,8 @@ pub enum RuleViolation {
     NotAnInviteRole(&'static str),
     #[error("Only the Owner sets the seat limit.")]
     OnlyOwnerSetsSeats,
+    #[error("Only the Owner decides whether members must sign in through single sign-on.")]
+    OnlyOwnerSetsSsoOnly,
 }
 
 /// What a permitted role assignment does.
@@ -210,6 +212,8 @@ pub fn assignable_roles(actor: Role, current: Role) -> Vec<Role> {
 pub enum OwnerSetting {
     SeatLimit,
     Ownership,
+    /// Whether members sign in through the identity provider only.
+    SsoOnly,
 }
 
 /// Whether `actor` may change an Owner-only setting.
@@ -220,6 +224,7 @@ pub fn check_owner_setting(actor: Role, setting: OwnerSetting) -> Result<(), Rul
         Err(match setting {
             OwnerSetting::SeatLimit => RuleViolation::OnlyOwnerSetsSeats,
             OwnerSetting::Ownership => RuleViolation::OnlyOwnerTransfers,
+            OwnerSetting::SsoOnly => RuleViolation::OnlyOwnerSetsSsoOnly,
         })
     }
 }
@@ -322,7 +327,11 @@ mod tests {
     #[test]
     fn only_the_owner_changes_owner_settings() {
         for role in Role::ALL {
-            for setting in [OwnerSetting::SeatLimit, OwnerSetting::Ownership] {
+            for setting in [
+                OwnerSetting::SeatLimit,
+                OwnerSetting::Ownership,
+                OwnerSetting::SsoOnly,
+            ] {
                 assert_eq!(
                     check_owner_setting(role, setting).is_ok(),
                     role == Role::Owner

@@ -72,7 +72,8 @@ fn rule_status(rule: &RuleViolation) -> StatusCode {
         | RuleViolation::OwnerIsProtected
         | RuleViolation::RemovedMemberNeedsInvite
         | RuleViolation::ProfileBelongsElsewhere
-        | RuleViolation::OnlyOwnerSetsSeats => StatusCode::FORBIDDEN,
+        | RuleViolation::OnlyOwnerSetsSeats
+        | RuleViolation::OnlyOwnerSetsSsoOnly => StatusCode::FORBIDDEN,
         RuleViolation::NotAnInviteRole(_) => StatusCode::BAD_REQUEST,
         RuleViolation::TransferTargetInactive(_)
         | RuleViolation::NoFreeSeat(_)

@@ -166,6 +166,10 @@ pub struct OrgView {
     /// The invite-link token; shown to Owners and Administrators only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// roster's own: members sign in through the organization's identity provider only
+    /// (password sessions and legacy keys are refused; the Owner keeps a password with a
+    /// second factor).
+    pub sso_only: bool,
 }
 
 impl OrgView {
@@ -184,6 +188,7 @@ impl OrgView {
                 manual_role_management: o.manual_role_management,
             },
             token,
+            sso_only: o.sso_only,
         }
     }
 }

@@ -160,6 +160,14 @@ enum OrgCommand {
     /// existing accounts).
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// Whether members sign in through the identity provider only ("on" or "off"), as the
+    /// Owner would set it: the way back when the identity provider and the Owner's
+    /// authenticator app are both lost.
+    SsoOnly {
+        #[arg(long)]
+        org: i64,
+        state: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -360,6 +368,22 @@ async fn run(cli: Cli) -> Result<()> {
             let owner: roster_service::Authorized<Admin> =
                 service.operator_acting_as_owner(org.id).await?;
             println!("{}: {}", org.title, service.seats(&owner).await?.describe());
+            Ok(())
+        }
+        Command::Org(OrgCommand::SsoOnly { org, state }) => {
+            let on = match state.trim() {
+                "on" => true,
+                "off" => false,
+                _ => return Err(anyhow!("sso-only: say \"on\" or \"off\"")),
+            };
+            let service = open_service(&common, cfg).await?;
+            let org = service.operator_set_sso_only(OrgId(org), on).await?;
+            let now = if org.sso_only {
+                "requires single sign-on"
+            } else {
+                "accepts passwords"
+            };
+            println!("{}: {now}", org.title);
             Ok(())
         }
         Command::Org(OrgCommand::Domain(cmd)) => {

@@ -31,6 +31,8 @@ pub struct Authenticated {
     /// For a session started through an organization's identity provider: that
     /// organization, the only one the session acts in.
     pub sso_org: Option<OrgId>,
+    /// For sessions: the sign-in passed the person's second factor (an authenticator code).
+    pub second_factor: bool,
 }
 
 impl Authenticated {
@@ -178,6 +180,7 @@ impl Service {
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
             sso_org: None,
+            second_factor: false,
         })
     }
 
@@ -208,6 +211,7 @@ impl Service {
             kind: CredentialKind::AccessToken,
             csrf_token: None,
             sso_org: None,
+            second_factor: false,
         })
     }
 
@@ -231,6 +235,7 @@ impl Service {
             kind: CredentialKind::Session,
             csrf_token: Some(session.csrf_token),
             sso_org: session.sso_org,
+            second_factor: session.second_factor,
         })
     }
 
@@ -278,6 +283,9 @@ impl Service {
                 ))
             }
             _ => {}
+        }
+        if org.sso_only {
+            crate::sso_only::admits(who, &org, &membership)?;
         }
         policy::check(membership.role, A::ACCESS)?;
         Ok(Authorized {

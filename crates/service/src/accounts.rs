@@ -101,14 +101,23 @@ impl Service {
         password: &str,
         ctx: &Context,
     ) -> Result<UserRecord> {
+        let (user, reservation) = self.reserve_attempt(email, ctx).await?;
+        self.verify_reserved(user, password, reservation).await
+    }
+
+    /// Counts a sign-in attempt for `email` from the caller's address (refused while either is
+    /// throttled) and finds the account it names, if any.
+    async fn reserve_attempt(
+        &self,
+        email: &str,
+        ctx: &Context,
+    ) -> Result<(Option<UserRecord>, Reservation)> {
         let email = email.trim().to_lowercase();
         let keys = Keys::new(ctx.address.as_deref(), Some(&email));
         let reservation = self.throttle_reserve(&keys).await?;
-        let user = {
-            let mut c = self.store().read().await?;
-            users::by_email(&mut c, &email).await?
-        };
-        self.verify_reserved(user, password, reservation).await
+        let mut c = self.store().read().await?;
+        let user = users::by_email(&mut c, &email).await?;
+        Ok((user, reservation))
     }
 
     /// Checks a password against an account (or, with none, against a hash nobody knows, so
@@ -121,16 +130,26 @@ impl Service {
         password: &str,
         reservation: Reservation,
     ) -> Result<UserRecord> {
+        let (user, reservation) = self.password_matches(user, password, reservation).await?;
+        self.throttle_release(reservation).await?;
+        Ok(user)
+    }
+
+    /// Like `verify_reserved`, but a match hands the reservation back to the caller, whose
+    /// attempt may still fail on a later check (the second factor).
+    async fn password_matches(
+        &self,
+        user: Option<UserRecord>,
+        password: &str,
+        reservation: Reservation,
+    ) -> Result<(UserRecord, Reservation)> {
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let verified = self
             .password_hashing()
             .verify(password.to_string(), hash)
             .await;
         match (verified, user) {
-            (Ok(true), Some(user)) => {
-                self.throttle_release(reservation).await?;
-                Ok(user)
-            }
+            (Ok(true), Some(user)) => Ok((user, reservation)),
             (Ok(_), _) => Err(wrong_credentials()),
             (Err(busy), _) => {
                 self.throttle_unused(reservation).await?;
@@ -139,15 +158,26 @@ impl Service {
         }
     }
 
-    /// Signs in with a password and starts a new session (never reusing an old session id).
+    /// Signs in with a password, and the code of the person's authenticator app when they
+    /// set one up, and starts a new session (never reusing an old session id). One throttled
+    /// attempt covers both: a wrong password, or a missing, wrong or reused code, counts as a
+    /// failure.
     pub async fn sign_in(
         &self,
         email: &str,
         password: &str,
+        code: Option<&str>,
         ctx: &Context,
     ) -> Result<(UserRecord, NewSession)> {
-        let user = self.check_password(email, password, ctx).await?;
-        let session = self.start_session(&user).await?;
+        let (user, reservation) = self.reserve_attempt(email, ctx).await?;
+        let (user, reservation) = self.password_matches(user, password, reservation).await?;
+        let mut tx = self.store().write().await?;
+        let second_factor = self.second_factor_at_sign_in(&mut tx, &user, code).await?;
+        let session = self
+            .insert_session_tx(&mut tx, user.id, None, second_factor)
+            .await?;
+        roster_store::commit(tx).await?;
+        self.throttle_release(reservation).await?;
         Ok((user, session))
     }
 
@@ -186,22 +216,35 @@ impl Service {
         user: UserId,
         sso_org: Option<OrgId>,
     ) -> Result<NewSession> {
+        self.insert_session_tx(c, user, sso_org, false).await
+    }
+
+    /// Starts a session on an open transaction; `second_factor` records that its sign-in
+    /// passed the person's authenticator code (what an Owner's break-glass sign-in into a
+    /// single-sign-on-only organization needs).
+    pub(crate) async fn insert_session_tx(
+        &self,
+        c: &mut WriteTx,
+        user: UserId,
+        sso_org: Option<OrgId>,
+        second_factor: bool,
+    ) -> Result<NewSession> {
         let now = self.now();
         let session = NewSession {
             id: random_token(32),
             csrf_token: random_token(24),
             expires_at: now + self.config().session_ttl,
         };
-        credentials::insert_session(
-            c,
-            &self.secrets().lookup_hash(&session.id),
+        let row = credentials::NewSessionRow {
+            id_hash: &self.secrets().lookup_hash(&session.id),
             user,
-            &session.csrf_token,
-            now,
-            session.expires_at,
+            csrf: &session.csrf_token,
+            created_at: now,
+            expires_at: session.expires_at,
             sso_org,
-        )
-        .await?;
+            second_factor,
+        };
+        credentials::insert_session(c, row).await?;
         Ok(session)
     }
 

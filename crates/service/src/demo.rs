@@ -145,6 +145,7 @@ impl Service {
             kind: crate::CredentialKind::Session,
             csrf_token: None,
             sso_org: None,
+            second_factor: false,
         })
     }
 }

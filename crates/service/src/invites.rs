@@ -219,6 +219,16 @@ impl Service {
                         let user = self
                             .verify_reserved(Some(user), password, reservation)
                             .await?;
+                        // A password alone does not act for an account that signs in with
+                        // a second factor; signed in, the person joins as themselves.
+                        if self.has_second_factor(user.id).await? {
+                            return Err(ServiceError::Forbidden(
+                                "This account signs in with a second factor: sign in first \
+                                 (with the code from your authenticator app), then open this \
+                                 invite again to join."
+                                    .into(),
+                            ));
+                        }
                         Ok((Some(user), None, names))
                     }
                     None => {

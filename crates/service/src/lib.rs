@@ -21,8 +21,10 @@ pub mod projects;
 pub mod saml;
 pub mod scim;
 pub mod secrets;
+mod sso_only;
 mod throttle;
 pub mod tokens;
+pub mod totp;
 pub mod users;
 
 use std::net::SocketAddr;

@@ -26,6 +26,8 @@ pub struct OrgPatch {
     pub seat_limit: Option<Option<i64>>,
     pub default_role: Option<Role>,
     pub manual_role_management: Option<bool>,
+    /// Members sign in through the identity provider only (the Owner's alone to change).
+    pub sso_only: Option<bool>,
 }
 
 /// Token settings of one organization.
@@ -165,11 +167,9 @@ impl Service {
         })
     }
 
-    /// Applies a settings patch. The seat limit is the Owner's alone.
+    /// Applies a settings patch. The seat limit and single sign-on only are the Owner's alone.
     pub async fn update_org(&self, by: &Authorized<Admin>, patch: OrgPatch) -> Result<OrgRecord> {
-        if patch.seat_limit.is_some() {
-            rules::check_owner_setting(by.role(), OwnerSetting::SeatLimit)?;
-        }
+        check_owner_settings(by.role(), &patch)?;
         if let Some(Some(limit)) = patch.seat_limit {
             if limit < 0 {
                 return Err(ServiceError::invalid(
@@ -193,12 +193,13 @@ impl Service {
             return Err(ServiceError::not_found("No such organization."));
         }
         let actor = by.reread(&mut tx).await?;
-        if patch.seat_limit.is_some() {
-            rules::check_owner_setting(actor.role, OwnerSetting::SeatLimit)?;
-        }
+        check_owner_settings(actor.role, &patch)?;
         let before = orgs::by_id(&mut tx, by.org.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
+        if patch.sso_only == Some(true) && !before.sso_only {
+            crate::sso_only::check_ready(&mut tx, &before, &by.user).await?;
+        }
         let mut after = before.clone();
         if let Some(t) = title {
             after.title = t;
@@ -214,6 +215,9 @@ impl Service {
         }
         if let Some(m) = patch.manual_role_management {
             after.manual_role_management = m;
+        }
+        if let Some(on) = patch.sso_only {
+            after.sso_only = on;
         }
         orgs::update(&mut tx, &after).await?;
         self.audit_org_changes(&mut tx, by, &before, &after, now)
@@ -265,13 +269,21 @@ impl Service {
                 show(&after.contact_info),
             ));
         }
-        if before.manual_role_management != after.manual_role_management {
-            let show = |b: bool| format!("manual_role_management={b}");
-            events.push((
-                AuditAction::OrganizationUpdated,
-                show(before.manual_role_management),
-                show(after.manual_role_management),
-            ));
+        for (name, old, new) in [
+            (
+                "manual_role_management",
+                before.manual_role_management,
+                after.manual_role_management,
+            ),
+            ("sso_only", before.sso_only, after.sso_only),
+        ] {
+            if old != new {
+                events.push((
+                    AuditAction::OrganizationUpdated,
+                    format!("{name}={old}"),
+                    format!("{name}={new}"),
+                ));
+            }
         }
         for (action, old, new) in events {
             record(
@@ -306,6 +318,17 @@ impl Service {
             },
         )
         .await
+    }
+
+    /// Switches single sign-on only from the CLI (as the Owner, whose second factor switching
+    /// it on still needs).
+    pub async fn operator_set_sso_only(&self, org: OrgId, on: bool) -> Result<OrgRecord> {
+        let owner: Authorized<Admin> = self.operator_acting_as_owner(org).await?;
+        let patch = OrgPatch {
+            sso_only: Some(on),
+            ..OrgPatch::default()
+        };
+        self.update_org(&owner, patch).await
     }
 
     pub async fn token_settings(&self, by: &Authorized<Admin>) -> Result<TokenSettings> {
@@ -361,6 +384,17 @@ impl Service {
         roster_store::commit(tx).await?;
         Ok(new)
     }
+}
+
+/// The settings of a patch that only the Owner may change, checked against `role`.
+fn check_owner_settings(role: Role, patch: &OrgPatch) -> Result<()> {
+    if patch.seat_limit.is_some() {
+        rules::check_owner_setting(role, OwnerSetting::SeatLimit)?;
+    }
+    if patch.sso_only.is_some() {
+        rules::check_owner_setting(role, OwnerSetting::SsoOnly)?;
+    }
+    Ok(())
 }
 
 fn check_contact(s: &str) -> Result<String> {

@@ -176,7 +176,11 @@ impl Service {
             users::set_password(&mut tx, who.user.id, &hash).await?;
             credentials::delete_sessions_of(&mut tx, who.user.id).await?;
             if who.kind == CredentialKind::Session {
-                session = Some(self.start_session_tx(&mut tx, who.user.id).await?);
+                // The new session keeps what this one's sign-in proved.
+                session = Some(
+                    self.insert_session_tx(&mut tx, who.user.id, None, who.second_factor)
+                        .await?,
+                );
             }
             if let Some(org) = before.active_org {
                 record(

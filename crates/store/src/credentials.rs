@@ -149,25 +149,33 @@ pub async fn blacklist_refresh(c: &mut WriteTx, jti: &str, now: Micros) -> Resul
     Ok(handle(c).execute(q).await? == 1)
 }
 
-pub async fn insert_session(
-    c: &mut WriteTx,
-    id_hash: &str,
-    user: UserId,
-    csrf: &str,
-    now: Micros,
-    expires_at: Micros,
-    sso_org: Option<OrgId>,
-) -> Result<()> {
+/// A session to store: its id's keyed hash, whose it is, and what started it.
+#[derive(Debug, Clone)]
+pub struct NewSessionRow<'a> {
+    pub id_hash: &'a str,
+    pub user: UserId,
+    pub csrf: &'a str,
+    pub created_at: Micros,
+    pub expires_at: Micros,
+    /// The organization whose identity provider started it, if one did.
+    pub sso_org: Option<OrgId>,
+    /// Its sign-in passed the person's second factor.
+    pub second_factor: bool,
+}
+
+pub async fn insert_session(c: &mut WriteTx, s: NewSessionRow<'_>) -> Result<()> {
     let q = query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, sso_org_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, sso_org_id,
+            second_factor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(id_hash)
-    .bind(user.0)
-    .bind(csrf)
-    .bind(now)
-    .bind(expires_at)
-    .bind(sso_org.map(|o| o.0));
+    .bind(s.id_hash)
+    .bind(s.user.0)
+    .bind(s.csrf)
+    .bind(s.created_at)
+    .bind(s.expires_at)
+    .bind(s.sso_org.map(|o| o.0))
+    .bind(s.second_factor);
     handle(c).execute(q).await?;
     Ok(())
 }
@@ -179,7 +187,8 @@ pub async fn session(
     now: Micros,
 ) -> Result<Option<(SessionRecord, UserRecord, Vec<MembershipRecord>)>> {
     let sql = format!(
-        "SELECT s.user_id, s.csrf_token, s.expires_at, s.sso_org_id, {USER_COLS}, {MEMBERSHIP_COLS}
+        "SELECT s.user_id, s.csrf_token, s.expires_at, s.sso_org_id, s.second_factor,
+            {USER_COLS}, {MEMBERSHIP_COLS}
          FROM sessions s JOIN users u ON u.id = s.user_id
          LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
          WHERE s.id_hash = $1 AND s.expires_at > $2 ORDER BY m.org_id"
@@ -191,8 +200,9 @@ pub async fn session(
                 csrf_token: r.text(1)?,
                 expires_at: r.int(2)?,
                 sso_org: r.opt_int(3)?.map(OrgId),
+                second_factor: r.flag(4)?,
             };
-            Ok((session, user_and_membership(r, 4)?))
+            Ok((session, user_and_membership(r, 5)?))
         })
         .await?;
     let Some((session, _)) = found.first() else {
@@ -215,5 +225,13 @@ pub async fn delete_sessions_of(c: &mut WriteTx, user: UserId) -> Result<()> {
     handle(c)
         .execute(query("DELETE FROM sessions WHERE user_id = $1").bind(user.0))
         .await?;
+    Ok(())
+}
+
+/// Marks every session of a user as not having passed a second factor (after the person
+/// turned theirs off).
+pub async fn forget_second_factor(c: &mut WriteTx, user: UserId) -> Result<()> {
+    let q = query("UPDATE sessions SET second_factor = 0 WHERE user_id = $1").bind(user.0);
+    handle(c).execute(q).await?;
     Ok(())
 }

@@ -25,6 +25,7 @@ pub mod scim;
 pub mod scim_filter;
 pub mod settings;
 pub mod throttle;
+pub mod totp;
 pub mod users;
 
 pub use db::{commit, Backend, Conn, ReadConn, Reads, Store, StoreOptions, WriteTx};

@@ -74,6 +74,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "saml_login",
         sql: include_str!("../migrations/0011_saml_login.sql"),
     },
+    Migration {
+        version: 12,
+        name: "totp_sso_only",
+        sql: include_str!("../migrations/0012_totp_sso_only.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

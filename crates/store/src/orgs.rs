@@ -4,7 +4,7 @@ use crate::db::handle;
 use crate::rows::{self, ORG_COLS};
 use crate::sql::query;
 use crate::{Conn, Micros, OrgRecord, Result, WriteTx};
-use roster_domain::{OrgId, UserId};
+use roster_domain::{OrgId, Role, UserId};
 
 /// The invite-link token as stored: its keyed hash for look-up and the token sealed.
 #[derive(Debug, Clone)]
@@ -66,6 +66,18 @@ pub async fn of_user(c: &mut Conn, user: UserId) -> Result<Vec<OrgRecord>> {
         .await
 }
 
+/// The single-sign-on-only organizations that `user` owns: where their password and second
+/// factor are the way in when the identity provider fails.
+pub async fn sso_only_owned_by(c: &mut Conn, user: UserId) -> Result<Vec<OrgRecord>> {
+    let sql = format!(
+        "SELECT {ORG_COLS} FROM organizations o JOIN memberships m ON m.org_id = o.id
+         WHERE m.user_id = $1 AND m.deleted_at IS NULL AND m.role = $2 AND o.sso_only = 1
+         ORDER BY o.id"
+    );
+    let q = query(sql).bind(user.0).bind(Role::Owner.code());
+    handle(c).fetch_all(q, rows::org).await
+}
+
 /// Serializes membership and seat changes on one organization: the first statement of every
 /// such transaction, it takes the organization row's write lock (PostgreSQL) or the database
 /// write lock (SQLite) until commit. Returns false when the organization does not exist.
@@ -79,8 +91,8 @@ pub async fn update(c: &mut WriteTx, org: &OrgRecord) -> Result<()> {
     let q = query(
         "UPDATE organizations SET title = $1, contact_info = $2, seat_limit = $3, default_role = $4,
             manual_role_management = $5, api_tokens_enabled = $6, legacy_api_tokens_enabled = $7,
-            api_token_ttl_days = $8
-         WHERE id = $9",
+            api_token_ttl_days = $8, sso_only = $9
+         WHERE id = $10",
     )
     .bind(&org.title)
     .bind(&org.contact_info)
@@ -90,6 +102,7 @@ pub async fn update(c: &mut WriteTx, org: &OrgRecord) -> Result<()> {
     .bind(org.api_tokens_enabled)
     .bind(org.legacy_api_tokens_enabled)
     .bind(org.api_token_ttl_days)
+    .bind(org.sso_only)
     .bind(org.id.0);
     handle(c).execute(q).await?;
     Ok(())

@@ -35,6 +35,8 @@ pub struct OrgRecord {
     pub api_token_ttl_days: i64,
     pub created_by: Option<UserId>,
     pub created_at: Micros,
+    /// Members sign in through the organization's identity provider only.
+    pub sso_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +117,8 @@ pub struct SessionRecord {
     pub expires_at: Micros,
     /// The organization whose identity provider started the session, if one did.
     pub sso_org: Option<OrgId>,
+    /// Whether the sign-in that started the session passed the person's second factor.
+    pub second_factor: bool,
 }
 
 /// One audit event as recorded.

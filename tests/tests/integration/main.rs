@@ -31,5 +31,6 @@ mod security;
 mod serialization;
 mod sessions;
 mod smoke;
+mod sso_only;
 mod sso_sessions;
 mod stories;

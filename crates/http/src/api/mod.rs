@@ -10,6 +10,7 @@ pub mod saml;
 pub mod scim;
 pub mod session;
 pub mod tokens;
+pub mod totp;
 pub mod users;
 
 use axum::routing::{get, post};
@@ -28,6 +29,7 @@ use docs::Security;
         crate::web::sign_in::login_page, crate::web::sign_in::signup_page,
         crate::web::sign_in::set_password_page,
         users::whoami, users::current_user, users::update_current_user, users::list_users, users::get_user, users::update_user,
+        totp::totp_state, totp::start_totp, totp::confirm_totp, totp::disable_totp,
         tokens::legacy_key, tokens::reset_legacy_key, tokens::list_tokens, tokens::create_token, tokens::refresh, tokens::rotate,
         tokens::blacklist, tokens::jwt_settings, tokens::update_jwt_settings,
         orgs::list_orgs, orgs::get_org, orgs::update_org, orgs::set_default_role, orgs::seats,
@@ -68,6 +70,13 @@ pub fn routes() -> Router<AppState> {
             "/api/current-user/reset-token",
             post(tokens::reset_legacy_key),
         )
+        .route(
+            "/api/current-user/totp",
+            get(totp::totp_state)
+                .post(totp::start_totp)
+                .delete(totp::disable_totp),
+        )
+        .route("/api/current-user/totp/confirm", post(totp::confirm_totp))
         .route("/api/users", get(users::list_users))
         .route(
             "/api/users/{id}",

@@ -71,6 +71,9 @@ pub struct OrgPatchBody {
     seat_limit: Option<Option<i64>>,
     default_role: Option<String>,
     manual_role_management: Option<bool>,
+    /// Members sign in through the identity provider only (the Owner's; needs SAML metadata
+    /// and the Owner's second factor).
+    sso_only: Option<bool>,
 }
 
 /// Tells an explicit `null` (Some(None)) from an absent field (None).
@@ -80,9 +83,11 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// Changes settings (OW, AD); the seat limit is the Owner's alone (`null` = unlimited).
+/// Changes settings (OW, AD); the seat limit and `sso_only` are the Owner's alone (`null` =
+/// unlimited seats). `sso_only` can be switched on only with SAML metadata set up and the
+/// Owner's second factor on (409 otherwise).
 #[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), request_body = OrgPatchBody,
-    responses((status = 200, body = OrgView), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 200, body = OrgView), (status = 400), (status = 403), (status = 404), (status = 409)))]
 pub async fn update_org(
     State(state): State<AppState>,
     InOrg(by): InOrg<Admin>,
@@ -98,6 +103,7 @@ pub async fn update_org(
             .map(|r| parse_role("default_role", r))
             .transpose()?,
         manual_role_management: body.manual_role_management,
+        sso_only: body.sso_only,
     };
     let org = state.service.update_org(&by, patch).await?;
     let token = state.service.invite_token_of(&org)?;

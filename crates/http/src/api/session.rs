@@ -71,6 +71,9 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
 pub struct LoginBody {
     email: String,
     password: String,
+    /// The code from the person's authenticator app, when they set one up.
+    #[serde(default)]
+    code: Option<String>,
     #[serde(default)]
     next: Option<String>,
 }
@@ -81,7 +84,8 @@ pub struct SignedIn {
     csrf_token: String,
 }
 
-/// Signs in with email and password; a new session id every time.
+/// Signs in with email and password, and `code` from the authenticator app when the account
+/// has one (401 without it); a new session id every time.
 #[utoipa::path(post, path = "/user/login", tag = "session",
     request_body(content((LoginBody = "application/json"), (LoginBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = SignedIn), (status = 400), (status = 401), (status = 429)))]
@@ -93,7 +97,12 @@ pub async fn login(
 ) -> Response {
     let ctx = context(&parts, if body.form { Source::Ui } else { Source::Api });
     let b = body.value;
-    match state.service.sign_in(&b.email, &b.password, &ctx).await {
+    let code = b.code.as_deref();
+    match state
+        .service
+        .sign_in(&b.email, &b.password, code, &ctx)
+        .await
+    {
         Ok((user, session)) => {
             let jar = with_session(&state, jar, &session);
             if body.form {

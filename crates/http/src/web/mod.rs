@@ -38,6 +38,9 @@ pub fn routes() -> Router<AppState> {
         .route("/switch-organization", post(home::switch_org))
         .route("/account", get(account::account_page))
         .route("/account/password", post(account::change_password))
+        .route("/account/totp", post(account::start_totp))
+        .route("/account/totp/confirm", post(account::confirm_totp))
+        .route("/account/totp/disable", post(account::disable_totp))
         .route("/organization", get(org::organization_page))
         .route("/organization/members/{user_id}", get(org::member_page))
         .route(
@@ -50,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/organization/invite-link/reset", post(org::reset_link))
         .route("/organization/invites", post(org::send_invites))
+        .route("/organization/sso-only", post(org::set_sso_only))
         .route("/organization/scim", get(scim::scim_page))
         .route("/organization/scim/token", post(scim::create_token))
         .route("/organization/scim/mapping", post(scim::mapping_form))
@@ -154,11 +158,15 @@ impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for WebU
                 chrome,
                 _a: PhantomData,
             }),
-            Err(ServiceError::Denied(_) | ServiceError::Forbidden(_)) => Err(html_error(
+            Err(ServiceError::Denied(_)) => Err(html_error(
                 StatusCode::FORBIDDEN,
                 Some(&chrome),
                 who_may(A::ACCESS),
             )),
+            // A refusal with its own reason (single sign-on only) says it.
+            Err(ServiceError::Forbidden(m)) => {
+                Err(html_error(StatusCode::FORBIDDEN, Some(&chrome), &m))
+            }
             Err(ServiceError::NotFound(m)) => {
                 Err(html_error(StatusCode::NOT_FOUND, Some(&chrome), &m))
             }

@@ -1,5 +1,6 @@
 //! The Organization page: members with the role filter, search and pages; the role drop-down;
-//! seat usage; "Add people" (invite link and email invites); the member panel and deletion.
+//! seat usage; "Add people" (invite link and email invites); the member panel and deletion;
+//! and the Owner's switch for signing in through single sign-on only.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -8,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use roster_domain::{rules, Role, UserId};
 use roster_service::members::MemberFilter;
+use roster_service::orgs::OrgPatch;
 use roster_service::{Admin, Authorized, PageRequest, Staff};
 use serde::Deserialize;
 
@@ -55,6 +57,8 @@ struct OrganizationPage {
     pages: i64,
     prev_href: Option<String>,
     next_href: Option<String>,
+    sso_only: bool,
+    is_owner: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -201,6 +205,8 @@ pub(crate) async fn organization_page(
         pages,
         prev_href: (page_no > 1).then(|| page_href(&role, &search, page_no - 1)),
         next_href: (page_no < pages).then(|| page_href(&role, &search, page_no + 1)),
+        sso_only: by.org().sso_only,
+        is_owner: by.role() == Role::Owner,
         chrome: web.chrome,
     };
     page(StatusCode::OK, body)
@@ -404,4 +410,41 @@ pub(crate) async fn send_invites(
         ),
         Err(e) => back_with(&state, "/organization", &ApiError::from(e).detail),
     }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SsoOnlyForm {
+    /// "on" or "off".
+    sso_only: String,
+}
+
+/// The Owner switches signing in through single sign-on only on or off (the same call as
+/// `PATCH /api/organizations/{id}` with `sso_only`).
+pub(crate) async fn set_sso_only(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    PageForm(form): PageForm<SsoOnlyForm>,
+) -> Response {
+    let on = match form.sso_only.trim() {
+        "on" => true,
+        "off" => false,
+        other => {
+            let e = format!("\"{other}\" is not on or off");
+            return back_with(&state, "/organization", &e);
+        }
+    };
+    let patch = OrgPatch {
+        sso_only: Some(on),
+        ..OrgPatch::default()
+    };
+    let message = match state.service.update_org(&web.proof, patch).await {
+        Ok(org) if org.sso_only => format!(
+            "{} now requires single sign-on: members sign in through the identity provider; \
+             you keep your password with your authenticator code.",
+            org.title
+        ),
+        Ok(org) => format!("{} accepts passwords and legacy keys again.", org.title),
+        Err(e) => ApiError::from(e).detail,
+    };
+    back_with(&state, "/organization", &message)
 }

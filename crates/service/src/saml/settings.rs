@@ -241,6 +241,8 @@ impl Service {
             }
             // Metadata emptied with no URL to fetch it from: none is left.
             None if update.metadata_xml.is_some() && s.metadata_url.is_none() => {
+                crate::sso_only::keep_identity_provider(&mut tx, org, "remove its metadata")
+                    .await?;
                 s.metadata_xml = None;
                 s.idp = None;
                 s.metadata_fetched_at = None;
@@ -322,6 +324,8 @@ impl Service {
         let now = self.now();
         let mut tx = self.store().write().await?;
         if let Some(before) = store::settings(&mut tx, by.org.id).await? {
+            crate::sso_only::keep_identity_provider(&mut tx, by.org.id, "remove its SAML settings")
+                .await?;
             store::delete_settings(&mut tx, by.org.id).await?;
             let event = Event::new(AuditAction::SamlSettingsRemoved, Some(&by.user))
                 .change(summary(&before), None);
