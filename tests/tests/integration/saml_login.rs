@@ -728,3 +728,36 @@ async fn an_encrypted_assertion_is_decrypted_with_the_organizations_own_key() {
         .expect(303);
     assert_eq!(s.role_of("ivy@example.com").await.as_deref(), Some("RE"));
 }
+
+/// Where single sign-on is required, the identity provider's sign-in is the way in: the same
+/// member's password session is refused there, the session the IdP vouched for acts.
+#[tokio::test]
+async fn where_single_sign_on_is_required_the_identity_providers_sign_in_is_the_way_in() {
+    let s = sso().await;
+    let bo = s
+        .org
+        .member_with_email("bo@example.com", Role::Reviewer)
+        .await;
+    s.org.set_password(&bo).await;
+    let owner = crate::sso_only::browser(&s.server, &s.org.owner.email).await;
+    crate::sso_only::enroll(&s.server, &owner).await;
+    s.org
+        .owner_api()
+        .patch(&s.org.path(""), json!({"sso_only": true}))
+        .await
+        .expect(200);
+
+    let password = crate::sso_only::browser(&s.server, &bo.email).await;
+    let r = password.get(&s.org.path("")).await.expect(403);
+    assert!(
+        r.text.contains("Acme requires single sign-on"),
+        "{}",
+        r.text
+    );
+
+    let r = s.sign_in(&bo.email, &["Leads"]).await.expect(303);
+    let through_idp = session_of(&s.server, &r);
+    let org = through_idp.get(&s.org.path("")).await.expect(200);
+    assert_eq!(org.body["sso_only"], json!(true));
+    through_idp.get("/projects").await.expect(200);
+}

@@ -14,7 +14,7 @@ use crate::saml::IDP_METADATA;
 const REQUIRES_SSO: &str = "Acme requires single sign-on; sign in through your identity provider";
 
 /// A browser signed in with the password alone.
-async fn browser(server: &TestServer, email: &str) -> Api {
+pub(crate) async fn browser(server: &TestServer, email: &str) -> Api {
     let mut b = server.browser();
     b.sign_in(email, PASSWORD).await.expect(200);
     b
@@ -23,7 +23,7 @@ async fn browser(server: &TestServer, email: &str) -> Api {
 /// Sets up and confirms an authenticator app through the API, from a signed-in browser;
 /// returns the secret the app holds. The code that confirmed it is spent, so the clock moves
 /// on to the next one.
-async fn enroll(server: &TestServer, b: &Api) -> String {
+pub(crate) async fn enroll(server: &TestServer, b: &Api) -> String {
     let started = b.post_empty("/api/current-user/totp").await.expect(201);
     let secret = started.body["secret"].as_str().expect("secret").to_string();
     let code = server.totp_now(&secret);
