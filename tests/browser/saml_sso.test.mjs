@@ -1,7 +1,7 @@
 // Single sign-on in a real browser: an Owner points the demo organization at a live test
 // identity provider (tests/saml/idp.py serve: pysaml2 signing with xmlsec1), and a person who
-// has never used roster goes from the sign-in page through the IdP's own sign-in form and its
-// signed Response to the Organization page, as the Administrator their IdP group makes them.
+// has never used roster goes from the organization's SSO login link through the IdP's own
+// sign-in form and its signed Response to the Organization page, as the Administrator their IdP group makes them.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -56,16 +56,15 @@ test('a newcomer signs in through the identity provider and lands on the Organiz
         domain: 'demo.roster',
         roles_groups: [['Administrator', 'IT Admins'], ['Annotator', 'Labelers']],
       });
+      // A newcomer follows the organization's single sign-on link (the login URL the
+      // settings give) to the page they want.
+      const settings = await api(context, 'GET', '/api/saml/settings');
       await context.clearCookies();
-
-      // A newcomer starts at the sign-in page and chooses single sign-on.
       const email = 'nia.newcomer@demo.roster';
-      await page.goto('/user/login?next=/organization');
-      await page.getByLabel('Email').fill(email);
-      await shot('sign-in page');
+      const loginPath = new URL(settings.login_url).pathname;
       await Promise.all([
         page.waitForURL((url) => url.origin === idp.url),
-        page.getByRole('button', { name: 'Sign in with SSO' }).click(),
+        page.goto(`${loginPath}?next=/organization`),
       ]);
       // At the identity provider: its own sign-in form.
       await page.getByLabel('Email').fill(email);

@@ -110,6 +110,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             web::same_site_forms,
         )))
+        .merge(web::cross_site_routes())
         .route("/metrics", axum::routing::get(metrics::render))
         // Before any extractor runs, so `Session` sees a form's (or JSON body's) csrf_token.
         .layer(axum::middleware::from_fn(extract::body_csrf))

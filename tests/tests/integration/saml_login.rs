@@ -152,14 +152,25 @@ impl Sso {
         run_idp(args).await
     }
 
-    /// Posts a response to the ACS as the IdP's auto-submitting form does.
+    /// Posts a response to the ACS as the IdP's auto-submitting form does, from its site.
     async fn post(&self, client: &Api, response: &str, relay_state: Option<&str>) -> Resp {
         let mut form = vec![("SAMLResponse", response)];
         if let Some(r) = relay_state {
             form.push(("RelayState", r));
         }
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", roster_tests::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        // From the IdP's page, as a browser posts it: another site's Origin.
         client
-            .post_form(&format!("/saml/{}/acs", self.token), &form)
+            .send(
+                reqwest::Method::POST,
+                &format!("/saml/{}/acs", self.token),
+                Some(("application/x-www-form-urlencoded", body.into_bytes())),
+                &[("Origin", "https://idp.test")],
+            )
             .await
     }
 

@@ -62,9 +62,14 @@ pub fn routes() -> Router<AppState> {
         .route("/projects/{id}", get(projects::project_page))
         .route("/audit", get(audit::audit_page))
         .route("/saml/{token}/login", get(sso::login))
-        .route("/saml/{token}/acs", post(sso::acs))
         .route("/saml/{token}/link", get(sso::link_page).post(sso::link))
         .route("/saml/{token}/logout", get(sso::logout_page))
+}
+
+/// The assertion consumer service, which identity providers' pages post to from their own
+/// site by design: outside `same_site_forms`; the Response's signature is what is trusted.
+pub fn cross_site_routes() -> Router<AppState> {
+    Router::new().route("/saml/{token}/acs", post(sso::acs))
 }
 
 /// What every signed-in page shows around its content: the menu and who is signed in.
