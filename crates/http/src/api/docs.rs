@@ -52,8 +52,12 @@ impl Modify for Security {
 }
 
 /// Operations that need no credential (they answer without one, or use their own token).
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 9] = [
     "/api/health",
+    "/saml/{token}/login",
+    "/saml/{token}/acs",
+    "/saml/{token}/logout",
+    "/saml/{token}/metadata",
     "/user/login",
     "/user/logout",
     "/user/signup",

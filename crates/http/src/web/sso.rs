@@ -59,7 +59,7 @@ pub(crate) async fn login(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct AcsForm {
     #[serde(rename = "SAMLResponse")]
     saml_response: String,
@@ -83,7 +83,7 @@ struct LinkPage<'a> {
 /// what is trusted.
 #[utoipa::path(post, path = "/saml/{token}/acs", tag = "saml",
     params(("token" = String, Path, description = "The organization's SAML token")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = AcsForm, content_type = "application/x-www-form-urlencoded",
         description = "SAMLResponse (base64) and RelayState, as the identity provider posts them"),
     responses((status = 303, description = "Signed in (a session cookie), or on to link an existing account."),
         (status = 400, content_type = "text/html", body = String), (status = 401, content_type = "text/html", body = String),
