@@ -242,6 +242,52 @@ async fn bad_saml_settings_are_refused_whole_and_only_admins_see_them() {
 }
 
 #[tokio::test]
+async fn the_fallback_role_is_set_through_the_api_and_a_bad_one_is_refused_changing_nothing() {
+    let server = TestServer::start().await;
+    let org = server.org("Fallback").await;
+    assert_eq!(settings(&org).await["fallback_role"], json!("Deactivated"));
+    let r = org
+        .owner_api()
+        .post(
+            "/api/saml/settings",
+            json!({"metadata_xml": IDP_METADATA, "fallback_role": "Annotator"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["fallback_role"], json!("Annotator"));
+    // As in the SCIM settings, a role is named by its name or its code.
+    org.owner_api()
+        .post("/api/saml/settings", json!({"fallback_role": "NO"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        settings(&org).await["fallback_role"],
+        json!("Not Activated")
+    );
+
+    let before = server.snapshot().await;
+    for (bad, says) in [
+        ("Manager", "Manager cannot be the fallback role"),
+        ("Administrator", "Administrator cannot be the fallback role"),
+        ("Owner", "Owner cannot be the fallback role"),
+        ("Boss", "fallback_role"),
+    ] {
+        let r = org
+            .owner_api()
+            .post(
+                "/api/saml/settings",
+                json!({"fallback_role": bad, "domain": "acme.example"}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert!(r.text.contains(says), "{bad}: {}", r.text);
+        assert!(r.body["validation_errors"].is_object(), "{bad}: {}", r.text);
+    }
+    assert_eq!(server.snapshot().await, before, "nothing changed");
+    assert_eq!(settings(&org).await["domain"], json!(""));
+}
+
+#[tokio::test]
 async fn a_metadata_url_inside_the_servers_network_is_refused_unless_the_operator_allows_it() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;

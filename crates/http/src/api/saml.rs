@@ -11,8 +11,8 @@ use roster_service::Admin;
 use serde::{Deserialize, Serialize};
 
 use super::scim::{
-    projects_groups_from_wire, projects_groups_view, refuse_unmapped, roles_groups_from_wire,
-    roles_groups_view, ProjectGroupView,
+    fallback_role_from_wire, projects_groups_from_wire, projects_groups_view, refuse_unmapped,
+    roles_groups_from_wire, roles_groups_view, ProjectGroupView,
 };
 use crate::error::ApiResult;
 use crate::extract::{InActiveOrg, JsonBody};
@@ -43,6 +43,9 @@ pub struct SamlSettingsView {
     workspaces_groups: Vec<Vec<String>>,
     /// Seat types are not sold separately here; always empty.
     user_type_groups: Vec<Vec<String>>,
+    /// The role of people in no mapped role group: Deactivated (they cannot sign in), Not
+    /// Activated, Annotator or Reviewer.
+    fallback_role: String,
     /// The organization's setting, shared with SCIM.
     manual_role_management: bool,
     /// Names the organization in the service provider's URLs.
@@ -81,6 +84,7 @@ fn view(state: &AppState, s: &SamlSettings, configured: bool, manual: bool) -> S
         projects_groups: projects_groups_view(&s.mapping),
         workspaces_groups: Vec::new(),
         user_type_groups: Vec::new(),
+        fallback_role: s.mapping.fallback.name().to_string(),
         manual_role_management: manual,
         token: s.token.clone(),
         sp_entity_id: urls.entity_id,
@@ -146,6 +150,9 @@ pub struct SamlSettingsBody {
     workspaces_groups: Option<Vec<Vec<String>>>,
     #[serde(default)]
     user_type_groups: Option<Vec<Vec<String>>>,
+    /// A role by name or code; it may not manage others.
+    #[serde(default)]
+    fallback_role: Option<String>,
     #[serde(default)]
     manual_role_management: Option<bool>,
 }
@@ -176,6 +183,7 @@ pub async fn update_settings(
             .projects_groups
             .map(projects_groups_from_wire)
             .transpose()?,
+        fallback_role: fallback_role_from_wire(body.fallback_role)?,
         manual_role_management: body.manual_role_management,
     };
     let s = state.service.update_saml_settings(&by, update).await?;

@@ -200,13 +200,7 @@ fn parse_update(body: ScimSettingsBody) -> ApiResult<ScimSettingsUpdate> {
         .projects_groups
         .map(projects_groups_from_wire)
         .transpose()?;
-    let fallback =
-        match body.fallback_role {
-            None => None,
-            Some(r) => Some(role_from_wire(&r).ok_or_else(|| {
-                ApiError::invalid("fallback_role", format!("{r:?} is not a role"))
-            })?),
-        };
+    let fallback = fallback_role_from_wire(body.fallback_role)?;
     let delete_action = match body.delete_action {
         None => None,
         Some(d) => Some(
@@ -260,6 +254,16 @@ pub(crate) fn roles_groups_from_wire(pairs: Vec<Vec<String>>) -> ApiResult<Vec<(
             )),
         })
         .collect()
+}
+
+/// `fallback_role` from the wire: a role by name or code. Whether it may be the fallback is
+/// the mapping's rule, checked by the service with the rest of the mapping.
+pub(crate) fn fallback_role_from_wire(text: Option<String>) -> ApiResult<Option<Role>> {
+    text.map(|r| {
+        role_from_wire(&r)
+            .ok_or_else(|| ApiError::invalid("fallback_role", format!("{r:?} is not a role")))
+    })
+    .transpose()
 }
 
 /// `projects_groups` from the wire; a missing role is `Inherit`.

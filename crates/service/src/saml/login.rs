@@ -10,7 +10,8 @@ use roster_domain::saml::{
 use roster_domain::{OrgId, Role, RuleViolation, UserId};
 use roster_saml::{Expectations, VerifiedAssertion};
 use roster_store::saml::{self as store, SamlIdentityRecord, SamlSettingsRecord};
-use roster_store::{members, orgs, scim, users, WriteTx};
+use roster_store::scim::ScimUserRecord;
+use roster_store::{members, orgs, scim, users, Conn, MembershipRecord, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use super::settings::SamlSettings;
@@ -89,6 +90,43 @@ fn for_the_person(e: ServiceError, org: &str) -> ServiceError {
         )),
         other => other,
     }
+}
+
+/// Where a person stands in the organization when a sign-in is decided, read fresh.
+pub(super) struct LoginState {
+    pub live: Option<MembershipRecord>,
+    pub scim_user: Option<ScimUserRecord>,
+    /// What the domain's `decide_login` reads besides the groups.
+    pub facts: LoginFacts,
+}
+
+/// The facts a sign-in of `user` is decided by: shared by the sign-in and its preview.
+pub(super) async fn login_state(
+    c: &mut Conn,
+    org: OrgId,
+    user: UserId,
+    manual_role_management: bool,
+) -> Result<LoginState> {
+    let live = members::live(c, org, user).await?;
+    let scim_user = scim::user_of_account(c, org, user).await?;
+    let standing = match &live {
+        Some(m) => Standing::Member {
+            role: m.role,
+            source: m.role_source,
+        },
+        None if members::was_removed(c, org, user).await? => Standing::Removed,
+        None => Standing::Newcomer,
+    };
+    let facts = LoginFacts {
+        standing,
+        scim_inactive: scim_user.as_ref().is_some_and(|su| !su.active),
+        manual_role_management,
+    };
+    Ok(LoginState {
+        live,
+        scim_user,
+        facts,
+    })
 }
 
 impl Person {
@@ -372,21 +410,11 @@ impl Service {
         let account = users::by_id(tx, user)
             .await?
             .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
-        let live = members::live(tx, org, user).await?;
-        let scim_user = scim::user_of_account(tx, org, user).await?;
-        let standing = match &live {
-            Some(m) => Standing::Member {
-                role: m.role,
-                source: m.role_source,
-            },
-            None if members::was_removed(tx, org, user).await? => Standing::Removed,
-            None => Standing::Newcomer,
-        };
-        let facts = LoginFacts {
-            standing,
-            scim_inactive: scim_user.as_ref().is_some_and(|su| !su.active),
-            manual_role_management: org_rec.manual_role_management,
-        };
+        let LoginState {
+            live,
+            scim_user,
+            facts,
+        } = login_state(tx, org, user, org_rec.manual_role_management).await?;
         let role = match decide_login(&settings.mapping, &person.groups, facts).map_err(refused)? {
             LoginChange::Join(role) => {
                 let change = Change::Join {

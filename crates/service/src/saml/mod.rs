@@ -4,9 +4,11 @@
 
 mod fetch;
 mod login;
+mod preview;
 mod settings;
 
 pub use fetch::is_public;
 pub use login::SamlSignIn;
-pub use roster_saml::IdpMetadata;
-pub use settings::{sp_urls, SamlSettings, SamlSettingsUpdate, SpUrls};
+pub use preview::MappingTrial;
+pub use roster_saml::{certificate_summary, CertificateSummary, IdpMetadata};
+pub use settings::{sp_urls, SamlSettings, SamlSettingsUpdate, SpUrls, PROVIDERS};

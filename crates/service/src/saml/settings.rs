@@ -47,12 +47,14 @@ pub struct SamlSettingsUpdate {
     pub mapping_groups: Option<String>,
     pub roles_groups: Option<Vec<(Role, String)>>,
     pub projects_groups: Option<Vec<ProjectGroup>>,
+    /// The role of people in no mapped role group (checked with the rest of the mapping).
+    pub fallback_role: Option<Role>,
     /// The organization's setting, shared with SCIM.
     pub manual_role_management: Option<bool>,
 }
 
 /// The identity-provider presets Label Studio Enterprise names.
-const PROVIDERS: [&str; 7] = [
+pub const PROVIDERS: [&str; 7] = [
     "custom", "okta", "azure", "google", "ping", "onelogin", "adfs",
 ];
 
@@ -283,6 +285,9 @@ impl Service {
         }
         if let Some(p) = update.projects_groups {
             s.mapping.projects_groups = p;
+        }
+        if let Some(f) = update.fallback_role {
+            s.mapping.fallback = f;
         }
         check_mapping(&mut tx, org, &s.mapping).await?;
         let (sp_key_sealed, sp_cert) = match &before {

@@ -223,14 +223,14 @@ impl Service {
 /// A group mapping (SCIM's or SAML's) the organization can use: the domain's rules, and
 /// projects of this organization only.
 pub(crate) async fn check_mapping(
-    tx: &mut roster_store::WriteTx,
+    c: &mut roster_store::Conn,
     org: roster_domain::OrgId,
     m: &GroupMapping,
 ) -> Result<()> {
     m.validate()
         .map_err(|e| ServiceError::invalid("roles_groups", e.to_string()))?;
     for p in &m.projects_groups {
-        if projects::by_id(tx, p.project)
+        if projects::by_id(c, p.project)
             .await?
             .is_none_or(|found| found.org != org)
         {
