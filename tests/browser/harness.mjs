@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -15,6 +16,10 @@ export const ROSTER_BIN =
   process.env.ROSTER_BIN || path.resolve(here, '..', '..', 'target', 'debug', 'roster');
 export const SCREENSHOTS = path.resolve(process.env.ROSTER_SCREENSHOTS || path.join(here, 'screenshots'));
 export const CHROMIUM = process.env.ROSTER_CHROMIUM || '/usr/bin/chromium';
+
+export const REPO_ROOT = path.resolve(here, '..', '..');
+// The test identity provider's Python (tests/saml/setup.sh installs it).
+export const SAML_PYTHON = process.env.ROSTER_SAML_PYTHON || path.join(REPO_ROOT, '.venv-saml', 'bin', 'python');
 
 export const PASSWORD = 'demo-password';
 export const DEMO = {
@@ -304,4 +309,50 @@ export async function waitForStatus(page, expected, timeout = 7_000) {
 /** The role select's value and the text of its selected option. */
 export async function selected(select) {
   return select.evaluate((s) => ({ value: s.value, text: s.selectedOptions[0]?.textContent.trim() }));
+}
+
+/**
+ * Declares a file's scenarios on one browser, launched before them and closed after them, and
+ * returns `story(name, [options], body)`, which takes what `scenario` takes.
+ */
+export function storyteller({ timeout = 90_000 } = {}) {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return function story(name, options, body) {
+    if (typeof options === 'function') [options, body] = [{}, options];
+    test(name, { timeout }, scenario(() => browser, name, options, body));
+  };
+}
+
+// ---- settings pages ----------------------------------------------------------------------
+
+/**
+ * A settings page at `path`: the Owner reaches it from the Organization page's link named
+ * `link`; a Manager gets the 403 page, without the page's editor.
+ */
+export async function adminsOnlySettingsPage(page, context, path, link, shot) {
+  await signIn(page, DEMO.owner);
+  await page.goto('/organization');
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === path),
+    page.locator('nav[aria-label="Organization settings"]').getByRole('link', { name: link }).click(),
+  ]);
+  await context.clearCookies();
+  await signIn(page, DEMO.manager);
+  const res = await page.goto(path);
+  assert.equal(res.status(), 403);
+  assert.match(await page.locator('body').innerText(), /Only Owners and Administrators can open/);
+  assert.equal(await page.locator('#mapping-form').count(), 0);
+  await shot('manager-forbidden');
+}
+
+/** Asserts that the page needs no sideways scrolling at its viewport's width. */
+export async function assertNoSidewaysScroll(page) {
+  const size = await page.evaluate(() => ({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth }));
+  assert.ok(size.scrollWidth <= size.innerWidth + 1, `no horizontal overflow at ${size.innerWidth} px: ${JSON.stringify(size)}`);
 }

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   DEMO,
+  adminsOnlySettingsPage,
   api,
+  assertNoSidewaysScroll,
   eventually,
   launchBrowser,
   openMenu,
@@ -159,19 +161,7 @@ story('the Owner creates a token, maps a provisioned user\'s group, previews and
 });
 
 story('the Organization page links to the SCIM page; a Manager gets the 403 page', async ({ page, context, shot }) => {
-  await signIn(page, DEMO.owner);
-  await page.goto('/organization');
-  await Promise.all([
-    page.waitForURL((url) => url.pathname === '/organization/scim'),
-    page.locator('nav[aria-label="Organization settings"]').getByRole('link', { name: 'SCIM provisioning' }).click(),
-  ]);
-  await context.clearCookies();
-  await signIn(page, DEMO.manager);
-  const res = await page.goto('/organization/scim');
-  assert.equal(res.status(), 403);
-  assert.match(await page.locator('body').innerText(), /Only Owners and Administrators can open/);
-  assert.equal(await page.locator('#mapping-form').count(), 0);
-  await shot('manager-forbidden');
+  await adminsOnlySettingsPage(page, context, '/organization/scim', 'SCIM provisioning', shot);
 });
 
 story('without script, the editor\'s buttons add and remove rows, preview and save', { javaScriptEnabled: false }, async ({ page, context, shot }) => {
@@ -210,8 +200,7 @@ story('the SCIM page fits a phone screen', { viewport: { width: 390, height: 844
   await page.goto('/organization/scim');
   await page.getByRole('button', { name: 'Add role group', exact: true }).click();
   await page.getByRole('button', { name: 'Add project group', exact: true }).click();
-  const size = await page.evaluate(() => ({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth }));
-  assert.ok(size.scrollWidth <= size.innerWidth + 1, `no horizontal overflow at 390 px: ${JSON.stringify(size)}`);
+  await assertNoSidewaysScroll(page);
   await shot('phone');
 });
 

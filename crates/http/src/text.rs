@@ -21,6 +21,8 @@ const FORM_MULTI_LINE: &[&str] = &[
     "description",
     "contact_info",
     "metadata_xml",
+    // The SAML page's "try a person": one group name per line.
+    "try_groups",
     // Identity providers may wrap the base64 of their SAML Response into lines.
     "SAMLResponse",
 ];

@@ -1,6 +1,6 @@
 // roster's pages work without script; this file adds the small conveniences: role changes that
-// apply at once, copying the invite link (and the SCIM URL and token), the delete confirmation
-// as a modal dialog, and the SCIM mapping editor's rows added and removed in place.
+// apply at once, copying the invite link (and the SCIM and SAML values), the delete confirmation
+// as a modal dialog, and the group-mapping editor's rows added and removed in place.
 "use strict";
 
 document.documentElement.classList.add("js");
@@ -61,7 +61,7 @@ async function copyField(button) {
   }
 }
 
-// The SCIM mapping editor: "Add ..." clones the table's row template and "Remove" drops the
+// The group-mapping editor (SCIM and SAML pages): "Add ..." clones the table's row template and "Remove" drops the
 // row, without a round trip (without script both buttons ask the server to redraw the form).
 // A Save form below a preview saves what was previewed, so editing after it asks for a new one.
 function mappingEditor(form) {

@@ -93,6 +93,27 @@ pub(crate) fn cert_der_from_b64(b64: &str) -> Result<Vec<u8>, SamlError> {
     Ok(der)
 }
 
+/// What a settings page shows of a certificate, to tell several apart during a rollover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// The subject as an RFC 4514 string (`CN=...`).
+    pub subject: String,
+    /// The end of its validity, in seconds since the Unix epoch.
+    pub not_after_unix: i64,
+}
+
+/// The subject and expiry of a certificate given as base64 DER (as metadata carries it).
+pub fn certificate_summary(b64: &str) -> Result<CertificateSummary, SamlError> {
+    let der = cert_der_from_b64(b64)?;
+    let cert = Certificate::from_der(&der).map_err(|_| SamlError::InvalidCertificate)?;
+    let tbs = &cert.tbs_certificate;
+    Ok(CertificateSummary {
+        subject: tbs.subject.to_string(),
+        not_after_unix: i64::try_from(tbs.validity.not_after.to_unix_duration().as_secs())
+            .unwrap_or(i64::MAX),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +145,20 @@ mod tests {
         let lifetime = cert.tbs_certificate.validity.not_after.to_unix_duration()
             - cert.tbs_certificate.validity.not_before.to_unix_duration();
         assert!(lifetime >= Duration::from_secs(3650 * 24 * 3600));
+        let summary = certificate_summary(&b64).unwrap();
+        assert_eq!(summary.subject, "CN=roster test SP");
+        assert_eq!(
+            summary.not_after_unix as u64,
+            cert.tbs_certificate
+                .validity
+                .not_after
+                .to_unix_duration()
+                .as_secs()
+        );
+        assert_eq!(
+            certificate_summary("bm9wZQ=="),
+            Err(SamlError::InvalidCertificate)
+        );
     }
 
     #[test]

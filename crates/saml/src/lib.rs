@@ -54,7 +54,7 @@ mod signature;
 mod xml;
 
 pub use error::SamlError;
-pub use keys::{cert_pem_to_b64, generate_sp_keypair};
+pub use keys::{cert_pem_to_b64, certificate_summary, generate_sp_keypair, CertificateSummary};
 pub use metadata::{parse_idp_metadata, sp_metadata_xml, IdpMetadata, SpConfig, NAMEID_EMAIL};
 pub use request::{authn_request_redirect_url, new_request_id};
 pub use response::{verify_response, Expectations, VerifiedAssertion};

@@ -19,6 +19,7 @@ mod permissions;
 mod projects_audit;
 mod saml;
 mod saml_login;
+mod saml_page;
 mod scim;
 mod scim_bulk;
 mod scim_conformance;

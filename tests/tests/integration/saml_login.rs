@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::saml::IDP_METADATA;
 use crate::scim::verify;
+use crate::scim_page::{browser, move_row, post_page};
 
 /// An organization with SAML set up against the test IdP, `example.com` verified, and a
 /// mapping: Reviewers -> Reviewer, Leads -> Manager, Labelers -> Annotator and the project.
@@ -771,4 +772,49 @@ async fn where_single_sign_on_is_required_the_identity_providers_sign_in_is_the_
     let org = through_idp.get(&s.org.path("")).await.expect(200);
     assert_eq!(org.body["sso_only"], json!(true));
     through_idp.get("/projects").await.expect(200);
+}
+
+#[tokio::test]
+async fn a_person_in_no_mapped_group_gets_the_fallback_role_and_the_page_foresees_who_moves() {
+    let s = sso().await;
+    s.org
+        .owner_api()
+        .post("/api/saml/settings", json!({"fallback_role": "Annotator"}))
+        .await
+        .expect(200);
+    // A newcomer in no mapped group joins in the fallback role, without the mapped project.
+    s.sign_in("cy@example.com", &["Sales"]).await.expect(303);
+    assert_eq!(s.role_of("cy@example.com").await.as_deref(), Some("AN"));
+    assert!(!s.in_project("cy@example.com").await);
+    s.sign_in("dee@example.com", &["Leads"]).await.expect(303);
+    assert_eq!(s.role_of("dee@example.com").await.as_deref(), Some("MA"));
+
+    // The settings page foresees, from the groups of each person's last sign-in, who another
+    // mapping would move; it changes nothing.
+    let owner = browser(&s.server, &s.org.owner.email).await;
+    let before = s.server.snapshot().await;
+    let r = post_page(
+        &owner,
+        "/organization/saml/mapping",
+        &[
+            ("rg_role", "RE"),
+            ("rg_group", "Leads"),
+            ("fallback_role", "AN"),
+            ("action", "preview"),
+        ],
+    )
+    .await
+    .expect(200);
+    assert!(
+        r.text
+            .contains(&move_row("dee@example.com", "Manager", "Reviewer")),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("cy@example.com"), "Cy stays an Annotator");
+    assert_eq!(s.server.snapshot().await, before);
+
+    // Leaving every mapped group: the fallback at the next sign-in, still signed in.
+    s.sign_in("dee@example.com", &["Sales"]).await.expect(303);
+    assert_eq!(s.role_of("dee@example.com").await.as_deref(), Some("AN"));
 }

@@ -12,21 +12,21 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 /// A signed-in browser session of `email`.
-async fn browser(server: &TestServer, email: &str) -> Api {
+pub(crate) async fn browser(server: &TestServer, email: &str) -> Api {
     let mut b = server.browser();
     b.sign_in(email, PASSWORD).await.expect(200);
     b
 }
 
 /// A signed-in browser session of a new member in `role`.
-async fn member_browser(server: &TestServer, org: &OrgFixture, role: Role) -> Api {
+pub(crate) async fn member_browser(server: &TestServer, org: &OrgFixture, role: Role) -> Api {
     let person = org.member(role).await;
     org.set_password(&person).await;
     browser(server, &person.email).await
 }
 
 /// Posts a page form with the session's CSRF token in its `csrf_token` field, as the page does.
-async fn post_page(b: &Api, path: &str, fields: &[(&str, &str)]) -> roster_tests::Resp {
+pub(crate) async fn post_page(b: &Api, path: &str, fields: &[(&str, &str)]) -> roster_tests::Resp {
     let csrf = b.csrf.clone().expect("signed in");
     let mut all = vec![("csrf_token", csrf.as_str())];
     all.extend_from_slice(fields);
@@ -34,7 +34,7 @@ async fn post_page(b: &Api, path: &str, fields: &[(&str, &str)]) -> roster_tests
 }
 
 /// The value of the input with `id` in a page.
-fn input_value(html: &str, id: &str) -> Option<String> {
+pub(crate) fn input_value(html: &str, id: &str) -> Option<String> {
     let at = html.find(&format!("id=\"{id}\""))?;
     let rest = &html[at..];
     let start = rest.find("value=\"")? + "value=\"".len();
@@ -43,7 +43,7 @@ fn input_value(html: &str, id: &str) -> Option<String> {
 }
 
 /// A row of the moves table as the page draws it.
-fn move_row(email: &str, from: &str, to: &str) -> String {
+pub(crate) fn move_row(email: &str, from: &str, to: &str) -> String {
     format!("<tr><td>{email}</td><td>{from}</td><td>{to}</td></tr>")
 }
 
@@ -78,7 +78,7 @@ async fn group(idp: &Api, name: &str, members: &[String]) {
     .expect(201);
 }
 
-async fn role_of(org: &OrgFixture, email: &str) -> Option<String> {
+pub(crate) async fn role_of(org: &OrgFixture, email: &str) -> Option<String> {
     let r = org
         .owner_api()
         .get(&org.path(&format!("/memberships?search={email}")))
@@ -88,6 +88,31 @@ async fn role_of(org: &OrgFixture, email: &str) -> Option<String> {
         .iter()
         .find(|m| m["user"]["email"] == json!(email))
         .and_then(|m| m["role"].as_str().map(str::to_string))
+}
+
+/// A settings page at `path`: the menu (named `link`) and the Organization page lead an
+/// Administrator there; a Manager gets the 403 page, without the page or a link to it.
+pub(crate) async fn admins_only_and_linked(admin: &Api, manager: &Api, path: &str, link: &str) {
+    let r = admin.get(path).await.expect(200);
+    assert!(
+        r.text.contains(&format!("<a href=\"{path}\">{link}</a>")),
+        "the menu leads to {path}"
+    );
+    let o = admin.get("/organization").await.expect(200);
+    assert!(o.text.contains(&format!("href=\"{path}\"")));
+
+    let r = manager.get(path).await.expect(403);
+    assert!(
+        r.text
+            .contains("Only Owners and Administrators can open the Organization page"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("mapping-form"));
+    assert!(
+        !r.text.contains(&format!("{path}\"")),
+        "no menu link for a Manager"
+    );
 }
 
 #[tokio::test]
@@ -107,26 +132,8 @@ async fn an_administrator_sees_the_scim_page_and_a_manager_gets_the_403_page() {
         "roster org domain add --org {} example.com",
         org.id.0
     )));
-    // The menu and the Organization page lead here.
-    assert!(r
-        .text
-        .contains("<a href=\"/organization/scim\">SCIM provisioning</a>"));
-    let o = admin.get("/organization").await.expect(200);
-    assert!(o.text.contains("href=\"/organization/scim\""));
-
     let manager = member_browser(&server, &org, Role::Manager).await;
-    let r = manager.get("/organization/scim").await.expect(403);
-    assert!(
-        r.text
-            .contains("Only Owners and Administrators can open the Organization page"),
-        "{}",
-        r.text
-    );
-    assert!(!r.text.contains("mapping-form"));
-    assert!(
-        !r.text.contains("/organization/scim\""),
-        "no menu link for a Manager"
-    );
+    admins_only_and_linked(&admin, &manager, "/organization/scim", "SCIM provisioning").await;
     let before = server.snapshot().await;
     post_page(&manager, "/organization/scim/token", &[])
         .await

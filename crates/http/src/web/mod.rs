@@ -1,14 +1,16 @@
 //! The web pages people use to manage their organization: the menu, the Organization page
-//! (members, roles, seats, invites, deletion), its SCIM settings, projects with their work, and
-//! the audit log.
+//! (members, roles, seats, invites, deletion), its SCIM and SAML settings, projects with their
+//! work, and the audit log.
 //! Pages are rendered on the server (askama); every action calls the same service as the REST
 //! API, recorded with source "ui". Script only adds conveniences (see static/roster.js).
 
 mod account;
 mod audit;
 mod home;
+mod mapping;
 mod org;
 mod projects;
+mod saml;
 mod scim;
 pub(crate) mod sign_in;
 pub(crate) mod sso;
@@ -58,6 +60,11 @@ pub fn routes() -> Router<AppState> {
         .route("/organization/scim/token", post(scim::create_token))
         .route("/organization/scim/mapping", post(scim::mapping_form))
         .route("/organization/scim/domains", post(scim::domain_form))
+        .route("/organization/saml", get(saml::saml_page))
+        .route("/organization/saml/idp", post(saml::idp_form))
+        .route("/organization/saml/settings", post(saml::settings_form))
+        .route("/organization/saml/mapping", post(saml::mapping_form))
+        .route("/organization/saml/reset", post(saml::reset))
         .route("/projects", get(projects::projects_page))
         .route("/projects/{id}", get(projects::project_page))
         .route("/audit", get(audit::audit_page))
@@ -277,6 +284,19 @@ pub(crate) fn wants_json(headers: &axum::http::HeaderMap) -> bool {
 }
 
 /// Dates as the pages show them.
+/// A refusal in words, as a settings page shows it: each field the service names, by the
+/// page's `label` for it, with its message.
+pub(crate) fn in_words(e: &ApiError, label: for<'a> fn(&'a str) -> &'a str) -> String {
+    match &e.validation_errors {
+        Some(fields) if !fields.is_empty() => fields
+            .iter()
+            .flat_map(|(f, ms)| ms.iter().map(move |m| format!("{}: {m}", label(f))))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => e.detail.clone(),
+    }
+}
+
 pub(crate) fn day_time(micros: Option<i64>) -> String {
     micros
         .and_then(chrono::DateTime::from_timestamp_micros)

@@ -8,151 +8,59 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use roster_domain::scim::{MappedProjectRole, ProjectGroup, FALLBACKS, MAPPABLE};
-use roster_domain::{ProjectId, Role};
 use roster_service::domains::{DomainRemoval, OrgDomains};
 use roster_service::scim::{
-    deprovisioning, project_role_from_wire, project_role_wire, role_from_wire, DeleteAction,
-    PlannedMove, ScimSettings, ScimSettingsUpdate,
+    deprovisioning, DeleteAction, PlannedMove, ScimSettings, ScimSettingsUpdate,
 };
-use roster_service::{Admin, Member, Owner, PageRequest, ServiceError};
+use roster_service::{Admin, Owner, ServiceError};
 use serde::Deserialize;
 
+use super::mapping::{
+    editor_view, form_value, moves_view, org_projects, EditorAction, EditorView, MappingDraft,
+    MoveView,
+};
 use super::org::selected;
 use super::{day_time, page, Chrome, WebUser};
 use crate::error::ApiError;
 use crate::extract::PageForm;
 use crate::AppState;
 
-/// The project roles a group may give, in the order the drop-down offers them.
-const PROJECT_ROLES: [MappedProjectRole; 3] = [
-    MappedProjectRole::Annotator,
-    MappedProjectRole::Reviewer,
-    MappedProjectRole::Inherit,
-];
+/// Where the mapping editor's buttons post.
+const MAPPING_FORM: &str = "/organization/scim/mapping";
 
-/// What a new row starts with: the least a group can give.
-const NEW_ROW_ROLE: Role = Role::Annotator;
-const NEW_ROW_PROJECT_ROLE: MappedProjectRole = MappedProjectRole::Annotator;
-
-/// The editor's content as stored, or as the form sent it: kept as typed, so that a refused
-/// change comes back for correction. Rows without a group name are left out when it is sent
-/// to the service (an unfilled row, not a rule).
+/// The SCIM editor: the shared mapping, and what the identity provider's DELETE does and how
+/// many it may deprovision, as stored or as the form sent them.
 #[derive(Clone)]
 struct Draft {
-    roles_groups: Vec<(Role, String)>,
-    projects_groups: Vec<(i64, String, MappedProjectRole)>,
-    fallback: Role,
+    mapping: MappingDraft,
     delete_action: DeleteAction,
     /// As typed; empty is the default share.
     max_deprovision: String,
     confirm_deprovision: bool,
 }
 
-/// The button a mapping form was sent with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Preview,
-    Save,
-    AddRole,
-    AddProject,
-    RemoveRole(usize),
-    RemoveProject(usize),
-}
-
-impl Action {
-    fn parse(value: &str) -> Option<Action> {
-        let index = |rest: &str| rest.parse::<usize>().ok();
-        Some(match value {
-            "preview" => Action::Preview,
-            "save" => Action::Save,
-            "add-role" => Action::AddRole,
-            "add-project" => Action::AddProject,
-            v => {
-                if let Some(i) = v.strip_prefix("remove-role-").and_then(index) {
-                    Action::RemoveRole(i)
-                } else if let Some(i) = v.strip_prefix("remove-project-").and_then(index) {
-                    Action::RemoveProject(i)
-                } else {
-                    return None;
-                }
-            }
-        })
-    }
-}
-
 impl Draft {
     fn of(s: &ScimSettings) -> Draft {
         Draft {
-            roles_groups: s.mapping.roles_groups.clone(),
-            projects_groups: s
-                .mapping
-                .projects_groups
-                .iter()
-                .map(|p| (p.project.0, p.group.clone(), p.role))
-                .collect(),
-            fallback: s.mapping.fallback,
+            mapping: MappingDraft::of(&s.mapping),
             delete_action: s.delete_action,
             max_deprovision: s.max_deprovision.map(|n| n.to_string()).unwrap_or_default(),
             confirm_deprovision: false,
         }
     }
 
-    /// Reads the editor form: rows are the `rg_*` and `pg_*` fields in document order.
-    fn from_form(pairs: &[(String, String)]) -> Result<(Draft, Action), ApiError> {
-        let all = |name: &str| -> Vec<&str> {
-            pairs
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .collect()
-        };
-        let one = |name: &str| all(name).last().copied().unwrap_or("");
-        let (rg_roles, rg_groups) = (all("rg_role"), all("rg_group"));
-        let (pg_projects, pg_groups, pg_roles) =
-            (all("pg_project"), all("pg_group"), all("pg_role"));
-        if rg_roles.len() != rg_groups.len()
-            || pg_projects.len() != pg_groups.len()
-            || pg_projects.len() != pg_roles.len()
-        {
-            return Err(ApiError::bad_request(
-                "The form arrived incomplete; reload the page and try again.",
-            ));
-        }
-        let roles_groups = rg_roles
-            .iter()
-            .zip(&rg_groups)
-            .map(|(role, group)| Ok((org_role(role)?, group.to_string())))
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        let projects_groups = pg_projects
-            .iter()
-            .zip(&pg_groups)
-            .zip(&pg_roles)
-            .map(|((project, group), role)| {
-                let project = project.trim().parse::<i64>().map_err(|_| {
-                    ApiError::invalid("projects_groups", format!("{project:?} is not a project"))
-                })?;
-                let role = project_role_from_wire(role).ok_or_else(|| {
-                    ApiError::invalid(
-                        "projects_groups",
-                        format!("{role:?} is not Annotator, Reviewer or Inherit"),
-                    )
-                })?;
-                Ok((project, group.to_string(), role))
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        let delete_action = DeleteAction::from_code(one("delete_action").trim())
+    /// Reads the editor form: the shared mapping fields and SCIM's own.
+    fn from_form(pairs: &[(String, String)]) -> Result<(Draft, EditorAction), ApiError> {
+        let mapping = MappingDraft::from_form(pairs)?;
+        let delete_action = DeleteAction::from_code(form_value(pairs, "delete_action").trim())
             .ok_or_else(|| ApiError::invalid("delete_action", "choose delete or deactivate"))?;
-        let action = Action::parse(one("action")).unwrap_or(Action::Preview);
         let draft = Draft {
-            roles_groups,
-            projects_groups,
-            fallback: org_role(one("fallback_role"))?,
+            mapping,
             delete_action,
-            max_deprovision: one("max_deprovision").trim().to_string(),
-            confirm_deprovision: !one("confirm_deprovision").is_empty(),
+            max_deprovision: form_value(pairs, "max_deprovision").trim().to_string(),
+            confirm_deprovision: !form_value(pairs, "confirm_deprovision").is_empty(),
         };
-        Ok((draft, action))
+        Ok((draft, EditorAction::of_form(pairs)))
     }
 
     /// The change the service is asked for: the whole editor.
@@ -167,25 +75,9 @@ impl Draft {
             })?),
         };
         Ok(ScimSettingsUpdate {
-            roles_groups: Some(
-                self.roles_groups
-                    .iter()
-                    .filter(|(_, g)| !g.trim().is_empty())
-                    .cloned()
-                    .collect(),
-            ),
-            projects_groups: Some(
-                self.projects_groups
-                    .iter()
-                    .filter(|(_, g, _)| !g.trim().is_empty())
-                    .map(|(project, group, role)| ProjectGroup {
-                        project: ProjectId(*project),
-                        group: group.clone(),
-                        role: *role,
-                    })
-                    .collect(),
-            ),
-            fallback: Some(self.fallback),
+            roles_groups: Some(self.mapping.filled_roles_groups()),
+            projects_groups: Some(self.mapping.filled_projects_groups()),
+            fallback: Some(self.mapping.fallback),
             delete_action: Some(self.delete_action),
             max_deprovision: Some(max_deprovision),
             confirm_deprovision: self.confirm_deprovision,
@@ -194,72 +86,11 @@ impl Draft {
 
     /// The draft as hidden fields, so that Save sends exactly what was previewed.
     fn fields(&self) -> Vec<(&'static str, String)> {
-        let mut f = Vec::new();
-        for (role, group) in self
-            .roles_groups
-            .iter()
-            .filter(|(_, g)| !g.trim().is_empty())
-        {
-            f.push(("rg_role", role.code().to_string()));
-            f.push(("rg_group", group.clone()));
-        }
-        for (project, group, role) in self
-            .projects_groups
-            .iter()
-            .filter(|(_, g, _)| !g.trim().is_empty())
-        {
-            f.push(("pg_project", project.to_string()));
-            f.push(("pg_group", group.clone()));
-            f.push(("pg_role", project_role_wire(*role).to_string()));
-        }
-        f.push(("fallback_role", self.fallback.code().to_string()));
+        let mut f = self.mapping.fields();
         f.push(("delete_action", self.delete_action.code().to_string()));
         f.push(("max_deprovision", self.max_deprovision.clone()));
         f
     }
-
-    /// Adds or removes an editor row (the buttons that work without script).
-    fn edit(&mut self, action: Action, first_project: Option<i64>) {
-        match action {
-            Action::AddRole => self.roles_groups.push((NEW_ROW_ROLE, String::new())),
-            Action::AddProject => {
-                if let Some(p) = first_project {
-                    self.projects_groups
-                        .push((p, String::new(), NEW_ROW_PROJECT_ROLE));
-                }
-            }
-            Action::RemoveRole(i) if i < self.roles_groups.len() => {
-                self.roles_groups.remove(i);
-            }
-            Action::RemoveProject(i) if i < self.projects_groups.len() => {
-                self.projects_groups.remove(i);
-            }
-            _ => {}
-        }
-    }
-}
-
-fn org_role(text: &str) -> Result<Role, ApiError> {
-    role_from_wire(text).ok_or_else(|| ApiError::bad_request(format!("{text:?} is not a role.")))
-}
-
-pub(crate) struct RoleRowView {
-    index: usize,
-    group: String,
-    roles: Vec<(&'static str, &'static str, &'static str)>,
-}
-
-pub(crate) struct ProjectRowView {
-    index: usize,
-    group: String,
-    projects: Vec<(i64, String, &'static str)>,
-    roles: Vec<(&'static str, &'static str)>,
-}
-
-pub(crate) struct MoveView {
-    email: String,
-    from: &'static str,
-    to: &'static str,
 }
 
 /// The dry run's answer, with the form that saves exactly what was previewed.
@@ -295,11 +126,7 @@ struct ScimPage {
     new_token: Option<String>,
     message: Option<String>,
     problem: Option<String>,
-    role_rows: Vec<RoleRowView>,
-    role_template: RoleRowView,
-    project_rows: Vec<ProjectRowView>,
-    project_template: Option<ProjectRowView>,
-    fallbacks: Vec<(&'static str, &'static str, &'static str)>,
+    editor: EditorView,
     delete_actions: Vec<(&'static str, &'static str, &'static str)>,
     max_deprovision: String,
     preview: Option<PreviewView>,
@@ -323,75 +150,13 @@ struct Loaded {
 async fn load(state: &AppState, web: &WebUser<Admin>) -> Result<Loaded, ServiceError> {
     let service = &state.service;
     let by = &web.proof;
-    let member = by.require::<Member>()?;
-    let projects = service
-        .list_projects(
-            &member,
-            PageRequest {
-                page: 1,
-                size: 1000,
-            },
-        )
-        .await?
-        .items
-        .iter()
-        .map(|p| (p.id.0, p.title.clone()))
-        .collect();
+    let projects = org_projects(state, by).await?;
     Ok(Loaded {
         settings: service.scim_settings(by).await?,
         token_created: service.scim_token_state(by).await?.created_at,
         domains: service.org_domains(by).await?,
         projects,
     })
-}
-
-fn role_row(index: usize, role: Role, group: &str) -> RoleRowView {
-    RoleRowView {
-        index,
-        group: group.to_string(),
-        roles: MAPPABLE
-            .into_iter()
-            .map(|r| (r.code(), r.name(), selected(r == role)))
-            .collect(),
-    }
-}
-
-fn project_row(
-    index: usize,
-    projects: &[(i64, String)],
-    (project, group, role): (i64, &str, MappedProjectRole),
-) -> ProjectRowView {
-    let mut options: Vec<(i64, String, &'static str)> = projects
-        .iter()
-        .map(|(id, title)| (*id, title.clone(), selected(*id == project)))
-        .collect();
-    // A mapped project this list does not show still round-trips through the form.
-    if !projects.iter().any(|(id, _)| *id == project) {
-        options.push((project, format!("Project {project}"), selected(true)));
-    }
-    ProjectRowView {
-        index,
-        group: group.to_string(),
-        projects: options,
-        roles: PROJECT_ROLES
-            .into_iter()
-            .map(|r| (project_role_wire(r), selected(r == role)))
-            .collect(),
-    }
-}
-
-/// The moves by email, so that a long list can be scanned.
-fn moves_view(moves: &[PlannedMove]) -> Vec<MoveView> {
-    let mut view: Vec<MoveView> = moves
-        .iter()
-        .map(|m| MoveView {
-            email: m.email.clone(),
-            from: m.from.name(),
-            to: m.to.name(),
-        })
-        .collect();
-    view.sort_by(|a, b| a.email.cmp(&b.email));
-    view
 }
 
 /// How the page reads a field a refusal names.
@@ -410,31 +175,11 @@ fn field_label(field: &str) -> &str {
 
 /// A refusal in words, as the page shows it.
 fn in_words(e: &ApiError) -> String {
-    match &e.validation_errors {
-        Some(fields) if !fields.is_empty() => fields
-            .iter()
-            .flat_map(|(f, ms)| ms.iter().map(move |m| format!("{}: {m}", field_label(f))))
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => e.detail.clone(),
-    }
+    super::in_words(e, field_label)
 }
 
 /// The page around an editor draft; the caller fills in what an action adds.
 fn render(state: &AppState, web: WebUser<Admin>, loaded: &Loaded, draft: &Draft) -> ScimPage {
-    let role_rows = draft
-        .roles_groups
-        .iter()
-        .enumerate()
-        .map(|(i, (r, g))| role_row(i, *r, g))
-        .collect();
-    let first_project = loaded.projects.first().map(|(id, _)| *id);
-    let project_rows = draft
-        .projects_groups
-        .iter()
-        .enumerate()
-        .map(|(i, (p, g, r))| project_row(i, &loaded.projects, (*p, g, *r)))
-        .collect();
     ScimPage {
         org_id: web.proof.org().id.0,
         base_url: crate::scim::base_url(state),
@@ -442,15 +187,7 @@ fn render(state: &AppState, web: WebUser<Admin>, loaded: &Loaded, draft: &Draft)
         new_token: None,
         message: None,
         problem: None,
-        role_rows,
-        role_template: role_row(0, NEW_ROW_ROLE, ""),
-        project_rows,
-        project_template: first_project
-            .map(|p| project_row(0, &loaded.projects, (p, "", NEW_ROW_PROJECT_ROLE))),
-        fallbacks: FALLBACKS
-            .into_iter()
-            .map(|r| (r.code(), r.name(), selected(r == draft.fallback)))
-            .collect(),
+        editor: editor_view(MAPPING_FORM, &draft.mapping, &loaded.projects),
         delete_actions: [
             (
                 DeleteAction::Delete,
@@ -635,10 +372,12 @@ pub(crate) async fn mapping_form(
         }
     };
     match action {
-        Action::Preview => preview(state, web, loaded, draft).await,
-        Action::Save => save(state, web, loaded, draft).await,
+        EditorAction::Preview => preview(state, web, loaded, draft).await,
+        EditorAction::Save => save(state, web, loaded, draft).await,
         edit => {
-            draft.edit(edit, loaded.projects.first().map(|(id, _)| *id));
+            draft
+                .mapping
+                .edit(edit, loaded.projects.first().map(|(id, _)| *id));
             page(StatusCode::OK, render(&state, web, &loaded, &draft))
         }
     }
@@ -726,40 +465,30 @@ async fn save(state: AppState, web: WebUser<Admin>, loaded: Loaded, draft: Draft
 
 #[cfg(test)]
 mod tests {
+    use roster_domain::Role;
+
+    use super::super::mapping::tests::pairs;
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     #[test]
-    fn the_editor_form_reads_rows_in_order_and_leaves_out_unfilled_ones() {
+    fn the_editor_form_carries_scims_own_fields_with_the_mapping() {
         let (draft, action) = Draft::from_form(&pairs(&[
             ("rg_role", "AD"),
             ("rg_group", "Admins"),
             ("rg_role", "Annotator"),
             ("rg_group", " "),
-            ("pg_project", "7"),
-            ("pg_group", "Labelers"),
-            ("pg_role", "Reviewer"),
             ("fallback_role", "DI"),
             ("delete_action", "deactivate"),
             ("max_deprovision", "12"),
             ("action", "save"),
         ]))
         .expect("a valid form");
-        assert_eq!(action, Action::Save);
+        assert_eq!(action, EditorAction::Save);
         let update = draft.update().expect("an update");
         assert_eq!(
             update.roles_groups,
             Some(vec![(Role::Administrator, "Admins".to_string())])
         );
-        let projects = update.projects_groups.expect("project groups");
-        assert_eq!(projects.len(), 1);
-        assert_eq!(projects[0].project, ProjectId(7));
-        assert_eq!(projects[0].role, MappedProjectRole::Reviewer);
         assert_eq!(update.fallback, Some(Role::Deactivated));
         assert_eq!(update.delete_action, Some(DeleteAction::Deactivate));
         assert_eq!(update.max_deprovision, Some(Some(12)));
@@ -774,6 +503,8 @@ mod tests {
         )
         .expect("the hidden fields read back");
         assert_eq!(again.update().unwrap().roles_groups, update.roles_groups);
+        assert_eq!(again.delete_action, DeleteAction::Deactivate);
+        assert_eq!(again.max_deprovision, "12");
     }
 
     #[test]
@@ -785,42 +516,7 @@ mod tests {
         bad.push(("max_deprovision", "many"));
         let (d, _) = Draft::from_form(&pairs(&bad)).unwrap();
         assert_eq!(d.update().unwrap_err().status, StatusCode::BAD_REQUEST);
-    }
-
-    #[test]
-    fn a_form_with_a_row_cut_short_is_refused() {
-        let r = Draft::from_form(&pairs(&[
-            ("rg_role", "AD"),
-            ("fallback_role", "DI"),
-            ("delete_action", "delete"),
-        ]));
-        assert!(r.is_err());
-    }
-
-    #[test]
-    fn row_buttons_add_and_remove_rows() {
-        let (mut d, action) = Draft::from_form(&pairs(&[
-            ("rg_role", "AD"),
-            ("rg_group", "A"),
-            ("rg_role", "RE"),
-            ("rg_group", "B"),
-            ("fallback_role", "DI"),
-            ("delete_action", "delete"),
-            ("action", "remove-role-0"),
-        ]))
-        .unwrap();
-        assert_eq!(action, Action::RemoveRole(0));
-        d.edit(action, None);
-        assert_eq!(d.roles_groups, vec![(Role::Reviewer, "B".to_string())]);
-        d.edit(Action::AddProject, None);
-        assert!(d.projects_groups.is_empty(), "no project to map, no row");
-        d.edit(Action::AddProject, Some(3));
-        assert_eq!(d.projects_groups.len(), 1);
-        d.edit(Action::RemoveRole(9), None);
-        assert_eq!(
-            d.roles_groups.len(),
-            1,
-            "an index past the end removes nothing"
-        );
+        let no_action = Draft::from_form(&pairs(&[("fallback_role", "DI")]));
+        assert!(no_action.is_err(), "what DELETE does must be chosen");
     }
 }

@@ -1,0 +1,631 @@
+//! The SAML settings page (`/organization/saml`): the service provider's values to copy into
+//! the identity provider, the identity provider's metadata (pasted or fetched from its URL)
+//! and what roster read from it, the sign-in settings, and the group mapping editor with its
+//! dry run (who would move at their next sign-in, and what a person with given groups would
+//! get). Every action is a service call; the page decides no rule of its own.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use roster_domain::ProjectRole;
+use roster_service::saml::{
+    certificate_summary, sp_urls, MappingTrial, SamlSettings, SamlSettingsUpdate, PROVIDERS,
+};
+use roster_service::scim::PlannedMove;
+use roster_service::{Admin, ServiceError};
+use serde::Deserialize;
+
+use super::mapping::{
+    editor_view, form_value, moves_view, org_projects, EditorAction, EditorView, MappingDraft,
+    MoveView,
+};
+use super::org::selected;
+use super::{day_time, page, Chrome, WebUser};
+use crate::error::ApiError;
+use crate::extract::PageForm;
+use crate::AppState;
+
+/// Where the mapping editor's buttons post.
+const MAPPING_FORM: &str = "/organization/saml/mapping";
+
+/// One value the identity provider needs, with its copy button.
+pub(crate) struct SpValue {
+    id: &'static str,
+    label: &'static str,
+    copy: &'static str,
+    value: String,
+}
+
+/// A signing certificate of the identity provider, as the page lists it.
+pub(crate) struct CertView {
+    subject: String,
+    /// The day it expires (UTC), or why it could not be read.
+    expires: String,
+}
+
+/// What roster read from the identity provider's metadata.
+pub(crate) struct IdpView {
+    entity_id: String,
+    sso_url: String,
+    certificates: Vec<CertView>,
+    /// Where the metadata came from, in words.
+    source: String,
+}
+
+/// The sign-in settings as stored, or as typed into a refused form.
+#[derive(Clone, Deserialize)]
+pub(crate) struct SignInForm {
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    idp_provider: String,
+    #[serde(default)]
+    nameid_format: String,
+    #[serde(default)]
+    mapping_email: String,
+    #[serde(default)]
+    mapping_first_name: String,
+    #[serde(default)]
+    mapping_last_name: String,
+    #[serde(default)]
+    mapping_groups: String,
+    /// A checkbox: present ("on") when ticked.
+    #[serde(default)]
+    manual_role_management: Option<String>,
+}
+
+impl SignInForm {
+    fn of(s: &SamlSettings, manual_role_management: bool) -> SignInForm {
+        SignInForm {
+            domain: s.domains.join(", "),
+            idp_provider: s.idp_provider.clone(),
+            nameid_format: s.nameid_format.clone(),
+            mapping_email: s.attributes.email.clone(),
+            mapping_first_name: s.attributes.first_name.clone(),
+            mapping_last_name: s.attributes.last_name.clone(),
+            mapping_groups: s.attributes.groups.clone(),
+            manual_role_management: manual_role_management.then(|| "on".to_string()),
+        }
+    }
+
+    fn manual(&self) -> bool {
+        self.manual_role_management.is_some()
+    }
+
+    fn update(&self) -> SamlSettingsUpdate {
+        SamlSettingsUpdate {
+            domain: Some(self.domain.clone()),
+            idp_provider: Some(self.idp_provider.clone()),
+            nameid_format: Some(self.nameid_format.clone()),
+            mapping_email: Some(self.mapping_email.clone()),
+            mapping_first_name: Some(self.mapping_first_name.clone()),
+            mapping_last_name: Some(self.mapping_last_name.clone()),
+            mapping_groups: Some(self.mapping_groups.clone()),
+            manual_role_management: Some(self.manual()),
+            ..SamlSettingsUpdate::default()
+        }
+    }
+}
+
+/// "Try a person": what the mapping gives someone with the groups typed.
+pub(crate) struct TrialView {
+    groups: Vec<String>,
+    /// The role in words, or why they would be turned away.
+    outcome: String,
+    admitted: bool,
+    /// (project title, project role in words).
+    projects: Vec<(String, &'static str)>,
+}
+
+/// The dry run's answer, with the form that saves exactly what was previewed.
+pub(crate) struct PreviewView {
+    moves: Vec<MoveView>,
+    trial: Option<TrialView>,
+    fields: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "saml.html")]
+struct SamlPage {
+    chrome: Chrome,
+    configured: bool,
+    message: Option<String>,
+    problem: Option<String>,
+    sp_values: Vec<SpValue>,
+    idp: Option<IdpView>,
+    /// The metadata URL as stored, or as typed into a refused form.
+    metadata_url: String,
+    /// Pasted metadata, only after a refusal (the stored document is not shown again).
+    metadata_xml: String,
+    sign_in: SignInForm,
+    providers: Vec<(&'static str, &'static str)>,
+    editor: EditorView,
+    /// The groups typed into "try a person", one per line.
+    try_groups: String,
+    preview: Option<PreviewView>,
+    saved: Option<Vec<MoveView>>,
+}
+
+/// What every rendering of the page reads besides what a form sends.
+struct Loaded {
+    settings: SamlSettings,
+    configured: bool,
+    projects: Vec<(i64, String)>,
+    manual_role_management: bool,
+}
+
+async fn load(state: &AppState, web: &WebUser<Admin>) -> Result<Loaded, ServiceError> {
+    let by = &web.proof;
+    let (settings, configured) = state.service.saml_settings(by).await?;
+    Ok(Loaded {
+        settings,
+        configured,
+        projects: org_projects(state, by).await?,
+        manual_role_management: by.org().manual_role_management,
+    })
+}
+
+fn sp_values(state: &AppState, s: &SamlSettings) -> Vec<SpValue> {
+    let urls = sp_urls(&state.service.config().public_url, &s.token);
+    let value = |id, label, copy, value| SpValue {
+        id,
+        label,
+        copy,
+        value,
+    };
+    vec![
+        value(
+            "sp-entity-id",
+            "Entity ID (the identity provider's \"Audience\" or \"SP Entity ID\")",
+            "Copy entity ID",
+            urls.entity_id,
+        ),
+        value(
+            "sp-acs-url",
+            "Assertion consumer service URL (\"ACS URL\", \"Reply URL\" or \"Single sign-on URL\")",
+            "Copy ACS URL",
+            urls.acs,
+        ),
+        value(
+            "sp-login-url",
+            "Sign-in URL (\"Sign-on URL\"; it starts a sign-in here)",
+            "Copy sign-in URL",
+            urls.login,
+        ),
+        value(
+            "sp-logout-url",
+            "Sign-out URL (\"Logout URL\")",
+            "Copy sign-out URL",
+            urls.logout,
+        ),
+        value(
+            "sp-metadata-url",
+            "Service provider metadata URL (for identity providers that read it)",
+            "Copy metadata URL",
+            urls.metadata,
+        ),
+    ]
+}
+
+fn idp_view(s: &SamlSettings) -> Option<IdpView> {
+    let idp = s.idp.as_ref()?;
+    let certificates = idp
+        .signing_certs
+        .iter()
+        .map(|b64| match certificate_summary(b64) {
+            Ok(c) => CertView {
+                subject: c.subject,
+                expires: day_time(c.not_after_unix.checked_mul(1_000_000)),
+            },
+            Err(e) => CertView {
+                subject: "(unreadable)".into(),
+                expires: e.to_string(),
+            },
+        })
+        .collect();
+    let source = match (&s.metadata_url, s.metadata_fetched_at) {
+        (Some(url), Some(at)) => format!("Fetched from {url} on {} (UTC).", day_time(Some(at))),
+        (Some(url), None) => format!("Pasted; {url} is fetched again later."),
+        (None, _) => "Pasted.".to_string(),
+    };
+    Some(IdpView {
+        entity_id: idp.entity_id.clone(),
+        sso_url: idp
+            .sso_redirect_url
+            .clone()
+            .or_else(|| idp.sso_post_url.clone())
+            .unwrap_or_else(|| "(none)".into()),
+        certificates,
+        source,
+    })
+}
+
+/// How the page reads a field a refusal names.
+fn field_label(field: &str) -> &str {
+    match field {
+        "metadata_xml" => "Metadata",
+        "metadata_url" => "Metadata URL",
+        "domain" => "Email domains",
+        "idp_provider" => "Identity provider",
+        "nameid_format" => "NameID format",
+        "mapping_email" => "Email attribute",
+        "mapping_first_name" => "First name attribute",
+        "mapping_last_name" => "Last name attribute",
+        "mapping_groups" => "Groups attribute",
+        // The service names the whole mapping after its first part.
+        "roles_groups" => "Mapping",
+        "projects_groups" => "Project groups",
+        "fallback_role" => "Fallback role",
+        other => other,
+    }
+}
+
+fn in_words(e: &ApiError) -> String {
+    super::in_words(e, field_label)
+}
+
+/// The page around a mapping draft; the caller fills in what an action adds.
+fn render(
+    state: &AppState,
+    web: WebUser<Admin>,
+    loaded: &Loaded,
+    draft: &MappingDraft,
+) -> SamlPage {
+    let s = &loaded.settings;
+    let sign_in = SignInForm::of(s, loaded.manual_role_management);
+    SamlPage {
+        configured: loaded.configured,
+        message: None,
+        problem: None,
+        sp_values: sp_values(state, s),
+        idp: idp_view(s),
+        metadata_url: s.metadata_url.clone().unwrap_or_default(),
+        metadata_xml: String::new(),
+        providers: PROVIDERS
+            .into_iter()
+            .map(|p| (p, selected(p == sign_in.idp_provider)))
+            .collect(),
+        sign_in,
+        editor: editor_view(MAPPING_FORM, draft, &loaded.projects),
+        try_groups: String::new(),
+        preview: None,
+        saved: None,
+        chrome: web.chrome,
+    }
+}
+
+/// The page as stored, for an action (or none) to add its outcome to.
+async fn stored_page(state: &AppState, web: WebUser<Admin>) -> Result<SamlPage, Response> {
+    let loaded = load(state, &web)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    let draft = MappingDraft::of(&loaded.settings.mapping);
+    Ok(render(state, web, &loaded, &draft))
+}
+
+/// The page after a form's service call: its message, or the refusal in words.
+fn answer(mut body: SamlPage, done: Result<String, ApiError>) -> Response {
+    match done {
+        Ok(message) => {
+            body.message = Some(message);
+            page(StatusCode::OK, body)
+        }
+        Err(e) => {
+            body.problem = Some(in_words(&e));
+            page(e.status, body)
+        }
+    }
+}
+
+pub(crate) async fn saml_page(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
+    match stored_page(&state, web).await {
+        Ok(body) => page(StatusCode::OK, body),
+        Err(refused) => refused,
+    }
+}
+
+/// The identity provider's metadata: `action` is `paste` (with `metadata_xml`) or `fetch`
+/// (with `metadata_url`).
+#[derive(Deserialize)]
+pub(crate) struct IdpForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    metadata_xml: String,
+    #[serde(default)]
+    metadata_url: String,
+}
+
+/// "Save metadata" (pasted) or "Fetch and save" (from its URL).
+pub(crate) async fn idp_form(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    PageForm(form): PageForm<IdpForm>,
+) -> Response {
+    let done = save_metadata(&state, &web, &form).await;
+    let mut body = match stored_page(&state, web).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    if done.is_err() {
+        // The refused form comes back as it was sent, for correction.
+        body.metadata_xml = form.metadata_xml;
+        body.metadata_url = form.metadata_url;
+    }
+    answer(body, done)
+}
+
+async fn save_metadata(
+    state: &AppState,
+    web: &WebUser<Admin>,
+    form: &IdpForm,
+) -> Result<String, ApiError> {
+    let update = match form.action.as_str() {
+        // Pasted metadata stands on its own: a URL fetched later would replace it.
+        "paste" if !form.metadata_xml.trim().is_empty() => SamlSettingsUpdate {
+            metadata_xml: Some(Some(form.metadata_xml.clone())),
+            metadata_url: Some(None),
+            ..SamlSettingsUpdate::default()
+        },
+        "fetch" if !form.metadata_url.trim().is_empty() => SamlSettingsUpdate {
+            metadata_url: Some(Some(form.metadata_url.clone())),
+            ..SamlSettingsUpdate::default()
+        },
+        "paste" => {
+            return Err(ApiError::invalid(
+                "metadata_xml",
+                "paste the identity provider's metadata XML first",
+            ))
+        }
+        "fetch" => {
+            return Err(ApiError::invalid(
+                "metadata_url",
+                "give the address of the identity provider's metadata first",
+            ))
+        }
+        _ => return Err(super::mapping::incomplete_form()),
+    };
+    let s = state
+        .service
+        .update_saml_settings(&web.proof, update)
+        .await?;
+    let entity = s.idp.as_ref().map_or("", |i| i.entity_id.as_str());
+    Ok(format!(
+        "Saved the metadata of the identity provider {entity}."
+    ))
+}
+
+/// The sign-in settings: email domains, identity provider, NameID format, attribute names and
+/// manual role management.
+pub(crate) async fn settings_form(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    PageForm(form): PageForm<SignInForm>,
+) -> Response {
+    let done = state
+        .service
+        .update_saml_settings(&web.proof, form.update())
+        .await
+        .map_err(ApiError::from);
+    let loaded = match load(&state, &web).await {
+        Ok(l) => l,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let draft = MappingDraft::of(&loaded.settings.mapping);
+    let ok = done.is_ok();
+    let mut body = render(&state, web, &loaded, &draft);
+    // The proof's organization was read before the change: show the setting as sent when it
+    // was saved, and the whole form as typed when it was refused.
+    if ok {
+        body.sign_in.manual_role_management = form.manual().then(|| "on".to_string());
+    } else {
+        body.sign_in = form;
+    }
+    for (p, sel) in &mut body.providers {
+        *sel = selected(*p == body.sign_in.idp_provider);
+    }
+    answer(
+        body,
+        done.map(|_| "Saved the sign-in settings.".to_string()),
+    )
+}
+
+/// "Remove SAML settings": sign-in through the identity provider stops.
+pub(crate) async fn reset(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
+    let done = state
+        .service
+        .reset_saml_settings(&web.proof)
+        .await
+        .map_err(ApiError::from)
+        .map(|()| {
+            "SAML settings removed: nobody signs in through the identity provider any more. \
+             Accounts and memberships stay."
+                .to_string()
+        });
+    match stored_page(&state, web).await {
+        Ok(body) => answer(body, done),
+        Err(refused) => refused,
+    }
+}
+
+/// The groups typed into "try a person": one per line, blank lines left out.
+fn typed_groups(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn project_role_words(role: Option<ProjectRole>) -> &'static str {
+    match role {
+        Some(ProjectRole::Annotator) => "as Annotator",
+        Some(ProjectRole::Reviewer) => "as Reviewer",
+        None => "with their organization role",
+    }
+}
+
+fn trial_view(groups: Vec<String>, trial: MappingTrial) -> TrialView {
+    let (outcome, admitted) = match trial.outcome {
+        Ok(role) => (format!("would join as {}", role.name()), true),
+        Err(why) => (format!("would be turned away: {why}."), false),
+    };
+    TrialView {
+        groups,
+        outcome,
+        admitted,
+        projects: trial
+            .projects
+            .into_iter()
+            .map(|(_, title, role)| (title, project_role_words(role)))
+            .collect(),
+    }
+}
+
+/// The mapping editor's buttons: add or remove a row, Preview (the service's dry run and
+/// "try a person") and Save. A refusal comes back with the editor as it was sent.
+pub(crate) async fn mapping_form(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Response {
+    let loaded = match load(&state, &web).await {
+        Ok(l) => l,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let try_groups = form_value(&pairs, "try_groups").to_string();
+    let mut draft = match MappingDraft::from_form(&pairs) {
+        Ok(d) => d,
+        Err(e) => {
+            let stored = MappingDraft::of(&loaded.settings.mapping);
+            let mut body = render(&state, web, &loaded, &stored);
+            body.problem = Some(in_words(&e));
+            return page(e.status, body);
+        }
+    };
+    match EditorAction::of_form(&pairs) {
+        EditorAction::Preview => preview(state, web, loaded, draft, try_groups).await,
+        EditorAction::Save => save(state, web, loaded, draft).await,
+        edit => {
+            draft.edit(edit, loaded.projects.first().map(|(id, _)| *id));
+            let mut body = render(&state, web, &loaded, &draft);
+            body.try_groups = try_groups;
+            page(StatusCode::OK, body)
+        }
+    }
+}
+
+/// Who would move, and what the typed groups would give, under `draft`.
+async fn dry_run(
+    state: &AppState,
+    web: &WebUser<Admin>,
+    draft: &MappingDraft,
+    try_groups: &str,
+) -> Result<(Vec<PlannedMove>, Option<TrialView>), ApiError> {
+    let service = &state.service;
+    let mapping = draft.mapping();
+    let groups = typed_groups(try_groups);
+    let trial = if groups.is_empty() {
+        None
+    } else {
+        let trial = service
+            .try_saml_mapping(&web.proof, &mapping, &groups)
+            .await?;
+        Some(trial_view(groups, trial))
+    };
+    let moves = service.preview_saml_mapping(&web.proof, mapping).await?;
+    Ok((moves, trial))
+}
+
+async fn preview(
+    state: AppState,
+    web: WebUser<Admin>,
+    loaded: Loaded,
+    draft: MappingDraft,
+    try_groups: String,
+) -> Response {
+    let outcome = dry_run(&state, &web, &draft, &try_groups).await;
+    let mut body = render(&state, web, &loaded, &draft);
+    body.try_groups = try_groups;
+    match outcome {
+        Ok((moves, trial)) => {
+            body.message = Some("Preview only: nothing has been saved yet.".into());
+            body.preview = Some(PreviewView {
+                moves: moves_view(&moves),
+                trial,
+                fields: draft.fields(),
+            });
+            page(StatusCode::OK, body)
+        }
+        Err(e) => {
+            body.problem = Some(in_words(&e));
+            page(e.status, body)
+        }
+    }
+}
+
+async fn save(
+    state: AppState,
+    web: WebUser<Admin>,
+    loaded: Loaded,
+    draft: MappingDraft,
+) -> Response {
+    let update = SamlSettingsUpdate {
+        roles_groups: Some(draft.filled_roles_groups()),
+        projects_groups: Some(draft.filled_projects_groups()),
+        fallback_role: Some(draft.fallback),
+        ..SamlSettingsUpdate::default()
+    };
+    let saved = match state.service.update_saml_settings(&web.proof, update).await {
+        Ok(s) => s,
+        Err(e) => {
+            let e = ApiError::from(e);
+            let mut body = render(&state, web, &loaded, &draft);
+            body.problem = Some(in_words(&e));
+            return page(e.status, body);
+        }
+    };
+    // Saving moves nobody: each person's role follows the mapping at their next sign-in.
+    let moves = state
+        .service
+        .preview_saml_mapping(&web.proof, saved.mapping.clone())
+        .await;
+    let loaded = Loaded {
+        settings: saved,
+        configured: true,
+        ..loaded
+    };
+    let stored = MappingDraft::of(&loaded.settings.mapping);
+    let mut body = render(&state, web, &loaded, &stored);
+    match moves {
+        Ok(moves) => {
+            let n = moves.len();
+            body.message = Some(format!(
+                "Saved. {n} member{} move{} at their next sign-in.",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" },
+            ));
+            body.saved = Some(moves_view(&moves));
+        }
+        Err(e) => {
+            body.message = Some("Saved.".into());
+            body.problem = Some(in_words(&ApiError::from(e)));
+        }
+    }
+    page(StatusCode::OK, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_groups_are_one_per_line_without_blanks() {
+        assert_eq!(
+            typed_groups("IT Admins\r\n\n  Labelers \nCN=Leads,OU=Groups\n"),
+            vec!["IT Admins", "Labelers", "CN=Leads,OU=Groups"]
+        );
+        assert!(typed_groups(" \n").is_empty());
+    }
+}
