@@ -4,9 +4,11 @@
 
 mod fetch;
 mod login;
+mod refresh;
 mod settings;
 
 pub use fetch::is_public;
 pub use login::SamlSignIn;
+pub use refresh::MetadataFetch;
 pub use roster_saml::IdpMetadata;
 pub use settings::{sp_urls, SamlSettings, SamlSettingsUpdate, SpUrls};
