@@ -1,7 +1,8 @@
 // Single sign-on in a real browser: an Owner points the demo organization at a live test
 // identity provider (tests/saml/idp.py serve: pysaml2 signing with xmlsec1), and a person who
-// has never used roster goes from the organization's SSO login link through the IdP's own
-// sign-in form and its signed Response to the Organization page, as the Administrator their IdP group makes them.
+// has never used roster goes from roster's sign-in page ("Sign in with SSO" with their work
+// email) through the IdP's own sign-in form and its signed Response to the Organization page,
+// as the Administrator their IdP group makes them.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -44,7 +45,7 @@ async function startIdp() {
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-test('a newcomer signs in through the identity provider and lands on the Organization page', { timeout: 90_000 },
+test('a newcomer chooses Sign in with SSO on the sign-in page and lands on the Organization page', { timeout: 90_000 },
   scenario(() => browser, 'saml sign in', {}, async ({ page, context, shot }) => {
     const idp = await startIdp();
     try {
@@ -56,15 +57,17 @@ test('a newcomer signs in through the identity provider and lands on the Organiz
         domain: 'demo.roster',
         roles_groups: [['Administrator', 'IT Admins'], ['Annotator', 'Labelers']],
       });
-      // A newcomer follows the organization's single sign-on link (the login URL the
-      // settings give) to the page they want.
-      const settings = await api(context, 'GET', '/api/saml/settings');
+      // A newcomer opens the page they want, is sent to the sign-in page, gives only their
+      // work email and chooses single sign-on.
       await context.clearCookies();
       const email = 'nia.newcomer@demo.roster';
-      const loginPath = new URL(settings.login_url).pathname;
+      await page.goto('/organization');
+      await page.waitForURL((url) => url.pathname === '/user/login');
+      await page.getByLabel('Email').fill(email);
+      await shot('sign-in page');
       await Promise.all([
-        page.waitForURL((url) => url.origin === idp.url),
-        page.goto(`${loginPath}?next=/organization`),
+        page.waitForURL((url) => url.origin === idp.url, { timeout: 20_000 }),
+        page.getByRole('button', { name: 'Sign in with SSO' }).click(),
       ]);
       // At the identity provider: its own sign-in form.
       await page.getByLabel('Email').fill(email);

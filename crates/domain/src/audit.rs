@@ -59,13 +59,16 @@ pub enum AuditAction {
     DomainRemoved,
     SamlSettingsChanged,
     SamlSettingsRemoved,
+    /// The identity provider's metadata, fetched again from its URL, had changed (a
+    /// certificate rollover, a new sign-in URL).
+    SamlMetadataRefreshed,
     /// A person confirmed an authenticator app as the second factor of their password.
     SecondFactorEnabled,
     SecondFactorDisabled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -96,6 +99,7 @@ impl AuditAction {
         AuditAction::DomainRemoved,
         AuditAction::SamlSettingsChanged,
         AuditAction::SamlSettingsRemoved,
+        AuditAction::SamlMetadataRefreshed,
         AuditAction::SecondFactorEnabled,
         AuditAction::SecondFactorDisabled,
     ];
@@ -132,6 +136,7 @@ impl AuditAction {
             AuditAction::DomainRemoved => "domain.removed",
             AuditAction::SamlSettingsChanged => "saml.settings_changed",
             AuditAction::SamlSettingsRemoved => "saml.settings_removed",
+            AuditAction::SamlMetadataRefreshed => "saml.idp_metadata_refreshed",
             AuditAction::SecondFactorEnabled => "credential.second_factor_enabled",
             AuditAction::SecondFactorDisabled => "credential.second_factor_disabled",
         }

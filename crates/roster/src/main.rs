@@ -120,6 +120,10 @@ struct ServeArgs {
     /// validity window of its SAML assertions is checked.
     #[arg(long, env = "ROSTER_SAML_CLOCK_SKEW_SECS", default_value_t = 120, value_parser = clap::value_parser!(i64).range(0..=600))]
     saml_clock_skew_secs: i64,
+    /// How often (seconds) an identity provider's metadata given by URL is fetched again, so
+    /// a certificate rollover needs no action; 0 fetches only when asked.
+    #[arg(long, env = "ROSTER_SAML_METADATA_REFRESH_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(i64).range(0..))]
+    saml_metadata_refresh_secs: i64,
     /// Longest throttle delay, in seconds.
     #[arg(long, env = "ROSTER_THROTTLE_MAX_DELAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
     throttle_max_delay_secs: i64,
@@ -589,6 +593,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         args.saml_sp_cert.as_deref(),
     )?;
     cfg.saml.clock_skew_secs = args.saml_clock_skew_secs;
+    cfg.saml.metadata_refresh_secs = args.saml_metadata_refresh_secs;
     let service = open_service(common, cfg).await?;
     if args.demo {
         match service.seed_demo().await? {
@@ -622,10 +627,33 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout_secs),
     };
     let state = roster_http::AppState::new(service.clone(), web);
+    let refresher = tokio::spawn(refresh_saml_metadata(
+        service.clone(),
+        args.saml_metadata_refresh_secs,
+    ));
     roster_http::serve(listener, state, shutdown_signal()).await?;
+    refresher.abort();
     service.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Fetches identity providers' metadata again when it is due. Every node runs this; the
+/// service lets one node take each organization. Checking every few minutes (not once per
+/// interval) spreads organizations whose settings were saved at different times.
+async fn refresh_saml_metadata(service: Service, every_secs: i64) {
+    if every_secs <= 0 {
+        return;
+    }
+    let tick = std::time::Duration::from_secs(every_secs.clamp(1, 300) as u64);
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(e) = service.refresh_due_saml_metadata().await {
+            tracing::warn!(error = %e, "SAML metadata refresh pass failed");
+        }
+    }
 }
 
 async fn shutdown_signal() {

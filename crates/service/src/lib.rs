@@ -77,6 +77,8 @@ pub struct SamlConfig {
     /// How far the identity provider's clock may be from ours when an assertion's validity
     /// window is checked.
     pub clock_skew_secs: i64,
+    /// How often metadata given by URL is fetched again; 0: only when someone asks.
+    pub metadata_refresh_secs: i64,
 }
 
 impl Default for SamlConfig {
@@ -86,6 +88,7 @@ impl Default for SamlConfig {
             sp_key_pem: None,
             sp_cert_pem: None,
             clock_skew_secs: 120,
+            metadata_refresh_secs: 86_400,
         }
     }
 }

@@ -79,6 +79,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "totp_sso_only",
         sql: include_str!("../migrations/0012_totp_sso_only.sql"),
     },
+    Migration {
+        version: 13,
+        name: "saml_metadata_refresh",
+        sql: include_str!("../migrations/0013_saml_metadata_refresh.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

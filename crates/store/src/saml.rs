@@ -27,11 +27,16 @@ pub struct SamlSettingsRecord {
     pub sp_key_sealed: Option<String>,
     pub sp_cert: Option<String>,
     pub updated_at: Micros,
+    /// The last attempt to fetch the metadata from `metadata_url` on schedule or on demand.
+    pub metadata_checked_at: Option<Micros>,
+    /// Why that attempt could not be used; None after a success.
+    pub metadata_error: Option<String>,
 }
 
 const COLS: &str = "org_id, token, domain, idp_provider, metadata_url, metadata_xml, \
      metadata_fetched_at, nameid_format, mapping_email, mapping_first_name, mapping_last_name, \
-     mapping_groups, mapping, sp_key_sealed, sp_cert, updated_at";
+     mapping_groups, mapping, sp_key_sealed, sp_cert, updated_at, metadata_checked_at, \
+     metadata_error";
 
 fn settings_row(r: &dyn Row) -> Result<SamlSettingsRecord> {
     Ok(SamlSettingsRecord {
@@ -51,6 +56,8 @@ fn settings_row(r: &dyn Row) -> Result<SamlSettingsRecord> {
         sp_key_sealed: r.opt_text(13)?,
         sp_cert: r.opt_text(14)?,
         updated_at: r.int(15)?,
+        metadata_checked_at: r.opt_int(16)?,
+        metadata_error: r.opt_text(17)?,
     })
 }
 
@@ -72,8 +79,9 @@ pub async fn put_settings(c: &mut WriteTx, s: &SamlSettingsRecord) -> Result<()>
     let q = query(
         "INSERT INTO saml_settings (org_id, token, domain, idp_provider, metadata_url,
             metadata_xml, metadata_fetched_at, nameid_format, mapping_email, mapping_first_name,
-            mapping_last_name, mapping_groups, mapping, sp_key_sealed, sp_cert, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            mapping_last_name, mapping_groups, mapping, sp_key_sealed, sp_cert, updated_at,
+            metadata_checked_at, metadata_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (org_id) DO UPDATE SET token = excluded.token, domain = excluded.domain,
             idp_provider = excluded.idp_provider, metadata_url = excluded.metadata_url,
             metadata_xml = excluded.metadata_xml,
@@ -83,7 +91,9 @@ pub async fn put_settings(c: &mut WriteTx, s: &SamlSettingsRecord) -> Result<()>
             mapping_last_name = excluded.mapping_last_name,
             mapping_groups = excluded.mapping_groups, mapping = excluded.mapping,
             sp_key_sealed = excluded.sp_key_sealed, sp_cert = excluded.sp_cert,
-            updated_at = excluded.updated_at",
+            updated_at = excluded.updated_at,
+            metadata_checked_at = excluded.metadata_checked_at,
+            metadata_error = excluded.metadata_error",
     )
     .bind(s.org.0)
     .bind(&s.token)
@@ -100,9 +110,79 @@ pub async fn put_settings(c: &mut WriteTx, s: &SamlSettingsRecord) -> Result<()>
     .bind(&s.mapping)
     .bind(&s.sp_key_sealed)
     .bind(&s.sp_cert)
-    .bind(s.updated_at);
+    .bind(s.updated_at)
+    .bind(s.metadata_checked_at)
+    .bind(&s.metadata_error);
     handle(c).execute(q).await?;
     Ok(())
+}
+
+/// Organizations whose metadata comes from a URL and was last fetched (or tried) before
+/// `before`: the ones a scheduled refresh fetches again, oldest first, with the URL and the
+/// time of the last attempt (to claim the refresh with).
+pub async fn metadata_due(
+    c: &mut Conn,
+    before: Micros,
+    limit: i64,
+) -> Result<Vec<(OrgId, String, Option<Micros>)>> {
+    let q = query(
+        "SELECT org_id, metadata_url, metadata_checked_at FROM saml_settings
+         WHERE metadata_url IS NOT NULL
+           AND COALESCE(metadata_checked_at, metadata_fetched_at, 0) < $1
+         ORDER BY COALESCE(metadata_checked_at, metadata_fetched_at, 0), org_id
+         LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit);
+    handle(c)
+        .fetch_all(q, |r| Ok((OrgId(r.int(0)?), r.text(1)?, r.opt_int(2)?)))
+        .await
+}
+
+/// Marks a refresh as started at `now` unless another node started one since `seen` (the
+/// last attempt this node read); whether this node may go on.
+pub async fn claim_metadata_check(
+    c: &mut WriteTx,
+    org: OrgId,
+    seen: Option<Micros>,
+    now: Micros,
+) -> Result<bool> {
+    let q = query(
+        "UPDATE saml_settings SET metadata_checked_at = $1
+         WHERE org_id = $2 AND COALESCE(metadata_checked_at, -1) = $3",
+    )
+    .bind(now)
+    .bind(org.0)
+    .bind(seen.unwrap_or(-1));
+    Ok(handle(c).execute(q).await? == 1)
+}
+
+/// Records a fetch of the metadata from `url`: the document when it could be used (None
+/// leaves the one in use), or why not. Nothing is written when the URL has changed since.
+pub async fn record_metadata_fetch(
+    c: &mut WriteTx,
+    org: OrgId,
+    url: &str,
+    fetched: Result<&str, &str>,
+    now: Micros,
+) -> Result<bool> {
+    let q = match fetched {
+        Ok(xml) => query(
+            "UPDATE saml_settings SET metadata_xml = $1, metadata_fetched_at = $2,
+                metadata_checked_at = $2, metadata_error = NULL
+             WHERE org_id = $3 AND metadata_url = $4",
+        )
+        .bind(xml),
+        Err(why) => query(
+            "UPDATE saml_settings SET metadata_error = $1, metadata_checked_at = $2
+             WHERE org_id = $3 AND metadata_url = $4",
+        )
+        .bind(why),
+    }
+    .bind(now)
+    .bind(org.0)
+    .bind(url);
+    Ok(handle(c).execute(q).await? == 1)
 }
 
 /// Removes the organization's SAML settings; whether there were any.

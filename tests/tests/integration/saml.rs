@@ -7,6 +7,7 @@ use roster_domain::Role;
 use roster_service::ServiceConfig;
 use roster_tests::{results, OrgFixture, TestServer};
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -23,6 +24,15 @@ async fn settings(org: &OrgFixture) -> Value {
 
 /// Serves one fixed HTTP answer to every request on a loopback port; its URL.
 async fn serve_once_per_request(status: &'static str, extra: &'static str, body: String) -> String {
+    serve_current(status, extra, Arc::new(Mutex::new(body))).await
+}
+
+/// Serves whatever `body` holds at the time of each request on a loopback port; its URL.
+async fn serve_current(
+    status: &'static str,
+    extra: &'static str,
+    body: Arc<Mutex<String>>,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
@@ -37,6 +47,7 @@ async fn serve_once_per_request(status: &'static str, extra: &'static str, body:
                         Ok(n) => seen.extend_from_slice(&buf[..n]),
                     }
                 }
+                let body = body.lock().expect("body").clone();
                 let answer = format!(
                     "HTTP/1.1 {status}\r\n{extra}Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
@@ -369,4 +380,152 @@ async fn a_metadata_url_inside_the_servers_network_is_refused_unless_the_operato
         .await
         .expect(200);
     assert_eq!(results(&listed.body).len(), 1);
+}
+
+/// The test identity provider's metadata with a second signing certificate beside its own,
+/// as an identity provider publishes it during a certificate rollover.
+fn with_second_certificate(metadata: &str, cert_base64: &str) -> String {
+    let marker = "<ns0:SingleSignOnService";
+    let at = metadata
+        .find(marker)
+        .expect("an SSO service in the metadata");
+    let key = format!(
+        "<ns0:KeyDescriptor use=\"signing\"><ns2:KeyInfo><ns2:X509Data><ns2:X509Certificate>\
+         {cert_base64}</ns2:X509Certificate></ns2:X509Data></ns2:KeyInfo></ns0:KeyDescriptor>"
+    );
+    format!("{}{key}{}", &metadata[..at], &metadata[at..])
+}
+
+#[tokio::test]
+async fn metadata_from_a_url_is_fetched_again_on_schedule_and_on_demand() {
+    let mut config = ServiceConfig::default();
+    config.saml.metadata_allow = vec!["127.0.0.0/8".parse().unwrap()];
+    let server = TestServer::start_with(config.clone()).await;
+    let org = server.org("Acme").await;
+    let served = Arc::new(Mutex::new(IDP_METADATA.to_string()));
+    let url = serve_current("200 OK", "", served.clone()).await;
+    let saved = org
+        .owner_api()
+        .post("/api/saml/settings", json!({"metadata_url": url}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(saved["idp_signing_certificates"], json!(1));
+    assert_eq!(
+        server.service.refresh_due_saml_metadata().await.unwrap(),
+        0,
+        "just fetched: nothing is due"
+    );
+
+    // The identity provider starts a certificate rollover (a second certificate; here the
+    // organization's own SP certificate stands in for the IdP's next one).
+    let sp_metadata = reqwest::get(saved["metadata_xml_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cert: String = sp_metadata
+        .split("X509Certificate>")
+        .nth(1)
+        .expect("a certificate in the SP metadata")
+        .chars()
+        .take_while(|c| *c != '<')
+        .collect();
+    let rollover = with_second_certificate(IDP_METADATA, &cert);
+    *served.lock().unwrap() = rollover.clone();
+
+    // On demand: an Owner or Administrator asks; nobody else may.
+    let manager = org.member(Role::Manager).await;
+    org.api(&manager)
+        .post("/api/saml/settings/refresh-metadata", json!({}))
+        .await
+        .expect(403);
+    let admin = org.member(Role::Administrator).await;
+    let r = org
+        .api(&admin)
+        .post("/api/saml/settings/refresh-metadata", json!({}))
+        .await
+        .expect(200);
+    assert_eq!(r.body["changed"], json!(true), "{}", r.body);
+    assert_eq!(r.body["settings"]["idp_signing_certificates"], json!(2));
+    assert_eq!(r.body["settings"]["metadata_error"], json!(null));
+    let r = org
+        .api(&admin)
+        .post("/api/saml/settings/refresh-metadata", json!({}))
+        .await
+        .expect(200);
+    assert_eq!(r.body["changed"], json!(false), "the same document again");
+
+    // On schedule: the old certificate is retired and the sign-in URL moves. Two nodes on one
+    // database run the schedule; one of them fetches.
+    *served.lock().unwrap() = with_second_certificate(IDP_METADATA, &cert)
+        .replace("https://idp.test/sso", "https://idp.test/sso-next");
+    server
+        .clock
+        .advance(std::time::Duration::from_secs(25 * 3600));
+    let other = TestServer::start_on(server.db.clone(), config, server.clock.clone()).await;
+    let (a, b) = tokio::join!(
+        server.service.refresh_due_saml_metadata(),
+        other.service.refresh_due_saml_metadata()
+    );
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        1,
+        "one node fetches each organization"
+    );
+    let now = settings(&org).await;
+    assert_eq!(now["idp_sso_url"], json!("https://idp.test/sso-next"));
+    assert_eq!(
+        server.service.refresh_due_saml_metadata().await.unwrap(),
+        0,
+        "fetched again only after the interval"
+    );
+
+    // A fetch that cannot be used is shown, and the metadata in use stays.
+    *served.lock().unwrap() = "<html>maintenance</html>".into();
+    server
+        .clock
+        .advance(std::time::Duration::from_secs(25 * 3600));
+    assert_eq!(server.service.refresh_due_saml_metadata().await.unwrap(), 1);
+    let after = settings(&org).await;
+    assert!(after["metadata_error"].is_string(), "{after}");
+    assert_eq!(after["metadata_xml"], now["metadata_xml"]);
+    assert_eq!(after["idp_sso_url"], json!("https://idp.test/sso-next"));
+    let r = org
+        .owner_api()
+        .post("/api/saml/settings/refresh-metadata", json!({}))
+        .await
+        .expect(400);
+    assert!(r.text.contains("metadata_url"), "{}", r.text);
+    assert_eq!(settings(&org).await["metadata_xml"], now["metadata_xml"]);
+
+    // The identity provider is back: the error clears.
+    *served.lock().unwrap() = rollover;
+    org.owner_api()
+        .post("/api/saml/settings/refresh-metadata", json!({}))
+        .await
+        .expect(200);
+    assert_eq!(settings(&org).await["metadata_error"], json!(null));
+
+    // Each change of the document is in the audit log: the rollover, the move, the return.
+    let listed = org
+        .owner_api()
+        .get("/api/activity-logs?action=saml.idp_metadata_refreshed")
+        .await
+        .expect(200);
+    assert_eq!(results(&listed.body).len(), 3, "{}", listed.body);
+
+    // Pasted metadata has no URL to fetch from.
+    let pasted = server.org("Pasted").await;
+    pasted
+        .owner_api()
+        .post("/api/saml/settings", json!({"metadata_xml": IDP_METADATA}))
+        .await
+        .expect(200);
+    pasted
+        .owner_api()
+        .post("/api/saml/settings/refresh-metadata", json!({}))
+        .await
+        .expect(400);
 }

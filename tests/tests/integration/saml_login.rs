@@ -818,3 +818,103 @@ async fn a_person_in_no_mapped_group_gets_the_fallback_role_and_the_page_foresee
     s.sign_in("dee@example.com", &["Sales"]).await.expect(303);
     assert_eq!(s.role_of("dee@example.com").await.as_deref(), Some("AN"));
 }
+
+/// The link a page's `Continue` anchor points to, unescaped.
+fn continue_link(html: &str) -> String {
+    let start = html
+        .find("id=\"continue\" href=\"")
+        .expect("a Continue link")
+        + 20;
+    let end = start + html[start..].find('"').expect("the end of the link");
+    html[start..end]
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+/// "Sign in with SSO" on the sign-in page sends a person on to the identity provider of the
+/// organization whose SAML settings list their email's domain and for which the domain is
+/// verified; any other email gets the sign-in form again, saying so, and nothing is started.
+#[tokio::test]
+async fn sign_in_with_sso_routes_a_verified_domain_to_its_identity_provider() {
+    let s = sso().await;
+    let web = s.server.anonymous();
+    let r = web
+        .post_form(
+            "/user/login/sso",
+            &[
+                ("next", "/projects"),
+                ("email", "Ann@Example.COM"),
+                ("password", ""),
+                ("code", ""),
+            ],
+        )
+        .await
+        .expect(200);
+    let go_to = continue_link(&r.text);
+    assert_eq!(go_to, format!("/saml/{}/login?next=%2Fprojects", s.token));
+    assert!(r.text.contains("http-equiv=\"refresh\""), "{}", r.text);
+    let before = s.server.sql_int("SELECT COUNT(*) FROM saml_requests").await;
+    let r = web.get(&go_to).await.expect(303);
+    let location = r.headers["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("https://idp.test/sso?SAMLRequest="),
+        "{location}"
+    );
+    assert_eq!(
+        s.server.sql_int("SELECT COUNT(*) FROM saml_requests").await,
+        before + 1
+    );
+
+    // Another site's path is not kept as where to go next.
+    let r = web
+        .post_form(
+            "/user/login/sso",
+            &[("email", "ann@example.com"), ("next", "//evil.example/x")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(continue_link(&r.text), format!("/saml/{}/login", s.token));
+
+    // A domain the settings list but that is not verified here, one verified here but not
+    // listed, one verified for an organization without SAML, and one nobody has: not routed.
+    s.org
+        .owner_api()
+        .post(
+            "/api/saml/settings",
+            json!({"domain": "example.com,example.org"}),
+        )
+        .await
+        .expect(200);
+    verify(&s.server, &s.org, "labs.example.com").await;
+    let other = s.server.org("Other").await;
+    verify(&s.server, &other, "other.example").await;
+    for email in [
+        "ann@example.org",
+        "ann@labs.example.com",
+        "ann@other.example",
+        "ann@nobody.example",
+    ] {
+        let r = web
+            .post_form("/user/login/sso", &[("email", email), ("next", "")])
+            .await
+            .expect(404);
+        assert!(
+            r.text.contains("sign in with your password"),
+            "{email}: {}",
+            r.text
+        );
+        assert!(
+            r.text.contains(email),
+            "the form keeps the email: {}",
+            r.text
+        );
+    }
+    web.post_form("/user/login/sso", &[("email", "not an email")])
+        .await
+        .expect(400);
+    assert_eq!(
+        s.server.sql_int("SELECT COUNT(*) FROM saml_requests").await,
+        before + 1,
+        "routing an email starts nothing; only following the link did"
+    );
+}

@@ -52,13 +52,14 @@ impl Modify for Security {
 }
 
 /// Operations that need no credential (they answer without one, or use their own token).
-const PUBLIC: [&str; 9] = [
+const PUBLIC: [&str; 10] = [
     "/api/health",
     "/saml/{token}/login",
     "/saml/{token}/acs",
     "/saml/{token}/logout",
     "/saml/{token}/metadata",
     "/user/login",
+    "/user/login/sso",
     "/user/logout",
     "/user/signup",
     "/user/set-password",

@@ -26,7 +26,7 @@ use docs::Security;
     paths(
         docs::health,
         session::login, session::logout, session::signup, session::set_password,
-        crate::web::sign_in::login_page, crate::web::sign_in::signup_page,
+        crate::web::sign_in::login_page, crate::web::sign_in::sso_sign_in, crate::web::sign_in::signup_page,
         crate::web::sign_in::set_password_page,
         users::whoami, users::current_user, users::update_current_user, users::list_users, users::get_user, users::update_user,
         totp::totp_state, totp::start_totp, totp::confirm_totp, totp::disable_totp,
@@ -42,6 +42,7 @@ use docs::Security;
         audit::list_events,
         scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
         saml::get_settings, saml::update_settings, saml::reset_settings, saml::validate_metadata_url,
+        saml::refresh_metadata,
         saml::sp_metadata, crate::web::sso::login, crate::web::sso::acs, crate::web::sso::link_page,
         crate::web::sso::link, crate::web::sso::logout_page,
     ),
@@ -165,6 +166,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/saml/settings/validate-metadata-url",
             post(saml::validate_metadata_url),
+        )
+        .route(
+            "/api/saml/settings/refresh-metadata",
+            post(saml::refresh_metadata),
         )
         .route("/saml/{token}/metadata", get(saml::sp_metadata))
         .route("/static/{file}", get(docs::static_file))

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use roster_service::saml::{sp_urls, SamlSettings, SamlSettingsUpdate};
+use roster_service::saml::{sp_urls, MetadataFetch, SamlSettings, SamlSettingsUpdate};
 use roster_service::Admin;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,10 @@ pub struct SamlSettingsView {
     metadata_xml: Option<String>,
     /// When the metadata was last fetched from `metadata_url` (RFC 3339).
     metadata_fetched_at: Option<String>,
+    /// The last fetch from `metadata_url`, scheduled or requested (RFC 3339).
+    metadata_checked_at: Option<String>,
+    /// Why that fetch could not be used; the metadata in use stays until one can.
+    metadata_error: Option<String>,
     nameid_format: String,
     mapping_email: String,
     mapping_first_name: String,
@@ -63,6 +67,10 @@ pub struct SamlSettingsView {
     idp_signing_certificates: usize,
 }
 
+fn rfc3339(micros: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_micros(micros).map(|d| d.to_rfc3339())
+}
+
 fn view(state: &AppState, s: &SamlSettings, configured: bool, manual: bool) -> SamlSettingsView {
     let urls = sp_urls(&state.service.config().public_url, &s.token);
     SamlSettingsView {
@@ -71,10 +79,9 @@ fn view(state: &AppState, s: &SamlSettings, configured: bool, manual: bool) -> S
         idp_provider: s.idp_provider.clone(),
         metadata_url: s.metadata_url.clone(),
         metadata_xml: s.metadata_xml.clone(),
-        metadata_fetched_at: s
-            .metadata_fetched_at
-            .and_then(chrono::DateTime::from_timestamp_micros)
-            .map(|d| d.to_rfc3339()),
+        metadata_fetched_at: s.metadata_fetched_at.and_then(rfc3339),
+        metadata_checked_at: s.metadata_checked_at.and_then(rfc3339),
+        metadata_error: s.metadata_error.clone(),
         nameid_format: s.nameid_format.clone(),
         mapping_email: s.attributes.email.clone(),
         mapping_first_name: s.attributes.first_name.clone(),
@@ -204,6 +211,31 @@ pub async fn reset_settings(
 ) -> ApiResult<StatusCode> {
     state.service.reset_saml_settings(&by).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What fetching the metadata again came to.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MetadataRefreshed {
+    /// Whether the document differed from the one in use (and replaced it).
+    changed: bool,
+    settings: SamlSettingsView,
+}
+
+/// Fetches the identity provider's metadata from `metadata_url` now, as the schedule does
+/// every `ROSTER_SAML_METADATA_REFRESH_SECS`: a certificate rollover at the identity provider
+/// is picked up. A document that cannot be used is refused (and shown in the settings as
+/// `metadata_error`); the metadata in use stays.
+#[utoipa::path(post, path = "/api/saml/settings/refresh-metadata", tag = "saml",
+    responses((status = 200, body = MetadataRefreshed), (status = 400), (status = 403)))]
+pub async fn refresh_metadata(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Admin>,
+) -> ApiResult<Json<MetadataRefreshed>> {
+    let (s, outcome) = state.service.refresh_saml_metadata(&by).await?;
+    Ok(Json(MetadataRefreshed {
+        changed: outcome == MetadataFetch::Changed,
+        settings: view(&state, &s, true, by.org().manual_role_management),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -34,6 +34,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/user/login", get(sign_in::login_page))
+        .route("/user/login/sso", post(sign_in::sso_sign_in))
         .route("/user/signup", get(sign_in::signup_page))
         .route("/user/set-password", get(sign_in::set_password_page))
         .route("/", get(home::home_page))

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{message, page};
 use crate::api::session::{action_of, safe_next, via, SignupQuery};
 use crate::error::ApiError;
-use crate::extract::{QueryParams, RequestParts, Session};
+use crate::extract::{PageForm, QueryParams, RequestParts, Session};
 use crate::AppState;
 
 #[derive(Template)]
@@ -21,6 +21,15 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
     email: &'a str,
     next: &'a str,
+}
+
+/// The page between "Sign in with SSO" and the identity provider. It moves on by itself
+/// (a refresh, not a redirect: a form's redirect to another site is refused by the pages'
+/// `form-action 'self'` policy) and offers a link in case it does not.
+#[derive(Template)]
+#[template(path = "sso_continue.html")]
+struct SsoContinuePage<'a> {
+    go_to: &'a str,
 }
 
 #[derive(Template)]
@@ -85,6 +94,42 @@ pub(crate) struct NextParam {
     responses((status = 200, description = "The page.", content_type = "text/html", body = String), (status = 400, content_type = "text/html", body = String)))]
 pub(crate) async fn login_page(QueryParams(q): QueryParams<NextParam>) -> Response {
     login_form(StatusCode::OK, None, "", q.next.as_deref())
+}
+
+/// "Sign in with SSO" on the sign-in form: only the email is read.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct SsoSignIn {
+    #[serde(default)]
+    email: String,
+    /// Where to go after signing in (a path on this site).
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// "Sign in with SSO": on to the identity provider of the organization that signs in people
+/// with the email's domain (listed in its SAML settings and verified for it); otherwise the
+/// sign-in form again, saying so.
+#[utoipa::path(post, path = "/user/login/sso", tag = "pages",
+    request_body(content = SsoSignIn, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "A page that moves on to the identity provider.", content_type = "text/html", body = String),
+              (status = 400, content_type = "text/html", body = String),
+              (status = 403, content_type = "text/html", body = String),
+              (status = 404, description = "No organization signs in this email's domain through SSO.", content_type = "text/html", body = String)))]
+pub(crate) async fn sso_sign_in(
+    State(state): State<AppState>,
+    PageForm(form): PageForm<SsoSignIn>,
+) -> Response {
+    match state
+        .service
+        .saml_login_for_email(&form.email, form.next.as_deref())
+        .await
+    {
+        Ok(path) => page(StatusCode::OK, SsoContinuePage { go_to: &path }),
+        Err(e) => {
+            let e = ApiError::from(e);
+            login_form(e.status, Some(&e.detail), &form.email, form.next.as_deref())
+        }
+    }
 }
 
 /// The sign-up page. Opening it changes nothing, whoever opens it; a signed-in visitor is

@@ -165,6 +165,40 @@ impl Person {
 }
 
 impl Service {
+    /// "Sign in with SSO" on the sign-in page: the same-site path that starts the sign-in
+    /// through the identity provider of the organization that routes people with this email.
+    /// That is the organization whose SAML settings list the email's domain and for which the
+    /// domain is verified: a listed domain alone is only a claim, which anyone could make.
+    pub async fn saml_login_for_email(&self, email: &str, next: Option<&str>) -> Result<String> {
+        let email = normalize_email(email)
+            .map_err(|_| ServiceError::invalid("email", "give your work email address"))?;
+        let domain = email
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_default();
+        let nobody = || {
+            ServiceError::not_found(format!(
+                "No organization signs in people from {domain} through single sign-on; sign \
+                 in with your password."
+            ))
+        };
+        let mut c = self.store().read().await?;
+        let org = roster_store::domains::domain_org(&mut c, &domain)
+            .await?
+            .ok_or_else(nobody)?;
+        let record = store::settings(&mut c, org).await?.ok_or_else(nobody)?;
+        let settings = SamlSettings::from_record(&record)?;
+        if !settings.domains.contains(&domain) || settings.idp.is_none() {
+            return Err(nobody());
+        }
+        let mut path = format!("/saml/{}/login", record.token);
+        if let Some(next) = next.and_then(same_site_path) {
+            path.push_str("?next=");
+            path.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
+        }
+        Ok(path)
+    }
+
     /// Starts an SP-initiated sign-in: remembers a new AuthnRequest (and where to go after)
     /// and answers the identity provider's URL to send the browser to.
     pub async fn saml_login_redirect(&self, token: &str, next: Option<&str>) -> Result<String> {

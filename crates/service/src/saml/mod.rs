@@ -5,10 +5,12 @@
 mod fetch;
 mod login;
 mod preview;
+mod refresh;
 mod settings;
 
 pub use fetch::is_public;
 pub use login::SamlSignIn;
 pub use preview::MappingTrial;
+pub use refresh::MetadataFetch;
 pub use roster_saml::{certificate_summary, CertificateSummary, IdpMetadata};
 pub use settings::{sp_urls, SamlSettings, SamlSettingsUpdate, SpUrls, PROVIDERS};

@@ -25,6 +25,10 @@ pub struct SamlSettings {
     pub metadata_url: Option<String>,
     pub metadata_xml: Option<String>,
     pub metadata_fetched_at: Option<Micros>,
+    /// The last scheduled or requested fetch from `metadata_url`, and why it could not be
+    /// used when it could not (the metadata in use then stays).
+    pub metadata_checked_at: Option<Micros>,
+    pub metadata_error: Option<String>,
     /// The identity provider as its metadata describes it.
     pub idp: Option<IdpMetadata>,
     pub nameid_format: String,
@@ -75,6 +79,8 @@ impl SamlSettings {
                 .and_then(|x| parse_idp_metadata(x).ok()),
             metadata_xml: r.metadata_xml.clone(),
             metadata_fetched_at: r.metadata_fetched_at,
+            metadata_checked_at: r.metadata_checked_at,
+            metadata_error: r.metadata_error.clone(),
             nameid_format: r.nameid_format.clone(),
             attributes: AttributeNames {
                 email: r.mapping_email.clone(),
@@ -95,6 +101,8 @@ impl SamlSettings {
             metadata_url: None,
             metadata_xml: None,
             metadata_fetched_at: None,
+            metadata_checked_at: None,
+            metadata_error: None,
             idp: None,
             nameid_format: DEFAULT_NAMEID_FORMAT.into(),
             attributes: AttributeNames::default(),
@@ -152,7 +160,7 @@ fn attribute_name(field: &str, value: &str) -> Result<String> {
 
 /// Metadata as pasted: it must describe one identity provider with a signing certificate,
 /// or no login could ever be verified.
-fn check_metadata(xml: &str, field: &str) -> Result<IdpMetadata> {
+pub(super) fn check_metadata(xml: &str, field: &str) -> Result<IdpMetadata> {
     let idp = parse_idp_metadata(xml)
         .map_err(|e| ServiceError::invalid(field, format!("the metadata cannot be used: {e}")))?;
     if idp.signing_certs.is_empty() {
@@ -240,6 +248,8 @@ impl Service {
                 s.metadata_xml = Some(xml);
                 s.idp = Some(idp);
                 s.metadata_fetched_at = fetched.then_some(now);
+                s.metadata_checked_at = s.metadata_fetched_at;
+                s.metadata_error = None;
             }
             // Metadata emptied with no URL to fetch it from: none is left.
             None if update.metadata_xml.is_some() && s.metadata_url.is_none() => {
@@ -248,6 +258,8 @@ impl Service {
                 s.metadata_xml = None;
                 s.idp = None;
                 s.metadata_fetched_at = None;
+                s.metadata_checked_at = None;
+                s.metadata_error = None;
             }
             None => {}
         }
@@ -311,6 +323,8 @@ impl Service {
             sp_key_sealed,
             sp_cert,
             updated_at: now,
+            metadata_checked_at: s.metadata_checked_at,
+            metadata_error: s.metadata_error.clone(),
         };
         store::put_settings(&mut tx, &record_new).await?;
         if let Some(m) = update.manual_role_management {
