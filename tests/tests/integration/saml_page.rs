@@ -149,6 +149,16 @@ async fn metadata_pasted_through_the_form_is_read_back_and_bad_metadata_is_refus
         input_value(&r.text, "metadata-url").as_deref(),
         Some("http://127.0.0.1:9/metadata")
     );
+    // "Fetch now" needs a metadata URL to fetch from.
+    let r = post_page(&owner, "/organization/saml/idp", &[("action", "refresh")])
+        .await
+        .expect(400);
+    assert!(
+        r.text
+            .contains("Metadata URL: the SAML settings have no metadata URL to fetch from"),
+        "{}",
+        r.text
+    );
     assert_eq!(server.snapshot().await, before, "refusals change nothing");
 
     let r = post_page(

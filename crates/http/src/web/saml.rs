@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_domain::ProjectRole;
 use roster_service::saml::{
-    certificate_summary, sp_urls, MappingTrial, SamlSettings, SamlSettingsUpdate, PROVIDERS,
+    certificate_summary, sp_urls, MappingTrial, MetadataFetch, SamlSettings, SamlSettingsUpdate,
+    PROVIDERS,
 };
 use roster_service::scim::PlannedMove;
 use roster_service::{Admin, ServiceError};
@@ -51,6 +52,10 @@ pub(crate) struct IdpView {
     certificates: Vec<CertView>,
     /// Where the metadata came from, in words.
     source: String,
+    /// The last fetch from the URL could not be used, in words (the metadata above stays).
+    fetch_problem: Option<String>,
+    /// Whether there is a URL to fetch from now.
+    refetchable: bool,
 }
 
 /// The sign-in settings as stored, or as typed into a refused form.
@@ -238,6 +243,13 @@ fn idp_view(s: &SamlSettings) -> Option<IdpView> {
             .unwrap_or_else(|| "(none)".into()),
         certificates,
         source,
+        fetch_problem: s.metadata_error.as_ref().map(|why| {
+            format!(
+                "The last fetch, on {} (UTC), could not be used: {why}. The metadata shown stays in use.",
+                day_time(s.metadata_checked_at)
+            )
+        }),
+        refetchable: s.metadata_url.is_some(),
     })
 }
 
@@ -384,6 +396,7 @@ async fn save_metadata(
                 "give the address of the identity provider's metadata first",
             ))
         }
+        "refresh" => return refresh_metadata(state, web).await,
         _ => return Err(super::mapping::incomplete_form()),
     };
     let s = state
@@ -394,6 +407,23 @@ async fn save_metadata(
     Ok(format!(
         "Saved the metadata of the identity provider {entity}."
     ))
+}
+
+/// "Fetch now": the metadata from its URL again, as the schedule fetches it.
+async fn refresh_metadata(state: &AppState, web: &WebUser<Admin>) -> Result<String, ApiError> {
+    let (_, outcome) = state.service.refresh_saml_metadata(&web.proof).await?;
+    Ok(match outcome {
+        MetadataFetch::Changed => {
+            "Fetched: the identity provider's metadata changed, and the new one is in use.".into()
+        }
+        MetadataFetch::Unchanged => {
+            "Fetched: the identity provider's metadata has not changed.".into()
+        }
+        MetadataFetch::Failed(why) => format!("The metadata fetched could not be used: {why}."),
+        MetadataFetch::Superseded => {
+            "The SAML settings changed while fetching; nothing was recorded. Try again.".into()
+        }
+    })
 }
 
 /// The sign-in settings: email domains, identity provider, NameID format, attribute names and
