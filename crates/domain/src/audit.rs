@@ -65,10 +65,18 @@ pub enum AuditAction {
     /// A person confirmed an authenticator app as the second factor of their password.
     SecondFactorEnabled,
     SecondFactorDisabled,
+    WorkspaceCreated,
+    WorkspaceUpdated,
+    WorkspaceDeleted,
+    WorkspaceMemberAdded,
+    WorkspaceMemberRemoved,
+    /// A project put into a workspace (moved out of any other).
+    WorkspaceProjectAdded,
+    WorkspaceProjectRemoved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -102,6 +110,13 @@ impl AuditAction {
         AuditAction::SamlMetadataRefreshed,
         AuditAction::SecondFactorEnabled,
         AuditAction::SecondFactorDisabled,
+        AuditAction::WorkspaceCreated,
+        AuditAction::WorkspaceUpdated,
+        AuditAction::WorkspaceDeleted,
+        AuditAction::WorkspaceMemberAdded,
+        AuditAction::WorkspaceMemberRemoved,
+        AuditAction::WorkspaceProjectAdded,
+        AuditAction::WorkspaceProjectRemoved,
     ];
 
     pub fn code(self) -> &'static str {
@@ -139,6 +154,13 @@ impl AuditAction {
             AuditAction::SamlMetadataRefreshed => "saml.idp_metadata_refreshed",
             AuditAction::SecondFactorEnabled => "credential.second_factor_enabled",
             AuditAction::SecondFactorDisabled => "credential.second_factor_disabled",
+            AuditAction::WorkspaceCreated => "workspace.created",
+            AuditAction::WorkspaceUpdated => "workspace.updated",
+            AuditAction::WorkspaceDeleted => "workspace.deleted",
+            AuditAction::WorkspaceMemberAdded => "workspace.member_added",
+            AuditAction::WorkspaceMemberRemoved => "workspace.member_removed",
+            AuditAction::WorkspaceProjectAdded => "workspace.project_added",
+            AuditAction::WorkspaceProjectRemoved => "workspace.project_removed",
         }
     }
 

@@ -30,4 +30,6 @@ id_type!(
     AnnotationId,
     /// A personal email invite.
     InviteId,
+    /// A workspace (a named group of projects) inside an organization.
+    WorkspaceId,
 );

@@ -13,9 +13,10 @@ pub mod rules;
 pub mod saml;
 pub mod scim;
 pub mod seats;
+pub mod workspaces;
 
 pub use audit::{AuditAction, Source};
-pub use ids::{AnnotationId, InviteId, MembershipId, OrgId, ProjectId, UserId};
+pub use ids::{AnnotationId, InviteId, MembershipId, OrgId, ProjectId, UserId, WorkspaceId};
 pub use invites::InviteState;
 pub use policy::Access;
 pub use role::{MemberOrder, ProjectRole, Role, RoleSource};

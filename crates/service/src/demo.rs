@@ -98,7 +98,12 @@ impl Service {
         }
         let staff: Authorized<Staff> = owner.require()?;
         let project = self
-            .create_project(&staff, "Street signs", "Label the signs in street photos.")
+            .create_project(
+                &staff,
+                "Street signs",
+                "Label the signs in street photos.",
+                None,
+            )
             .await?;
         for (id, role) in &ids {
             let project_role = match role {

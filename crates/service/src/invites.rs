@@ -2,7 +2,7 @@
 //! (a role, projects, an expiry), and the sign-ups they lead to.
 
 use roster_domain::rules;
-use roster_domain::{AuditAction, OrgId, ProjectId, Role};
+use roster_domain::{AuditAction, OrgId, ProjectId, Role, WorkspaceId};
 use roster_store::{
     invites, members, orgs, projects, users, InviteRecord, Micros, OrgRecord, UserRecord, WriteTx,
 };
@@ -274,6 +274,7 @@ impl Service {
         emails: &[String],
         role: Role,
         project_ids: &[ProjectId],
+        workspace_ids: &[WorkspaceId],
     ) -> Result<Vec<InviteView>> {
         rules::check_invite_role(role).map_err(|e| ServiceError::invalid("role", e.to_string()))?;
         if emails.is_empty() || emails.len() > MAX_INVITES_PER_REQUEST {
@@ -292,7 +293,21 @@ impl Service {
         let org = by.org.id;
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
-        by.reread(&mut tx).await?;
+        let me = by.reread(&mut tx).await?;
+        for w in workspace_ids {
+            // Another organization's workspace reads as unknown; one the inviter may not
+            // change is refused as changing it would be.
+            let rec = roster_store::workspaces::by_id(&mut tx, *w)
+                .await?
+                .filter(|r| r.org == org)
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "workspaces",
+                        format!("workspace {w} is not in this organization"),
+                    )
+                })?;
+            crate::workspaces::check_manage(&mut tx, &me, &rec).await?;
+        }
         for p in project_ids {
             if projects::by_id(&mut tx, *p)
                 .await?
@@ -339,6 +354,7 @@ impl Service {
                     email,
                     role,
                     projects: project_ids,
+                    workspaces: workspace_ids,
                     token_hash: &self.secrets().lookup_hash(&token),
                     token_sealed: &self.secrets().seal(&token),
                     invited_by: Some(by.user.id),
@@ -363,6 +379,7 @@ impl Service {
                     expires_at: now + self.config().invite_ttl,
                     accepted_at: None,
                     revoked_at: None,
+                    workspaces: workspace_ids.to_vec(),
                 },
                 state: InviteState::Pending,
                 url: Some(self.invite_url(&token)),

@@ -26,6 +26,7 @@ mod throttle;
 pub mod tokens;
 pub mod totp;
 pub mod users;
+pub mod workspaces;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

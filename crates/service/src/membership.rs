@@ -12,10 +12,11 @@ use roster_domain::policy::{self, Access};
 use roster_domain::rules::{self, OrgRules, Origin, Party, SeatFacts};
 use roster_domain::{
     AuditAction, OrgId, ProjectId, ProjectRole, Role, RoleChange, RoleSource, Source, UserId,
+    WorkspaceId,
 };
 use roster_store::{
-    bulk, invites, members, orgs, projects, users, InviteRecord, MemberRow, MembershipRecord,
-    NewAuditEvent, OrgRecord, ProjectMemberRow, UserRecord, WriteTx,
+    bulk, invites, members, orgs, projects, users, workspaces, InviteRecord, MemberRow,
+    MembershipRecord, NewAuditEvent, OrgRecord, ProjectMemberRow, UserRecord, WriteTx,
 };
 
 use crate::audit::{display_name, record, Event};
@@ -430,7 +431,7 @@ impl Service {
         Ok(members::live_with_user(tx, org.id, user.id).await?)
     }
 
-    /// Gives the invite's projects and marks the person's invites to this organization accepted.
+    /// Gives the invite's projects and workspaces and marks the person's invites to this organization accepted.
     async fn finish_invite(
         &self,
         tx: &mut WriteTx,
@@ -452,6 +453,20 @@ impl Service {
                     role: None,
                 };
                 self.change_project_membership(tx, org.id, &Actor::Joiner, change, ctx)
+                    .await?;
+            }
+        }
+        for w in &invite.workspaces {
+            // A workspace deleted since the invite was sent is skipped.
+            if workspaces::by_id(tx, *w)
+                .await?
+                .is_some_and(|rec| rec.org == org.id)
+            {
+                let change = WorkspaceChange::Add {
+                    workspace: *w,
+                    target: user.id,
+                };
+                self.change_workspace_membership(tx, org.id, &Actor::Joiner, change, ctx)
                     .await?;
             }
         }
@@ -693,4 +708,91 @@ pub(crate) struct DirectJoin<'a> {
     pub last_name: &'a str,
     pub role: Role,
     pub projects: &'a [ProjectId],
+}
+
+/// A change of one workspace membership.
+#[derive(Debug, Clone, Copy)]
+pub enum WorkspaceChange {
+    Add {
+        workspace: WorkspaceId,
+        target: UserId,
+    },
+    Remove {
+        workspace: WorkspaceId,
+        target: UserId,
+    },
+}
+
+impl Service {
+    /// The one path of workspace memberships, whoever changes them (a Manager of the
+    /// workspace, an Administrator, an accepted invite): in the caller's transaction it reads
+    /// the acting member again and asks the domain whether they may manage the workspace,
+    /// checks that workspace and target belong to the organization (any live member may be
+    /// added; a deactivated one gets access back only with reactivation), writes the row and
+    /// its audit event. Returns whether anything changed (adding a member twice does not).
+    pub(crate) async fn change_workspace_membership(
+        &self,
+        tx: &mut WriteTx,
+        org: OrgId,
+        actor: &Actor,
+        change: WorkspaceChange,
+        ctx: &Context,
+    ) -> Result<bool> {
+        let now = self.now();
+        let acting = self.acting(tx, org, actor, Access::Member).await?;
+        let audit_ctx = audit_context(&acting, ctx);
+        let (ws, target) = match change {
+            WorkspaceChange::Add { workspace, target }
+            | WorkspaceChange::Remove { workspace, target } => (workspace, target),
+        };
+        let workspace_rec = workspaces::by_id(tx, ws)
+            .await?
+            .filter(|w| w.org == org)
+            .ok_or_else(|| crate::workspaces::no_workspace(ws))?;
+        if let Acting::Member(_, m) = &acting {
+            crate::workspaces::check_manage(tx, m, &workspace_rec).await?;
+        }
+        let row = members::live_with_user(tx, org, target).await?;
+        let actor_user = acting.audit_actor();
+        match change {
+            WorkspaceChange::Add { .. } => {
+                let row = row.ok_or_else(|| {
+                    ServiceError::invalid(
+                        "user",
+                        format!("user {target} is not a member of this organization"),
+                    )
+                })?;
+                let source = match acting.role_source(ctx) {
+                    RoleSource::Api => "api",
+                    _ => "manual",
+                };
+                let added = workspaces::put_member(tx, ws, row.membership.id, source, now).await?;
+                // Joining a workspace with an accepted invite is part of the acceptance.
+                if added && !matches!(acting, Acting::Joiner) {
+                    let event = Event::new(AuditAction::WorkspaceMemberAdded, actor_user)
+                        .target(&row.user)
+                        .change(None, format!("workspace {ws}: {}", workspace_rec.title));
+                    record(tx, org, now, &audit_ctx, event).await?;
+                }
+                Ok(added)
+            }
+            WorkspaceChange::Remove { .. } => {
+                let row = row.ok_or_else(|| {
+                    ServiceError::not_found(format!(
+                        "user {target} is not a member of this organization"
+                    ))
+                })?;
+                if !workspaces::remove_member(tx, ws, row.membership.id).await? {
+                    return Err(ServiceError::not_found(format!(
+                        "user {target} is not a member of workspace {ws}"
+                    )));
+                }
+                let event = Event::new(AuditAction::WorkspaceMemberRemoved, actor_user)
+                    .target(&row.user)
+                    .change(format!("workspace {ws}: {}", workspace_rec.title), None);
+                record(tx, org, now, &audit_ctx, event).await?;
+                Ok(true)
+            }
+        }
+    }
 }

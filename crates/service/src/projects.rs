@@ -1,16 +1,13 @@
 //! Projects, project members with their project roles, and annotations. Work is recorded under
 //! the membership it was done in, which is what makes "Deleted User" attribution exact.
 
-use roster_domain::{policy, Access, AuditAction, ProjectId, ProjectRole, UserId};
+use roster_domain::workspaces as visibility;
+use roster_domain::{AuditAction, ProjectId, ProjectRole, UserId, WorkspaceId};
 use roster_store::{projects, AnnotationRow, ProjectMemberRow, ProjectRecord};
 
 use crate::audit::{record, Event};
 use crate::membership::{Actor, ProjectChange};
 use crate::{Authorized, Member, Page, PageRequest, Result, Service, ServiceError, Staff};
-
-fn is_staff(by: &Authorized<Member>) -> bool {
-    policy::check(by.role(), Access::Staff).is_ok()
-}
 
 impl Service {
     pub async fn create_project(
@@ -18,6 +15,7 @@ impl Service {
         by: &Authorized<Staff>,
         title: &str,
         description: &str,
+        workspace: Option<WorkspaceId>,
     ) -> Result<ProjectRecord> {
         let title = crate::orgs::check_title(title)?;
         if description.chars().count() > 10_000 {
@@ -28,12 +26,22 @@ impl Service {
         }
         let now = self.now();
         let mut tx = self.store().write().await?;
+        // A project created into a workspace needs a caller who may change that workspace.
+        if let Some(w) = workspace {
+            let me = by.reread(&mut tx).await?;
+            let rec = roster_store::workspaces::by_id(&mut tx, w)
+                .await?
+                .filter(|r| r.org == by.org.id)
+                .ok_or_else(|| crate::workspaces::no_workspace(w))?;
+            crate::workspaces::check_manage(&mut tx, &me, &rec).await?;
+        }
         let id = projects::insert(
             &mut tx,
             by.org.id,
             &title,
             description,
             by.membership.id,
+            workspace,
             now,
         )
         .await?;
@@ -49,20 +57,27 @@ impl Service {
         Ok(p)
     }
 
-    /// Staff see every project of the organization; others see the projects they belong to.
+    /// The projects the caller sees (`roster_domain::workspaces`): Owners and Administrators
+    /// all, Managers those of their workspaces and those they created or were added to,
+    /// Reviewers and Annotators those they belong to directly or through their workspace.
+    /// With `workspace`, only that workspace's.
     pub async fn list_projects(
         &self,
         by: &Authorized<Member>,
+        workspace: Option<WorkspaceId>,
         page: PageRequest,
     ) -> Result<Page<ProjectRecord>> {
-        let only = (!is_staff(by)).then_some(by.membership.id);
+        let reach = visibility::project_reach(by.role());
+        let (org, me) = (by.org.id, by.membership.id);
         let mut c = self.store().read().await?;
-        let count = projects::count_of_org(&mut c, by.org.id, only).await?;
-        let items = projects::of_org(&mut c, by.org.id, only, page.size, page.offset()).await?;
+        let count = projects::count_of_org(&mut c, org, me, reach, workspace).await?;
+        let items =
+            projects::of_org(&mut c, org, me, reach, workspace, page.size, page.offset()).await?;
         Ok(Page { count, items })
     }
 
-    /// A project the caller may see.
+    /// A project the caller may see; one they may not see answers 404, as one of another
+    /// organization does.
     pub async fn get_project(
         &self,
         by: &Authorized<Member>,
@@ -75,10 +90,10 @@ impl Service {
             .ok_or_else(|| {
                 ServiceError::not_found(format!("No project {id} in this organization."))
             })?;
-        if !is_staff(by) && !projects::is_member(&mut c, id, by.membership.id).await? {
-            return Err(ServiceError::Forbidden(
-                "You are not a member of this project.".into(),
-            ));
+        if !crate::workspaces::sees_project(&mut c, &by.membership, &p).await? {
+            return Err(ServiceError::not_found(format!(
+                "No project {id} in this organization."
+            )));
         }
         Ok(p)
     }

@@ -1,6 +1,6 @@
 //! Personal email invites.
 
-use roster_domain::{InviteId, OrgId, ProjectId, Role, UserId};
+use roster_domain::{InviteId, OrgId, ProjectId, Role, UserId, WorkspaceId};
 
 use crate::db::handle;
 use crate::rows;
@@ -9,13 +9,15 @@ use crate::{Conn, InviteRecord, Micros, Result, StoreError, WriteTx};
 
 const COLS: &str =
     "id, org_id, email, role, projects, token_sealed, invited_by, created_at, expires_at, \
-     accepted_at, revoked_at";
+     accepted_at, revoked_at, workspaces";
 
 pub struct NewInvite<'a> {
     pub org: OrgId,
     pub email: &'a str,
     pub role: Role,
     pub projects: &'a [ProjectId],
+    /// The workspaces the invite gives on acceptance.
+    pub workspaces: &'a [WorkspaceId],
     pub token_hash: &'a str,
     pub token_sealed: &'a str,
     pub invited_by: Option<UserId>,
@@ -23,12 +25,13 @@ pub struct NewInvite<'a> {
     pub expires_at: Micros,
 }
 
-fn encode_projects(p: &[ProjectId]) -> String {
-    let ids: Vec<String> = p.iter().map(|p| p.0.to_string()).collect();
+/// A JSON list of ids, as the `projects` and `workspaces` columns hold them.
+fn encode_ids(ids: impl Iterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
     format!("[{}]", ids.join(","))
 }
 
-fn decode_projects(s: &str) -> Result<Vec<ProjectId>> {
+fn decode_ids(s: &str) -> Result<Vec<i64>> {
     let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
     inner
         .split(',')
@@ -36,8 +39,7 @@ fn decode_projects(s: &str) -> Result<Vec<ProjectId>> {
         .filter(|x| !x.is_empty())
         .map(|x| {
             x.parse::<i64>()
-                .map(ProjectId)
-                .map_err(|_| StoreError::Corrupt(format!("invite projects {s:?}")))
+                .map_err(|_| StoreError::Corrupt(format!("invite ids {s:?}")))
         })
         .collect()
 }
@@ -48,30 +50,35 @@ fn from_row(r: &dyn Row) -> Result<InviteRecord> {
         org: OrgId(r.int(1)?),
         email: r.text(2)?,
         role: rows::role(r.str(3)?)?,
-        projects: decode_projects(r.str(4)?)?,
+        projects: decode_ids(r.str(4)?)?.into_iter().map(ProjectId).collect(),
         token_sealed: r.text(5)?,
         invited_by: r.opt_int(6)?.map(UserId),
         created_at: r.int(7)?,
         expires_at: r.int(8)?,
         accepted_at: r.opt_int(9)?,
         revoked_at: r.opt_int(10)?,
+        workspaces: decode_ids(r.str(11)?)?
+            .into_iter()
+            .map(WorkspaceId)
+            .collect(),
     })
 }
 
 pub async fn insert(c: &mut WriteTx, i: NewInvite<'_>) -> Result<InviteId> {
     let q = query(
-        "INSERT INTO invites (org_id, email, role, projects, token_hash, token_sealed, invited_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO invites (org_id, email, role, projects, token_hash, token_sealed, invited_by, created_at, expires_at, workspaces)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(i.org.0)
     .bind(i.email)
     .bind(i.role.code())
-    .bind(encode_projects(i.projects))
+    .bind(encode_ids(i.projects.iter().map(|p| p.0)))
     .bind(i.token_hash)
     .bind(i.token_sealed)
     .bind(i.invited_by.map(|u| u.0))
     .bind(i.now)
-    .bind(i.expires_at);
+    .bind(i.expires_at)
+    .bind(encode_ids(i.workspaces.iter().map(|w| w.0)));
     handle(c).fetch_one(q, |r| Ok(InviteId(r.int(0)?))).await
 }
 

@@ -27,6 +27,7 @@ pub mod settings;
 pub mod throttle;
 pub mod totp;
 pub mod users;
+pub mod workspaces;
 
 pub use db::{commit, Backend, Conn, ReadConn, Reads, Store, StoreOptions, WriteTx};
 pub use records::*;

@@ -84,6 +84,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "saml_metadata_refresh",
         sql: include_str!("../migrations/0013_saml_metadata_refresh.sql"),
     },
+    Migration {
+        version: 14,
+        name: "workspaces",
+        sql: include_str!("../migrations/0014_workspaces.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

@@ -1,13 +1,15 @@
 //! Projects, their members, and the work done in them.
 
-use roster_domain::{AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole};
+use roster_domain::workspaces::ProjectReach;
+use roster_domain::{AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole, WorkspaceId};
 
 use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, MEMBERSHIP_WIDTH, USER_COLS, USER_WIDTH};
 use crate::sql::{query, Row};
 use crate::{AnnotationRow, Conn, Micros, ProjectMemberRow, ProjectRecord, Result, WriteTx};
 
-const COLS: &str = "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at";
+const COLS: &str =
+    "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at, p.workspace_id";
 
 fn from_row(r: &dyn Row) -> Result<ProjectRecord> {
     Ok(ProjectRecord {
@@ -17,6 +19,7 @@ fn from_row(r: &dyn Row) -> Result<ProjectRecord> {
         description: r.text(3)?,
         created_by: r.opt_int(4)?.map(MembershipId),
         created_at: r.int(5)?,
+        workspace: r.opt_int(6)?.map(WorkspaceId),
     })
 }
 
@@ -26,16 +29,18 @@ pub async fn insert(
     title: &str,
     description: &str,
     created_by: MembershipId,
+    workspace: Option<WorkspaceId>,
     now: Micros,
 ) -> Result<ProjectId> {
     let q = query(
-        "INSERT INTO projects (org_id, title, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO projects (org_id, title, description, created_by, created_at, workspace_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(org.0)
     .bind(title)
     .bind(description)
     .bind(created_by.0)
-    .bind(now);
+    .bind(now)
+    .bind(workspace.map(|w| w.0));
     handle(c).fetch_one(q, |r| Ok(ProjectId(r.int(0)?))).await
 }
 
@@ -46,41 +51,62 @@ pub async fn by_id(c: &mut Conn, id: ProjectId) -> Result<Option<ProjectRecord>>
         .await
 }
 
-/// Projects of an organization; with `member`, only those the membership belongs to.
+/// Projects of an organization the membership reaches (see `roster_domain::workspaces`),
+/// optionally only those of one workspace.
 pub async fn of_org(
     c: &mut Conn,
     org: OrgId,
-    member: Option<MembershipId>,
+    member: MembershipId,
+    reach: ProjectReach,
+    workspace: Option<WorkspaceId>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ProjectRecord>> {
-    let q = match member {
-        None => {
-            let sql = format!("SELECT {COLS} FROM projects p WHERE p.org_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3");
-            query(sql).bind(org.0).bind(limit).bind(offset)
-        }
-        Some(m) => {
-            let sql = format!(
-                "SELECT {COLS} FROM projects p JOIN project_members pm ON pm.project_id = p.id
-                 WHERE p.org_id = $1 AND pm.membership_id = $2 ORDER BY p.id LIMIT $3 OFFSET $4"
-            );
-            query(sql).bind(org.0).bind(m.0).bind(limit).bind(offset)
-        }
-    };
+    let sql = format!(
+        "SELECT {COLS} FROM projects p WHERE p.org_id = $1 AND {} AND ($3 = 0 OR p.workspace_id = $3)
+         ORDER BY p.id LIMIT $4 OFFSET $5",
+        crate::workspaces::project_reach_sql(reach)
+    );
+    let q = query(sql)
+        .bind(org.0)
+        .bind(member.0)
+        .bind(workspace.map_or(0, |w| w.0))
+        .bind(limit)
+        .bind(offset);
     handle(c).fetch_all(q, from_row).await
 }
 
-pub async fn count_of_org(c: &mut Conn, org: OrgId, member: Option<MembershipId>) -> Result<i64> {
-    let q = match member {
-        None => query("SELECT COUNT(*) FROM projects WHERE org_id = $1").bind(org.0),
-        Some(m) => query(
-            "SELECT COUNT(*) FROM projects p JOIN project_members pm ON pm.project_id = p.id
-                 WHERE p.org_id = $1 AND pm.membership_id = $2",
-        )
+pub async fn count_of_org(
+    c: &mut Conn,
+    org: OrgId,
+    member: MembershipId,
+    reach: ProjectReach,
+    workspace: Option<WorkspaceId>,
+) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM projects p WHERE p.org_id = $1 AND {} AND ($3 = 0 OR p.workspace_id = $3)",
+        crate::workspaces::project_reach_sql(reach)
+    );
+    let q = query(sql)
         .bind(org.0)
-        .bind(m.0),
-    };
+        .bind(member.0)
+        .bind(workspace.map_or(0, |w| w.0));
     handle(c).fetch_one(q, |r| r.int(0)).await
+}
+
+/// Whether the membership is a member of the project's workspace.
+pub async fn is_workspace_member(
+    c: &mut Conn,
+    project: ProjectId,
+    membership: MembershipId,
+) -> Result<bool> {
+    let q = query(
+        "SELECT 1 FROM projects p JOIN workspace_members wm ON wm.workspace_id = p.workspace_id
+         WHERE p.id = $1 AND wm.membership_id = $2",
+    )
+    .bind(project.0)
+    .bind(membership.0);
+    Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }
 
 /// Adds a member to a project, or changes their project role when already there.

@@ -1,7 +1,9 @@
 //! What the store hands back: plain records with typed ids and roles. Times are microseconds
 //! since the Unix epoch.
 
-use roster_domain::{MembershipId, OrgId, ProjectId, ProjectRole, Role, RoleSource, UserId};
+use roster_domain::{
+    MembershipId, OrgId, ProjectId, ProjectRole, Role, RoleSource, UserId, WorkspaceId,
+};
 
 pub type Micros = i64;
 
@@ -66,6 +68,25 @@ pub struct ProjectRecord {
     pub description: String,
     pub created_by: Option<MembershipId>,
     pub created_at: Micros,
+    /// The workspace the project is in, if any.
+    pub workspace: Option<WorkspaceId>,
+}
+
+/// A workspace, with the number of projects in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceRecord {
+    pub id: WorkspaceId,
+    pub org: OrgId,
+    pub title: String,
+    pub description: String,
+    pub color: String,
+    pub is_personal: bool,
+    pub is_archived: bool,
+    pub created_by: Option<MembershipId>,
+    pub created_at: Micros,
+    pub projects_count: i64,
+    /// The creator's user id (through `created_by`).
+    pub created_by_user: Option<UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +120,8 @@ pub struct InviteRecord {
     pub expires_at: Micros,
     pub accepted_at: Option<Micros>,
     pub revoked_at: Option<Micros>,
+    /// The workspaces the invite gives on acceptance.
+    pub workspaces: Vec<WorkspaceId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

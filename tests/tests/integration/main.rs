@@ -35,3 +35,4 @@ mod smoke;
 mod sso_only;
 mod sso_sessions;
 mod stories;
+mod workspaces;

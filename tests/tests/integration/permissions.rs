@@ -109,6 +109,15 @@ impl World {
                 .await
                 .expect(201);
         }
+        // The Manager works on the project as an invited member (Managers see the projects of
+        // their workspaces and those they created or were added to; workspaces.rs covers the rest).
+        owner
+            .post(
+                &format!("/api/projects/{project}/members/"),
+                json!({"user": ma.id.0}),
+            )
+            .await
+            .expect(201);
         for email in [
             "revoke-ow@example.com",
             "revoke-ad@example.com",

@@ -143,10 +143,11 @@ async fn a_manager_creates_a_project_and_staffs_it_with_project_roles() {
     )
     .await
     .expect(204);
+    // Out of the project, it is as unknown to them as another organization's.
     org.api(&rev)
         .get(&format!("/api/projects/{project}/"))
         .await
-        .expect(403);
+        .expect(404);
 }
 
 #[tokio::test]
@@ -176,21 +177,22 @@ async fn an_annotator_sees_and_works_in_only_the_projects_they_belong_to() {
 
     api.get(&format!("/api/projects/{mine}/")).await.expect(200);
     let before = server.snapshot().await;
+    // A project they do not see answers as one of another organization would.
     api.get(&format!("/api/projects/{theirs}/"))
         .await
-        .expect(403);
+        .expect(404);
     api.get(&format!("/api/projects/{theirs}/annotations/"))
         .await
-        .expect(403);
+        .expect(404);
     api.get(&format!("/api/projects/roles/?project={theirs}"))
         .await
-        .expect(403);
+        .expect(404);
     api.post(
         &format!("/api/projects/{theirs}/annotations/"),
         json!({"result": {"x": 1}}),
     )
     .await
-    .expect(403);
+    .expect(404);
     api.post("/api/projects/", json!({"title": "Own idea"}))
         .await
         .expect(403);

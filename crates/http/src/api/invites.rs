@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use roster_domain::ProjectId;
+use roster_domain::{ProjectId, WorkspaceId};
 use roster_service::invites::{InviteLink, InviteView};
 use roster_service::Admin;
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,7 @@ pub struct SendInvitesBody {
     /// Accepted for compatibility; only "standard" exists in roster.
     #[serde(default)]
     user_type: Option<String>,
+    /// Workspaces the invited people join on acceptance.
     #[serde(default)]
     workspaces: Vec<i64>,
 }
@@ -106,17 +107,12 @@ pub async fn send_invites(
             "only \"standard\" is supported",
         ));
     }
-    if !body.workspaces.is_empty() {
-        return Err(crate::error::ApiError::invalid(
-            "workspaces",
-            "roster has no workspaces; invite to projects instead",
-        ));
-    }
     let role = parse_role("role", &body.role)?;
     let projects: Vec<ProjectId> = body.projects.iter().map(|p| ProjectId(*p)).collect();
+    let workspaces: Vec<WorkspaceId> = body.workspaces.iter().map(|w| WorkspaceId(*w)).collect();
     let sent = state
         .service
-        .send_invites(&by, &body.emails, role, &projects)
+        .send_invites(&by, &body.emails, role, &projects, &workspaces)
         .await?;
     Ok((
         StatusCode::CREATED,

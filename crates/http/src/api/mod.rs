@@ -12,6 +12,7 @@ pub mod session;
 pub mod tokens;
 pub mod totp;
 pub mod users;
+pub mod workspaces;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -39,6 +40,12 @@ use docs::Security;
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
         projects::remove_project_member, projects::list_project_roles, projects::set_project_role,
         projects::list_annotations, projects::create_annotation,
+        workspaces::list_workspaces, workspaces::create_workspace, workspaces::get_workspace,
+        workspaces::update_workspace, workspaces::delete_workspace, workspaces::workspace_projects,
+        workspaces::add_workspace_project, workspaces::remove_workspace_project,
+        workspaces::workspace_members, workspaces::add_workspace_member,
+        workspaces::remove_workspace_member, workspaces::bulk_add_members,
+        workspaces::bulk_remove_members, workspaces::workspace_members_page,
         audit::list_events,
         scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
         saml::get_settings, saml::update_settings, saml::reset_settings, saml::validate_metadata_url,
@@ -147,6 +154,36 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/projects/{id}/annotations",
             get(projects::list_annotations).post(projects::create_annotation),
+        )
+        .route(
+            "/api/workspaces",
+            get(workspaces::list_workspaces).post(workspaces::create_workspace),
+        )
+        .route(
+            "/api/workspaces/{id}",
+            get(workspaces::get_workspace)
+                .patch(workspaces::update_workspace)
+                .delete(workspaces::delete_workspace),
+        )
+        .route(
+            "/api/workspaces/{id}/projects",
+            get(workspaces::workspace_projects)
+                .post(workspaces::add_workspace_project)
+                .delete(workspaces::remove_workspace_project),
+        )
+        .route(
+            "/api/workspaces/{id}/memberships",
+            get(workspaces::workspace_members)
+                .post(workspaces::add_workspace_member)
+                .delete(workspaces::remove_workspace_member),
+        )
+        .route(
+            "/api/workspaces/{id}/memberships/bulk",
+            post(workspaces::bulk_add_members).delete(workspaces::bulk_remove_members),
+        )
+        .route(
+            "/api/workspaces/{id}/memberships/paginated",
+            get(workspaces::workspace_members_page),
         )
         .route("/api/activity-logs", get(audit::list_events))
         .route(

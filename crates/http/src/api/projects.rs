@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use roster_domain::{ProjectId, ProjectRole, UserId};
+use roster_domain::{ProjectId, ProjectRole, UserId, WorkspaceId};
 use roster_service::store::{AnnotationRow, ProjectMemberRow, ProjectRecord};
 use roster_service::{Member, Staff};
 use serde::{Deserialize, Serialize};
@@ -21,16 +21,19 @@ pub struct ProjectView {
     title: String,
     description: String,
     created_at: String,
+    /// The workspace the project is in, if any.
+    workspace: Option<i64>,
 }
 
 impl ProjectView {
-    fn of(p: &ProjectRecord) -> ProjectView {
+    pub(crate) fn of(p: &ProjectRecord) -> ProjectView {
         ProjectView {
             id: p.id.0,
             organization: p.org.0,
             title: p.title.clone(),
             description: p.description.clone(),
             created_at: time(p.created_at),
+            workspace: p.workspace.map(|w| w.0),
         }
     }
 }
@@ -65,7 +68,7 @@ pub async fn list_projects(
     QueryParams(p): QueryParams<PageParams>,
 ) -> ApiResult<Json<PageView<ProjectView>>> {
     let page = p.resolve(20)?;
-    let r = state.service.list_projects(&by, page).await?;
+    let r = state.service.list_projects(&by, None, page).await?;
     Ok(Json(page_view(
         &at,
         page,
@@ -80,6 +83,9 @@ pub struct NewProject {
     title: String,
     #[serde(default)]
     description: String,
+    /// The workspace to create the project in (one the caller may change).
+    #[serde(default)]
+    workspace: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = NewProject,
@@ -91,7 +97,12 @@ pub async fn create_project(
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
     let p = state
         .service
-        .create_project(&by, &body.title, &body.description)
+        .create_project(
+            &by,
+            &body.title,
+            &body.description,
+            body.workspace.map(WorkspaceId),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(ProjectView::of(&p))))
 }

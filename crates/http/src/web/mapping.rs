@@ -339,6 +339,7 @@ pub(crate) async fn org_projects(
         .service
         .list_projects(
             &member,
+            None,
             PageRequest {
                 page: 1,
                 size: 1000,

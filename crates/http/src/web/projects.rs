@@ -25,6 +25,7 @@ pub(crate) async fn projects_page(State(state): State<AppState>, web: WebUser<Me
         .service
         .list_projects(
             &web.proof,
+            None,
             PageRequest {
                 page: 1,
                 size: 1000,

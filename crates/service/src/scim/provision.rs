@@ -462,6 +462,7 @@ impl Service {
                 email: &su.email,
                 role,
                 projects: &[],
+                workspaces: &[],
                 token_hash: &self.secrets().lookup_hash(&token),
                 token_sealed: &self.secrets().seal(&token),
                 invited_by: caller.on_behalf_of.as_ref().map(|u| u.id),
@@ -485,6 +486,7 @@ impl Service {
             expires_at: now + self.config().invite_ttl,
             accepted_at: None,
             revoked_at: None,
+            workspaces: Vec::new(),
         };
         caller
             .outbox
