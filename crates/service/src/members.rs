@@ -40,6 +40,8 @@ impl PageAnchors {
 /// live ones, and the order. The organization is the one the caller's proof names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFilter {
+    /// Leave out the members of this workspace.
+    pub exclude_workspace: Option<roster_domain::WorkspaceId>,
     pub roles: Vec<Role>,
     pub search: Option<String>,
     pub deleted: bool,
@@ -78,6 +80,7 @@ impl Service {
             deleted: filter.deleted,
             order: filter.order,
             descending: filter.descending,
+            exclude_workspace: filter.exclude_workspace,
         };
         let mut c = self.store().read().await?;
         let resolved = members::resolve(&mut c, &query).await?;

@@ -5,7 +5,7 @@ use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
 use crate::sql::{query, Arg};
 use crate::{Backend, Conn, MemberRow, MembershipRecord, Micros, Result, WriteTx};
-use roster_domain::{MemberOrder, MembershipId, OrgId, Role, RoleSource, UserId};
+use roster_domain::{MemberOrder, MembershipId, OrgId, Role, RoleSource, UserId, WorkspaceId};
 
 pub async fn insert(
     c: &mut WriteTx,
@@ -233,6 +233,8 @@ pub struct MemberQuery {
     pub deleted: bool,
     pub order: MemberOrder,
     pub descending: bool,
+    /// Leave out the members of this workspace (the "add members" pickers).
+    pub exclude_workspace: Option<WorkspaceId>,
 }
 
 /// Escapes LIKE wildcards so a search term matches literally.
@@ -345,6 +347,16 @@ fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
         let list: Vec<String> = q.roles.iter().map(|r| format!("'{}'", r.code())).collect();
         sql.push_str(&format!(" AND m.role IN ({})", list.join(",")));
     }
+    // An anti-join on the workspace's primary key (workspace_id, membership_id): one index
+    // probe per member looked at, whatever the size of the workspace.
+    if let Some(ws) = q.exclude_workspace {
+        args.push(Arg::Int(ws.0));
+        let n = args.len() + 1;
+        sql.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM workspace_members xw \
+             WHERE xw.workspace_id = ${n} AND xw.membership_id = m.id)"
+        ));
+    }
     if let SearchPlan::Hits(users) = &r.plan {
         let n = args.len() + 2;
         args.push(Arg::Ids(users.clone()));
@@ -388,7 +400,8 @@ fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
 /// How many members match; without a search term, straight from the counters.
 pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
     let q = r.query;
-    if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted {
+    if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted && q.exclude_workspace.is_none()
+    {
         return count_in_roles(c, q.org, &q.roles).await;
     }
     let Filter { from, sql, args } = filter_sql(r, Backend::of(c));
@@ -475,6 +488,7 @@ pub async fn live_users(
         deleted: false,
         order: MemberOrder::Email,
         descending: false,
+        exclude_workspace: None,
     };
     let resolved = resolve(c, &q).await?;
     list(c, &resolved, limit, offset).await

@@ -626,3 +626,36 @@ async fn an_invite_gives_its_workspaces_on_acceptance() {
         members.text
     );
 }
+
+#[tokio::test]
+async fn the_member_list_leaves_out_a_workspaces_members() {
+    let server = TestServer::start().await;
+    let org = server.org("Pickers").await;
+    let owner = org.owner_api();
+    let inside = org.member(Role::Annotator).await;
+    let outside = org.member(Role::Annotator).await;
+    let ws = create_workspace(&owner, "Picked").await;
+    add_member(&owner, ws, &inside).await;
+    // The SDK types the id as a float and sends "3.0".
+    for value in [ws.to_string(), format!("{ws}.0")] {
+        let page = owner
+            .get(&org.path(&format!(
+                "/memberships?exclude_workspace_id={value}&page_size=100"
+            )))
+            .await
+            .expect(200);
+        let users: Vec<i64> = results(&page.body)
+            .iter()
+            .map(|m| m["user"]["id"].as_i64().unwrap())
+            .collect();
+        assert!(users.contains(&outside.id.0), "{users:?}");
+        assert!(!users.contains(&inside.id.0), "{users:?}");
+        // The Owner created the workspace, so is in it too.
+        assert!(!users.contains(&org.owner.id.0), "{users:?}");
+        assert_eq!(page.body["count"], users.len());
+    }
+    let r = owner
+        .get(&org.path("/memberships?exclude_workspace_id=abc"))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+}

@@ -178,6 +178,7 @@ pub struct MemberListParams {
     search: Option<String>,
     is_deleted: Option<String>,
     ordering: Option<String>,
+    exclude_workspace_id: Option<String>,
 }
 
 fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
@@ -236,7 +237,23 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
             "must be at most 200 characters",
         ));
     }
+    // The SDK types the id as a float and may send "3.0".
+    let exclude_workspace = match p.exclude_workspace_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.strip_suffix(".0")
+                .unwrap_or(raw)
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(roster_domain::WorkspaceId)
+                .ok_or_else(|| {
+                    ApiError::invalid("exclude_workspace_id", format!("\"{raw}\" is not an id"))
+                })?,
+        ),
+    };
     Ok(MemberFilter {
+        exclude_workspace,
         roles,
         search,
         deleted: parse_bool("is_deleted", p.is_deleted.as_deref())?,
@@ -249,7 +266,8 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
 #[utoipa::path(get, path = "/api/organizations/{id}/memberships", tag = "members",
     params(("id" = i64, Path), ("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query),
            ("role" = Option<String>, Query, description = "comma list of role codes"),
-           ("search" = Option<String>, Query), ("is_deleted" = Option<bool>, Query), ("ordering" = Option<String>, Query)),
+           ("search" = Option<String>, Query), ("is_deleted" = Option<bool>, Query), ("ordering" = Option<String>, Query),
+           ("exclude_workspace_id" = Option<i64>, Query, description = "leave out this workspace's members")),
     responses((status = 200, body = PageView<MemberView>), (status = 400), (status = 403), (status = 404)))]
 pub async fn list_members(
     State(state): State<AppState>,
