@@ -89,7 +89,7 @@ pub struct NewProject {
 }
 
 #[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = NewProject,
-    responses((status = 201, body = ProjectView), (status = 400), (status = 403)))]
+    responses((status = 201, body = ProjectView), (status = 400), (status = 403), (status = 404, description = "the workspace named is not one the caller sees")))]
 pub async fn create_project(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
