@@ -238,6 +238,7 @@ fn query(org: OrgId, roles: Vec<Role>) -> MemberQuery {
         deleted: false,
         order: MemberOrder::Email,
         descending: false,
+        exclude_project: None,
     }
 }
 

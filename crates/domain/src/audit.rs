@@ -49,6 +49,8 @@ pub enum AuditAction {
     ProjectCreated,
     ProjectMemberAdded,
     ProjectMemberRemoved,
+    /// A project member's project role set, changed or cleared (back to the organization role).
+    ProjectRoleChanged,
     MemberRenamed,
     ScimTokenCreated,
     ScimSettingsChanged,
@@ -68,7 +70,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -91,6 +93,7 @@ impl AuditAction {
         AuditAction::ProjectCreated,
         AuditAction::ProjectMemberAdded,
         AuditAction::ProjectMemberRemoved,
+        AuditAction::ProjectRoleChanged,
         AuditAction::MemberRenamed,
         AuditAction::ScimTokenCreated,
         AuditAction::ScimSettingsChanged,
@@ -128,6 +131,7 @@ impl AuditAction {
             AuditAction::ProjectCreated => "project.created",
             AuditAction::ProjectMemberAdded => "project.member_added",
             AuditAction::ProjectMemberRemoved => "project.member_removed",
+            AuditAction::ProjectRoleChanged => "project.role_changed",
             AuditAction::MemberRenamed => "member.renamed",
             AuditAction::ScimTokenCreated => "scim.token_created",
             AuditAction::ScimSettingsChanged => "scim.settings_changed",

@@ -2,7 +2,7 @@
 //! (activation, deactivation, reactivation, ownership transfer), deletion and direct adds,
 //! which say who acts and hand the change to the one membership path (`membership.rs`).
 
-use roster_domain::{MemberOrder, OrgId, Role, UserId};
+use roster_domain::{MemberOrder, OrgId, ProjectId, Role, UserId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -45,6 +45,8 @@ pub struct MemberFilter {
     pub deleted: bool,
     pub order: MemberOrder,
     pub descending: bool,
+    /// Leaves out the members of this project.
+    pub exclude_project: Option<ProjectId>,
 }
 
 /// One member's details, with the work they did under this membership.
@@ -78,6 +80,7 @@ impl Service {
             deleted: filter.deleted,
             order: filter.order,
             descending: filter.descending,
+            exclude_project: filter.exclude_project,
         };
         let mut c = self.store().read().await?;
         let resolved = members::resolve(&mut c, &query).await?;

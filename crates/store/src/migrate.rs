@@ -84,6 +84,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "saml_metadata_refresh",
         sql: include_str!("../migrations/0013_saml_metadata_refresh.sql"),
     },
+    Migration {
+        version: 15,
+        name: "project_roles",
+        sql: include_str!("../migrations/0015_project_roles.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

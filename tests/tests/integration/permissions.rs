@@ -589,7 +589,7 @@ async fn check_allowed(w: &World, row: &str, who: Who, r: &Resp) {
             assert_eq!(r.body["organization"], expected);
         }
         "GET /api/projects/{id}" => assert_eq!(r.body["id"], w.project),
-        "POST /api/projects/{id}/members" => assert_eq!(r.body["user"]["id"], w.target.id.0),
+        "POST /api/projects/{id}/members" => assert_eq!(r.body["user"], w.target.id.0),
         "DELETE /api/projects/{id}/members" => {}
         "GET /api/projects/roles" => {
             let users: Vec<i64> = r

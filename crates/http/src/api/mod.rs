@@ -38,6 +38,7 @@ use docs::Security;
         invites::invite_link, invites::reset_invite_link, invites::send_invites, invites::revoke_invite, invites::list_invites,
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
         projects::remove_project_member, projects::list_project_roles, projects::set_project_role,
+        projects::project_roles, projects::remove_project_role,
         projects::list_annotations, projects::create_annotation,
         audit::list_events,
         scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
@@ -139,7 +140,12 @@ pub fn routes() -> Router<AppState> {
             "/api/projects/roles",
             get(projects::list_project_roles).post(projects::set_project_role),
         )
+        .route(
+            "/api/projects/roles/{id}",
+            axum::routing::delete(projects::remove_project_role),
+        )
         .route("/api/projects/{id}", get(projects::get_project))
+        .route("/api/projects/{id}/roles", get(projects::project_roles))
         .route(
             "/api/projects/{id}/members",
             post(projects::add_project_member).delete(projects::remove_project_member),

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::MemberOrder;
-use roster_domain::{Access, Role};
+use roster_domain::{Access, ProjectId, Role};
 use roster_service::members::MemberFilter;
 use roster_service::orgs::OrgPatch;
 use roster_service::{Admin, Member, Staff};
@@ -178,6 +178,18 @@ pub struct MemberListParams {
     search: Option<String>,
     is_deleted: Option<String>,
     ordering: Option<String>,
+    exclude_project_id: Option<String>,
+}
+
+/// An id the SDK types as a float: "3" and "3.0" both name 3; "3.5" names nothing.
+fn float_typed_id(field: &str, raw: &str) -> ApiResult<i64> {
+    let t = raw.trim();
+    let whole = t.strip_suffix(".0").unwrap_or(t);
+    whole
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid(field, format!("\"{t}\" is not an id")))
 }
 
 fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
@@ -236,12 +248,19 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
             "must be at most 200 characters",
         ));
     }
+    let exclude_project = p
+        .exclude_project_id
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| float_typed_id("exclude_project_id", s).map(ProjectId))
+        .transpose()?;
     Ok(MemberFilter {
         roles,
         search,
         deleted: parse_bool("is_deleted", p.is_deleted.as_deref())?,
         order,
         descending,
+        exclude_project,
     })
 }
 
@@ -249,7 +268,8 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
 #[utoipa::path(get, path = "/api/organizations/{id}/memberships", tag = "members",
     params(("id" = i64, Path), ("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query),
            ("role" = Option<String>, Query, description = "comma list of role codes"),
-           ("search" = Option<String>, Query), ("is_deleted" = Option<bool>, Query), ("ordering" = Option<String>, Query)),
+           ("search" = Option<String>, Query), ("is_deleted" = Option<bool>, Query), ("ordering" = Option<String>, Query),
+           ("exclude_project_id" = Option<f64>, Query, description = "leave out the members of this project")),
     responses((status = 200, body = PageView<MemberView>), (status = 400), (status = 403), (status = 404)))]
 pub async fn list_members(
     State(state): State<AppState>,
