@@ -16,6 +16,18 @@ fn is_staff(by: &Authorized<Member>) -> bool {
     policy::check(by.role(), Access::Staff).is_ok()
 }
 
+/// Whom a bulk project-membership change names.
+#[derive(Debug, Clone)]
+pub enum BulkTargets {
+    /// These users.
+    Users(Vec<UserId>),
+    /// Every member matching the filter (its organization roles and search), less these.
+    All {
+        filter: crate::members::MemberFilter,
+        excluded: Vec<UserId>,
+    },
+}
+
 /// A project with what its API shape shows besides its own columns.
 #[derive(Debug, Clone)]
 pub struct ProjectSummary {
@@ -130,6 +142,160 @@ impl Service {
         self.get_project(by, id).await?;
         let mut c = self.store().read().await?;
         Ok(projects::members(&mut c, id).await?)
+    }
+
+    /// A page of the project's members: explicit ones and, with `q.implicit`, those who
+    /// reach it through their organization role.
+    pub async fn project_member_list(
+        &self,
+        by: &Authorized<Member>,
+        project: ProjectId,
+        q: &projects::ProjectMemberQuery,
+        page: PageRequest,
+    ) -> Result<Page<projects::ProjectMemberEntry>> {
+        self.get_project(by, project).await?;
+        let mut c = self.store().read().await?;
+        let count = projects::count_member_list(&mut c, by.org.id, project, q).await?;
+        let items = if page.offset() >= count {
+            Vec::new()
+        } else {
+            projects::member_list(&mut c, by.org.id, project, q, page.size, page.offset()).await?
+        };
+        Ok(Page { count, items })
+    }
+
+    /// Every member of the project list matching `q`, for an export by those who manage
+    /// the project (staff).
+    pub async fn export_project_members(
+        &self,
+        by: &Authorized<Staff>,
+        project: ProjectId,
+        q: &projects::ProjectMemberQuery,
+    ) -> Result<Vec<projects::ProjectMemberEntry>> {
+        self.get_project(&by.require::<Member>()?, project).await?;
+        let mut c = self.store().read().await?;
+        Ok(projects::member_list(&mut c, by.org.id, project, q, i64::MAX, 0).await?)
+    }
+
+    /// Adds many organization members to a project in one transaction (the SDK's bulk
+    /// assign): `users`, or with `all` every live member matching `filter` who is not in the
+    /// project yet, less `excluded`; `roles` then sets project roles (adding those members
+    /// too). Returns how many are members afterwards through this call and the user ids that
+    /// are not live members of the organization (skipped, nothing written for them).
+    pub async fn bulk_add_project_members(
+        &self,
+        by: &Authorized<Staff>,
+        project: ProjectId,
+        targets: BulkTargets,
+        roles: &[(UserId, Option<ProjectRole>)],
+    ) -> Result<(i64, Vec<UserId>)> {
+        self.get_project(&by.require::<Member>()?, project).await?;
+        let mut tx = self.store().write().await?;
+        let users: Vec<UserId> = match targets {
+            BulkTargets::Users(users) => users,
+            BulkTargets::All { filter, excluded } => {
+                let q = roster_store::members::MemberQuery {
+                    org: by.org.id,
+                    roles: filter.roles,
+                    search: filter.search,
+                    deleted: false,
+                    order: roster_domain::MemberOrder::Email,
+                    descending: false,
+                    exclude_project: Some(project),
+                };
+                let resolved = roster_store::members::resolve(&mut tx, &q).await?;
+                roster_store::members::list(&mut tx, &resolved, i64::MAX, 0)
+                    .await?
+                    .into_iter()
+                    .map(|m| m.user.id)
+                    .filter(|u| !excluded.contains(u))
+                    .collect()
+            }
+        };
+        let actor = Actor::Member(by.user.clone());
+        let mut done = std::collections::BTreeSet::new();
+        let mut skipped = Vec::new();
+        let changes = users
+            .iter()
+            .map(|u| (*u, None))
+            .chain(roles.iter().map(|(u, r)| (*u, Some(*r))));
+        for (user, role) in changes {
+            if roster_store::members::live_with_user(&mut tx, by.org.id, user)
+                .await?
+                .is_none()
+            {
+                if !skipped.contains(&user) {
+                    skipped.push(user);
+                }
+                continue;
+            }
+            let change = match role {
+                None => ProjectChange::Add {
+                    project,
+                    target: user,
+                },
+                Some(role) => ProjectChange::Put {
+                    project,
+                    target: user,
+                    role,
+                },
+            };
+            self.change_project_membership(&mut tx, by.org.id, &actor, change, &by.context)
+                .await?;
+            done.insert(user);
+        }
+        roster_store::commit(tx).await?;
+        Ok((done.len() as i64, skipped))
+    }
+
+    /// Takes many members out of a project in one transaction (the SDK's bulk unassign):
+    /// `users`, or with `all` every explicit member matching `filter`, less `excluded`.
+    /// Users who are not in the project are passed over. Returns how many were removed.
+    pub async fn bulk_remove_project_members(
+        &self,
+        by: &Authorized<Staff>,
+        project: ProjectId,
+        targets: BulkTargets,
+    ) -> Result<i64> {
+        self.get_project(&by.require::<Member>()?, project).await?;
+        let mut tx = self.store().write().await?;
+        let users: Vec<UserId> = match targets {
+            BulkTargets::Users(users) => users,
+            BulkTargets::All { filter, excluded } => {
+                let q = projects::ProjectMemberQuery {
+                    roles: filter.roles.iter().map(|r| r.code()).collect(),
+                    search: filter.search,
+                    implicit: false,
+                    ..Default::default()
+                };
+                projects::member_list(&mut tx, by.org.id, project, &q, i64::MAX, 0)
+                    .await?
+                    .into_iter()
+                    .map(|e| e.member.user.id)
+                    .filter(|u| !excluded.contains(u))
+                    .collect()
+            }
+        };
+        let actor = Actor::Member(by.user.clone());
+        let mut removed = 0;
+        for user in users {
+            let Some(row) = roster_store::members::live_with_user(&mut tx, by.org.id, user).await?
+            else {
+                continue;
+            };
+            if !projects::is_member(&mut tx, project, row.membership.id).await? {
+                continue;
+            }
+            let change = ProjectChange::Remove {
+                project,
+                target: user,
+            };
+            self.change_project_membership(&mut tx, by.org.id, &actor, change, &by.context)
+                .await?;
+            removed += 1;
+        }
+        roster_store::commit(tx).await?;
+        Ok(removed)
     }
 
     /// Adds an organization member to a project; one already there keeps their project role.

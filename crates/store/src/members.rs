@@ -258,7 +258,7 @@ pub struct MemberQuery {
 }
 
 /// Escapes LIKE wildcards so a search term matches literally.
-fn like_pattern(term: &str) -> String {
+pub(crate) fn like_pattern(term: &str) -> String {
     let mut p = String::with_capacity(term.len() + 2);
     p.push('%');
     for ch in crate::users::fold(term).chars() {

@@ -6,10 +6,10 @@ use roster_domain::{
 
 use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, MEMBERSHIP_WIDTH, USER_COLS, USER_WIDTH};
-use crate::sql::{query, Row};
+use crate::sql::{query, Arg, Row};
 use crate::{
-    AnnotationRow, Conn, Micros, ProjectMemberRow, ProjectRecord, ProjectRoleRecord, Result,
-    StoreError, WriteTx,
+    AnnotationRow, Backend, Conn, MemberRow, Micros, ProjectMemberRow, ProjectRecord,
+    ProjectRoleRecord, Result, StoreError, WriteTx,
 };
 
 const COLS: &str = "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at";
@@ -357,5 +357,153 @@ pub async fn member_role(
     .bind(membership.0);
     handle(c)
         .fetch_optional(q, |r| Ok(r.opt_str(0)?.and_then(ProjectRole::from_code)))
+        .await
+}
+
+/// How the project member list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectMemberOrder {
+    Id,
+    #[default]
+    Email,
+    FirstName,
+    LastName,
+    Username,
+    LastActivity,
+    DateJoined,
+    /// By the effective role: the project role if set, otherwise the organization role.
+    Role,
+}
+
+/// A query of a project's members, explicit and implicit.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectMemberQuery {
+    /// Only these users (all when empty).
+    pub users: Vec<UserId>,
+    /// Only these effective roles, by code (all when empty).
+    pub roles: Vec<&'static str>,
+    /// A case-insensitive substring of the email, the names or the username.
+    pub search: Option<String>,
+    /// Whether members with access through their organization role (no project membership) count.
+    pub implicit: bool,
+    pub order: ProjectMemberOrder,
+    pub descending: bool,
+}
+
+/// One row of the project member list.
+#[derive(Debug, Clone)]
+pub struct ProjectMemberEntry {
+    pub member: MemberRow,
+    pub project_role: Option<ProjectRoleRecord>,
+    /// Access without a project membership (through the organization role).
+    pub implicit: bool,
+}
+
+/// Which live members reach a project without being its members: the one place that says it.
+/// Owners and Administrators see every project.
+const IMPLICIT_ACCESS: &str = "m.role IN ('OW', 'AD')";
+
+fn member_query_sql(q: &ProjectMemberQuery, backend: Backend) -> (String, Vec<Arg>) {
+    let mut sql = String::from(
+        "FROM memberships m JOIN users u ON u.id = m.user_id
+         LEFT JOIN project_members pm ON pm.project_id = $1 AND pm.membership_id = m.id
+         LEFT JOIN project_roles pr ON pr.project_id = $1 AND pr.membership_id = m.id
+         WHERE m.org_id = $2 AND m.deleted_at IS NULL",
+    );
+    if q.implicit {
+        sql.push_str(&format!(
+            " AND (pm.membership_id IS NOT NULL OR {IMPLICIT_ACCESS})"
+        ));
+    } else {
+        sql.push_str(" AND pm.membership_id IS NOT NULL");
+    }
+    let mut args = Vec::new();
+    if !q.users.is_empty() {
+        args.push(Arg::Ids(q.users.iter().map(|u| u.0).collect()));
+        let n = args.len() + 2;
+        sql.push_str(&match backend {
+            Backend::Sqlite => format!(" AND m.user_id IN (SELECT value FROM rarray(${n}))"),
+            Backend::Postgres => format!(" AND m.user_id = ANY(${n})"),
+        });
+    }
+    if !q.roles.is_empty() {
+        let list: Vec<String> = q.roles.iter().map(|r| format!("'{r}'")).collect();
+        sql.push_str(&format!(
+            " AND COALESCE(pr.role, m.role) IN ({})",
+            list.join(",")
+        ));
+    }
+    if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
+        args.push(Arg::Text(crate::members::like_pattern(term)));
+        let n = args.len() + 2;
+        sql.push_str(&format!(
+            " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
+             OR u.last_name_folded LIKE ${n} ESCAPE '\\' OR u.username_folded LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    (sql, args)
+}
+
+fn order_column(order: ProjectMemberOrder) -> &'static str {
+    match order {
+        ProjectMemberOrder::Id => "u.id",
+        ProjectMemberOrder::Email => "m.user_email",
+        ProjectMemberOrder::FirstName => "u.first_name",
+        ProjectMemberOrder::LastName => "u.last_name",
+        ProjectMemberOrder::Username => "u.username_folded",
+        ProjectMemberOrder::LastActivity => "COALESCE(u.last_activity, 0)",
+        ProjectMemberOrder::DateJoined => "u.date_joined",
+        ProjectMemberOrder::Role => "COALESCE(pr.role, m.role)",
+    }
+}
+
+/// How many members match a project member query.
+pub async fn count_member_list(
+    c: &mut Conn,
+    org: OrgId,
+    project: ProjectId,
+    q: &ProjectMemberQuery,
+) -> Result<i64> {
+    let (from, args) = member_query_sql(q, Backend::of(c));
+    let mut count = query(format!("SELECT COUNT(*) {from}"))
+        .bind(project.0)
+        .bind(org.0);
+    for a in args {
+        count.push(a);
+    }
+    handle(c).fetch_one(count, |r| r.int(0)).await
+}
+
+/// A page of a project member query.
+pub async fn member_list(
+    c: &mut Conn,
+    org: OrgId,
+    project: ProjectId,
+    q: &ProjectMemberQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ProjectMemberEntry>> {
+    let (from, args) = member_query_sql(q, Backend::of(c));
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let n = args.len() + 3;
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS}, {ROLE_COLS}, pm.membership_id {from}
+         ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${o}",
+        col = order_column(q.order),
+        o = n + 1,
+    );
+    let mut page = query(sql).bind(project.0).bind(org.0);
+    for a in args {
+        page.push(a);
+    }
+    let at = MEMBERSHIP_WIDTH + USER_WIDTH;
+    handle(c)
+        .fetch_all(page.bind(limit).bind(offset), move |r| {
+            Ok(ProjectMemberEntry {
+                member: rows::member(r, 0)?,
+                project_role: role_from_row(r, at)?,
+                implicit: r.opt_int(at + 6)?.is_none(),
+            })
+        })
         .await
 }

@@ -360,3 +360,192 @@ async fn the_member_list_leaves_out_a_projects_members() {
             .expect(400);
     }
 }
+
+#[tokio::test]
+async fn the_paginated_member_list_shows_explicit_and_implicit_members_with_filters() {
+    let w = Cats::new().await;
+    let (org, ann, project, api) = (&w.org, &w.ann, w.project, w.api());
+    let rev = org.member(Role::Reviewer).await;
+    let admin = org.member(Role::Administrator).await;
+    w.give_role(ann, "RE").await;
+    api.post(
+        &format!("/api/projects/{project}/members/"),
+        json!({"user": rev.id.0}),
+    )
+    .await
+    .expect(201);
+    let path = format!("/api/projects/{project}/members/paginated/");
+    let list = api.get(&path).await.expect(200).body;
+    let rows = roster_tests::results(&list);
+    let by_id = |id: i64| rows.iter().find(|r| r["id"] == id).cloned().unwrap();
+    // Manager (creator), Annotator, Reviewer explicit; Owner and Administrator implicit.
+    assert_eq!(list["count"], 5, "{list}");
+    assert_eq!(by_id(ann.id.0)["implicit_member"], false);
+    assert_eq!(by_id(ann.id.0)["project_role"], "RE");
+    assert_eq!(by_id(ann.id.0)["project_role_source"], "api");
+    assert_eq!(by_id(rev.id.0)["project_role"], Value::Null);
+    assert_eq!(by_id(admin.id.0)["implicit_member"], true);
+    assert_eq!(by_id(org.owner.id.0)["implicit_member"], true);
+    assert!(by_id(ann.id.0)["username"].is_string());
+
+    let ids = |v: &Value| -> Vec<i64> {
+        let mut ids: Vec<i64> = roster_tests::results(v)
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut explicit = vec![w.manager.id.0, ann.id.0, rev.id.0];
+    explicit.sort();
+    assert_eq!(
+        ids(&api
+            .get(&format!("{path}?implicit=false"))
+            .await
+            .expect(200)
+            .body),
+        explicit
+    );
+    // The role filter matches the effective role: the Annotator is a Reviewer here.
+    let mut reviewers = vec![ann.id.0, rev.id.0];
+    reviewers.sort();
+    assert_eq!(
+        ids(&api.get(&format!("{path}?role=RE")).await.expect(200).body),
+        reviewers
+    );
+    assert_eq!(
+        ids(&api
+            .get(&format!("{path}?ids={},{}", ann.id.0, admin.id.0))
+            .await
+            .expect(200)
+            .body),
+        {
+            let mut v = vec![ann.id.0, admin.id.0];
+            v.sort();
+            v
+        }
+    );
+    let found = api
+        .get(&format!("{path}?search={}", ann.email.to_uppercase()))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ids(&found), vec![ann.id.0]);
+    let ordered = api
+        .get(&format!("{path}?ordering=-id&page_size=2"))
+        .await
+        .expect(200)
+        .body;
+    let first: Vec<i64> = roster_tests::results(&ordered)
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(first[0] > first[1]);
+    let past = api.get(&format!("{path}?page=9")).await.expect(200).body;
+    assert_eq!(past["results"], json!([]));
+    for bad in ["ordering=x", "role=ZZ", "implicit=maybe", "ids=a"] {
+        api.get(&format!("{path}?{bad}")).await.expect(400);
+    }
+
+    // The CSV export: the same rows, for those who manage the project.
+    let csv = api
+        .get(&format!(
+            "/api/projects/{project}/members/export/?implicit=false"
+        ))
+        .await
+        .expect(200);
+    assert!(csv.text.starts_with("id,email,"), "{}", csv.text);
+    assert_eq!(csv.text.lines().count(), 4, "{}", csv.text);
+    assert!(csv.text.contains(&format!("{},{}", ann.id.0, ann.email)));
+    org.api(ann)
+        .get(&format!("/api/projects/{project}/members/export/"))
+        .await
+        .expect(403);
+    let other = w.server.org("Other").await;
+    other.owner_api().get(&path).await.expect(404);
+}
+
+#[tokio::test]
+async fn bulk_assign_and_unassign_change_many_members_in_one_go() {
+    let w = Cats::new().await;
+    let (server, org, ann, project, api) = (&w.server, &w.org, &w.ann, w.project, w.api());
+    let rev = org.member(Role::Reviewer).await;
+    let ann2 = org.member(Role::Annotator).await;
+    let stranger = server.org("Other").await.owner;
+    let bulk = format!("/api/projects/{project}/members/bulk/");
+
+    // A role that is not a project role refuses the whole request.
+    let before = server.snapshot().await;
+    api.post(
+        &bulk,
+        json!({"all": false, "included": [ann.id.0], "roles": [{"user_id": rev.id.0, "role": "MA"}]}),
+    )
+    .await
+    .expect(400);
+    assert_eq!(server.snapshot().await, before);
+
+    let r = api
+        .post(
+            &bulk,
+            json!({"all": false, "included": [ann.id.0, stranger.id.0, 999999],
+                   "roles": [{"user_id": rev.id.0, "role": "AN"}]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["assignments"], 2);
+    assert_eq!(r.body["skipped_user_ids"], json!([stranger.id.0, 999999]));
+
+    // all=true with a filter: every Annotator not yet in the project.
+    let r = api
+        .post(
+            &format!("{bulk}?role=AN"),
+            json!({"all": true, "excluded": []}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body, json!({"assignments": 1, "skipped_user_ids": []}));
+    let members = |v: Value| -> Vec<i64> {
+        let mut ids: Vec<i64> = v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["user"]["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let detail = api
+        .get(&format!("/api/projects/{project}/"))
+        .await
+        .expect(200)
+        .body;
+    let mut all = vec![w.manager.id.0, ann.id.0, rev.id.0, ann2.id.0];
+    all.sort();
+    assert_eq!(members(detail), all);
+
+    // Unassign: included ids, then everything matching the effective role AN except one.
+    let r = api
+        .delete(&format!("{bulk}?all=false&included={}", ann2.id.0))
+        .await
+        .expect(200);
+    assert_eq!(r.body, json!({"unassignments": 1}));
+    let r = api
+        .delete(&format!("{bulk}?all=true&role=AN&excluded={}", ann.id.0))
+        .await
+        .expect(200);
+    // The Reviewer has the project role AN; the Annotator is kept.
+    assert_eq!(r.body, json!({"unassignments": 1}));
+    let detail = api
+        .get(&format!("/api/projects/{project}/"))
+        .await
+        .expect(200)
+        .body;
+    let mut left = vec![w.manager.id.0, ann.id.0];
+    left.sort();
+    assert_eq!(members(detail), left);
+    api.delete(&format!("{bulk}?all=maybe")).await.expect(400);
+    org.api(ann)
+        .delete(&format!("{bulk}?all=true"))
+        .await
+        .expect(403);
+}

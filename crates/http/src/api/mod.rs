@@ -39,6 +39,8 @@ use docs::Security;
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
         projects::remove_project_member, projects::list_project_roles, projects::set_project_role,
         projects::project_roles, projects::remove_project_role,
+        projects::paginated_project_members, projects::export_project_members,
+        projects::bulk_assign_project_members, projects::bulk_unassign_project_members,
         projects::list_annotations, projects::create_annotation,
         audit::list_events,
         scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
@@ -146,6 +148,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/projects/{id}", get(projects::get_project))
         .route("/api/projects/{id}/roles", get(projects::project_roles))
+        .route(
+            "/api/projects/{id}/members/paginated",
+            get(projects::paginated_project_members),
+        )
+        .route(
+            "/api/projects/{id}/members/bulk",
+            post(projects::bulk_assign_project_members)
+                .delete(projects::bulk_unassign_project_members),
+        )
+        .route(
+            "/api/projects/{id}/members/export",
+            get(projects::export_project_members),
+        )
         .route(
             "/api/projects/{id}/members",
             post(projects::add_project_member).delete(projects::remove_project_member),

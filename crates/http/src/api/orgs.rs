@@ -203,6 +203,18 @@ fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
     }
 }
 
+/// A search term of a member list: trimmed, absent when empty, at most 200 characters.
+pub(crate) fn search_term(raw: Option<&str>) -> ApiResult<Option<String>> {
+    let search = raw.map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::invalid(
+            "search",
+            "must be at most 200 characters",
+        ));
+    }
+    Ok(search.map(str::to_string))
+}
+
 /// The member list's orderings by their Label Studio names.
 const ORDERINGS: [(&str, MemberOrder); 6] = [
     ("user__email", MemberOrder::Email),
@@ -236,18 +248,7 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
             (order, desc)
         }
     };
-    let search = p
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(ApiError::invalid(
-            "search",
-            "must be at most 200 characters",
-        ));
-    }
+    let search = search_term(p.search.as_deref())?;
     let exclude_project = p
         .exclude_project_id
         .as_deref()

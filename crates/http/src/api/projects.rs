@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::{ProjectId, ProjectRole, UserId};
-use roster_service::projects::ProjectSummary;
+use roster_service::projects::{BulkTargets, ProjectSummary};
+use roster_service::store::projects::{ProjectMemberEntry, ProjectMemberOrder, ProjectMemberQuery};
 use roster_service::store::{AnnotationRow, MemberRow, ProjectMemberRow, ProjectRoleRecord};
 use roster_service::{Member, Staff};
 use serde::{Deserialize, Serialize};
@@ -653,4 +654,347 @@ pub async fn create_annotation(
         .create_annotation(&by, project_id(&id)?, &body.result.to_string())
         .await?;
     Ok((StatusCode::CREATED, Json(AnnotationView::of(&a))))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ProjectMemberListParams {
+    #[serde(flatten)]
+    page: PageParams,
+    ids: Option<String>,
+    implicit: Option<String>,
+    ordering: Option<String>,
+    role: Option<String>,
+    search: Option<String>,
+}
+
+/// The project member list's orderings by their Label Studio names.
+const MEMBER_ORDERINGS: [(&str, ProjectMemberOrder); 8] = [
+    ("id", ProjectMemberOrder::Id),
+    ("email", ProjectMemberOrder::Email),
+    ("first_name", ProjectMemberOrder::FirstName),
+    ("last_name", ProjectMemberOrder::LastName),
+    ("username", ProjectMemberOrder::Username),
+    ("last_activity", ProjectMemberOrder::LastActivity),
+    ("date_joined", ProjectMemberOrder::DateJoined),
+    ("role", ProjectMemberOrder::Role),
+];
+
+fn project_member_query(p: &ProjectMemberListParams) -> ApiResult<ProjectMemberQuery> {
+    let users = user_ids("ids", p.ids.as_deref())?;
+    let roles = user_roles(p.role.as_deref())?
+        .into_iter()
+        .map(|r| r.code())
+        .collect();
+    let implicit = flag("implicit", p.implicit.as_deref(), true)?;
+    let (order, descending) = match p.ordering.as_deref().map(str::trim) {
+        None | Some("") => (ProjectMemberOrder::Email, false),
+        Some(o) => {
+            let (name, desc) = o.strip_prefix('-').map(|n| (n, true)).unwrap_or((o, false));
+            let order = MEMBER_ORDERINGS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, o)| *o)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "ordering",
+                        format!("\"{o}\" is not an ordering; use id, email, first_name, last_name, username, last_activity, date_joined or role, optionally with -"),
+                    )
+                })?;
+            (order, desc)
+        }
+    };
+    let search = crate::api::orgs::search_term(p.search.as_deref())?;
+    Ok(ProjectMemberQuery {
+        users,
+        roles,
+        search,
+        implicit,
+        order,
+        descending,
+    })
+}
+
+/// One row of the paginated project member list (the SDK's `PaginatedProjectMember`): the
+/// user, whether they reach the project only through their organization role, and their
+/// project role.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PaginatedProjectMemberView {
+    #[serde(flatten)]
+    user: UserView,
+    implicit_member: bool,
+    project_role: Option<String>,
+    project_role_source: Option<String>,
+    /// The organization role.
+    role: String,
+    user_type: &'static str,
+    tags: Vec<serde_json::Value>,
+}
+
+impl PaginatedProjectMemberView {
+    fn of(e: &ProjectMemberEntry) -> PaginatedProjectMemberView {
+        PaginatedProjectMemberView {
+            user: UserView::of(&e.member.user),
+            implicit_member: e.implicit,
+            project_role: e.project_role.as_ref().map(|r| r.role.code().into()),
+            project_role_source: e.project_role.as_ref().map(|r| r.source.code().into()),
+            role: e.member.membership.role.code().into(),
+            user_type: "standard",
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// The project's members, paged: explicit members and (unless `implicit=false`) Owners and
+/// Administrators, who reach every project. `role` matches the effective role (the project
+/// role if set, otherwise the organization role).
+#[utoipa::path(get, path = "/api/projects/{id}/members/paginated", tag = "projects",
+    params(("id" = i64, Path), ("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query),
+           ("ids" = Option<String>, Query), ("implicit" = Option<bool>, Query), ("ordering" = Option<String>, Query),
+           ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+    responses((status = 200, body = PageView<PaginatedProjectMemberView>), (status = 400), (status = 403), (status = 404)))]
+pub async fn paginated_project_members(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Member>,
+    PathParams(id): PathParams<String>,
+    at: RequestUrl,
+    QueryParams(p): QueryParams<ProjectMemberListParams>,
+) -> ApiResult<Json<PageView<PaginatedProjectMemberView>>> {
+    let page = p.page.resolve(20)?;
+    let q = project_member_query(&p)?;
+    let r = state
+        .service
+        .project_member_list(&by, project_id(&id)?, &q, page)
+        .await?;
+    Ok(Json(page_view(
+        &at,
+        page,
+        r.count,
+        r.items.iter().map(PaginatedProjectMemberView::of).collect(),
+    )))
+}
+
+/// A CSV field, quoted when it holds a separator, a quote or a line break; a leading
+/// formula character is defused so spreadsheets show it as text.
+fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+/// The project's members as CSV, with the filters of the paginated list; for those who
+/// manage the project.
+#[utoipa::path(get, path = "/api/projects/{id}/members/export", tag = "projects",
+    params(("id" = i64, Path), ("ids" = Option<String>, Query), ("implicit" = Option<bool>, Query), ("ordering" = Option<String>, Query),
+           ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 403), (status = 404)))]
+pub async fn export_project_members(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Staff>,
+    PathParams(id): PathParams<String>,
+    QueryParams(p): QueryParams<ProjectMemberListParams>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let q = project_member_query(&p)?;
+    let rows = state
+        .service
+        .export_project_members(&by, project_id(&id)?, &q)
+        .await?;
+    let mut out = String::from("id,email,username,first_name,last_name,role,project_role,project_role_source,implicit_member\r\n");
+    for e in &rows {
+        let u = &e.member.user;
+        let fields = [
+            u.id.0.to_string(),
+            u.email.clone(),
+            u.username.clone(),
+            u.first_name.clone(),
+            u.last_name.clone(),
+            e.member.membership.role.code().to_string(),
+            e.project_role
+                .as_ref()
+                .map(|r| r.role.code().to_string())
+                .unwrap_or_default(),
+            e.project_role
+                .as_ref()
+                .map(|r| r.source.code().to_string())
+                .unwrap_or_default(),
+            e.implicit.to_string(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"project-members.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRoleBody {
+    user_id: i64,
+    /// AN or RE; null clears the project role.
+    role: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAssignBody {
+    /// true: every organization member matching the query filters (`role`, `search`) who is
+    /// not in the project yet, less `excluded`; false: the `included` users.
+    all: bool,
+    #[serde(default)]
+    included: Vec<i64>,
+    #[serde(default)]
+    excluded: Vec<i64>,
+    #[serde(default)]
+    roles: Vec<BulkRoleBody>,
+}
+
+/// The query filters of the bulk calls, used when `all` is true.
+#[derive(Deserialize, Default)]
+pub struct BulkQuery {
+    all: Option<String>,
+    included: Option<String>,
+    excluded: Option<String>,
+    role: Option<String>,
+    search: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkAssignView {
+    assignments: i64,
+    skipped_user_ids: Vec<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkUnassignView {
+    unassignments: i64,
+}
+
+/// A comma-separated list of user ids.
+fn user_ids(field: &str, raw: Option<&str>) -> ApiResult<Vec<UserId>> {
+    raw.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<i64>()
+                .map(UserId)
+                .map_err(|_| ApiError::invalid(field, "must be user ids separated by commas"))
+        })
+        .collect()
+}
+
+/// The filter of a bulk call with `all` (organization roles and search).
+fn bulk_filter(q: &BulkQuery) -> ApiResult<roster_service::members::MemberFilter> {
+    Ok(roster_service::members::MemberFilter {
+        roles: user_roles(q.role.as_deref())?,
+        search: crate::api::orgs::search_term(q.search.as_deref())?,
+        ..Default::default()
+    })
+}
+
+/// A true/false query value (`default` when absent or empty).
+fn flag(field: &str, raw: Option<&str>, default: bool) -> ApiResult<bool> {
+    match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") => Ok(default),
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(other) => Err(ApiError::invalid(
+            field,
+            format!("\"{other}\" is not true or false"),
+        )),
+    }
+}
+
+fn user_roles(raw: Option<&str>) -> ApiResult<Vec<roster_domain::Role>> {
+    raw.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|c| crate::api::orgs::parse_role("role", c))
+        .collect()
+}
+
+/// Adds members to the project in one transaction: the `included` users, or with `all` every
+/// organization member matching `role`/`search` not in it yet, less `excluded`; `roles` sets
+/// their project roles (AN, RE, or null). Users who are not live members are skipped.
+#[utoipa::path(post, path = "/api/projects/{id}/members/bulk", tag = "projects",
+    params(("id" = i64, Path), ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+    request_body = BulkAssignBody,
+    responses((status = 200, body = BulkAssignView), (status = 400), (status = 403), (status = 404)))]
+pub async fn bulk_assign_project_members(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Staff>,
+    PathParams(id): PathParams<String>,
+    QueryParams(q): QueryParams<BulkQuery>,
+    JsonBody(body): JsonBody<BulkAssignBody>,
+) -> ApiResult<Json<BulkAssignView>> {
+    let project = project_id(&id)?;
+    let roles = body
+        .roles
+        .iter()
+        .map(|r| Ok((UserId(r.user_id), project_role("roles", r.role.as_deref())?)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let targets = if body.all {
+        BulkTargets::All {
+            filter: bulk_filter(&q)?,
+            excluded: body.excluded.iter().copied().map(UserId).collect(),
+        }
+    } else {
+        BulkTargets::Users(body.included.iter().copied().map(UserId).collect())
+    };
+    let (assignments, skipped) = state
+        .service
+        .bulk_add_project_members(&by, project, targets, &roles)
+        .await?;
+    Ok(Json(BulkAssignView {
+        assignments,
+        skipped_user_ids: skipped.iter().map(|u| u.0).collect(),
+    }))
+}
+
+/// Takes members out of the project in one transaction: the `included` users, or with
+/// `all=true` every explicit member matching `role` (effective role) and `search`, less
+/// `excluded`. All parameters are in the query, as the SDK sends them.
+#[utoipa::path(delete, path = "/api/projects/{id}/members/bulk", tag = "projects",
+    params(("id" = i64, Path), ("all" = Option<bool>, Query), ("included" = Option<String>, Query),
+           ("excluded" = Option<String>, Query), ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+    responses((status = 200, body = BulkUnassignView), (status = 400), (status = 403), (status = 404)))]
+pub async fn bulk_unassign_project_members(
+    State(state): State<AppState>,
+    InActiveOrg(by): InActiveOrg<Staff>,
+    PathParams(id): PathParams<String>,
+    QueryParams(q): QueryParams<BulkQuery>,
+) -> ApiResult<Json<BulkUnassignView>> {
+    let project = project_id(&id)?;
+    let all = flag("all", q.all.as_deref(), false)?;
+    let targets = if all {
+        BulkTargets::All {
+            filter: bulk_filter(&q)?,
+            excluded: user_ids("excluded", q.excluded.as_deref())?,
+        }
+    } else {
+        BulkTargets::Users(user_ids("included", q.included.as_deref())?)
+    };
+    let unassignments = state
+        .service
+        .bulk_remove_project_members(&by, project, targets)
+        .await?;
+    Ok(Json(BulkUnassignView { unassignments }))
 }
