@@ -239,6 +239,7 @@ fn query(org: OrgId, roles: Vec<Role>) -> MemberQuery {
         order: MemberOrder::Email,
         descending: false,
         exclude_workspace: None,
+        exclude_project: None,
     }
 }
 

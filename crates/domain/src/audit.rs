@@ -49,6 +49,8 @@ pub enum AuditAction {
     ProjectCreated,
     ProjectMemberAdded,
     ProjectMemberRemoved,
+    /// A project member's project role set, changed or cleared (back to the organization role).
+    ProjectRoleChanged,
     MemberRenamed,
     ScimTokenCreated,
     ScimSettingsChanged,
@@ -76,7 +78,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -99,6 +101,7 @@ impl AuditAction {
         AuditAction::ProjectCreated,
         AuditAction::ProjectMemberAdded,
         AuditAction::ProjectMemberRemoved,
+        AuditAction::ProjectRoleChanged,
         AuditAction::MemberRenamed,
         AuditAction::ScimTokenCreated,
         AuditAction::ScimSettingsChanged,
@@ -143,6 +146,7 @@ impl AuditAction {
             AuditAction::ProjectCreated => "project.created",
             AuditAction::ProjectMemberAdded => "project.member_added",
             AuditAction::ProjectMemberRemoved => "project.member_removed",
+            AuditAction::ProjectRoleChanged => "project.role_changed",
             AuditAction::MemberRenamed => "member.renamed",
             AuditAction::ScimTokenCreated => "scim.token_created",
             AuditAction::ScimSettingsChanged => "scim.settings_changed",

@@ -2,7 +2,7 @@
 //! (activation, deactivation, reactivation, ownership transfer), deletion and direct adds,
 //! which say who acts and hand the change to the one membership path (`membership.rs`).
 
-use roster_domain::{MemberOrder, OrgId, Role, UserId};
+use roster_domain::{MemberOrder, OrgId, ProjectId, Role, UserId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -47,6 +47,8 @@ pub struct MemberFilter {
     pub deleted: bool,
     pub order: MemberOrder,
     pub descending: bool,
+    /// Leaves out the members of this project.
+    pub exclude_project: Option<ProjectId>,
 }
 
 /// One member's details, with the work they did under this membership.
@@ -81,6 +83,7 @@ impl Service {
             order: filter.order,
             descending: filter.descending,
             exclude_workspace: filter.exclude_workspace,
+            exclude_project: filter.exclude_project,
         };
         let mut c = self.store().read().await?;
         let resolved = members::resolve(&mut c, &query).await?;

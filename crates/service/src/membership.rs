@@ -447,10 +447,9 @@ impl Service {
                 .await?
                 .is_some_and(|p| p.org == org.id)
             {
-                let change = ProjectChange::Put {
+                let change = ProjectChange::Add {
                     project: *p,
                     target: user.id,
-                    role: None,
                 };
                 self.change_project_membership(tx, org.id, &Actor::Joiner, change, ctx)
                     .await?;
@@ -609,8 +608,14 @@ impl Service {
 /// A change of one project membership.
 #[derive(Debug, Clone, Copy)]
 pub enum ProjectChange {
-    /// Adds the organization member to the project, or changes their project role (`None`:
-    /// they work with their organization role).
+    /// Adds the organization member to the project; a member already there keeps their
+    /// project role (the SDK's `projects.members.add`).
+    Add {
+        project: ProjectId,
+        target: UserId,
+    },
+    /// Puts the organization member in the project with exactly this project role (`None`:
+    /// they work with their organization role), adding them if needed.
     Put {
         project: ProjectId,
         target: UserId,
@@ -622,12 +627,30 @@ pub enum ProjectChange {
     },
 }
 
+impl ProjectChange {
+    fn parts(self) -> (ProjectId, UserId) {
+        match self {
+            ProjectChange::Add { project, target }
+            | ProjectChange::Put {
+                project, target, ..
+            }
+            | ProjectChange::Remove { project, target } => (project, target),
+        }
+    }
+}
+
+fn shown(role: Option<ProjectRole>) -> String {
+    role.map(|r| r.code().to_string())
+        .unwrap_or_else(|| "inherit".into())
+}
+
 impl Service {
-    /// The one path of project memberships, whoever changes them (a Manager, an
-    /// Administrator, an accepted invite, later an identity provider's mapping): in the
+    /// The one path of project memberships and project roles, whoever changes them (a
+    /// Manager, an Administrator, an accepted invite, an identity provider's mapping): in the
     /// caller's transaction it reads the acting principal again (a member must be staff),
     /// checks that project and target belong to the organization, writes the project
-    /// membership and its audit event. Returns the project membership afterwards.
+    /// membership and role (recording who set them as their source) and an audit event for
+    /// each change. Returns the project membership afterwards.
     pub(crate) async fn change_project_membership(
         &self,
         tx: &mut WriteTx,
@@ -639,12 +662,8 @@ impl Service {
         let now = self.now();
         let acting = self.acting(tx, org, actor, Access::Staff).await?;
         let audit_ctx = audit_context(&acting, ctx);
-        let (project, target) = match change {
-            ProjectChange::Put {
-                project, target, ..
-            }
-            | ProjectChange::Remove { project, target } => (project, target),
-        };
+        let source = acting.role_source(ctx);
+        let (project, target) = change.parts();
         projects::by_id(tx, project)
             .await?
             .filter(|p| p.org == org)
@@ -653,32 +672,7 @@ impl Service {
             })?;
         let row = members::live_with_user(tx, org, target).await?;
         let actor_user = acting.audit_actor();
-        match change {
-            ProjectChange::Put { role, .. } => {
-                let row = row.ok_or_else(|| {
-                    ServiceError::invalid(
-                        "user",
-                        format!("user {target} is not a member of this organization"),
-                    )
-                })?;
-                projects::put_member(tx, project, row.membership.id, role, now).await?;
-                // Joining a project with an accepted invite is part of the acceptance.
-                if !matches!(acting, Acting::Joiner) {
-                    let shown = role
-                        .map(|r| r.code().to_string())
-                        .unwrap_or_else(|| "inherit".into());
-                    let event = Event::new(AuditAction::ProjectMemberAdded, actor_user)
-                        .target(&row.user)
-                        .change(None, format!("project {project} as {shown}"));
-                    record(tx, org, now, &audit_ctx, event).await?;
-                }
-                Ok(Some(ProjectMemberRow {
-                    project,
-                    membership: row.membership,
-                    user: row.user,
-                    project_role: role,
-                }))
-            }
+        let (wanted, row) = match change {
             ProjectChange::Remove { .. } => {
                 let row = row.ok_or_else(|| {
                     ServiceError::not_found(format!(
@@ -694,9 +688,57 @@ impl Service {
                     .target(&row.user)
                     .change(format!("project {project}"), None);
                 record(tx, org, now, &audit_ctx, event).await?;
-                Ok(None)
+                return Ok(None);
+            }
+            ProjectChange::Add { .. } => (None, row),
+            ProjectChange::Put { role, .. } => (Some(role), row),
+        };
+        let row = row.ok_or_else(|| {
+            ServiceError::invalid(
+                "user",
+                format!("user {target} is not a member of this organization"),
+            )
+        })?;
+        let before = projects::member_role(tx, project, row.membership.id).await?;
+        let added = projects::add_member(tx, project, row.membership.id, source, now).await?;
+        let old_role = before.flatten();
+        if let Some(role) = wanted {
+            if role != old_role {
+                projects::set_role(tx, project, row.membership.id, role, source, now).await?;
             }
         }
+        let new_role = wanted.unwrap_or(old_role);
+        // Joining a project with an accepted invite is part of the acceptance.
+        if !matches!(acting, Acting::Joiner) {
+            let event = if added {
+                Some(
+                    Event::new(AuditAction::ProjectMemberAdded, actor_user)
+                        .target(&row.user)
+                        .change(None, format!("project {project} as {}", shown(new_role))),
+                )
+            } else if new_role != old_role {
+                Some(
+                    Event::new(AuditAction::ProjectRoleChanged, actor_user)
+                        .target(&row.user)
+                        .change(
+                            format!("project {project} as {}", shown(old_role)),
+                            format!("project {project} as {}", shown(new_role)),
+                        ),
+                )
+            } else {
+                None
+            };
+            if let Some(event) = event {
+                record(tx, org, now, &audit_ctx, event).await?;
+            }
+        }
+        let project_role = projects::role_of(tx, project, row.membership.id).await?;
+        Ok(Some(ProjectMemberRow {
+            project,
+            membership: row.membership,
+            user: row.user,
+            project_role,
+        }))
     }
 }
 

@@ -280,11 +280,16 @@ pub async fn insert_project_members(
 ) -> Result<()> {
     let mut vals = Vec::with_capacity(pairs.len() * 4);
     for (p, m) in pairs {
-        vals.extend([Arg::Int(p.0), Arg::Int(m.0), Arg::NullText, Arg::Int(now)]);
+        vals.extend([
+            Arg::Int(p.0),
+            Arg::Int(m.0),
+            Arg::Text(RoleSource::Invite.code().into()),
+            Arg::Int(now),
+        ]);
     }
     insert(
         c,
-        "INSERT INTO project_members (project_id, membership_id, role, added_at) VALUES",
+        "INSERT INTO project_members (project_id, membership_id, source, added_at) VALUES",
         4,
         vals,
         "",

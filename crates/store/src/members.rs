@@ -5,7 +5,9 @@ use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
 use crate::sql::{query, Arg};
 use crate::{Backend, Conn, MemberRow, MembershipRecord, Micros, Result, WriteTx};
-use roster_domain::{MemberOrder, MembershipId, OrgId, Role, RoleSource, UserId, WorkspaceId};
+use roster_domain::{
+    MemberOrder, MembershipId, OrgId, ProjectId, Role, RoleSource, UserId, WorkspaceId,
+};
 
 pub async fn insert(
     c: &mut WriteTx,
@@ -169,6 +171,26 @@ pub async fn count_in_roles(c: &mut Conn, org: OrgId, roles: &[Role]) -> Result<
         .await
 }
 
+/// Live members of the organization in a project, in any of `roles` (all when empty).
+async fn count_project_members_in_roles(
+    c: &mut Conn,
+    org: OrgId,
+    project: ProjectId,
+    roles: &[Role],
+) -> Result<i64> {
+    let mut sql = String::from(
+        "SELECT COUNT(*) FROM project_members pm JOIN memberships m ON m.id = pm.membership_id
+         WHERE pm.project_id = $1 AND m.org_id = $2 AND m.deleted_at IS NULL",
+    );
+    if !roles.is_empty() {
+        let list: Vec<String> = roles.iter().map(|r| format!("'{}'", r.code())).collect();
+        sql.push_str(&format!(" AND m.role IN ({})", list.join(",")));
+    }
+    handle(c)
+        .fetch_one(query(sql).bind(project.0).bind(org.0), |r| r.int(0))
+        .await
+}
+
 /// Unexpired, unrevoked, unaccepted invites carrying a working role, one per email, for
 /// emails that are not already live members in a working role.
 pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result<i64> {
@@ -235,10 +257,12 @@ pub struct MemberQuery {
     pub descending: bool,
     /// Leave out the members of this workspace (the "add members" pickers).
     pub exclude_workspace: Option<WorkspaceId>,
+    /// Leaves out the members of this project (the "add members" pickers).
+    pub exclude_project: Option<ProjectId>,
 }
 
 /// Escapes LIKE wildcards so a search term matches literally.
-fn like_pattern(term: &str) -> String {
+pub(crate) fn like_pattern(term: &str) -> String {
     let mut p = String::with_capacity(term.len() + 2);
     p.push('%');
     for ch in crate::users::fold(term).chars() {
@@ -357,6 +381,15 @@ fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
              WHERE xw.workspace_id = ${n} AND xw.membership_id = m.id)"
         ));
     }
+    if let Some(project) = q.exclude_project {
+        // An anti-join probing the project_members primary key (project_id, membership_id)
+        // once per candidate row, so a page costs the same however big the project is.
+        args.push(Arg::Int(project.0));
+        let n = args.len() + 1;
+        sql.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = ${n} AND pm.membership_id = m.id)"
+        ));
+    }
     if let SearchPlan::Hits(users) = &r.plan {
         let n = args.len() + 2;
         args.push(Arg::Ids(users.clone()));
@@ -402,7 +435,15 @@ pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
     let q = r.query;
     if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted && q.exclude_workspace.is_none()
     {
-        return count_in_roles(c, q.org, &q.roles).await;
+        let all = count_in_roles(c, q.org, &q.roles).await?;
+        return match q.exclude_project {
+            None => Ok(all),
+            // The counters less the project's live members in those roles: a walk of the
+            // project's key range, not of the whole organization.
+            Some(project) => {
+                Ok(all - count_project_members_in_roles(c, q.org, project, &q.roles).await?)
+            }
+        };
     }
     let Filter { from, sql, args } = filter_sql(r, Backend::of(c));
     let mut count = query(format!("SELECT COUNT(*) FROM {from} WHERE {sql}")).bind(q.org.0);
@@ -489,6 +530,7 @@ pub async fn live_users(
         order: MemberOrder::Email,
         descending: false,
         exclude_workspace: None,
+        exclude_project: None,
     };
     let resolved = resolve(c, &q).await?;
     list(c, &resolved, limit, offset).await
@@ -501,4 +543,15 @@ pub async fn contribution(c: &mut Conn, id: MembershipId) -> Result<(i64, i64)> 
     )
     .bind(id.0);
     handle(c).fetch_one(q, |r| Ok((r.int(0)?, r.int(1)?))).await
+}
+
+/// A membership (live or deleted) with its user, by the membership's id.
+pub async fn with_user_by_id(c: &mut Conn, id: MembershipId) -> Result<Option<MemberRow>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.id = $1"
+    );
+    handle(c)
+        .fetch_optional(query(sql).bind(id.0), |r| rows::member(r, 0))
+        .await
 }

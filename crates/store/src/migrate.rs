@@ -89,6 +89,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "workspaces",
         sql: include_str!("../migrations/0014_workspaces.sql"),
     },
+    Migration {
+        version: 15,
+        name: "project_roles",
+        sql: include_str!("../migrations/0015_project_roles.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

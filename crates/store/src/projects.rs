@@ -1,12 +1,17 @@
 //! Projects, their members, and the work done in them.
 
 use roster_domain::workspaces::ProjectReach;
-use roster_domain::{AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole, WorkspaceId};
+use roster_domain::{
+    AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole, RoleSource, UserId, WorkspaceId,
+};
 
 use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, MEMBERSHIP_WIDTH, USER_COLS, USER_WIDTH};
-use crate::sql::{query, Row};
-use crate::{AnnotationRow, Conn, Micros, ProjectMemberRow, ProjectRecord, Result, WriteTx};
+use crate::sql::{query, Arg, Row};
+use crate::{
+    AnnotationRow, Backend, Conn, MemberRow, Micros, ProjectMemberRow, ProjectRecord,
+    ProjectRoleRecord, Result, StoreError, WriteTx,
+};
 
 const COLS: &str =
     "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at, p.workspace_id";
@@ -109,31 +114,63 @@ pub async fn is_workspace_member(
     Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }
 
-/// Adds a member to a project, or changes their project role when already there.
-pub async fn put_member(
+/// Adds a member to a project; a member already there stays as they are (with their project
+/// role). Returns whether the member was added.
+pub async fn add_member(
+    c: &mut WriteTx,
+    project: ProjectId,
+    membership: MembershipId,
+    source: RoleSource,
+    now: Micros,
+) -> Result<bool> {
+    let q = query(
+        "INSERT INTO project_members (project_id, membership_id, source, added_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project_id, membership_id) DO NOTHING",
+    )
+    .bind(project.0)
+    .bind(membership.0)
+    .bind(source.code())
+    .bind(now);
+    Ok(handle(c).execute(q).await? > 0)
+}
+
+/// Sets a project member's project role (keeping the role's id when it changes), or clears
+/// it with `None` so they work with their organization role.
+pub async fn set_role(
     c: &mut WriteTx,
     project: ProjectId,
     membership: MembershipId,
     role: Option<ProjectRole>,
+    source: RoleSource,
     now: Micros,
 ) -> Result<()> {
-    let q = query(
-        "INSERT INTO project_members (project_id, membership_id, role, added_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (project_id, membership_id) DO UPDATE SET role = excluded.role",
-    )
-    .bind(project.0)
-    .bind(membership.0)
-    .bind(role.map(|r| r.code()))
-    .bind(now);
+    let q = match role {
+        Some(role) => query(
+            "INSERT INTO project_roles (project_id, membership_id, role, role_source, created_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (project_id, membership_id)
+             DO UPDATE SET role = excluded.role, role_source = excluded.role_source",
+        )
+        .bind(project.0)
+        .bind(membership.0)
+        .bind(role.code())
+        .bind(source.code())
+        .bind(now),
+        None => query("DELETE FROM project_roles WHERE project_id = $1 AND membership_id = $2")
+            .bind(project.0)
+            .bind(membership.0),
+    };
     handle(c).execute(q).await?;
     Ok(())
 }
 
+/// Takes a member out of a project, with their project role. Returns whether they were in it.
 pub async fn remove_member(
     c: &mut WriteTx,
     project: ProjectId,
     membership: MembershipId,
 ) -> Result<bool> {
+    set_role(c, project, membership, None, RoleSource::Manual, 0).await?;
     let q = query("DELETE FROM project_members WHERE project_id = $1 AND membership_id = $2")
         .bind(project.0)
         .bind(membership.0);
@@ -148,25 +185,122 @@ pub async fn is_member(c: &mut Conn, project: ProjectId, membership: MembershipI
     Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }
 
-/// The project's members whose memberships are live.
+/// The columns of a project role (joined as `pr`, with the membership as `m`).
+const ROLE_COLS: &str =
+    "pr.id, pr.project_id, pr.membership_id, m.user_id, pr.role, pr.role_source";
+
+fn role_from_row(r: &dyn Row, at: usize) -> Result<Option<ProjectRoleRecord>> {
+    let Some(id) = r.opt_int(at)? else {
+        return Ok(None);
+    };
+    let role = r.text(at + 4)?;
+    let source = r.text(at + 5)?;
+    Ok(Some(ProjectRoleRecord {
+        id,
+        project: ProjectId(r.int(at + 1)?),
+        membership: MembershipId(r.int(at + 2)?),
+        user: UserId(r.int(at + 3)?),
+        role: ProjectRole::from_code(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("project role {role}")))?,
+        source: RoleSource::from_code(&source).unwrap_or(RoleSource::Manual),
+    }))
+}
+
+/// The project's members whose memberships are live, with their project roles.
 pub async fn members(c: &mut Conn, project: ProjectId) -> Result<Vec<ProjectMemberRow>> {
     let sql = format!(
-        "SELECT {MEMBERSHIP_COLS}, {USER_COLS}, pm.role FROM project_members pm
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS}, {ROLE_COLS} FROM project_members pm
          JOIN memberships m ON m.id = pm.membership_id JOIN users u ON u.id = m.user_id
+         LEFT JOIN project_roles pr ON pr.project_id = pm.project_id AND pr.membership_id = pm.membership_id
          WHERE pm.project_id = $1 AND m.deleted_at IS NULL ORDER BY m.user_email, m.id"
     );
     handle(c)
         .fetch_all(query(sql).bind(project.0), move |r| {
             let m = rows::member(r, 0)?;
-            let role = r.opt_str(MEMBERSHIP_WIDTH + USER_WIDTH)?;
             Ok(ProjectMemberRow {
                 project,
                 membership: m.membership,
                 user: m.user,
-                project_role: role.and_then(ProjectRole::from_code),
+                project_role: role_from_row(r, MEMBERSHIP_WIDTH + USER_WIDTH)?,
             })
         })
         .await
+}
+
+/// How many live members the project has.
+pub async fn count_members(c: &mut Conn, project: ProjectId) -> Result<i64> {
+    let q = query(
+        "SELECT COUNT(*) FROM project_members pm JOIN memberships m ON m.id = pm.membership_id
+         WHERE pm.project_id = $1 AND m.deleted_at IS NULL",
+    )
+    .bind(project.0);
+    handle(c).fetch_one(q, |r| r.int(0)).await
+}
+
+/// A live membership's project role in a project, if it has one.
+pub async fn role_of(
+    c: &mut Conn,
+    project: ProjectId,
+    membership: MembershipId,
+) -> Result<Option<ProjectRoleRecord>> {
+    let sql = format!(
+        "SELECT {ROLE_COLS} FROM project_roles pr JOIN memberships m ON m.id = pr.membership_id
+         WHERE pr.project_id = $1 AND pr.membership_id = $2"
+    );
+    let q = query(sql).bind(project.0).bind(membership.0);
+    Ok(handle(c)
+        .fetch_optional(q, |r| role_from_row(r, 0))
+        .await?
+        .flatten())
+}
+
+/// One project role by its id.
+pub async fn role_by_id(c: &mut Conn, id: i64) -> Result<Option<ProjectRoleRecord>> {
+    let sql = format!(
+        "SELECT {ROLE_COLS} FROM project_roles pr JOIN memberships m ON m.id = pr.membership_id
+         WHERE pr.id = $1 AND m.deleted_at IS NULL"
+    );
+    let rows = handle(c)
+        .fetch_optional(query(sql).bind(id), |r| role_from_row(r, 0))
+        .await?;
+    Ok(rows.flatten())
+}
+
+/// The project roles of an organization's live members, by role id; with `projects`, only
+/// those projects; with `member`, only the projects that membership belongs to.
+pub async fn roles_of_org(
+    c: &mut Conn,
+    org: OrgId,
+    projects: Option<&[ProjectId]>,
+    member: Option<MembershipId>,
+) -> Result<Vec<ProjectRoleRecord>> {
+    let mut sql = format!(
+        "SELECT {ROLE_COLS} FROM project_roles pr JOIN projects p ON p.id = pr.project_id
+         JOIN memberships m ON m.id = pr.membership_id
+         WHERE p.org_id = $1 AND m.deleted_at IS NULL"
+    );
+    if let Some(ids) = projects {
+        // Ids are integers, so they are written into the statement as numbers.
+        let list: Vec<String> = ids.iter().map(|p| p.0.to_string()).collect();
+        if list.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(&format!(" AND pr.project_id IN ({})", list.join(", ")));
+    }
+    let mut q_member = None;
+    if let Some(m) = member {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM project_members me WHERE me.project_id = pr.project_id AND me.membership_id = $2)",
+        );
+        q_member = Some(m);
+    }
+    sql.push_str(" ORDER BY pr.id");
+    let mut q = query(sql).bind(org.0);
+    if let Some(m) = q_member {
+        q = q.bind(m.0);
+    }
+    let rows = handle(c).fetch_all(q, |r| role_from_row(r, 0)).await?;
+    Ok(rows.into_iter().flatten().collect())
 }
 
 pub async fn insert_annotation(
@@ -240,10 +374,162 @@ pub async fn member_role(
     project: ProjectId,
     membership: MembershipId,
 ) -> Result<Option<Option<ProjectRole>>> {
-    let q = query("SELECT role FROM project_members WHERE project_id = $1 AND membership_id = $2")
-        .bind(project.0)
-        .bind(membership.0);
+    let q = query(
+        "SELECT pr.role FROM project_members pm
+         LEFT JOIN project_roles pr ON pr.project_id = pm.project_id AND pr.membership_id = pm.membership_id
+         WHERE pm.project_id = $1 AND pm.membership_id = $2",
+    )
+    .bind(project.0)
+    .bind(membership.0);
     handle(c)
         .fetch_optional(q, |r| Ok(r.opt_str(0)?.and_then(ProjectRole::from_code)))
+        .await
+}
+
+/// How the project member list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectMemberOrder {
+    Id,
+    #[default]
+    Email,
+    FirstName,
+    LastName,
+    Username,
+    LastActivity,
+    DateJoined,
+    /// By the effective role: the project role if set, otherwise the organization role.
+    Role,
+}
+
+/// A query of a project's members, explicit and implicit.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectMemberQuery {
+    /// Only these users (all when empty).
+    pub users: Vec<UserId>,
+    /// Only these effective roles, by code (all when empty).
+    pub roles: Vec<&'static str>,
+    /// A case-insensitive substring of the email, the names or the username.
+    pub search: Option<String>,
+    /// Whether members with access through their organization role (no project membership) count.
+    pub implicit: bool,
+    pub order: ProjectMemberOrder,
+    pub descending: bool,
+}
+
+/// One row of the project member list.
+#[derive(Debug, Clone)]
+pub struct ProjectMemberEntry {
+    pub member: MemberRow,
+    pub project_role: Option<ProjectRoleRecord>,
+    /// Access without a project membership (through the organization role).
+    pub implicit: bool,
+}
+
+/// Which live members reach a project without being its members: the one place that says it.
+/// Owners and Administrators see every project.
+const IMPLICIT_ACCESS: &str = "m.role IN ('OW', 'AD')";
+
+fn member_query_sql(q: &ProjectMemberQuery, backend: Backend) -> (String, Vec<Arg>) {
+    let mut sql = String::from(
+        "FROM memberships m JOIN users u ON u.id = m.user_id
+         LEFT JOIN project_members pm ON pm.project_id = $1 AND pm.membership_id = m.id
+         LEFT JOIN project_roles pr ON pr.project_id = $1 AND pr.membership_id = m.id
+         WHERE m.org_id = $2 AND m.deleted_at IS NULL",
+    );
+    if q.implicit {
+        sql.push_str(&format!(
+            " AND (pm.membership_id IS NOT NULL OR {IMPLICIT_ACCESS})"
+        ));
+    } else {
+        sql.push_str(" AND pm.membership_id IS NOT NULL");
+    }
+    let mut args = Vec::new();
+    if !q.users.is_empty() {
+        args.push(Arg::Ids(q.users.iter().map(|u| u.0).collect()));
+        let n = args.len() + 2;
+        sql.push_str(&match backend {
+            Backend::Sqlite => format!(" AND m.user_id IN (SELECT value FROM rarray(${n}))"),
+            Backend::Postgres => format!(" AND m.user_id = ANY(${n})"),
+        });
+    }
+    if !q.roles.is_empty() {
+        let list: Vec<String> = q.roles.iter().map(|r| format!("'{r}'")).collect();
+        sql.push_str(&format!(
+            " AND COALESCE(pr.role, m.role) IN ({})",
+            list.join(",")
+        ));
+    }
+    if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
+        args.push(Arg::Text(crate::members::like_pattern(term)));
+        let n = args.len() + 2;
+        sql.push_str(&format!(
+            " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
+             OR u.last_name_folded LIKE ${n} ESCAPE '\\' OR u.username_folded LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    (sql, args)
+}
+
+fn order_column(order: ProjectMemberOrder) -> &'static str {
+    match order {
+        ProjectMemberOrder::Id => "u.id",
+        ProjectMemberOrder::Email => "m.user_email",
+        ProjectMemberOrder::FirstName => "u.first_name",
+        ProjectMemberOrder::LastName => "u.last_name",
+        ProjectMemberOrder::Username => "u.username_folded",
+        ProjectMemberOrder::LastActivity => "COALESCE(u.last_activity, 0)",
+        ProjectMemberOrder::DateJoined => "u.date_joined",
+        ProjectMemberOrder::Role => "COALESCE(pr.role, m.role)",
+    }
+}
+
+/// How many members match a project member query.
+pub async fn count_member_list(
+    c: &mut Conn,
+    org: OrgId,
+    project: ProjectId,
+    q: &ProjectMemberQuery,
+) -> Result<i64> {
+    let (from, args) = member_query_sql(q, Backend::of(c));
+    let mut count = query(format!("SELECT COUNT(*) {from}"))
+        .bind(project.0)
+        .bind(org.0);
+    for a in args {
+        count.push(a);
+    }
+    handle(c).fetch_one(count, |r| r.int(0)).await
+}
+
+/// A page of a project member query.
+pub async fn member_list(
+    c: &mut Conn,
+    org: OrgId,
+    project: ProjectId,
+    q: &ProjectMemberQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ProjectMemberEntry>> {
+    let (from, args) = member_query_sql(q, Backend::of(c));
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let n = args.len() + 3;
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS}, {ROLE_COLS}, pm.membership_id {from}
+         ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${o}",
+        col = order_column(q.order),
+        o = n + 1,
+    );
+    let mut page = query(sql).bind(project.0).bind(org.0);
+    for a in args {
+        page.push(a);
+    }
+    let at = MEMBERSHIP_WIDTH + USER_WIDTH;
+    handle(c)
+        .fetch_all(page.bind(limit).bind(offset), move |r| {
+            Ok(ProjectMemberEntry {
+                member: rows::member(r, 0)?,
+                project_role: role_from_row(r, at)?,
+                implicit: r.opt_int(at + 6)?.is_none(),
+            })
+        })
         .await
 }

@@ -94,7 +94,19 @@ pub struct ProjectMemberRow {
     pub project: ProjectId,
     pub membership: MembershipRecord,
     pub user: UserRecord,
-    pub project_role: Option<ProjectRole>,
+    /// The member's project role; `None`: they work with their organization role.
+    pub project_role: Option<ProjectRoleRecord>,
+}
+
+/// A project member's project role, with its own id (the SDK removes roles by id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRoleRecord {
+    pub id: i64,
+    pub project: ProjectId,
+    pub membership: MembershipId,
+    pub user: UserId,
+    pub role: ProjectRole,
+    pub source: RoleSource,
 }
 
 /// An annotation with the membership (and user) it was done under.

@@ -16,6 +16,7 @@ mod nodes;
 mod paging;
 mod password_hashing;
 mod permissions;
+mod project_access;
 mod projects_audit;
 mod saml;
 mod saml_login;

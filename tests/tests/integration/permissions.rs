@@ -5,7 +5,7 @@
 
 use reqwest::Method;
 use roster_domain::Role;
-use roster_tests::{json, OrgFixture, Person, Resp, TestServer};
+use roster_tests::{json, results, OrgFixture, Person, Resp, TestServer};
 use serde_json::Value;
 
 /// The callers, in the order of the table's columns.
@@ -443,6 +443,21 @@ fn table() -> Vec<Row> {
             expect: [201, 201, 201, 403, 403, 403, 403, 404, 404, 401, 401],
         },
         Row {
+            name: "GET /api/projects/{id}/roles",
+            request: |w, _| get(format!("/api/projects/{}/roles", w.project)),
+            expect: [200, 200, 200, 200, 200, 403, 403, 404, 404, 401, 401],
+        },
+        Row {
+            name: "GET /api/projects/{id}/members/paginated",
+            request: |w, _| get(format!("/api/projects/{}/members/paginated/", w.project)),
+            expect: [200, 200, 200, 200, 200, 403, 403, 404, 404, 401, 401],
+        },
+        Row {
+            name: "GET /api/projects/{id}/members/export",
+            request: |w, _| get(format!("/api/projects/{}/members/export/", w.project)),
+            expect: [200, 200, 200, 403, 403, 403, 403, 404, 404, 401, 401],
+        },
+        Row {
             name: "GET /api/projects/{id}/annotations",
             request: |w, _| get(format!("/api/projects/{}/annotations/", w.project)),
             expect: [200, 200, 200, 200, 200, 403, 403, 404, 404, 401, 401],
@@ -598,7 +613,21 @@ async fn check_allowed(w: &World, row: &str, who: Who, r: &Resp) {
             assert_eq!(r.body["organization"], expected);
         }
         "GET /api/projects/{id}" => assert_eq!(r.body["id"], w.project),
-        "POST /api/projects/{id}/members" => assert_eq!(r.body["user"]["id"], w.target.id.0),
+        "GET /api/projects/{id}/roles" => {
+            assert!(r
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["user"] == w.an.id.0))
+        }
+        "GET /api/projects/{id}/members/paginated" => {
+            assert!(results(&r.body).iter().any(|x| x["id"] == w.an.id.0))
+        }
+        "GET /api/projects/{id}/members/export" => {
+            assert!(r.text.starts_with("id,email,"), "{}", r.text)
+        }
+        "POST /api/projects/{id}/members" => assert_eq!(r.body["user"], w.target.id.0),
         "DELETE /api/projects/{id}/members" => {}
         "GET /api/projects/roles" => {
             let users: Vec<i64> = r

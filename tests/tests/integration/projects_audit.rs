@@ -79,7 +79,9 @@ async fn a_manager_creates_a_project_and_staffs_it_with_project_roles() {
         )
         .await
         .expect(201);
-    assert_eq!(r.body["user"]["id"], ann.id.0);
+    // The SDK's ProjectMember: `user` is the id.
+    assert_eq!(r.body["user"], ann.id.0);
+    assert_eq!(r.body["project"], project);
     assert_eq!(r.body["role"], "AN");
     let r = api
         .post(
@@ -250,7 +252,7 @@ async fn project_roles_are_read_per_project_and_set_per_member() {
     let api = org.api(&manager);
     let project = api.create_project("Cats").await;
 
-    // Setting a role adds the member if needed.
+    // Setting a role adds the member if needed; the role has its own id and source.
     let r = api
         .post(
             "/api/projects/roles/",
@@ -258,27 +260,31 @@ async fn project_roles_are_read_per_project_and_set_per_member() {
         )
         .await
         .expect(201);
+    let role_id = r.body["id"].as_i64().expect("a role id");
     assert_eq!(
         r.body,
-        json!({"project": project, "user": ann.id.0, "role": "RE"})
+        json!({"id": role_id, "project": project, "user": ann.id.0, "role": "RE", "role_source": "api"})
     );
     let roles = api
         .get(&format!("/api/projects/roles/?project={project}"))
         .await
         .expect(200)
         .body;
-    let arr = roles.as_array().expect("a plain array");
-    assert!(
-        arr.contains(&json!({"project": project, "user": ann.id.0, "role": "RE"})),
-        "{roles}"
+    // Only members with a project role are listed (the Manager inherits theirs).
+    assert_eq!(
+        roles,
+        json!([{"id": role_id, "project": project, "user": ann.id.0, "role": "RE", "role_source": "api"}])
     );
-    assert!(
-        arr.contains(&json!({"project": project, "user": manager.id.0, "role": null})),
-        "{roles}"
-    );
-    assert_eq!(arr.len(), 2);
 
-    // null means "inherit the organization role".
+    // Changing the role keeps its id; null means "inherit the organization role".
+    let r = api
+        .post(
+            "/api/projects/roles/",
+            json!({"project": project, "user": ann.id.0, "role": "AN"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body["id"], role_id);
     api.post(
         "/api/projects/roles/",
         json!({"project": project, "user": ann.id.0, "role": null}),
@@ -291,15 +297,11 @@ async fn project_roles_are_read_per_project_and_set_per_member() {
         .await
         .expect(200)
         .body;
-    assert!(
-        roles
-            .as_array()
-            .unwrap()
-            .contains(&json!({"project": project, "user": ann.id.0, "role": null})),
-        "{roles}"
-    );
+    assert_eq!(roles, json!([]));
 
-    api.get("/api/projects/roles/").await.expect(400);
+    // Without `project`, the SDK's form: every role the caller may see.
+    api.get("/api/projects/roles/").await.expect(200);
+    let before = server.snapshot().await;
     api.post(
         "/api/projects/roles/",
         json!({"project": project, "user": ann.id.0, "role": "MA"}),
@@ -313,6 +315,7 @@ async fn project_roles_are_read_per_project_and_set_per_member() {
         )
         .await
         .expect(403);
+    assert_eq!(server.snapshot().await, before);
 }
 
 /// An organization with a known history: the Owner activates X at t1, resets the link at t2,

@@ -92,16 +92,16 @@ fn patch_body(ops: Value) -> Value {
 async fn project_roles(org: &OrgFixture, project: i64) -> BTreeMap<i64, Option<String>> {
     let r = org
         .owner_api()
-        .get(&format!("/api/projects/roles?project={project}"))
+        .get(&format!("/api/projects/{project}"))
         .await
         .expect(200);
-    r.body
+    r.body["members"]
         .as_array()
         .expect("a list")
         .iter()
         .map(|m| {
             (
-                m["user"].as_i64().unwrap(),
+                m["user"]["id"].as_i64().unwrap(),
                 m["role"].as_str().map(str::to_owned),
             )
         })

@@ -39,6 +39,9 @@ use docs::Security;
         invites::invite_link, invites::reset_invite_link, invites::send_invites, invites::revoke_invite, invites::list_invites,
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
         projects::remove_project_member, projects::list_project_roles, projects::set_project_role,
+        projects::project_roles, projects::remove_project_role,
+        projects::paginated_project_members, projects::export_project_members,
+        projects::bulk_assign_project_members, projects::bulk_unassign_project_members,
         projects::list_annotations, projects::create_annotation,
         workspaces::list_workspaces, workspaces::create_workspace, workspaces::get_workspace,
         workspaces::update_workspace, workspaces::delete_workspace, workspaces::workspace_projects,
@@ -146,7 +149,25 @@ pub fn routes() -> Router<AppState> {
             "/api/projects/roles",
             get(projects::list_project_roles).post(projects::set_project_role),
         )
+        .route(
+            "/api/projects/roles/{id}",
+            axum::routing::delete(projects::remove_project_role),
+        )
         .route("/api/projects/{id}", get(projects::get_project))
+        .route("/api/projects/{id}/roles", get(projects::project_roles))
+        .route(
+            "/api/projects/{id}/members/paginated",
+            get(projects::paginated_project_members),
+        )
+        .route(
+            "/api/projects/{id}/members/bulk",
+            post(projects::bulk_assign_project_members)
+                .delete(projects::bulk_unassign_project_members),
+        )
+        .route(
+            "/api/projects/{id}/members/export",
+            get(projects::export_project_members),
+        )
         .route(
             "/api/projects/{id}/members",
             post(projects::add_project_member).delete(projects::remove_project_member),

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::MemberOrder;
-use roster_domain::{Access, Role};
+use roster_domain::{Access, ProjectId, Role};
 use roster_service::members::MemberFilter;
 use roster_service::orgs::OrgPatch;
 use roster_service::{Admin, Member, Staff};
@@ -179,6 +179,18 @@ pub struct MemberListParams {
     is_deleted: Option<String>,
     ordering: Option<String>,
     exclude_workspace_id: Option<String>,
+    exclude_project_id: Option<String>,
+}
+
+/// An id the SDK types as a float: "3" and "3.0" both name 3; "3.5" names nothing.
+fn float_typed_id(field: &str, raw: &str) -> ApiResult<i64> {
+    let t = raw.trim();
+    let whole = t.strip_suffix(".0").unwrap_or(t);
+    whole
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid(field, format!("\"{t}\" is not an id")))
 }
 
 fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
@@ -190,6 +202,18 @@ fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
             format!("\"{other}\" is not true or false"),
         )),
     }
+}
+
+/// A search term of a member list: trimmed, absent when empty, at most 200 characters.
+pub(crate) fn search_term(raw: Option<&str>) -> ApiResult<Option<String>> {
+    let search = raw.map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::invalid(
+            "search",
+            "must be at most 200 characters",
+        ));
+    }
+    Ok(search.map(str::to_string))
 }
 
 /// The member list's orderings by their Label Studio names.
@@ -225,33 +249,19 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
             (order, desc)
         }
     };
-    let search = p
-        .search
+    let search = search_term(p.search.as_deref())?;
+    let exclude_project = p
+        .exclude_project_id
         .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(ApiError::invalid(
-            "search",
-            "must be at most 200 characters",
-        ));
-    }
-    // The SDK types the id as a float and may send "3.0".
-    let exclude_workspace = match p.exclude_workspace_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => Some(
-            raw.strip_suffix(".0")
-                .unwrap_or(raw)
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .map(roster_domain::WorkspaceId)
-                .ok_or_else(|| {
-                    ApiError::invalid("exclude_workspace_id", format!("\"{raw}\" is not an id"))
-                })?,
-        ),
-    };
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| float_typed_id("exclude_project_id", s).map(ProjectId))
+        .transpose()?;
+    let exclude_workspace = p
+        .exclude_workspace_id
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| float_typed_id("exclude_workspace_id", s).map(roster_domain::WorkspaceId))
+        .transpose()?;
     Ok(MemberFilter {
         exclude_workspace,
         roles,
@@ -259,6 +269,7 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
         deleted: parse_bool("is_deleted", p.is_deleted.as_deref())?,
         order,
         descending,
+        exclude_project,
     })
 }
 
@@ -267,7 +278,8 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
     params(("id" = i64, Path), ("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query),
            ("role" = Option<String>, Query, description = "comma list of role codes"),
            ("search" = Option<String>, Query), ("is_deleted" = Option<bool>, Query), ("ordering" = Option<String>, Query),
-           ("exclude_workspace_id" = Option<i64>, Query, description = "leave out this workspace's members")),
+           ("exclude_workspace_id" = Option<f64>, Query, description = "leave out this workspace's members"),
+           ("exclude_project_id" = Option<f64>, Query, description = "leave out the members of this project")),
     responses((status = 200, body = PageView<MemberView>), (status = 400), (status = 403), (status = 404)))]
 pub async fn list_members(
     State(state): State<AppState>,

@@ -249,7 +249,8 @@ pub async fn workspace_projects(
         .service
         .workspace_projects(&by, workspace_id(&id)?)
         .await?;
-    Ok(Json(list.iter().map(ProjectView::of).collect()))
+    let summaries = state.service.summarize_projects(list).await?;
+    Ok(Json(summaries.iter().map(ProjectView::of).collect()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

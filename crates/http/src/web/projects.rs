@@ -95,7 +95,7 @@ pub(crate) async fn project_page(
                 members: members
                     .iter()
                     .map(|m| {
-                        let role = match m.project_role {
+                        let role = match m.project_role.as_ref().map(|r| r.role) {
                             Some(roster_domain::ProjectRole::Annotator) => "Annotator",
                             Some(roster_domain::ProjectRole::Reviewer) => "Reviewer",
                             None => "Organization role",
