@@ -183,7 +183,7 @@ pub struct MemberListParams {
 }
 
 /// An id the SDK types as a float: "3" and "3.0" both name 3; "3.5" names nothing.
-fn float_typed_id(field: &str, raw: &str) -> ApiResult<i64> {
+pub(crate) fn float_typed_id(field: &str, raw: &str) -> ApiResult<i64> {
     let t = raw.trim();
     let whole = t.strip_suffix(".0").unwrap_or(t);
     whole

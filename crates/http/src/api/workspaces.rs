@@ -12,6 +12,7 @@ use roster_service::workspaces::{BulkSelection, WorkspacePatch, WorkspaceQuery};
 use roster_service::Member;
 use serde::{Deserialize, Serialize};
 
+use crate::api::orgs::float_typed_id;
 use crate::api::projects::ProjectView;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, InActiveOrg, JsonBody, PathParams, QueryParams};
@@ -75,24 +76,13 @@ fn query_bool(field: &str, v: Option<&str>) -> ApiResult<Option<bool>> {
     }
 }
 
-/// A whole-number id from a query value; the SDK sends float-typed ids as "3.0".
-fn query_id(field: &str, raw: &str) -> ApiResult<i64> {
-    let t = raw.trim();
-    let whole = t.strip_suffix(".0").unwrap_or(t);
-    whole
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid(field, format!("\"{raw}\" is not an id")))
-}
-
 /// A comma-separated list of ids ("1,2,3"); empty means none.
 fn id_list(field: &str, raw: Option<&str>) -> ApiResult<Vec<i64>> {
     raw.unwrap_or("")
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| query_id(field, s))
+        .map(|s| float_typed_id(field, s))
         .collect()
 }
 
@@ -283,7 +273,7 @@ pub struct ProjectQuery {
 /// One id named in the query or in a JSON body (older clients); both must agree when both
 /// are given, and a malformed body changes nothing.
 fn one_id(field: &str, from_query: Option<&str>, raw: &[u8], body_keys: &[&str]) -> ApiResult<i64> {
-    let from_query = from_query.map(|q| query_id(field, q)).transpose()?;
+    let from_query = from_query.map(|q| float_typed_id(field, q)).transpose()?;
     let from_body = if raw.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
