@@ -117,9 +117,12 @@ pub struct ProjectListParams {
 /// `members_limit`: how many members a project shape lists (absent: all of them).
 fn members_limit(raw: Option<&str>) -> ApiResult<Option<usize>> {
     raw.map(|v| {
+        // Within int64, as the OpenAPI document says.
         v.trim()
-            .parse::<usize>()
-            .map_err(|_| ApiError::invalid("members_limit", "must be a whole number from 0"))
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| ApiError::invalid("members_limit", "must be a whole number from 0"))
     })
     .transpose()
 }
@@ -479,7 +482,7 @@ fn project_ids(field: &str, raw: &str) -> ApiResult<Vec<ProjectId>> {
 /// the list to those projects.
 #[utoipa::path(get, path = "/api/projects/roles", tag = "projects",
     params(("ids" = Option<String>, Query, description = "comma-separated project ids"), ("project" = Option<i64>, Query)),
-    responses((status = 200, body = [ProjectRoleView]), (status = 400), (status = 403)))]
+    responses((status = 200, body = [ProjectRoleView]), (status = 400), (status = 403), (status = 404)))]
 pub async fn list_project_roles(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
