@@ -193,6 +193,32 @@ pub(crate) fn float_typed_id(field: &str, raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::invalid(field, format!("\"{t}\" is not an id")))
 }
 
+/// An optional true/false query value ("true"/"1", "false"/"0"); absent or empty is None.
+pub(crate) fn query_bool(field: &str, v: Option<&str>) -> ApiResult<Option<bool>> {
+    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") => Ok(None),
+        Some("true") | Some("1") => Ok(Some(true)),
+        Some("false") | Some("0") => Ok(Some(false)),
+        Some(other) => Err(ApiError::invalid(
+            field,
+            format!("\"{other}\" is not true or false"),
+        )),
+    }
+}
+
+/// A comma-separated query value ("1,2,3"), each non-empty item read by `one`.
+pub(crate) fn comma_list<T>(
+    raw: Option<&str>,
+    one: impl Fn(&str) -> ApiResult<T>,
+) -> ApiResult<Vec<T>> {
+    raw.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(one)
+        .collect()
+}
+
 fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<bool> {
     match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
         None | Some("false") | Some("0") | Some("no") => Ok(false),
@@ -227,14 +253,7 @@ const ORDERINGS: [(&str, MemberOrder); 6] = [
 ];
 
 fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
-    let roles = match p.role.as_deref().map(str::trim) {
-        None | Some("") => Vec::new(),
-        Some(list) => list
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|c| parse_role("role", c))
-            .collect::<ApiResult<_>>()?,
-    };
+    let roles = comma_list(p.role.as_deref(), |c| parse_role("role", c))?;
     let (order, descending) = match p.ordering.as_deref().map(str::trim) {
         None | Some("") => (MemberOrder::Email, false),
         Some(o) => {

@@ -10,6 +10,7 @@ use roster_service::store::{AnnotationRow, MemberRow, ProjectMemberRow, ProjectR
 use roster_service::{Member, Staff};
 use serde::{Deserialize, Serialize};
 
+use crate::api::orgs::{comma_list, query_bool};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{InActiveOrg, JsonBody, PathParams, QueryParams};
 use crate::paging::{page_view, PageParams, RequestUrl};
@@ -466,15 +467,11 @@ pub struct RolesQuery {
 
 /// A comma-separated list of project ids (the SDK also sends one id alone).
 fn project_ids(field: &str, raw: &str) -> ApiResult<Vec<ProjectId>> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<i64>()
-                .map(ProjectId)
-                .map_err(|_| ApiError::invalid(field, "must be project ids separated by commas"))
-        })
-        .collect()
+    comma_list(Some(raw), |s| {
+        s.parse::<i64>()
+            .map(ProjectId)
+            .map_err(|_| ApiError::invalid(field, "must be project ids separated by commas"))
+    })
 }
 
 /// The project roles the caller may see: staff those of every project of the organization,
@@ -888,16 +885,11 @@ pub struct BulkUnassignView {
 
 /// A comma-separated list of user ids.
 fn user_ids(field: &str, raw: Option<&str>) -> ApiResult<Vec<UserId>> {
-    raw.unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<i64>()
-                .map(UserId)
-                .map_err(|_| ApiError::invalid(field, "must be user ids separated by commas"))
-        })
-        .collect()
+    comma_list(raw, |s| {
+        s.parse::<i64>()
+            .map(UserId)
+            .map_err(|_| ApiError::invalid(field, "must be user ids separated by commas"))
+    })
 }
 
 /// The filter of a bulk call with `all` (organization roles and search).
@@ -911,24 +903,11 @@ fn bulk_filter(q: &BulkQuery) -> ApiResult<roster_service::members::MemberFilter
 
 /// A true/false query value (`default` when absent or empty).
 fn flag(field: &str, raw: Option<&str>, default: bool) -> ApiResult<bool> {
-    match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") => Ok(default),
-        Some("true") | Some("1") => Ok(true),
-        Some("false") | Some("0") => Ok(false),
-        Some(other) => Err(ApiError::invalid(
-            field,
-            format!("\"{other}\" is not true or false"),
-        )),
-    }
+    Ok(query_bool(field, raw)?.unwrap_or(default))
 }
 
 fn user_roles(raw: Option<&str>) -> ApiResult<Vec<roster_domain::Role>> {
-    raw.unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|c| crate::api::orgs::parse_role("role", c))
-        .collect()
+    comma_list(raw, |c| crate::api::orgs::parse_role("role", c))
 }
 
 /// Adds members to the project in one transaction: the `included` users, or with `all` every

@@ -12,7 +12,7 @@ use roster_service::workspaces::{BulkSelection, WorkspacePatch, WorkspaceQuery};
 use roster_service::Member;
 use serde::{Deserialize, Serialize};
 
-use crate::api::orgs::float_typed_id;
+use crate::api::orgs::{comma_list, float_typed_id, query_bool};
 use crate::api::projects::ProjectView;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, InActiveOrg, JsonBody, PathParams, QueryParams};
@@ -63,27 +63,9 @@ fn workspace_id(raw: &str) -> ApiResult<WorkspaceId> {
         .ok_or_else(|| ApiError::not_found(format!("No workspace {raw}.")))
 }
 
-/// An optional boolean query value.
-fn query_bool(field: &str, v: Option<&str>) -> ApiResult<Option<bool>> {
-    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") => Ok(None),
-        Some("true") | Some("1") => Ok(Some(true)),
-        Some("false") | Some("0") => Ok(Some(false)),
-        Some(other) => Err(ApiError::invalid(
-            field,
-            format!("\"{other}\" is not true or false"),
-        )),
-    }
-}
-
 /// A comma-separated list of ids ("1,2,3"); empty means none.
 fn id_list(field: &str, raw: Option<&str>) -> ApiResult<Vec<i64>> {
-    raw.unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| float_typed_id(field, s))
-        .collect()
+    comma_list(raw, |s| float_typed_id(field, s))
 }
 
 fn view(
