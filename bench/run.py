@@ -27,6 +27,8 @@ BIN = os.environ.get("ROSTER_BIN", os.path.join(ROOT, "target", "release", "rost
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
 PASSWORD = "benchmark-owner-password"
 PG = "postgres://postgres@127.0.0.1:5432/roster_bench"
+# Where bench/access.py's section of the report begins.
+ACCESS_MARK = "<!-- access benchmark: written by bench/access.py -->"
 
 
 def free_port():
@@ -225,8 +227,14 @@ def write_report(results, seconds, out):
             "",
         ]
     lines += targets(results)
+    # bench/access.py's section follows ours; a rewrite of ours keeps it.
+    kept = ""
+    if os.path.exists(out):
+        text = open(out).read()
+        if ACCESS_MARK in text:
+            kept = "\n" + text[text.index(ACCESS_MARK):]
     with open(out, "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + kept)
 
 
 def targets(results):
@@ -262,13 +270,18 @@ def targets(results):
     return out
 
 
-def main():
+def arguments():
+    """The command line both benchmarks take."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,1000000")
     ap.add_argument("--dbs", default="sqlite,postgres")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main():
+    args = arguments()
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
         for db in args.dbs.split(","):

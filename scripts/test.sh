@@ -106,10 +106,12 @@ sdk_run sqlite ""
 step "label-studio-sdk on PostgreSQL"
 sdk_run postgres "postgres://postgres@127.0.0.1:5432/roster_sdk"
 
-step "benchmark smoke (2,000 members, debug build; the real figures are in BENCHMARKS.md)"
+step "benchmark smokes (2,000 members, debug build; the real figures are in BENCHMARKS.md)"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 ROSTER_BIN=$root/target/debug/roster python3 bench/run.py --sizes 2000 --dbs sqlite,postgres --seconds 2 \
   --out "$(mktemp -d)/BENCHMARKS-smoke.md"
+ROSTER_BIN=$root/target/debug/roster python3 bench/access.py --sizes 2000 --dbs sqlite,postgres --seconds 1 \
+  --out "$(mktemp -d)/BENCHMARKS-access-smoke.md"
 
 step "web pages in a real browser (Chromium)"
 scripts/browser-tests.sh

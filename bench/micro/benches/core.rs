@@ -166,6 +166,7 @@ fn seed_row(i: usize) -> ImportRow {
         last_name: format!("Last{i}"),
         role: role.into(),
         projects: Vec::new(),
+        workspaces: Vec::new(),
     }
 }
 

@@ -10,7 +10,8 @@ use roster_domain::OrgId;
 use roster_service::import::{ImportRow, Rejected};
 use roster_service::{Service, ServiceError};
 
-/// Reads a CSV file with a header (email, first_name, last_name, role, projects).
+/// Reads a CSV file with a header (email, first_name, last_name, role, projects, workspaces;
+/// projects and workspaces are ids separated by `;` or spaces).
 pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -25,11 +26,12 @@ pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
             path.display()
         );
     };
-    let (first, last, role, projects) = (
+    let (first, last, role, projects, workspaces) = (
         column("first_name"),
         column("last_name"),
         column("role"),
         column("projects"),
+        column("workspaces"),
     );
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -37,14 +39,16 @@ pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
         let record =
             record.with_context(|| format!("{}: line {line} is not valid CSV", path.display()))?;
         let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_string();
-        let project_ids = cell(projects)
-            .split([';', ' '])
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                p.parse::<i64>()
-                    .with_context(|| format!("line {line}: project \"{p}\" is not a project id"))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let ids = |kind: &str, c: Option<usize>| {
+            cell(c)
+                .split([';', ' '])
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<i64>()
+                        .with_context(|| format!("line {line}: {kind} \"{p}\" is not a {kind} id"))
+                })
+                .collect::<Result<Vec<_>>>()
+        };
         rows.push(ImportRow {
             line,
             email: cell(Some(email_col)),
@@ -54,7 +58,8 @@ pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
                 r if r.is_empty() => "AN".into(),
                 r => r,
             },
-            projects: project_ids,
+            projects: ids("project", projects)?,
+            workspaces: ids("workspace", workspaces)?,
         });
     }
     let total = rows.len() as u64;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _, Result};
 use clap::{Parser, Subcommand};
-use roster_domain::{OrgId, Role};
+use roster_domain::{OrgId, Role, WorkspaceId};
 use roster_service::import::ImportRow;
 use roster_service::members::MemberFilter;
 use roster_service::{Admin, Context, PageRequest, Service, ServiceConfig, Staff, SystemClock};
@@ -241,6 +241,9 @@ enum MemberCommand {
 #[derive(Debug, Subcommand)]
 enum DevCommand {
     /// Add N generated members (80% AN, 10% RE, 5% MA, 3% NO, 2% DI) through the import path.
+    /// With --workspaces and --projects, first creates that many, then puts every member in one
+    /// of them and fills the first ones: the first project holds every second member, the first
+    /// workspace the first tenth.
     Seed {
         #[arg(long)]
         org: i64,
@@ -248,6 +251,10 @@ enum DevCommand {
         members: u64,
         #[arg(long, default_value_t = 5000)]
         batch_size: u32,
+        #[arg(long, default_value_t = 0)]
+        workspaces: u64,
+        #[arg(long, default_value_t = 0)]
+        projects: u64,
     },
 }
 
@@ -414,9 +421,23 @@ async fn run(cli: Cli) -> Result<()> {
             org,
             members,
             batch_size,
+            workspaces,
+            projects,
         }) => {
             let service = open_service(&common, cfg).await?;
-            let rows = (0..members).map(|i| {
+            let (ws, ps) = seed_containers(&service, OrgId(org), workspaces, projects).await?;
+            // The first of a list for some members, and one of the rest for everyone.
+            let spread = |ids: &[i64], i: u64, first: bool| -> Vec<i64> {
+                let mut out = Vec::new();
+                if first && !ids.is_empty() {
+                    out.push(ids[0]);
+                }
+                if ids.len() > 1 {
+                    out.push(ids[1 + (i as usize) % (ids.len() - 1)]);
+                }
+                out
+            };
+            let rows = (0..members).map(move |i| {
                 let role = match i % 100 {
                     0..=79 => "AN",
                     80..=89 => "RE",
@@ -430,7 +451,8 @@ async fn run(cli: Cli) -> Result<()> {
                     first_name: format!("First{i}"),
                     last_name: format!("Last{i}"),
                     role: role.into(),
-                    projects: Vec::new(),
+                    projects: spread(&ps, i, i % 2 == 0),
+                    workspaces: spread(&ws, i, i < members / 10),
                 }
             });
             import::run(
@@ -673,4 +695,34 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Creates `workspaces` workspaces and `projects` projects for `dev seed` (project k in
+/// workspace k modulo their number), as the organization's Owner through the service.
+async fn seed_containers(
+    service: &Service,
+    org: OrgId,
+    workspaces: u64,
+    projects: u64,
+) -> Result<(Vec<i64>, Vec<i64>)> {
+    let owner: roster_service::Authorized<roster_service::Member> =
+        service.operator_acting_as_owner(org).await?;
+    let staff: roster_service::Authorized<Staff> = service.operator_acting_as_owner(org).await?;
+    let mut ws = Vec::new();
+    for n in 1..=workspaces {
+        let patch = roster_service::workspaces::WorkspacePatch {
+            title: Some(format!("Workspace {n}")),
+            ..Default::default()
+        };
+        ws.push(service.create_workspace(&owner, patch).await?.id.0);
+    }
+    let mut ps = Vec::new();
+    for n in 1..=projects {
+        let home = (!ws.is_empty()).then(|| WorkspaceId(ws[(n as usize - 1) % ws.len()]));
+        let p = service
+            .create_project(&staff, &format!("Project {n}"), "", home)
+            .await?;
+        ps.push(p.id.0);
+    }
+    Ok((ws, ps))
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use roster_domain::{OrgId, ProjectId, Role};
+use roster_domain::{OrgId, ProjectId, Role, WorkspaceId};
 
 use crate::accounts::{check_name, normalize_email};
 use crate::membership::{Actor, DirectJoin};
@@ -21,6 +21,7 @@ pub struct ImportRow {
     pub last_name: String,
     pub role: String,
     pub projects: Vec<i64>,
+    pub workspaces: Vec<i64>,
 }
 
 /// A row that was not imported, and why.
@@ -45,6 +46,7 @@ struct Valid<'a> {
     last: String,
     role: Role,
     projects: Vec<ProjectId>,
+    workspaces: Vec<WorkspaceId>,
 }
 
 fn validate(row: &ImportRow) -> Result<Valid<'_>, String> {
@@ -64,13 +66,14 @@ fn validate(row: &ImportRow) -> Result<Valid<'_>, String> {
         last,
         role,
         projects: row.projects.iter().map(|p| ProjectId(*p)).collect(),
+        workspaces: row.workspaces.iter().map(|w| WorkspaceId(*w)).collect(),
     })
 }
 
 impl Service {
     /// Imports one batch as the operator (the command line). Rows that break a rule (bad
-    /// email, unknown role, already a member, a duplicate, no free seat, a project of another
-    /// organization) are reported by line and skipped; the rest land together or not at all,
+    /// email, unknown role, already a member, a duplicate, no free seat, a project or
+    /// workspace of another organization) are reported by line and skipped; the rest land together or not at all,
     /// through the batch form of the one membership path. With `strict`, any rejected row
     /// refuses the whole batch and nothing is written.
     pub async fn import_members(
@@ -106,6 +109,7 @@ impl Service {
                 last_name: &v.last,
                 role: v.role,
                 projects: &v.projects,
+                workspaces: &v.workspaces,
             })
             .collect();
         let mut tx = self.store().write().await?;

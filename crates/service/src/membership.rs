@@ -516,6 +516,19 @@ impl Service {
                 known_projects.insert(*p);
             }
         }
+        let mut known_workspaces = HashSet::new();
+        for w in people
+            .iter()
+            .flat_map(|v| v.workspaces.iter())
+            .collect::<HashSet<_>>()
+        {
+            if workspaces::by_id(tx, *w)
+                .await?
+                .is_some_and(|rec| rec.org == org)
+            {
+                known_workspaces.insert(*w);
+            }
+        }
         let mut seats = seat_usage(tx, &org_rec, now).await?;
         let mut outcomes = Vec::with_capacity(people.len());
         let mut accepted = Vec::new();
@@ -527,6 +540,8 @@ impl Service {
                 Err(format!("{} is already a member", p.email))
             } else if let Some(bad) = p.projects.iter().find(|x| !known_projects.contains(x)) {
                 Err(format!("project {bad} is not in this organization"))
+            } else if let Some(bad) = p.workspaces.iter().find(|x| !known_workspaces.contains(x)) {
+                Err(format!("workspace {bad} is not in this organization"))
             } else {
                 let facts = SeatFacts {
                     holds_invite_seat: invite_seats.contains(p.email),
@@ -580,6 +595,14 @@ impl Service {
             })
             .collect();
         bulk::insert_project_members(tx, &pairs, now).await?;
+        let pairs: Vec<_> = accepted
+            .iter()
+            .flat_map(|p| {
+                let m = membership_ids[&ids[p.email]];
+                p.workspaces.iter().map(move |w| (*w, m))
+            })
+            .collect();
+        bulk::insert_workspace_members(tx, &pairs, workspace_source(source), now).await?;
         let actor = acting
             .audit_actor()
             .map(|u| (u.id, display_name(u), u.email.clone()));
@@ -750,6 +773,15 @@ pub(crate) struct DirectJoin<'a> {
     pub last_name: &'a str,
     pub role: Role,
     pub projects: &'a [ProjectId],
+    pub workspaces: &'a [WorkspaceId],
+}
+
+/// How a workspace membership records who made it.
+fn workspace_source(source: RoleSource) -> &'static str {
+    match source {
+        RoleSource::Api => "api",
+        _ => "manual",
+    }
 }
 
 /// A change of one workspace membership.
@@ -804,10 +836,7 @@ impl Service {
                         format!("user {target} is not a member of this organization"),
                     )
                 })?;
-                let source = match acting.role_source(ctx) {
-                    RoleSource::Api => "api",
-                    _ => "manual",
-                };
+                let source = workspace_source(acting.role_source(ctx));
                 let added = workspaces::put_member(tx, ws, row.membership.id, source, now).await?;
                 // Joining a workspace with an accepted invite is part of the acceptance.
                 if added && !matches!(acting, Acting::Joiner) {

@@ -131,12 +131,29 @@ impl Service {
         workspace: Option<WorkspaceId>,
         page: PageRequest,
     ) -> Result<Page<ProjectRecord>> {
+        let filter = projects::ProjectFilter {
+            workspace,
+            ..Default::default()
+        };
+        self.search_projects(by, &filter, page).await
+    }
+
+    /// The projects the caller sees (as [`Service::list_projects`]) that match `filter`.
+    pub async fn search_projects(
+        &self,
+        by: &Authorized<Member>,
+        filter: &projects::ProjectFilter,
+        page: PageRequest,
+    ) -> Result<Page<ProjectRecord>> {
         let reach = visibility::project_reach(by.role());
         let (org, me) = (by.org.id, by.membership.id);
         let mut c = self.store().read().await?;
-        let count = projects::count_of_org(&mut c, org, me, reach, workspace).await?;
-        let items =
-            projects::of_org(&mut c, org, me, reach, workspace, page.size, page.offset()).await?;
+        let count = projects::count_of_org(&mut c, org, me, reach, filter).await?;
+        let items = if page.offset() >= count {
+            Vec::new()
+        } else {
+            projects::of_org(&mut c, org, me, reach, filter, page.size, page.offset()).await?
+        };
         Ok(Page { count, items })
     }
 
@@ -173,7 +190,7 @@ impl Service {
     }
 
     /// A page of the project's members: explicit ones and, with `q.implicit`, those who
-    /// reach it through their organization role.
+    /// reach it without being its members (organization role, workspace, creation).
     pub async fn project_member_list(
         &self,
         by: &Authorized<Member>,

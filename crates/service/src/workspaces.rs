@@ -333,7 +333,10 @@ impl Service {
             by.org.id,
             by.membership.id,
             reach,
-            Some(id),
+            &projects::ProjectFilter {
+                workspace: Some(id),
+                ..Default::default()
+            },
             i64::from(u32::MAX),
             0,
         )

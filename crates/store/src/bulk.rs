@@ -8,7 +8,7 @@ use crate::members::bump_count;
 use crate::sql::{query, Arg, Decode};
 use crate::users::fold;
 use crate::{Backend, Conn, Micros, NewAuditEvent, Result, WriteTx};
-use roster_domain::{MembershipId, OrgId, ProjectId, Role, RoleSource, UserId};
+use roster_domain::{MembershipId, OrgId, ProjectId, Role, RoleSource, UserId, WorkspaceId};
 
 /// Rows per statement: well under both databases' limits on bound values.
 const CHUNK: usize = 400;
@@ -290,6 +290,34 @@ pub async fn insert_project_members(
     insert(
         c,
         "INSERT INTO project_members (project_id, membership_id, source, added_at) VALUES",
+        4,
+        vals,
+        "",
+        |_| Ok(()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Puts memberships into workspaces, `source` saying who put them there.
+pub async fn insert_workspace_members(
+    c: &mut WriteTx,
+    pairs: &[(WorkspaceId, MembershipId)],
+    source: &str,
+    now: Micros,
+) -> Result<()> {
+    let mut vals = Vec::with_capacity(pairs.len() * 4);
+    for (w, m) in pairs {
+        vals.extend([
+            Arg::Int(w.0),
+            Arg::Int(m.0),
+            Arg::Text(source.into()),
+            Arg::Int(now),
+        ]);
+    }
+    insert(
+        c,
+        "INSERT INTO workspace_members (workspace_id, membership_id, source, added_at) VALUES",
         4,
         vals,
         "",

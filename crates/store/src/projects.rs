@@ -1,8 +1,9 @@
 //! Projects, their members, and the work done in them.
 
-use roster_domain::workspaces::ProjectReach;
+use roster_domain::workspaces::{project_reach, ProjectReach};
 use roster_domain::{
-    AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole, RoleSource, UserId, WorkspaceId,
+    AnnotationId, MembershipId, OrgId, ProjectId, ProjectRole, Role, RoleSource, UserId,
+    WorkspaceId,
 };
 
 use crate::db::handle;
@@ -56,29 +57,102 @@ pub async fn by_id(c: &mut Conn, id: ProjectId) -> Result<Option<ProjectRecord>>
         .await
 }
 
+/// Which projects a list shows, beyond what the caller reaches.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    /// Only the projects of this workspace.
+    pub workspace: Option<WorkspaceId>,
+    /// Only these projects (all when empty).
+    pub ids: Vec<ProjectId>,
+    /// A case-insensitive substring of the title.
+    pub title: Option<String>,
+    /// A case-insensitive substring of the title or the description.
+    pub search: Option<String>,
+    /// Only projects in an archived workspace (`true`) or not in one (`false`).
+    pub archived: Option<bool>,
+    /// Only pinned projects. Roster pins nothing, so this matches no project.
+    pub pinned_only: bool,
+    /// A column (`p.id`, `p.title`, `p.created_at`) and whether descending; by id otherwise.
+    pub order: Option<(&'static str, bool)>,
+}
+
+/// The WHERE clause of a project list; `$1` is the organization, `$2` the membership, and the
+/// filter's values follow from `$3`.
+fn project_list_sql(
+    reach: ProjectReach,
+    f: &ProjectFilter,
+    backend: Backend,
+) -> (String, Vec<Arg>) {
+    let mut sql = format!(
+        "FROM projects p WHERE p.org_id = $1 AND {}",
+        crate::workspaces::project_reach_sql(reach)
+    );
+    let mut args: Vec<Arg> = Vec::new();
+    let next = |args: &mut Vec<Arg>, a: Arg| {
+        args.push(a);
+        args.len() + 2
+    };
+    if let Some(w) = f.workspace {
+        let n = next(&mut args, Arg::Int(w.0));
+        sql.push_str(&format!(" AND p.workspace_id = ${n}"));
+    }
+    if !f.ids.is_empty() {
+        let n = next(&mut args, Arg::Ids(f.ids.iter().map(|p| p.0).collect()));
+        sql.push_str(&match backend {
+            Backend::Sqlite => format!(" AND p.id IN (SELECT value FROM rarray(${n}))"),
+            Backend::Postgres => format!(" AND p.id = ANY(${n})"),
+        });
+    }
+    if let Some(t) = f.title.as_deref().filter(|t| !t.is_empty()) {
+        let n = next(&mut args, Arg::Text(crate::members::like_pattern(t)));
+        sql.push_str(&format!(" AND LOWER(p.title) LIKE ${n} ESCAPE '\\'"));
+    }
+    if let Some(t) = f.search.as_deref().filter(|t| !t.is_empty()) {
+        let n = next(&mut args, Arg::Text(crate::members::like_pattern(t)));
+        sql.push_str(&format!(
+            " AND (LOWER(p.title) LIKE ${n} ESCAPE '\\' OR LOWER(p.description) LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    if f.pinned_only {
+        sql.push_str(" AND 1 = 0");
+    }
+    if let Some(archived) = f.archived {
+        let has = "EXISTS (SELECT 1 FROM workspaces aw WHERE aw.id = p.workspace_id AND aw.is_archived <> 0)";
+        sql.push_str(&if archived {
+            format!(" AND {has}")
+        } else {
+            format!(" AND NOT {has}")
+        });
+    }
+    (sql, args)
+}
+
 /// Projects of an organization the membership reaches (see `roster_domain::workspaces`),
-/// optionally only those of one workspace.
+/// narrowed by `f`.
 pub async fn of_org(
     c: &mut Conn,
     org: OrgId,
     member: MembershipId,
     reach: ProjectReach,
-    workspace: Option<WorkspaceId>,
+    f: &ProjectFilter,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ProjectRecord>> {
+    let (from, args) = project_list_sql(reach, f, Backend::of(c));
+    let (col, desc) = f.order.unwrap_or(("p.id", false));
+    let dir = if desc { "DESC" } else { "ASC" };
+    let n = args.len() + 3;
     let sql = format!(
-        "SELECT {COLS} FROM projects p WHERE p.org_id = $1 AND {} AND ($3 = 0 OR p.workspace_id = $3)
-         ORDER BY p.id LIMIT $4 OFFSET $5",
-        crate::workspaces::project_reach_sql(reach)
+        "SELECT {COLS} {from} ORDER BY {col} {dir}, p.id {dir} LIMIT ${n} OFFSET ${o}",
+        o = n + 1
     );
-    let q = query(sql)
-        .bind(org.0)
-        .bind(member.0)
-        .bind(workspace.map_or(0, |w| w.0))
-        .bind(limit)
-        .bind(offset);
-    handle(c).fetch_all(q, from_row).await
+    let mut q = query(sql).bind(org.0).bind(member.0);
+    for a in args {
+        q.push(a);
+    }
+    handle(c)
+        .fetch_all(q.bind(limit).bind(offset), from_row)
+        .await
 }
 
 pub async fn count_of_org(
@@ -86,16 +160,15 @@ pub async fn count_of_org(
     org: OrgId,
     member: MembershipId,
     reach: ProjectReach,
-    workspace: Option<WorkspaceId>,
+    f: &ProjectFilter,
 ) -> Result<i64> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM projects p WHERE p.org_id = $1 AND {} AND ($3 = 0 OR p.workspace_id = $3)",
-        crate::workspaces::project_reach_sql(reach)
-    );
-    let q = query(sql)
+    let (from, args) = project_list_sql(reach, f, Backend::of(c));
+    let mut q = query(format!("SELECT COUNT(*) {from}"))
         .bind(org.0)
-        .bind(member.0)
-        .bind(workspace.map_or(0, |w| w.0));
+        .bind(member.0);
+    for a in args {
+        q.push(a);
+    }
     handle(c).fetch_one(q, |r| r.int(0)).await
 }
 
@@ -410,8 +483,20 @@ pub struct ProjectMemberQuery {
     pub roles: Vec<&'static str>,
     /// A case-insensitive substring of the email, the names or the username.
     pub search: Option<String>,
-    /// Whether members with access through their organization role (no project membership) count.
+    /// Whether members who reach the project without being its members count.
     pub implicit: bool,
+    /// Only members active at or after this time (microseconds since the epoch).
+    pub last_activity_from: Option<Micros>,
+    /// Only members active at or before this time.
+    pub last_activity_to: Option<Micros>,
+    /// Leaves out members whose effective role is Annotator.
+    pub no_annotators: bool,
+    /// Also lists deleted members who were the project's members (when the person has no
+    /// live membership of the organization again).
+    pub with_deleted: bool,
+    /// The filters name no kind of user roster has (every member is a standard user), so
+    /// nobody matches.
+    pub matches_none: bool,
     pub order: ProjectMemberOrder,
     pub descending: bool,
 }
@@ -425,23 +510,67 @@ pub struct ProjectMemberEntry {
     pub implicit: bool,
 }
 
-/// Which live members reach a project without being its members: the one place that says it.
-/// Owners and Administrators see every project.
-const IMPLICIT_ACCESS: &str = "m.role IN ('OW', 'AD')";
+/// Which live members reach project `$1` without being its members, as the domain's
+/// [`project_reach`] says for each role: Owners and Administrators reach every project, members
+/// of the project's workspace reach it through the workspace, and Managers the projects they
+/// created. Built from the domain's table, so the list and the access check cannot disagree.
+fn implicit_access_sql() -> String {
+    let codes = |keep: &dyn Fn(ProjectReach) -> bool| -> String {
+        let list: Vec<String> = Role::ALL
+            .iter()
+            .filter(|r| keep(project_reach(**r)))
+            .map(|r| format!("'{}'", r.code()))
+            .collect();
+        if list.is_empty() {
+            "NULL".into()
+        } else {
+            list.join(", ")
+        }
+    };
+    let all = codes(&|r| r == ProjectReach::All);
+    let joined = codes(&|r| matches!(r, ProjectReach::Joined { .. }));
+    let created = codes(&|r| r == ProjectReach::Joined { created: true });
+    format!(
+        "(m.role IN ({all})
+          OR (m.role IN ({joined}) AND EXISTS (SELECT 1 FROM projects ip
+              JOIN workspace_members iw ON iw.workspace_id = ip.workspace_id
+              WHERE ip.id = $1 AND iw.membership_id = m.id))
+          OR (m.role IN ({created}) AND EXISTS (SELECT 1 FROM projects ip
+              WHERE ip.id = $1 AND ip.created_by = m.id)))"
+    )
+}
 
 fn member_query_sql(q: &ProjectMemberQuery, backend: Backend) -> (String, Vec<Arg>) {
     let mut sql = String::from(
         "FROM memberships m JOIN users u ON u.id = m.user_id
          LEFT JOIN project_members pm ON pm.project_id = $1 AND pm.membership_id = m.id
          LEFT JOIN project_roles pr ON pr.project_id = $1 AND pr.membership_id = m.id
-         WHERE m.org_id = $2 AND m.deleted_at IS NULL",
+         WHERE m.org_id = $2",
     );
+    if q.with_deleted {
+        // A deleted membership keeps its project rows; it is listed unless the person has
+        // come back (then their live membership is the one listed).
+        sql.push_str(
+            " AND (m.deleted_at IS NULL OR (pm.membership_id IS NOT NULL AND NOT EXISTS \
+             (SELECT 1 FROM memberships lm WHERE lm.org_id = m.org_id AND lm.user_id = m.user_id \
+              AND lm.deleted_at IS NULL)))",
+        );
+    } else {
+        sql.push_str(" AND m.deleted_at IS NULL");
+    }
     if q.implicit {
         sql.push_str(&format!(
-            " AND (pm.membership_id IS NOT NULL OR {IMPLICIT_ACCESS})"
+            " AND (pm.membership_id IS NOT NULL OR (m.deleted_at IS NULL AND {}))",
+            implicit_access_sql()
         ));
     } else {
         sql.push_str(" AND pm.membership_id IS NOT NULL");
+    }
+    if q.matches_none {
+        sql.push_str(" AND 1 = 0");
+    }
+    if q.no_annotators {
+        sql.push_str(" AND COALESCE(pr.role, m.role) <> 'AN'");
     }
     let mut args = Vec::new();
     if !q.users.is_empty() {
@@ -458,6 +587,13 @@ fn member_query_sql(q: &ProjectMemberQuery, backend: Backend) -> (String, Vec<Ar
             " AND COALESCE(pr.role, m.role) IN ({})",
             list.join(",")
         ));
+    }
+    for (bound, op) in [(q.last_activity_from, ">="), (q.last_activity_to, "<=")] {
+        if let Some(at) = bound {
+            args.push(Arg::Int(at));
+            let n = args.len() + 2;
+            sql.push_str(&format!(" AND u.last_activity {op} ${n}"));
+        }
     }
     if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
         args.push(Arg::Text(crate::members::like_pattern(term)));

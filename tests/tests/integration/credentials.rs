@@ -886,6 +886,7 @@ async fn an_imported_account_gets_its_key_on_first_request_and_concurrent_reques
         last_name: "Keyless".into(),
         role: "AN".into(),
         projects: vec![],
+        workspaces: Vec::new(),
     };
     server
         .service

@@ -14,6 +14,7 @@ fn row(line: usize, email: &str, role: &str) -> ImportRow {
         last_name: format!("Last{line}"),
         role: role.into(),
         projects: vec![],
+        workspaces: Vec::new(),
     }
 }
 
@@ -194,6 +195,7 @@ async fn search_finds_exactly_the_substring_matches_for_rare_and_common_terms() 
             last_name: format!("Family{}", i % 7),
             role: "AN".into(),
             projects: vec![],
+            workspaces: Vec::new(),
         })
         .collect();
     for batch in rows.chunks(2600) {
@@ -257,4 +259,87 @@ async fn search_finds_exactly_the_substring_matches_for_rare_and_common_terms() 
     // short term has a letter outside hex digits: the Owner's email holds a random uuid.)
     assert_eq!(search("family3").await["count"], 743);
     assert_eq!(search("y5").await["count"], 743);
+}
+
+#[tokio::test]
+async fn imported_rows_join_their_projects_and_workspaces_of_this_organization_only() {
+    let server = TestServer::start().await;
+    let org = server.org("Teams").await;
+    let other = server.org("Elsewhere").await;
+    let api = org.owner_api();
+    let id = |v: &serde_json::Value| v["id"].as_i64().unwrap();
+    let ws = id(&api
+        .post("/api/workspaces/", json!({"title": "Team"}))
+        .await
+        .expect(201)
+        .body);
+    let project = id(&api
+        .post("/api/projects/", json!({"title": "Cats"}))
+        .await
+        .expect(201)
+        .body);
+    let foreign = id(&other
+        .owner_api()
+        .post("/api/workspaces/", json!({"title": "Theirs"}))
+        .await
+        .expect(201)
+        .body);
+    let owner: Authorized<Admin> = server
+        .service
+        .operator_acting_as_owner(org.id)
+        .await
+        .expect("owner");
+    let mut rows = vec![
+        row(2, "ann@teams.example.com", "AN"),
+        row(3, "bo@teams.example.com", "RE"),
+        row(4, "cy@teams.example.com", "AN"),
+    ];
+    rows[0].workspaces = vec![ws];
+    rows[0].projects = vec![project];
+    rows[1].workspaces = vec![ws];
+    rows[2].workspaces = vec![foreign];
+    let outcome = server
+        .service
+        .import_members(owner.org().id, &rows, false)
+        .await
+        .expect("batch");
+    assert_eq!(outcome.added, 2);
+    assert_eq!(
+        outcome.rejected,
+        vec![Rejected {
+            line: 4,
+            reason: format!("workspace {foreign} is not in this organization"),
+        }]
+    );
+    let members = api
+        .get(&format!(
+            "/api/workspaces/{ws}/memberships/paginated/?page_size=50"
+        ))
+        .await
+        .expect(200)
+        .body;
+    let emails: Vec<&str> = roster_tests::results(&members)
+        .iter()
+        .filter_map(|m| m["email"].as_str())
+        .collect();
+    assert!(emails.contains(&"ann@teams.example.com"), "{members}");
+    assert!(emails.contains(&"bo@teams.example.com"), "{members}");
+    let explicit = api
+        .get(&format!(
+            "/api/projects/{project}/members/paginated/?implicit=false&search=ann@teams"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(explicit["count"], 1, "{explicit}");
+    // The refused row wrote nothing in the other organization's workspace.
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM workspace_members WHERE workspace_id = {foreign}")
+        )
+        .await,
+        1,
+        "only its creator"
+    );
 }

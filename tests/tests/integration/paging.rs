@@ -25,6 +25,7 @@ async fn org_with_members(server: &TestServer, n: usize) -> OrgFixture {
             last_name: format!("L{}", i % 5),
             role: roles[i % roles.len()].into(),
             projects: vec![],
+            workspaces: Vec::new(),
         })
         .collect();
     server

@@ -552,3 +552,293 @@ async fn bulk_assign_and_unassign_change_many_members_in_one_go() {
         .await
         .expect(403);
 }
+
+/// The ids of a paged list, sorted.
+fn sorted_ids(v: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = roster_tests::results(v)
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A new workspace holding `project`; returns its id.
+async fn workspace_holding(api: &Api, title: &str, project: i64) -> i64 {
+    let ws = api
+        .post("/api/workspaces/", json!({"title": title}))
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    api.post(
+        &format!("/api/workspaces/{ws}/projects/"),
+        json!({"project": project}),
+    )
+    .await
+    .expect(201);
+    ws
+}
+
+#[tokio::test]
+async fn workspace_members_reach_its_projects_implicitly_and_lose_them_with_it() {
+    let w = Cats::new().await;
+    let (org, project, api) = (&w.org, w.project, w.api());
+    let outsider = org.member(Role::Annotator).await;
+    let worker = org.member(Role::Reviewer).await;
+    let ws = workspace_holding(&api, "Pets", project).await;
+    api.post(
+        &format!("/api/workspaces/{ws}/memberships/"),
+        json!({"user": worker.id.0}),
+    )
+    .await
+    .expect(201);
+
+    let path = format!("/api/projects/{project}/members/paginated/?page_size=100");
+    let list = api.get(&path).await.expect(200).body;
+    let row = roster_tests::results(&list)
+        .iter()
+        .find(|r| r["id"] == worker.id.0)
+        .cloned()
+        .expect("the workspace member is listed");
+    assert_eq!(row["implicit_member"], true, "{row}");
+    assert!(!sorted_ids(&list).contains(&outsider.id.0));
+    // The list and the access check say the same: the worker opens the project.
+    org.api(&worker)
+        .get(&format!("/api/projects/{project}"))
+        .await
+        .expect(200);
+    org.api(&outsider)
+        .get(&format!("/api/projects/{project}"))
+        .await
+        .expect(404);
+
+    // Deactivated, the worker reaches nothing and is no longer listed as reaching it.
+    org.owner_api()
+        .patch(
+            &org.path("/memberships"),
+            json!({"user_id": worker.id.0, "role": "DI"}),
+        )
+        .await
+        .expect(200);
+    assert!(!sorted_ids(&api.get(&path).await.expect(200).body).contains(&worker.id.0));
+    // Out of the workspace, they are not listed either once active again.
+    org.owner_api()
+        .patch(
+            &org.path("/memberships"),
+            json!({"user_id": worker.id.0, "role": "RE"}),
+        )
+        .await
+        .expect(200);
+    assert!(sorted_ids(&api.get(&path).await.expect(200).body).contains(&worker.id.0));
+    api.delete(&format!(
+        "/api/workspaces/{ws}/memberships/?user_id={}",
+        worker.id.0
+    ))
+    .await
+    .expect(204);
+    assert!(!sorted_ids(&api.get(&path).await.expect(200).body).contains(&worker.id.0));
+}
+
+#[tokio::test]
+async fn the_project_member_list_filters_by_activity_kind_and_deletion() {
+    let w = Cats::new().await;
+    let (server, org, ann, project, api) = (&w.server, &w.org, &w.ann, w.project, w.api());
+    let late = org.member(Role::Annotator).await;
+    for p in [&late] {
+        api.post(
+            &format!("/api/projects/{project}/members/"),
+            json!({"user": p.id.0}),
+        )
+        .await
+        .expect(201);
+    }
+    api.post(
+        &format!("/api/projects/{project}/members/"),
+        json!({"user": ann.id.0}),
+    )
+    .await
+    .expect(201);
+    org.api(ann)
+        .get("/api/current-user/whoami")
+        .await
+        .expect(200);
+    server.advance(std::time::Duration::from_secs(3600));
+    org.api(&late)
+        .get("/api/current-user/whoami")
+        .await
+        .expect(200);
+    // The Owner lists: an implicit member, so their own activity stays out of the list.
+    let api = org.owner_api();
+    let base = format!("/api/projects/{project}/members/paginated/?implicit=false&page_size=100");
+    let list = api.get(&base).await.expect(200).body;
+    let activity = |id: i64| -> String {
+        roster_tests::results(&list)
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["last_activity"]
+            .as_str()
+            .expect("an activity time")
+            .to_string()
+    };
+    let (ann_at, late_at) = (activity(ann.id.0), activity(late.id.0));
+    let enc = |t: &str| t.replace('+', "%2B");
+    let since = api
+        .get(&format!("{base}&last_activity__gte={}", enc(&late_at)))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(sorted_ids(&since), vec![late.id.0]);
+    let until = api
+        .get(&format!("{base}&last_activity__lte={}", enc(&ann_at)))
+        .await
+        .expect(200)
+        .body;
+    assert!(sorted_ids(&until).contains(&ann.id.0));
+    assert!(!sorted_ids(&until).contains(&late.id.0));
+
+    // Annotators left out: the Manager remains.
+    let no_an = api
+        .get(&format!("{base}&no_annotators=true"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(sorted_ids(&no_an), vec![w.manager.id.0]);
+    // Every roster member is a standard user.
+    let all = sorted_ids(&list);
+    assert_eq!(
+        sorted_ids(
+            &api.get(&format!("{base}&user_type=standard,flex"))
+                .await
+                .expect(200)
+                .body
+        ),
+        all
+    );
+    assert_eq!(
+        api.get(&format!("{base}&user_type=viewonly"))
+            .await
+            .expect(200)
+            .body["count"],
+        0
+    );
+    assert_eq!(
+        sorted_ids(
+            &api.get(&format!("{base}&no_view_only=true"))
+                .await
+                .expect(200)
+                .body
+        ),
+        all
+    );
+
+    // A deleted member is gone from the list, and back with `with_deleted`.
+    org.owner_api()
+        .delete(&org.path(&format!("/memberships/{}", late.id.0)))
+        .await
+        .expect(204);
+    assert!(!sorted_ids(&api.get(&base).await.expect(200).body).contains(&late.id.0));
+    let with = api
+        .get(&format!("{base}&with_deleted=true"))
+        .await
+        .expect(200)
+        .body;
+    assert!(sorted_ids(&with).contains(&late.id.0), "{with}");
+
+    for bad in [
+        "last_activity__gte=yesterday",
+        "user_type=robot",
+        "no_annotators=maybe",
+        "with_deleted=2",
+        "tags=1",
+    ] {
+        api.get(&format!("{base}&{bad}")).await.expect(400);
+    }
+}
+
+#[tokio::test]
+async fn the_project_list_filters_orders_and_keeps_to_what_the_caller_sees() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let manager = org.member(Role::Manager).await;
+    let api = org.owner_api();
+    let mut ids = Vec::new();
+    for (title, description) in [
+        ("Cats", "Whiskers"),
+        ("Dogs", "Barking cats"),
+        ("Birds", "Feathers"),
+    ] {
+        ids.push(
+            api.post(
+                "/api/projects/",
+                json!({"title": title, "description": description}),
+            )
+            .await
+            .expect(201)
+            .body["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let (cats, dogs, birds) = (ids[0], ids[1], ids[2]);
+    let list = |q: String| {
+        let api = api.clone();
+        async move {
+            sorted_ids(
+                &api.get(&format!("/api/projects/?{q}"))
+                    .await
+                    .expect(200)
+                    .body,
+            )
+        }
+    };
+    assert_eq!(list("title=CAT".into()).await, vec![cats]);
+    assert_eq!(list("search=cats".into()).await, vec![cats, dogs]);
+    assert_eq!(list(format!("ids={cats},{birds}")).await, vec![cats, birds]);
+    assert_eq!(list("filter=pinned_only".into()).await, Vec::<i64>::new());
+    assert_eq!(list("filter=exclude_pinned".into()).await.len(), 3);
+    let titles: Vec<String> = roster_tests::results(
+        &api.get("/api/projects/?ordering=-title")
+            .await
+            .expect(200)
+            .body,
+    )
+    .iter()
+    .map(|r| r["title"].as_str().unwrap().to_string())
+    .collect();
+    assert_eq!(titles, ["Dogs", "Cats", "Birds"]);
+
+    // Workspaces: by id (the SDK sends a float), and archived or not.
+    let ws = workspace_holding(&api, "Old", birds).await;
+    assert_eq!(list(format!("workspaces={ws}.0")).await, vec![birds]);
+    api.patch(
+        &format!("/api/workspaces/{ws}/"),
+        json!({"is_archived": true}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(list("archived=true".into()).await, vec![birds]);
+    assert_eq!(list("archived=false".into()).await, vec![cats, dogs]);
+
+    // A Manager's list is still only what they reach, whatever the filter.
+    let mine = org
+        .api(&manager)
+        .get(&format!("/api/projects/?ids={cats},{dogs},{birds}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(mine["count"], 0, "{mine}");
+
+    for bad in [
+        "state=COMPLETED",
+        "source_interface_id=1",
+        "filter=starred",
+        "ordering=secret",
+        "workspaces=x",
+        "archived=perhaps",
+        "ids=a",
+    ] {
+        api.get(&format!("/api/projects/?{bad}")).await.expect(400);
+    }
+}

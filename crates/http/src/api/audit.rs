@@ -82,7 +82,7 @@ fn user_param(field: &str, v: Option<&str>) -> ApiResult<Option<UserId>> {
     .transpose()
 }
 
-fn time_param(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
+pub(crate) fn time_param(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
     v.filter(|s| !s.is_empty())
         .map(|s| {
             DateTime::parse_from_rfc3339(s)

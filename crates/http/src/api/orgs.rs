@@ -193,6 +193,30 @@ pub(crate) fn float_typed_id(field: &str, raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::invalid(field, format!("\"{t}\" is not an id")))
 }
 
+/// An `ordering` query value: one of `allowed` by name, with a leading `-` for descending;
+/// absent or empty is None. `hint` lists the names for the error message.
+pub(crate) fn ordering<T: Copy>(
+    raw: Option<&str>,
+    allowed: &[(&str, T)],
+    hint: &str,
+) -> ApiResult<Option<(T, bool)>> {
+    let o = match raw.map(str::trim) {
+        None | Some("") => return Ok(None),
+        Some(o) => o,
+    };
+    let (name, desc) = o.strip_prefix('-').map_or((o, false), |n| (n, true));
+    allowed
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| Some((*v, desc)))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "ordering",
+                format!("\"{o}\" is not an ordering; use {hint}, optionally with - for descending"),
+            )
+        })
+}
+
 /// An optional true/false query value ("true"/"1", "false"/"0"); absent or empty is None.
 pub(crate) fn query_bool(field: &str, v: Option<&str>) -> ApiResult<Option<bool>> {
     match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {

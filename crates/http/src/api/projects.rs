@@ -5,12 +5,15 @@ use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::{ProjectId, ProjectRole, UserId, WorkspaceId};
 use roster_service::projects::{BulkTargets, ProjectSummary};
-use roster_service::store::projects::{ProjectMemberEntry, ProjectMemberOrder, ProjectMemberQuery};
+use roster_service::store::projects::{
+    ProjectFilter, ProjectMemberEntry, ProjectMemberOrder, ProjectMemberQuery,
+};
 use roster_service::store::{AnnotationRow, MemberRow, ProjectMemberRow, ProjectRoleRecord};
 use roster_service::{Member, Staff};
 use serde::{Deserialize, Serialize};
 
-use crate::api::orgs::{comma_list, query_bool};
+use crate::api::audit::time_param;
+use crate::api::orgs::{comma_list, float_typed_id, ordering, query_bool};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{InActiveOrg, JsonBody, PathParams, QueryParams};
 use crate::paging::{page_view, PageParams, RequestUrl};
@@ -113,6 +116,69 @@ pub struct ProjectListParams {
     #[serde(flatten)]
     page: PageParams,
     members_limit: Option<String>,
+    ids: Option<String>,
+    title: Option<String>,
+    search: Option<String>,
+    workspaces: Option<String>,
+    archived: Option<String>,
+    ordering: Option<String>,
+    filter: Option<String>,
+    state: Option<String>,
+    source_interface_id: Option<String>,
+}
+
+/// The project list's orderings by their Label Studio names.
+const PROJECT_ORDERINGS: [(&str, &str); 3] = [
+    ("id", "p.id"),
+    ("title", "p.title"),
+    ("created_at", "p.created_at"),
+];
+
+/// The project list's filters. Roster keeps no labeling state, so `state` and
+/// `source_interface_id` are refused rather than ignored; nothing is pinned in roster, so
+/// `filter=pinned_only` is an empty list. `include` only trims counts in Label Studio and
+/// changes nothing here.
+fn project_filter(p: &ProjectListParams) -> ApiResult<ProjectFilter> {
+    for (field, v) in [
+        ("state", &p.state),
+        ("source_interface_id", &p.source_interface_id),
+    ] {
+        if v.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+            return Err(ApiError::invalid(
+                field,
+                "roster keeps no labeling state, so projects cannot be filtered by it",
+            ));
+        }
+    }
+    let pinned_only = match p.filter.as_deref().map(str::trim) {
+        None | Some("") | Some("all") | Some("exclude_pinned") => false,
+        Some("pinned_only") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "filter",
+                format!("\"{other}\" is not a filter; use all, pinned_only or exclude_pinned"),
+            ))
+        }
+    };
+    let ids = project_ids("ids", p.ids.as_deref().unwrap_or(""))?;
+    Ok(ProjectFilter {
+        workspace: p
+            .workspaces
+            .as_deref()
+            .filter(|w| !w.trim().is_empty())
+            .map(|w| float_typed_id("workspaces", w).map(WorkspaceId))
+            .transpose()?,
+        ids,
+        pinned_only,
+        title: p.title.clone(),
+        search: p.search.clone(),
+        archived: query_bool("archived", p.archived.as_deref())?,
+        order: ordering(
+            p.ordering.as_deref(),
+            &PROJECT_ORDERINGS,
+            "id, title or created_at",
+        )?,
+    })
 }
 
 /// `members_limit`: how many members a project shape lists (absent: all of them).
@@ -137,10 +203,20 @@ pub struct ProjectListItemView {
     members: Option<Vec<ProjectMemberView>>,
 }
 
-/// Staff see every project; Reviewers and Annotators see the projects they belong to.
+/// The projects the caller sees (Owners and Administrators all, Managers those of their
+/// workspaces and those they created or joined, Reviewers and Annotators those they belong
+/// to directly or through a workspace), filtered and ordered as Label Studio's list is.
 #[utoipa::path(get, path = "/api/projects", tag = "projects",
-    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query), ("members_limit" = Option<i64>, Query)),
-    responses((status = 200, body = PageView<ProjectListItemView>), (status = 403)))]
+    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query), ("members_limit" = Option<i64>, Query),
+           ("ids" = Option<String>, Query, description = "comma-separated project ids"),
+           ("title" = Option<String>, Query, description = "case-insensitive part of the title"),
+           ("search" = Option<String>, Query, description = "case-insensitive part of the title or description"),
+           ("workspaces" = Option<f64>, Query, description = "a workspace id"),
+           ("archived" = Option<bool>, Query, description = "only projects in archived workspaces (true) or not (false)"),
+           ("ordering" = Option<String>, Query, description = "id, title or created_at, with - for descending"),
+           ("filter" = Option<String>, Query, description = "all, pinned_only or exclude_pinned (nothing is pinned in roster)"),
+           ("include" = Option<String>, Query, description = "accepted; every count is always included")),
+    responses((status = 200, body = PageView<ProjectListItemView>), (status = 400), (status = 403)))]
 pub async fn list_projects(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
@@ -149,7 +225,8 @@ pub async fn list_projects(
 ) -> ApiResult<Json<PageView<ProjectListItemView>>> {
     let page = p.page.resolve(20)?;
     let limit = members_limit(p.members_limit.as_deref())?;
-    let r = state.service.list_projects(&by, None, page).await?;
+    let filter = project_filter(&p)?;
+    let r = state.service.search_projects(&by, &filter, page).await?;
     let summaries = state.service.summarize_projects(r.items).await?;
     let mut items = Vec::with_capacity(summaries.len());
     for s in &summaries {
@@ -662,7 +739,19 @@ pub struct ProjectMemberListParams {
     ordering: Option<String>,
     role: Option<String>,
     search: Option<String>,
+    #[serde(rename = "last_activity__gte")]
+    last_activity_gte: Option<String>,
+    #[serde(rename = "last_activity__lte")]
+    last_activity_lte: Option<String>,
+    no_annotators: Option<String>,
+    no_view_only: Option<String>,
+    user_type: Option<String>,
+    tags: Option<String>,
+    with_deleted: Option<String>,
 }
+
+/// Label Studio Enterprise's kinds of user. Every roster member is a standard user.
+const USER_TYPES: [&str; 3] = ["standard", "flex", "viewonly"];
 
 /// The project member list's orderings by their Label Studio names.
 const MEMBER_ORDERINGS: [(&str, ProjectMemberOrder); 8] = [
@@ -683,29 +772,44 @@ fn project_member_query(p: &ProjectMemberListParams) -> ApiResult<ProjectMemberQ
         .map(|r| r.code())
         .collect();
     let implicit = flag("implicit", p.implicit.as_deref(), true)?;
-    let (order, descending) = match p.ordering.as_deref().map(str::trim) {
-        None | Some("") => (ProjectMemberOrder::Email, false),
-        Some(o) => {
-            let (name, desc) = o.strip_prefix('-').map(|n| (n, true)).unwrap_or((o, false));
-            let order = MEMBER_ORDERINGS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, o)| *o)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "ordering",
-                        format!("\"{o}\" is not an ordering; use id, email, first_name, last_name, username, last_activity, date_joined or role, optionally with -"),
-                    )
-                })?;
-            (order, desc)
-        }
-    };
+    let (order, descending) = ordering(
+        p.ordering.as_deref(),
+        &MEMBER_ORDERINGS,
+        "id, email, first_name, last_name, username, last_activity, date_joined or role",
+    )?
+    .unwrap_or((ProjectMemberOrder::Email, false));
     let search = crate::api::orgs::search_term(p.search.as_deref())?;
+    let user_types = comma_list(p.user_type.as_deref(), |t| {
+        USER_TYPES
+            .iter()
+            .find(|known| **known == t)
+            .copied()
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "user_type",
+                    "must be standard, flex or viewonly, separated by commas",
+                )
+            })
+    })?;
+    if p.tags.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        return Err(ApiError::invalid(
+            "tags",
+            "member tags are not available in roster yet, so no tag can be filtered on",
+        ));
+    }
+    // Nobody is view-only (every member is a standard user), so `no_view_only` leaves
+    // everyone in; it is still checked to be a true/false.
+    query_bool("no_view_only", p.no_view_only.as_deref())?;
     Ok(ProjectMemberQuery {
         users,
         roles,
         search,
         implicit,
+        last_activity_from: time_param("last_activity__gte", p.last_activity_gte.as_deref())?,
+        last_activity_to: time_param("last_activity__lte", p.last_activity_lte.as_deref())?,
+        no_annotators: flag("no_annotators", p.no_annotators.as_deref(), false)?,
+        with_deleted: flag("with_deleted", p.with_deleted.as_deref(), false)?,
+        matches_none: !user_types.is_empty() && !user_types.contains(&"standard"),
         order,
         descending,
     })
@@ -741,13 +845,18 @@ impl PaginatedProjectMemberView {
     }
 }
 
-/// The project's members, paged: explicit members and (unless `implicit=false`) Owners and
-/// Administrators, who reach every project. `role` matches the effective role (the project
+/// The project's members, paged: explicit members and (unless `implicit=false`) those who
+/// reach the project without being its members: Owners and Administrators, members of its
+/// workspace, and the Manager who created it. `role` matches the effective role (the project
 /// role if set, otherwise the organization role).
 #[utoipa::path(get, path = "/api/projects/{id}/members/paginated", tag = "projects",
     params(("id" = i64, Path), ("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query),
            ("ids" = Option<String>, Query), ("implicit" = Option<bool>, Query), ("ordering" = Option<String>, Query),
-           ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+           ("role" = Option<String>, Query), ("search" = Option<String>, Query),
+           ("last_activity__gte" = Option<String>, Query, description = "RFC 3339 time"), ("last_activity__lte" = Option<String>, Query, description = "RFC 3339 time"),
+           ("no_annotators" = Option<bool>, Query), ("no_view_only" = Option<bool>, Query),
+           ("user_type" = Option<String>, Query, description = "standard, flex or viewonly, comma-separated; every roster member is standard"),
+           ("with_deleted" = Option<bool>, Query)),
     responses((status = 200, body = PageView<PaginatedProjectMemberView>), (status = 400), (status = 403), (status = 404)))]
 pub async fn paginated_project_members(
     State(state): State<AppState>,
@@ -789,7 +898,11 @@ fn csv_field(v: &str) -> String {
 /// manage the project.
 #[utoipa::path(get, path = "/api/projects/{id}/members/export", tag = "projects",
     params(("id" = i64, Path), ("ids" = Option<String>, Query), ("implicit" = Option<bool>, Query), ("ordering" = Option<String>, Query),
-           ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+           ("role" = Option<String>, Query), ("search" = Option<String>, Query),
+           ("last_activity__gte" = Option<String>, Query, description = "RFC 3339 time"), ("last_activity__lte" = Option<String>, Query, description = "RFC 3339 time"),
+           ("no_annotators" = Option<bool>, Query), ("no_view_only" = Option<bool>, Query),
+           ("user_type" = Option<String>, Query, description = "standard, flex or viewonly, comma-separated; every roster member is standard"),
+           ("with_deleted" = Option<bool>, Query)),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 403), (status = 404)))]
 pub async fn export_project_members(
     State(state): State<AppState>,

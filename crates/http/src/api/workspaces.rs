@@ -12,7 +12,7 @@ use roster_service::workspaces::{BulkSelection, WorkspacePatch, WorkspaceQuery};
 use roster_service::Member;
 use serde::{Deserialize, Serialize};
 
-use crate::api::orgs::{comma_list, float_typed_id, query_bool};
+use crate::api::orgs::{comma_list, float_typed_id, ordering, query_bool};
 use crate::api::projects::ProjectView;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, InActiveOrg, JsonBody, PathParams, QueryParams};
@@ -94,25 +94,15 @@ pub async fn list_workspaces(
     InActiveOrg(by): InActiveOrg<Member>,
     QueryParams(p): QueryParams<WorkspaceListParams>,
 ) -> ApiResult<Json<Vec<WorkspaceView>>> {
-    let order = match p.ordering.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(o) => {
-            let (name, desc) = match o.strip_prefix('-') {
-                Some(rest) => (rest, true),
-                None => (o, false),
-            };
-            let column = ["id", "title", "created_at"]
-                .into_iter()
-                .find(|c| *c == name)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "ordering",
-                        "use id, title or created_at, with - for descending",
-                    )
-                })?;
-            Some((column, desc))
-        }
-    };
+    let order = ordering(
+        p.ordering.as_deref(),
+        &[
+            ("id", "id"),
+            ("title", "title"),
+            ("created_at", "created_at"),
+        ],
+        "id, title or created_at",
+    )?;
     let q = WorkspaceQuery {
         archived: query_bool("is_archived", p.is_archived.as_deref())?,
         personal: query_bool("is_personal", p.is_personal.as_deref())?,

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Workspace and project access at scale: seeds an organization with `roster dev seed
+--workspaces W --projects P` (W = members / 1,000, P = members / 100; the first project holds
+every second member, the first workspace the first tenth), starts a release `roster serve`
+on each database and measures with wrk the lists that grow with the organization. Writes the
+"Workspaces and project access" section of BENCHMARKS.md (run.py keeps it when it rewrites the
+rest). Uses run.py's helpers, so the two measure the same way.
+
+    python3 bench/access.py                                   # 10,000 and 1,000,000, both databases
+    python3 bench/access.py --sizes 2000 --seconds 2 --out /tmp/x.md   # a smoke
+"""
+
+import datetime
+import importlib.util
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("bench_run", os.path.join(HERE, "run.py"))
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
+
+MARK = run.ACCESS_MARK
+
+MEASURES = [
+    ("exclude_project", "members less the big project (`exclude_project_id`, it holds half), first page"),
+    ("exclude_workspace", "members less the big workspace (`exclude_workspace_id`, a tenth), first page"),
+    ("ws_members", "big workspace's members (`memberships/paginated`, a tenth of all), first page"),
+    ("project_members", "big project's members (`members/paginated`, half of all plus implicit), first page"),
+    ("projects", "project list (`/api/projects/?page_size=100`), first page"),
+    ("workspaces", "workspace list (`/api/workspaces/`, all of them)"),
+]
+
+
+def login(base):
+    body = json.dumps({"email": "owner@bench.example.com", "password": run.PASSWORD}).encode()
+    req = urllib.request.Request(f"{base}/user/login", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        cookie = [c.split(";")[0] for c in r.headers.get_all("Set-Cookie") if c.startswith("roster_session=")][0]
+    req = urllib.request.Request(f"{base}/api/current-user/token", headers={"Cookie": cookie})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)["token"]
+
+
+def run_one(db, size, seconds):
+    workspaces, projects = max(2, size // 1000), max(2, size // 100)
+    data = tempfile.mkdtemp(prefix="roster-access-")
+    env = run.env_for(data, db)
+    if db == "postgres":
+        run.psql("DROP DATABASE IF EXISTS roster_bench")
+        run.psql("CREATE DATABASE roster_bench")
+    subprocess.run([run.BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
+                   env=dict(env, ROSTER_OWNER_PASSWORD=run.PASSWORD), check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([run.BIN, "dev", "seed", "--org", "1", "--members", str(size), "--batch-size", "5000",
+                    "--workspaces", str(workspaces), "--projects", str(projects)],
+                   env=env, check=True, capture_output=True)
+    result = {"db": db, "size": size, "n_workspaces": workspaces, "n_projects": projects,
+              "seed_s": time.perf_counter() - started}
+    port = run.free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([run.BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                run.request(f"{base}/api/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        key = login(base)
+        # The seed creates the workspaces and projects in order: the first of each is the big one.
+        _, ws_list = run.request(f"{base}/api/workspaces/?ordering=id", key)
+        big_ws = [w for w in ws_list if w["title"] == "Workspace 1"][0]["id"]
+        _, p_list = run.request(f"{base}/api/projects/?title=Project%201&ordering=id&page_size=1", key)
+        big_project = p_list["results"][0]["id"]
+        members = f"{base}/api/organizations/1/memberships?page_size=100"
+        urls = {
+            "exclude_project": f"{members}&exclude_project_id={big_project}",
+            "exclude_workspace": f"{members}&exclude_workspace_id={big_ws}",
+            "ws_members": f"{base}/api/workspaces/{big_ws}/memberships/paginated/?page_size=100",
+            "project_members": f"{base}/api/projects/{big_project}/members/paginated/?page_size=100",
+            "projects": f"{base}/api/projects/?page_size=100",
+            "workspaces": f"{base}/api/workspaces/",
+        }
+        for name, url in urls.items():
+            _, body = run.request(url, key)
+            if name != "workspaces":
+                result[f"{name}_count"] = body["count"]
+            result[name] = run.wrk(url, key, seconds)
+        # Deep pages of the big workspace, one at a time (the list pages with OFFSET).
+        pages = max(1, result["ws_members_count"] // 100)
+        deep = []
+        for _ in range(50):
+            t, _ = run.request(f"{urls['ws_members']}&page={random.randint(1, pages)}", key)
+            deep.append(t)
+        result["ws_deep"] = run.pcts(deep)
+        result["rss_peak_mib"] = run.rss_kib(server.pid, "VmHWM") / 1024
+        return result
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(data, ignore_errors=True)
+        if db == "postgres":
+            run.psql("DROP DATABASE IF EXISTS roster_bench")
+
+
+def section(results, seconds):
+    lines = [
+        MARK,
+        "## Workspaces and project access",
+        "",
+        f"Written by `python3 bench/access.py` on {datetime.date.today()}; wrk, 2 threads, 16 connections,",
+        f"{seconds} s per list. `roster dev seed --workspaces W --projects P` gives an organization of N",
+        "members W = N/1,000 workspaces and P = N/100 projects (so 1,000 and 10,000 at 1,000,000); every member",
+        "is in one more workspace and project, the first project holds every second member and the first",
+        "workspace the first tenth.",
+        "",
+    ]
+    for r in results:
+        lines += [
+            f"### {r['db']}, {r['size']:,} members, {r['n_workspaces']:,} workspaces, {r['n_projects']:,} projects",
+            "",
+            "| measure | result |",
+            "|---|---|",
+            f"| seed through `roster dev seed` | {r['seed_s']:.1f} s |",
+        ]
+        for key, label in MEASURES:
+            count = f" ({r[key + '_count']:,} in the list)" if key + "_count" in r else ""
+            lines.append(f"| {label}{count} | {run.fmt(r[key])} |")
+        lines += [
+            f"| big workspace's members, 50 random pages one at a time | p50 {r['ws_deep']['p50']:.2f} ms, p99 {r['ws_deep']['p99']:.2f} ms |",
+            f"| resident memory, peak | {r['rss_peak_mib']:.0f} MiB |",
+            "",
+        ]
+    by = {(r["db"], r["size"]): r for r in results}
+    for db in dict.fromkeys(r["db"] for r in results):
+        small, big = by.get((db, 10000)), by.get((db, 1000000))
+        if not (small and big):
+            continue
+        lines += [f"### Growth on {db}, 1,000,000 against 10,000 (p50; the target is within 1.5x)", "",
+                  "| measure | ratio |", "|---|---|"]
+        for key, label in MEASURES:
+            a, b = small[key]["p50"], big[key]["p50"]
+            lines.append(f"| {label} | {b / a:.2f}x ({a:.2f} ms, {b:.2f} ms) |")
+        a, b = small["ws_deep"]["p50"], big["ws_deep"]["p50"]
+        lines += [f"| big workspace's members, random pages | {b / a:.2f}x ({a:.2f} ms, {b:.2f} ms) |", ""]
+    return lines
+
+
+def write_section(out, lines):
+    """Replaces the section in `out` (or appends it), leaving the rest of the file alone."""
+    text = open(out).read() if os.path.exists(out) else ""
+    if MARK in text:
+        text = text[:text.index(MARK)]
+    with open(out, "w") as f:
+        f.write(text.rstrip("\n") + ("\n\n" if text else "") + "\n".join(lines))
+
+
+def main():
+    args = run.arguments()
+    results = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        for db in args.dbs.split(","):
+            print(f"access benchmark: {db}, {size} members", flush=True)
+            r = run_one(db, size, args.seconds)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+    write_section(args.out, section(results, args.seconds))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
