@@ -99,7 +99,7 @@ impl ProjectMemberView {
             project_role,
             role_choices,
             access: if e.implicit {
-                "Without project membership (organization role or workspace)"
+                "Through their organization role or a workspace"
             } else {
                 "Project member"
             },
