@@ -7,6 +7,7 @@ use roster_domain::Role;
 use roster_tests::{json, results, Api, OrgFixture, Person, Resp, TestServer};
 
 use crate::scim_page::{browser, post_page};
+use crate::workspaces::create_workspace;
 
 fn location(r: &Resp) -> String {
     r.headers
@@ -26,15 +27,6 @@ async fn member_with_browser(server: &TestServer, org: &OrgFixture, role: Role) 
     org.set_password(&p).await;
     let b = browser(server, &p.email).await;
     (p, b)
-}
-
-async fn create_workspace(api: &Api, title: &str) -> i64 {
-    api.post("/api/workspaces/", json!({"title": title}))
-        .await
-        .expect(201)
-        .body["id"]
-        .as_i64()
-        .unwrap()
 }
 
 /// The newest audit events' actions and sources, newest first.
@@ -126,6 +118,7 @@ async fn each_role_sees_the_workspaces_it_may_and_annotators_only_read() {
     ] {
         assert!(page.text.contains(&format!("id=\"{form}\"")), "{form}");
     }
+    assert!(page.text.contains("/remove\""), "the Owner's own row can be removed");
 
     // A Manager: their workspace, managed; not the other one, which is a 404 page.
     let list = manager_b.get("/workspaces").await.expect(200);

@@ -333,6 +333,15 @@ pub(crate) fn in_words(e: &ApiError, label: for<'a> fn(&'a str) -> &'a str) -> S
     }
 }
 
+/// A switch a form sends as "on" or "off".
+pub(crate) fn on_off(raw: &str) -> Option<bool> {
+    match raw.trim() {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
 pub(crate) fn day_time(micros: Option<i64>) -> String {
     micros
         .and_then(chrono::DateTime::from_timestamp_micros)

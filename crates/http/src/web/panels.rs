@@ -3,10 +3,12 @@
 //! a form names, and a refusal shown on the page with its status.
 
 use axum::http::StatusCode;
+use axum::response::Response;
 use roster_service::members::MemberFilter;
 use roster_service::{Authorized, Member, PageRequest, ServiceError, Staff};
 use serde::Deserialize;
 
+use super::{html_error, Chrome};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -158,6 +160,28 @@ impl Refusal {
             text: super::in_words(e, field_label),
         }
     }
+
+    /// The status a page is answered with, and the problem it shows (none: 200).
+    pub fn answer(refusal: Option<Refusal>) -> (StatusCode, Option<String>) {
+        match refusal {
+            Some(r) => (r.status, Some(r.text)),
+            None => (StatusCode::OK, None),
+        }
+    }
+}
+
+/// A page that cannot be shown: only the reason, with its status.
+pub(crate) fn refused_page(chrome: &Chrome, e: impl Into<ApiError>) -> Response {
+    let e = e.into();
+    html_error(e.status, Some(chrome), &e.detail)
+}
+
+/// The id in a page's address; anything else is `missing` (a 404).
+pub(crate) fn path_id(raw: &str, missing: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::not_found(missing))
 }
 
 /// How the pages name the fields a refusal names.

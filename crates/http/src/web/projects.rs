@@ -15,8 +15,10 @@ use serde::Deserialize;
 
 use super::org::selected;
 use super::page;
-use super::panels::{candidates, form_id, staff, Candidates, Pager, PanelQuery, Refusal};
-use super::{back_with, day_time, html_error, status_message, Chrome, WebUser};
+use super::panels::{
+    candidates, form_id, path_id, refused_page, staff, Candidates, Pager, PanelQuery, Refusal,
+};
+use super::{back_with, day_time, status_message, Chrome, WebUser};
 use crate::error::ApiError;
 use crate::extract::{PageForm, QueryParams};
 use crate::views::UserView;
@@ -131,11 +133,7 @@ struct ProjectPage {
 }
 
 fn project_id(raw: &str) -> Result<ProjectId, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(ProjectId)
-        .ok_or_else(|| ApiError::not_found("No such project."))
+    path_id(raw, "No such project.").map(ProjectId)
 }
 
 pub(crate) async fn project_page(
@@ -159,7 +157,7 @@ async fn render_project(
 ) -> Response {
     let id = match project_id(raw) {
         Ok(id) => id,
-        Err(e) => return html_error(e.status, Some(&web.chrome), &e.detail),
+        Err(e) => return refused_page(&web.chrome, e),
     };
     let by = &web.proof;
     let loaded = async {
@@ -204,15 +202,9 @@ async fn render_project(
     .await;
     let (p, members, manage, work) = match loaded {
         Ok(x) => x,
-        Err(e) => {
-            let e = ApiError::from(e);
-            return html_error(e.status, Some(&web.chrome), &e.detail);
-        }
+        Err(e) => return refused_page(&web.chrome, e),
     };
-    let (code, problem) = match refusal {
-        Some(r) => (r.status, Some(r.text)),
-        None => (StatusCode::OK, None),
-    };
+    let (code, problem) = Refusal::answer(refusal);
     page(
         code,
         ProjectPage {

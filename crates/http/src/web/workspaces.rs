@@ -6,7 +6,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use roster_domain::{ProjectId, UserId, WorkspaceId};
 use roster_service::members::MemberFilter;
@@ -16,8 +15,10 @@ use roster_service::workspaces::{WorkspacePatch, WorkspaceQuery};
 use roster_service::{Authorized, Member, PageRequest, ServiceError};
 use serde::Deserialize;
 
-use super::panels::{candidates, form_id, staff, Candidates, Pager, PanelQuery, Refusal};
-use super::{back_with, html_error, page, status_message, Chrome, WebUser};
+use super::panels::{
+    candidates, form_id, path_id, refused_page, staff, Candidates, Pager, PanelQuery, Refusal,
+};
+use super::{back_with, on_off, page, status_message, Chrome, WebUser};
 use crate::error::ApiError;
 use crate::extract::{PageForm, QueryParams};
 use crate::AppState;
@@ -98,12 +99,9 @@ async fn list_page(
         .await
     {
         Ok(list) => list,
-        Err(e) => return refused(&web.chrome, e),
+        Err(e) => return refused_page(&web.chrome, e),
     };
-    let (code, problem) = match refusal {
-        Some(r) => (r.status, Some(r.text)),
-        None => (StatusCode::OK, None),
-    };
+    let (code, problem) = Refusal::answer(refusal);
     page(
         code,
         WorkspacesPage {
@@ -192,17 +190,7 @@ struct WorkspacePage {
 }
 
 fn workspace_id(raw: &str) -> Result<WorkspaceId, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(WorkspaceId)
-        .ok_or_else(|| ApiError::not_found("No such workspace."))
-}
-
-/// A refusal that leaves nothing to show but its reason.
-fn refused(chrome: &Chrome, e: ServiceError) -> Response {
-    let e = ApiError::from(e);
-    html_error(e.status, Some(chrome), &e.detail)
+    path_id(raw, "No such workspace.").map(WorkspaceId)
 }
 
 pub(crate) async fn workspace_page(
@@ -279,7 +267,7 @@ async fn render_workspace(
 ) -> Response {
     let id = match workspace_id(raw) {
         Ok(id) => id,
-        Err(e) => return html_error(e.status, Some(&web.chrome), &e.detail),
+        Err(e) => return refused_page(&web.chrome, e),
     };
     let by = &web.proof;
     let loaded = async {
@@ -295,12 +283,9 @@ async fn render_workspace(
     .await;
     let (sight, projects, manage) = match loaded {
         Ok(x) => x,
-        Err(e) => return refused(&web.chrome, e),
+        Err(e) => return refused_page(&web.chrome, e),
     };
-    let (code, problem) = match refusal {
-        Some(r) => (r.status, Some(r.text)),
-        None => (StatusCode::OK, None),
-    };
+    let (code, problem) = Refusal::answer(refusal);
     let w = sight.workspace;
     page(
         code,
@@ -375,16 +360,12 @@ pub(crate) async fn set_archived(
 ) -> Response {
     let done = async {
         let id = workspace_id(&raw)?;
-        let archived = match form.archived.trim() {
-            "on" => true,
-            "off" => false,
-            other => {
-                return Err(ApiError::invalid(
-                    "is_archived",
-                    format!("\"{other}\" is not on or off"),
-                ))
-            }
-        };
+        let archived = on_off(&form.archived).ok_or_else(|| {
+            ApiError::invalid(
+                "is_archived",
+                format!("\"{}\" is not on or off", form.archived),
+            )
+        })?;
         let patch = WorkspacePatch {
             is_archived: Some(archived),
             ..WorkspacePatch::default()
