@@ -118,7 +118,10 @@ async fn each_role_sees_the_workspaces_it_may_and_annotators_only_read() {
     ] {
         assert!(page.text.contains(&format!("id=\"{form}\"")), "{form}");
     }
-    assert!(page.text.contains("/remove\""), "the Owner's own row can be removed");
+    assert!(
+        page.text.contains("/remove\""),
+        "the Owner's own row can be removed"
+    );
 
     // A Manager: their workspace, managed; not the other one, which is a 404 page.
     let list = manager_b.get("/workspaces").await.expect(200);
