@@ -167,6 +167,16 @@ pub enum ProjectRole {
 }
 
 impl ProjectRole {
+    pub const ALL: [ProjectRole; 2] = [ProjectRole::Annotator, ProjectRole::Reviewer];
+
+    /// The role's name as people read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProjectRole::Annotator => "Annotator",
+            ProjectRole::Reviewer => "Reviewer",
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             ProjectRole::Annotator => "AN",
@@ -264,6 +274,18 @@ mod tests {
         }
         assert_eq!(Role::from_code("ow"), None);
         assert_eq!(Role::from_code("XX"), None);
+    }
+
+    #[test]
+    fn project_role_codes_round_trip_and_names_match_the_organization_roles() {
+        for role in ProjectRole::ALL {
+            assert_eq!(ProjectRole::from_code(role.code()), Some(role));
+            assert_eq!(
+                Role::from_code(role.code()).map(Role::name),
+                Some(role.name())
+            );
+        }
+        assert_eq!(ProjectRole::from_code("MA"), None);
     }
 
     #[test]

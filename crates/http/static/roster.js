@@ -1,6 +1,6 @@
 // roster's pages work without script; this file adds the small conveniences: role changes that
-// apply at once, copying the invite link (and the SCIM and SAML values), the delete confirmation
-// as a modal dialog, and the group-mapping editor's rows added and removed in place.
+// apply at once, copying the invite link (and the SCIM and SAML values), the delete confirmations
+// as modal dialogs, and the group-mapping editor's rows added and removed in place.
 "use strict";
 
 document.documentElement.classList.add("js");
@@ -129,21 +129,27 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
-  const del = document.getElementById("delete-member");
-  const dialog = document.getElementById("confirm-delete");
-  if (del && dialog && typeof dialog.showModal === "function") {
-    del.addEventListener("click", (e) => {
-      e.preventDefault();
-      if (dialog.open) dialog.close();
-      dialog.showModal();
-    });
-    const cancel = document.getElementById("cancel-delete");
-    if (cancel) {
-      cancel.addEventListener("click", (e) => {
-        e.preventDefault();
-        dialog.close();
-        del.focus();
-      });
-    }
-  }
+  confirmDialog("delete-member", "confirm-delete", "cancel-delete");
+  confirmDialog("delete-workspace", "confirm-delete-workspace", "cancel-delete-workspace");
 });
+
+// A deletion's confirmation: without script its link reloads the page with the dialog open;
+// with script the link opens it as a modal and Cancel closes it where it is.
+function confirmDialog(linkId, dialogId, cancelId) {
+  const del = document.getElementById(linkId);
+  const dialog = document.getElementById(dialogId);
+  if (!del || !dialog || typeof dialog.showModal !== "function") return;
+  del.addEventListener("click", (e) => {
+    e.preventDefault();
+    if (dialog.open) dialog.close();
+    dialog.showModal();
+  });
+  const cancel = document.getElementById(cancelId);
+  if (cancel) {
+    cancel.addEventListener("click", (e) => {
+      e.preventDefault();
+      dialog.close();
+      del.focus();
+    });
+  }
+}

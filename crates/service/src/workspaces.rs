@@ -63,6 +63,16 @@ pub(crate) async fn sees_project(
     Ok(rules::sees_project(m.role, f))
 }
 
+/// A workspace as one caller sees it.
+#[derive(Debug, Clone)]
+pub struct WorkspaceSight {
+    pub workspace: WorkspaceRecord,
+    /// The caller is one of its members.
+    pub member: bool,
+    /// The caller may change it: its settings, members and projects, or delete it.
+    pub manages: bool,
+}
+
 /// What a workspace list is asked for.
 #[derive(Debug, Clone, Default)]
 pub struct WorkspaceQuery {
@@ -208,6 +218,17 @@ impl Service {
         by: &Authorized<Member>,
         id: WorkspaceId,
     ) -> Result<(WorkspaceRecord, bool)> {
+        let sight = self.workspace_sight(by, id).await?;
+        Ok((sight.workspace, sight.member))
+    }
+
+    /// A workspace the caller sees, with what they may do with it (the pages show the forms
+    /// of what they may change).
+    pub async fn workspace_sight(
+        &self,
+        by: &Authorized<Member>,
+        id: WorkspaceId,
+    ) -> Result<WorkspaceSight> {
         let mut c = self.store().read().await?;
         let w = store::by_id(&mut c, id)
             .await?
@@ -217,7 +238,16 @@ impl Service {
         if !rules::sees_workspace(by.membership.role, f) {
             return Err(no_workspace(id));
         }
-        Ok((w, f.member))
+        Ok(WorkspaceSight {
+            workspace: w,
+            member: f.member,
+            manages: rules::may_manage_workspace(by.membership.role, f),
+        })
+    }
+
+    /// Whether the caller may create workspaces.
+    pub fn may_create_workspace(&self, by: &Authorized<Member>) -> bool {
+        rules::may_create_workspace(by.membership.role)
     }
 
     /// Creates a workspace (Owners, Administrators, Managers); its creator is its first member.

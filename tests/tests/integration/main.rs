@@ -36,4 +36,5 @@ mod smoke;
 mod sso_only;
 mod sso_sessions;
 mod stories;
+mod workspace_pages;
 mod workspaces;

@@ -17,7 +17,7 @@ fn ids(list: &Value) -> Vec<i64> {
     v
 }
 
-async fn create_workspace(api: &Api, title: &str) -> i64 {
+pub(crate) async fn create_workspace(api: &Api, title: &str) -> i64 {
     api.post("/api/workspaces/", json!({"title": title}))
         .await
         .expect(201)

@@ -1,6 +1,6 @@
 //! The web pages people use to manage their organization: the menu, the Organization page
-//! (members, roles, seats, invites, deletion), its SCIM and SAML settings, projects with their
-//! work, and the audit log.
+//! (members, roles, seats, invites, deletion), its SCIM and SAML settings, workspaces with their
+//! members and projects, projects with their members and work, and the audit log.
 //! Pages are rendered on the server (askama); every action calls the same service as the REST
 //! API, recorded with source "ui". Script only adds conveniences (see static/roster.js).
 
@@ -9,11 +9,13 @@ mod audit;
 mod home;
 mod mapping;
 mod org;
+mod panels;
 mod projects;
 mod saml;
 mod scim;
 pub(crate) mod sign_in;
 pub(crate) mod sso;
+mod workspaces;
 
 use std::marker::PhantomData;
 
@@ -68,6 +70,39 @@ pub fn routes() -> Router<AppState> {
         .route("/organization/saml/reset", post(saml::reset))
         .route("/projects", get(projects::projects_page))
         .route("/projects/{id}", get(projects::project_page))
+        .route("/projects/{id}/members", post(projects::add_member))
+        .route(
+            "/projects/{id}/members/{user_id}/role",
+            post(projects::set_member_role),
+        )
+        .route(
+            "/projects/{id}/members/{user_id}/remove",
+            post(projects::remove_member),
+        )
+        .route(
+            "/workspaces",
+            get(workspaces::workspaces_page).post(workspaces::create_workspace),
+        )
+        .route("/workspaces/{id}", get(workspaces::workspace_page))
+        .route(
+            "/workspaces/{id}/settings",
+            post(workspaces::update_settings),
+        )
+        .route("/workspaces/{id}/archive", post(workspaces::set_archived))
+        .route(
+            "/workspaces/{id}/delete",
+            post(workspaces::delete_workspace),
+        )
+        .route("/workspaces/{id}/members", post(workspaces::add_member))
+        .route(
+            "/workspaces/{id}/members/{user_id}/remove",
+            post(workspaces::remove_member),
+        )
+        .route("/workspaces/{id}/projects", post(workspaces::add_project))
+        .route(
+            "/workspaces/{id}/projects/{project_id}/remove",
+            post(workspaces::remove_project),
+        )
         .route("/audit", get(audit::audit_page))
         .route("/saml/{token}/login", get(sso::login))
         .route("/saml/{token}/link", get(sso::link_page).post(sso::link))
@@ -295,6 +330,15 @@ pub(crate) fn in_words(e: &ApiError, label: for<'a> fn(&'a str) -> &'a str) -> S
             .collect::<Vec<_>>()
             .join(" "),
         _ => e.detail.clone(),
+    }
+}
+
+/// A switch a form sends as "on" or "off".
+pub(crate) fn on_off(raw: &str) -> Option<bool> {
+    match raw.trim() {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
     }
 }
 

@@ -14,7 +14,7 @@ use roster_service::{Admin, Authorized, PageRequest, Staff};
 use serde::Deserialize;
 
 use super::page;
-use super::{back_with, day_time, html_error, status_message, wants_json, Chrome, WebUser};
+use super::{back_with, day_time, html_error, on_off, status_message, wants_json, Chrome, WebUser};
 use crate::error::ApiError;
 use crate::extract::{PageForm, QueryParams};
 use crate::AppState;
@@ -425,13 +425,9 @@ pub(crate) async fn set_sso_only(
     web: WebUser<Admin>,
     PageForm(form): PageForm<SsoOnlyForm>,
 ) -> Response {
-    let on = match form.sso_only.trim() {
-        "on" => true,
-        "off" => false,
-        other => {
-            let e = format!("\"{other}\" is not on or off");
-            return back_with(&state, "/organization", &e);
-        }
+    let Some(on) = on_off(&form.sso_only) else {
+        let e = format!("\"{}\" is not on or off", form.sso_only.trim());
+        return back_with(&state, "/organization", &e);
     };
     let patch = OrgPatch {
         sso_only: Some(on),
