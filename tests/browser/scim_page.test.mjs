@@ -195,11 +195,41 @@ story('without script, the editor\'s buttons add and remove rows, preview and sa
   assert.deepEqual(settings.roles_groups, [['Administrator', 'Admins']]);
 });
 
+story('the Owner maps a group to a workspace by its title and unticks manual workspace management', async ({ page, context, shot }) => {
+  await signIn(page, DEMO.owner);
+  await api(context, 'POST', '/api/workspaces/', { title: 'Browser Labeling' });
+  await page.goto('/organization/scim');
+  const rows = page.locator('#workspace-groups tbody tr');
+  const count = await rows.count();
+  await page.getByRole('button', { name: 'Add workspace group', exact: true }).click();
+  await eventually(async () => assert.equal(await rows.count(), count + 1, 'a workspace row is added'));
+  const row = rows.last();
+  await row.getByRole('combobox', { name: 'Workspace' }).selectOption({ label: 'Browser Labeling' });
+  await row.getByRole('textbox', { name: 'Group name' }).fill('Labelers');
+  await page.getByRole('checkbox', { name: /remove workspace memberships/ }).uncheck();
+  await submit(page, page.getByRole('button', { name: 'Preview', exact: true }));
+  await page.locator('#no-workspace-moves').waitFor();
+  await waitForStatus(page, 'nothing has been saved yet');
+  await shot('workspace-preview');
+  await submit(page, page.getByRole('button', { name: 'Save this mapping', exact: true }));
+  await waitForStatus(page, 'Saved.');
+  const settings = await api(context, 'GET', '/api/scim/settings');
+  assert.deepEqual(settings.workspaces_groups, [['Browser Labeling', 'Labelers']]);
+  assert.equal(settings.manual_workspace_management, false, 'the unticked box was saved');
+  assert.equal(settings.manual_role_management, true);
+  assert.equal(await page.getByRole('checkbox', { name: /remove workspace memberships/ }).isChecked(), false);
+  assert.equal((await selected(page.locator('#workspace-groups tbody tr').first().getByRole('combobox', { name: 'Workspace' }))).text, 'Browser Labeling');
+  await shot('workspace-saved');
+});
+
 story('the SCIM page fits a phone screen', { viewport: { width: 390, height: 844 } }, async ({ page, shot }) => {
   await signIn(page, DEMO.owner);
   await page.goto('/organization/scim');
   await page.getByRole('button', { name: 'Add role group', exact: true }).click();
   await page.getByRole('button', { name: 'Add project group', exact: true }).click();
+  await api(page.context(), 'POST', '/api/workspaces/', { title: 'Phone Workspace' });
+  await page.goto('/organization/scim');
+  await page.getByRole('button', { name: 'Add workspace group', exact: true }).click();
   await assertNoSidewaysScroll(page);
   await shot('phone');
 });

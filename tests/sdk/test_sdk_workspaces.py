@@ -14,6 +14,8 @@ from label_studio_sdk.types import (
     PaginatedLseOrganizationMemberListList,
     PaginatedLseUserList,
     Project,
+    ScimSettings,
+    ScimSettingsUpdate,
     Workspace,
     WorkspaceMemberCreate,
     WorkspaceMemberList,
@@ -181,3 +183,20 @@ def test_member_list_excludes_a_workspaces_members(ls, key, org_id, workspace, a
     assert annotators[0] not in users and annotators[1] in users
     walked = list(ls.organizations.members.list(org_id, exclude_workspace_id=float(workspace.id), page_size=10))
     assert annotators[0] not in {m.user.id for m in walked}
+
+
+def test_scim_settings_map_groups_to_workspaces_by_title(ls, key, workspace):
+    group = unique("SDK Labelers")
+    raw = ls.sso.scim.with_raw_response.update(workspaces_groups=[[workspace.title, group]])
+    saved = strict(ScimSettingsUpdate, raw.response.json())
+    assert saved.workspaces_groups == [[workspace.title, group]]
+    got = strict(ScimSettings, raw_get(key, "api/scim/settings"))
+    assert got.workspaces_groups == [[workspace.title, group]]
+    # A title no workspace has is refused, named, and nothing is saved.
+    with pytest.raises(ApiError) as refused:
+        ls.sso.scim.update(workspaces_groups=[["No such workspace", group]])
+    assert refused.value.status_code == 400
+    assert "No such workspace" in str(refused.value.body)
+    assert raw_get(key, "api/scim/settings")["workspaces_groups"] == [[workspace.title, group]]
+    ls.sso.scim.update(workspaces_groups=[])
+    assert raw_get(key, "api/scim/settings")["workspaces_groups"] == []

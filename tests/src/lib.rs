@@ -729,11 +729,13 @@ pub fn encode(s: &str) -> String {
 /// activity timestamps and throttle counters.
 const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("users", "id, email, username, first_name, last_name, phone, password_hash, active_org_id"),
-    ("organizations", "id, title, contact_info, invite_token_hash, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days, sso_only"),
+    ("organizations", "id, title, contact_info, invite_token_hash, seat_limit, default_role, manual_role_management, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days, sso_only, manual_workspace_management, manual_project_member_management"),
     ("memberships", "id, org_id, user_id, role, role_source, updated_at, deleted_at"),
     ("projects", "id, org_id, title, description"),
     ("project_members", "project_id, membership_id, source"),
     ("project_roles", "id, project_id, membership_id, role, role_source"),
+    ("workspaces", "id, org_id, title, description, color, is_personal, is_archived"),
+    ("workspace_members", "workspace_id, membership_id, source"),
     ("annotations", "id, project_id, membership_id, result"),
     ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at"),
     ("legacy_keys", "user_id, key_hash"),

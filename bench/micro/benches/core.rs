@@ -53,9 +53,7 @@ fn domain(c: &mut Criterion) {
         })
     });
 
-    let manual = OrgRules {
-        manual_role_management: true,
-    };
+    let manual = OrgRules::MANUAL;
     let room = SeatUsage {
         limit: Some(20),
         active: 12,

@@ -1,6 +1,7 @@
 //! The membership rules of the product, each decided here and nowhere else: the one Owner and
 //! its transfer, no self re-role or self-delete, Administrators and the Owner, seats,
-//! IdP-managed roles, and the role a link sign-up receives.
+//! IdP-managed roles and IdP-given workspace and project memberships, and the role a link
+//! sign-up receives.
 
 use crate::{Role, RoleSource, SeatUsage, UserId};
 
@@ -23,6 +24,26 @@ pub enum Origin {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgRules {
     pub manual_role_management: bool,
+    /// People may remove workspace memberships an identity provider gave.
+    pub manual_workspace_management: bool,
+    /// People may remove or re-role project memberships an identity provider gave.
+    pub manual_project_member_management: bool,
+}
+
+impl OrgRules {
+    /// Every hand change allowed (the organization's defaults).
+    pub const MANUAL: OrgRules = OrgRules {
+        manual_role_management: true,
+        manual_workspace_management: true,
+        manual_project_member_management: true,
+    };
+}
+
+/// A membership below the organization that an identity provider's group mapping may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    Workspace,
+    Project,
 }
 
 /// A rule that refuses a change. Each maps to one HTTP status in the adapter.
@@ -42,6 +63,10 @@ pub enum RuleViolation {
     NoFreeSeat(SeatUsage),
     #[error("This member's role is managed by {0}, the source of truth while manual role management is off; change it there")]
     IdpManaged(&'static str),
+    #[error("This workspace membership was given by {0} through a group mapping, the source of truth while manual workspace management is off; change the person's groups there, or turn manual workspace management on")]
+    IdpManagedWorkspace(&'static str),
+    #[error("This project membership was given by {0} through a group mapping, the source of truth while manual project member management is off; change the person's groups there, or turn manual project member management on")]
+    IdpManagedProjectMember(&'static str),
     #[error(
         "{0} cannot be the default role for sign-ups; choose Not Activated, Annotator or Reviewer"
     )]
@@ -137,6 +162,31 @@ pub fn decide_role_change(
         from: target.role,
         to: new_role,
     })
+}
+
+/// Whether an actor of `origin` may remove, or change the project role of, a workspace or
+/// project membership that `source` made. An identity provider always may (its group mapping
+/// is the source of truth); people (web, REST API, command line) may change what they made
+/// themselves, and what an identity provider gave only while the organization's manual
+/// management of that kind of membership is on.
+pub fn check_held_change(
+    origin: Origin,
+    org: OrgRules,
+    held: Held,
+    source: RoleSource,
+) -> Result<(), RuleViolation> {
+    let manual = match held {
+        Held::Workspace => org.manual_workspace_management,
+        Held::Project => org.manual_project_member_management,
+    };
+    if origin == Origin::Manual && !manual && source.is_identity_provider() {
+        let by = source.display_name();
+        return Err(match held {
+            Held::Workspace => RuleViolation::IdpManagedWorkspace(by),
+            Held::Project => RuleViolation::IdpManagedProjectMember(by),
+        });
+    }
+    Ok(())
 }
 
 /// Decides whether `actor` may delete `target`'s membership.
@@ -369,12 +419,69 @@ mod tests {
         );
     }
 
-    const MANUAL_ON: OrgRules = OrgRules {
-        manual_role_management: true,
-    };
+    const MANUAL_ON: OrgRules = OrgRules::MANUAL;
     const MANUAL_OFF: OrgRules = OrgRules {
         manual_role_management: false,
+        ..OrgRules::MANUAL
     };
+
+    #[test]
+    fn idp_given_workspace_and_project_memberships_follow_their_own_flag() {
+        let sources = [
+            RoleSource::Manual,
+            RoleSource::Api,
+            RoleSource::Invite,
+            RoleSource::Scim,
+            RoleSource::Saml,
+        ];
+        for held in [Held::Workspace, Held::Project] {
+            for flag in [true, false] {
+                let org = OrgRules {
+                    manual_role_management: true,
+                    manual_workspace_management: flag || held == Held::Project,
+                    manual_project_member_management: flag || held == Held::Workspace,
+                };
+                for source in sources {
+                    for origin in [Origin::Manual, Origin::IdentityProvider] {
+                        let refused =
+                            origin == Origin::Manual && !flag && source.is_identity_provider();
+                        assert_eq!(
+                            check_held_change(origin, org, held, source).is_err(),
+                            refused,
+                            "{held:?} flag={flag} {source:?} {origin:?}"
+                        );
+                    }
+                }
+            }
+        }
+        // One flag off leaves the other kind of membership to people.
+        let workspaces_off = OrgRules {
+            manual_workspace_management: false,
+            ..OrgRules::MANUAL
+        };
+        assert!(check_held_change(
+            Origin::Manual,
+            workspaces_off,
+            Held::Project,
+            RoleSource::Scim
+        )
+        .is_ok());
+        assert_eq!(
+            check_held_change(
+                Origin::Manual,
+                workspaces_off,
+                Held::Workspace,
+                RoleSource::Saml
+            ),
+            Err(RuleViolation::IdpManagedWorkspace("SAML"))
+        );
+        assert_eq!(
+            RuleViolation::IdpManagedProjectMember("SCIM").to_string(),
+            "This project membership was given by SCIM through a group mapping, the source of \
+             truth while manual project member management is off; change the person's groups \
+             there, or turn manual project member management on"
+        );
+    }
     const UNLIMITED: SeatUsage = SeatUsage {
         limit: None,
         active: 3,

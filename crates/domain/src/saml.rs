@@ -203,6 +203,7 @@ mod tests {
                 (Role::Manager, "Leads".into()),
             ],
             projects_groups: Vec::new(),
+            workspaces_groups: vec![],
             fallback: Role::Deactivated,
         }
     }

@@ -78,6 +78,8 @@ fn rule_status(rule: &RuleViolation) -> StatusCode {
         RuleViolation::TransferTargetInactive(_)
         | RuleViolation::NoFreeSeat(_)
         | RuleViolation::IdpManaged(_)
+        | RuleViolation::IdpManagedWorkspace(_)
+        | RuleViolation::IdpManagedProjectMember(_)
         | RuleViolation::IdpCannotManageOwner => StatusCode::CONFLICT,
         RuleViolation::DefaultRoleNotAllowed(_) => StatusCode::BAD_REQUEST,
     }

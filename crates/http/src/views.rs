@@ -149,6 +149,7 @@ impl OrgListItem {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Billing {
     pub manual_role_management: bool,
+    pub manual_workspace_management: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -162,6 +163,10 @@ pub struct OrgView {
     #[schema(value_type = String, example = "NO")]
     pub default_role: Role,
     pub manual_role_management: bool,
+    /// Whether people may change workspace memberships an identity provider gave.
+    pub manual_workspace_management: bool,
+    /// Whether people may change project memberships an identity provider gave.
+    pub manual_project_member_management: bool,
     pub billing: Billing,
     /// The invite-link token; shown to Owners and Administrators only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,8 +189,11 @@ impl OrgView {
             seat_limit: o.seat_limit,
             default_role: o.default_role,
             manual_role_management: o.manual_role_management,
+            manual_workspace_management: o.manual_workspace_management,
+            manual_project_member_management: o.manual_project_member_management,
             billing: Billing {
                 manual_role_management: o.manual_role_management,
+                manual_workspace_management: o.manual_workspace_management,
             },
             token,
             sso_only: o.sso_only,

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use roster_domain::policy::{self, Access};
-use roster_domain::rules::{self, OrgRules, Origin, Party, SeatFacts};
+use roster_domain::rules::{self, Held, OrgRules, Origin, Party, SeatFacts};
 use roster_domain::{
     AuditAction, OrgId, ProjectId, ProjectRole, Role, RoleChange, RoleSource, Source, UserId,
     WorkspaceId,
@@ -145,6 +145,15 @@ impl Acting<'_> {
     }
 }
 
+/// The organization settings the domain's membership rules read.
+pub(crate) fn org_rules(org: &OrgRecord) -> OrgRules {
+    OrgRules {
+        manual_role_management: org.manual_role_management,
+        manual_workspace_management: org.manual_workspace_management,
+        manual_project_member_management: org.manual_project_member_management,
+    }
+}
+
 pub(crate) fn party(m: &MembershipRecord) -> Party {
     Party {
         user: m.user,
@@ -157,6 +166,11 @@ fn no_member(user: UserId) -> ServiceError {
     ServiceError::not_found(format!(
         "No member with user id {user} in this organization."
     ))
+}
+
+/// "user 7 is not a member of project 3": the target is not where a removal looks for them.
+fn not_a_member(target: UserId, of: impl std::fmt::Display) -> ServiceError {
+    ServiceError::not_found(format!("user {target} is not a member of {of}"))
 }
 
 fn no_org() -> ServiceError {
@@ -301,9 +315,7 @@ impl Service {
             &party(&target.membership),
             role,
             acting.origin(),
-            OrgRules {
-                manual_role_management: org.manual_role_management,
-            },
+            org_rules(org),
             seat_usage(tx, org, now).await?,
             SeatFacts { holds_invite_seat },
         )?;
@@ -602,7 +614,7 @@ impl Service {
                 p.workspaces.iter().map(move |w| (*w, m))
             })
             .collect();
-        bulk::insert_workspace_members(tx, &pairs, workspace_source(source), now).await?;
+        bulk::insert_workspace_members(tx, &pairs, source, now).await?;
         let actor = acting
             .audit_actor()
             .map(|u| (u.id, display_name(u), u.email.clone()));
@@ -671,9 +683,10 @@ impl Service {
     /// The one path of project memberships and project roles, whoever changes them (a
     /// Manager, an Administrator, an accepted invite, an identity provider's mapping): in the
     /// caller's transaction it reads the acting principal again (a member must be staff),
-    /// checks that project and target belong to the organization, writes the project
-    /// membership and role (recording who set them as their source) and an audit event for
-    /// each change. Returns the project membership afterwards.
+    /// checks that project and target belong to the organization, refuses a hand removal or
+    /// re-role of what an identity provider gave while manual project member management is
+    /// off, writes the project membership and role (recording who set them as their source)
+    /// and an audit event for each change. Returns the project membership afterwards.
     pub(crate) async fn change_project_membership(
         &self,
         tx: &mut WriteTx,
@@ -695,18 +708,15 @@ impl Service {
             })?;
         let row = members::live_with_user(tx, org, target).await?;
         let actor_user = acting.audit_actor();
+        let settings = org_rules(&orgs::by_id(tx, org).await?.ok_or_else(no_org)?);
         let (wanted, row) = match change {
             ProjectChange::Remove { .. } => {
-                let row = row.ok_or_else(|| {
-                    ServiceError::not_found(format!(
-                        "user {target} is not a member of this organization"
-                    ))
-                })?;
-                if !projects::remove_member(tx, project, row.membership.id).await? {
-                    return Err(ServiceError::not_found(format!(
-                        "user {target} is not a member of project {project}"
-                    )));
-                }
+                let row = row.ok_or_else(|| not_a_member(target, "this organization"))?;
+                let source = projects::member_source(tx, project, row.membership.id)
+                    .await?
+                    .ok_or_else(|| not_a_member(target, format!("project {project}")))?;
+                rules::check_held_change(acting.origin(), settings, Held::Project, source)?;
+                projects::remove_member(tx, project, row.membership.id).await?;
                 let event = Event::new(AuditAction::ProjectMemberRemoved, actor_user)
                     .target(&row.user)
                     .change(format!("project {project}"), None);
@@ -723,6 +733,14 @@ impl Service {
             )
         })?;
         let before = projects::member_role(tx, project, row.membership.id).await?;
+        if let (Some(current), Some(role)) = (before, wanted) {
+            if current != role {
+                let made_by = projects::member_source(tx, project, row.membership.id)
+                    .await?
+                    .unwrap_or(RoleSource::Manual);
+                rules::check_held_change(acting.origin(), settings, Held::Project, made_by)?;
+            }
+        }
         let added = projects::add_member(tx, project, row.membership.id, source, now).await?;
         let old_role = before.flatten();
         if let Some(role) = wanted {
@@ -776,14 +794,6 @@ pub(crate) struct DirectJoin<'a> {
     pub workspaces: &'a [WorkspaceId],
 }
 
-/// How a workspace membership records who made it.
-fn workspace_source(source: RoleSource) -> &'static str {
-    match source {
-        RoleSource::Api => "api",
-        _ => "manual",
-    }
-}
-
 /// A change of one workspace membership.
 #[derive(Debug, Clone, Copy)]
 pub enum WorkspaceChange {
@@ -799,11 +809,14 @@ pub enum WorkspaceChange {
 
 impl Service {
     /// The one path of workspace memberships, whoever changes them (a Manager of the
-    /// workspace, an Administrator, an accepted invite): in the caller's transaction it reads
-    /// the acting member again and asks the domain whether they may manage the workspace,
-    /// checks that workspace and target belong to the organization (any live member may be
-    /// added; a deactivated one gets access back only with reactivation), writes the row and
-    /// its audit event. Returns whether anything changed (adding a member twice does not).
+    /// workspace, an Administrator, an accepted invite, an identity provider's mapping): in
+    /// the caller's transaction it reads the acting member again and asks the domain whether
+    /// they may manage the workspace, checks that workspace and target belong to the
+    /// organization (any live member may be added; a deactivated one gets access back only
+    /// with reactivation), refuses a hand removal of what an identity provider gave while
+    /// manual workspace management is off, writes the row (recording who made it as its
+    /// source) and its audit event. Returns whether anything changed (adding a member twice
+    /// does not).
     pub(crate) async fn change_workspace_membership(
         &self,
         tx: &mut WriteTx,
@@ -828,6 +841,7 @@ impl Service {
         }
         let row = members::live_with_user(tx, org, target).await?;
         let actor_user = acting.audit_actor();
+        let settings = org_rules(&orgs::by_id(tx, org).await?.ok_or_else(no_org)?);
         match change {
             WorkspaceChange::Add { .. } => {
                 let row = row.ok_or_else(|| {
@@ -836,7 +850,7 @@ impl Service {
                         format!("user {target} is not a member of this organization"),
                     )
                 })?;
-                let source = workspace_source(acting.role_source(ctx));
+                let source = acting.role_source(ctx);
                 let added = workspaces::put_member(tx, ws, row.membership.id, source, now).await?;
                 // Joining a workspace with an accepted invite is part of the acceptance.
                 if added && !matches!(acting, Acting::Joiner) {
@@ -848,16 +862,12 @@ impl Service {
                 Ok(added)
             }
             WorkspaceChange::Remove { .. } => {
-                let row = row.ok_or_else(|| {
-                    ServiceError::not_found(format!(
-                        "user {target} is not a member of this organization"
-                    ))
-                })?;
-                if !workspaces::remove_member(tx, ws, row.membership.id).await? {
-                    return Err(ServiceError::not_found(format!(
-                        "user {target} is not a member of workspace {ws}"
-                    )));
-                }
+                let row = row.ok_or_else(|| not_a_member(target, "this organization"))?;
+                let source = workspaces::member_source(tx, ws, row.membership.id)
+                    .await?
+                    .ok_or_else(|| not_a_member(target, format!("workspace {ws}")))?;
+                rules::check_held_change(acting.origin(), settings, Held::Workspace, source)?;
+                workspaces::remove_member(tx, ws, row.membership.id).await?;
                 let event = Event::new(AuditAction::WorkspaceMemberRemoved, actor_user)
                     .target(&row.user)
                     .change(format!("workspace {ws}: {}", workspace_rec.title), None);

@@ -26,8 +26,42 @@ pub struct OrgPatch {
     pub seat_limit: Option<Option<i64>>,
     pub default_role: Option<Role>,
     pub manual_role_management: Option<bool>,
+    /// People may change by hand workspace memberships an identity provider gave.
+    pub manual_workspace_management: Option<bool>,
+    /// People may change by hand project memberships an identity provider gave.
+    pub manual_project_member_management: Option<bool>,
     /// Members sign in through the identity provider only (the Owner's alone to change).
     pub sso_only: Option<bool>,
+}
+
+/// The organization's settings on hand changes of what its identity provider manages, as the
+/// SCIM and SAML settings show and change them alongside the mapping; what is None stays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ManualManagement {
+    pub roles: Option<bool>,
+    pub workspaces: Option<bool>,
+    pub project_members: Option<bool>,
+}
+
+impl ManualManagement {
+    pub fn is_empty(&self) -> bool {
+        *self == ManualManagement::default()
+    }
+
+    /// The settings as they are after this change of `org`'s.
+    pub fn applied_to(&self, org: &OrgRecord) -> OrgRecord {
+        let mut after = org.clone();
+        if let Some(m) = self.roles {
+            after.manual_role_management = m;
+        }
+        if let Some(m) = self.workspaces {
+            after.manual_workspace_management = m;
+        }
+        if let Some(m) = self.project_members {
+            after.manual_project_member_management = m;
+        }
+        after
+    }
 }
 
 /// Token settings of one organization.
@@ -213,9 +247,12 @@ impl Service {
         if let Some(role) = patch.default_role {
             after.default_role = role;
         }
-        if let Some(m) = patch.manual_role_management {
-            after.manual_role_management = m;
+        let mut after = ManualManagement {
+            roles: patch.manual_role_management,
+            workspaces: patch.manual_workspace_management,
+            project_members: patch.manual_project_member_management,
         }
+        .applied_to(&after);
         if let Some(on) = patch.sso_only {
             after.sso_only = on;
         }
@@ -223,6 +260,26 @@ impl Service {
         self.audit_org_changes(&mut tx, by, &before, &after, now)
             .await?;
         roster_store::commit(tx).await?;
+        Ok(after)
+    }
+
+    /// Changes the manual-management settings in the caller's transaction (the SCIM and SAML
+    /// settings carry them), each change an audit event as an organization update records it.
+    pub(crate) async fn set_manual_management(
+        &self,
+        tx: &mut WriteTx,
+        by: &Authorized<Admin>,
+        change: ManualManagement,
+        now: i64,
+    ) -> Result<OrgRecord> {
+        let before = orgs::by_id(tx, by.org.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("No such organization."))?;
+        let after = change.applied_to(&before);
+        if after != before {
+            orgs::update(tx, &after).await?;
+            self.audit_org_changes(tx, by, &before, &after, now).await?;
+        }
         Ok(after)
     }
 
@@ -274,6 +331,16 @@ impl Service {
                 "manual_role_management",
                 before.manual_role_management,
                 after.manual_role_management,
+            ),
+            (
+                "manual_workspace_management",
+                before.manual_workspace_management,
+                after.manual_workspace_management,
+            ),
+            (
+                "manual_project_member_management",
+                before.manual_project_member_management,
+                after.manual_project_member_management,
             ),
             ("sso_only", before.sso_only, after.sso_only),
         ] {

@@ -109,6 +109,8 @@ mod tests {
             created_by: None,
             created_at: 0,
             sso_only: true,
+            manual_workspace_management: true,
+            manual_project_member_management: true,
         }
     }
 

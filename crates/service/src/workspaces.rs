@@ -273,8 +273,8 @@ impl Service {
         }
         let id = store::insert(&mut tx, by.org.id, &fields.borrowed(), me.id, now).await?;
         let source = match by.context.source {
-            roster_domain::Source::Api => "api",
-            _ => "manual",
+            roster_domain::Source::Api => roster_domain::RoleSource::Api,
+            _ => roster_domain::RoleSource::Manual,
         };
         store::put_member(&mut tx, id, me.id, source, now).await?;
         let event = Event::new(AuditAction::WorkspaceCreated, Some(&by.user))

@@ -303,7 +303,7 @@ pub async fn insert_project_members(
 pub async fn insert_workspace_members(
     c: &mut WriteTx,
     pairs: &[(WorkspaceId, MembershipId)],
-    source: &str,
+    source: RoleSource,
     now: Micros,
 ) -> Result<()> {
     let mut vals = Vec::with_capacity(pairs.len() * 4);
@@ -311,7 +311,7 @@ pub async fn insert_workspace_members(
         vals.extend([
             Arg::Int(w.0),
             Arg::Int(m.0),
-            Arg::Text(source.into()),
+            Arg::Text(source.code().into()),
             Arg::Int(now),
         ]);
     }

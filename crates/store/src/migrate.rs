@@ -94,6 +94,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "project_roles",
         sql: include_str!("../migrations/0015_project_roles.sql"),
     },
+    Migration {
+        version: 16,
+        name: "idp_membership_flags",
+        sql: include_str!("../migrations/0016_idp_membership_flags.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

@@ -91,8 +91,9 @@ pub async fn update(c: &mut WriteTx, org: &OrgRecord) -> Result<()> {
     let q = query(
         "UPDATE organizations SET title = $1, contact_info = $2, seat_limit = $3, default_role = $4,
             manual_role_management = $5, api_tokens_enabled = $6, legacy_api_tokens_enabled = $7,
-            api_token_ttl_days = $8, sso_only = $9
-         WHERE id = $10",
+            api_token_ttl_days = $8, sso_only = $9, manual_workspace_management = $10,
+            manual_project_member_management = $11
+         WHERE id = $12",
     )
     .bind(&org.title)
     .bind(&org.contact_info)
@@ -103,6 +104,8 @@ pub async fn update(c: &mut WriteTx, org: &OrgRecord) -> Result<()> {
     .bind(org.legacy_api_tokens_enabled)
     .bind(org.api_token_ttl_days)
     .bind(org.sso_only)
+    .bind(org.manual_workspace_management)
+    .bind(org.manual_project_member_management)
     .bind(org.id.0);
     handle(c).execute(q).await?;
     Ok(())

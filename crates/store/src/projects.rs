@@ -258,6 +258,24 @@ pub async fn is_member(c: &mut Conn, project: ProjectId, membership: MembershipI
     Ok(handle(c).fetch_optional(q, |_| Ok(())).await?.is_some())
 }
 
+/// Who made the membership's place in the project (manual, api, invite, scim, saml), if it
+/// is in the project.
+pub async fn member_source(
+    c: &mut Conn,
+    project: ProjectId,
+    membership: MembershipId,
+) -> Result<Option<RoleSource>> {
+    let q =
+        query("SELECT source FROM project_members WHERE project_id = $1 AND membership_id = $2")
+            .bind(project.0)
+            .bind(membership.0);
+    handle(c)
+        .fetch_optional(q, |r| {
+            Ok(RoleSource::from_code(r.str(0)?).unwrap_or(RoleSource::Manual))
+        })
+        .await
+}
+
 /// The columns of a project role (joined as `pr`, with the membership as `m`).
 const ROLE_COLS: &str =
     "pr.id, pr.project_id, pr.membership_id, m.user_id, pr.role, pr.role_source";

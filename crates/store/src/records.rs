@@ -39,6 +39,10 @@ pub struct OrgRecord {
     pub created_at: Micros,
     /// Members sign in through the organization's identity provider only.
     pub sso_only: bool,
+    /// People may change by hand the workspace memberships an identity provider gave.
+    pub manual_workspace_management: bool,
+    /// People may change by hand the project memberships an identity provider gave.
+    pub manual_project_member_management: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

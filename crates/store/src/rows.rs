@@ -14,7 +14,8 @@ pub(crate) const MEMBERSHIP_COLS: &str =
 pub(crate) const ORG_COLS: &str =
     "o.id, o.title, o.contact_info, o.invite_token_sealed, o.seat_limit, \
      o.default_role, o.manual_role_management, o.api_tokens_enabled, o.legacy_api_tokens_enabled, \
-     o.api_token_ttl_days, o.created_by, o.created_at, o.sso_only";
+     o.api_token_ttl_days, o.created_by, o.created_at, o.sso_only, \
+     o.manual_workspace_management, o.manual_project_member_management";
 
 pub(crate) fn role(code: &str) -> Result<Role> {
     Role::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown role {code:?}")))
@@ -90,6 +91,8 @@ pub(crate) fn org(r: &dyn Row) -> Result<OrgRecord> {
         created_by: r.opt_int(10)?.map(UserId),
         created_at: r.int(11)?,
         sso_only: r.flag(12)?,
+        manual_workspace_management: r.flag(13)?,
+        manual_project_member_management: r.flag(14)?,
     })
 }
 

@@ -2,7 +2,7 @@
 //! memberships, so a deleted membership's rows count for nothing.
 
 use roster_domain::workspaces::{ProjectReach, WorkspaceReach};
-use roster_domain::{MembershipId, OrgId, ProjectId, UserId, WorkspaceId};
+use roster_domain::{MembershipId, OrgId, ProjectId, RoleSource, UserId, WorkspaceId};
 
 use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
@@ -250,7 +250,7 @@ pub async fn put_member(
     c: &mut WriteTx,
     ws: WorkspaceId,
     membership: MembershipId,
-    source: &str,
+    source: RoleSource,
     now: Micros,
 ) -> Result<bool> {
     let q = query(
@@ -259,9 +259,52 @@ pub async fn put_member(
     )
     .bind(ws.0)
     .bind(membership.0)
-    .bind(source)
+    .bind(source.code())
     .bind(now);
     Ok(handle(c).execute(q).await? > 0)
+}
+
+/// The workspaces of the organization the membership belongs to, each with who made that
+/// workspace membership (manual, api, invite, scim, saml).
+pub async fn memberships_of(
+    c: &mut Conn,
+    membership: MembershipId,
+) -> Result<Vec<(WorkspaceId, RoleSource)>> {
+    let q = query(
+        "SELECT workspace_id, source FROM workspace_members WHERE membership_id = $1 ORDER BY workspace_id",
+    )
+    .bind(membership.0);
+    handle(c)
+        .fetch_all(q, |r| Ok((WorkspaceId(r.int(0)?), source(r.str(1)?))))
+        .await
+}
+
+/// Who made the membership's place in the workspace, if it is in the workspace.
+pub async fn member_source(
+    c: &mut Conn,
+    ws: WorkspaceId,
+    membership: MembershipId,
+) -> Result<Option<RoleSource>> {
+    let q = query(
+        "SELECT source FROM workspace_members WHERE workspace_id = $1 AND membership_id = $2",
+    )
+    .bind(ws.0)
+    .bind(membership.0);
+    handle(c).fetch_optional(q, |r| Ok(source(r.str(0)?))).await
+}
+
+/// A stored source; rows written before sources were recorded by their codes count as manual.
+fn source(code: &str) -> RoleSource {
+    RoleSource::from_code(code).unwrap_or(RoleSource::Manual)
+}
+
+/// The organization's workspaces as (id, title), by title.
+pub async fn titles_of_org(c: &mut Conn, org: OrgId) -> Result<Vec<(WorkspaceId, String)>> {
+    let q =
+        query("SELECT id, title FROM workspaces WHERE org_id = $1 ORDER BY title, id").bind(org.0);
+    handle(c)
+        .fetch_all(q, |r| Ok((WorkspaceId(r.int(0)?), r.text(1)?)))
+        .await
 }
 
 pub async fn remove_member(

@@ -7,6 +7,7 @@ mod csrf;
 mod domains;
 mod edges;
 mod hostile_input;
+mod idp_workspaces;
 mod import;
 mod input;
 mod invites;

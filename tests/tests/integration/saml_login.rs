@@ -918,3 +918,90 @@ async fn sign_in_with_sso_routes_a_verified_domain_to_its_identity_provider() {
         "routing an email starts nothing; only following the link did"
     );
 }
+
+#[tokio::test]
+async fn a_sign_in_gives_the_workspaces_its_groups_map_and_the_next_takes_back_what_it_gave() {
+    let s = sso().await;
+    let api = s.org.owner_api();
+    let ws = api
+        .post("/api/workspaces/", json!({"title": "Labeling"}))
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .expect("a workspace id");
+    let saved = api
+        .post(
+            "/api/saml/settings",
+            json!({"workspaces_groups": [["Labeling", "Labelers"]],
+                   "manual_workspace_management": false}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        saved["workspaces_groups"],
+        json!([["Labeling", "Labelers"]])
+    );
+    assert_eq!(saved["manual_workspace_management"], json!(false));
+    let given_by_saml = format!(
+        "SELECT COUNT(*) FROM workspace_members wm JOIN memberships m ON m.id = wm.membership_id
+         JOIN users u ON u.id = m.user_id
+         WHERE wm.workspace_id = {ws} AND wm.source = 'saml' AND u.email = 'ann@example.com'"
+    );
+
+    let email = "ann@example.com";
+    s.sign_in(email, &["Labelers"]).await.expect(303);
+    assert_eq!(s.server.sql_int(&given_by_saml).await, 1);
+    let ann = s.member(email).await.expect("a member")["user"]["id"]
+        .as_i64()
+        .expect("a user id");
+    let log = api
+        .get("/api/activity-logs?action=workspace.member_added&page_size=100")
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        roster_tests::results(&log)
+            .iter()
+            .any(|e| e["source"] == json!("saml") && e["target"]["email"] == json!(email)),
+        "{log}"
+    );
+    // With manual workspace management off, a person cannot take it away.
+    let owner = browser(&s.server, &s.org.owner.email).await;
+    let before = s.server.snapshot().await;
+    api.delete(&format!("/api/workspaces/{ws}/memberships/?user_id={ann}"))
+        .await
+        .expect(409);
+    assert_eq!(s.server.snapshot().await, before);
+
+    // The page foresees that a mapping without the row takes it back at the next sign-in.
+    let r = post_page(
+        &owner,
+        "/organization/saml/mapping",
+        &[
+            ("rg_role", "AN"),
+            ("rg_group", "Labelers"),
+            ("fallback_role", "DI"),
+            ("action", "preview"),
+        ],
+    )
+    .await
+    .expect(200);
+    assert!(
+        r.text
+            .contains("<tr><td>ann@example.com</td><td>Labeling</td><td>leaves</td></tr>"),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        s.server.snapshot().await,
+        before,
+        "a preview changes nothing"
+    );
+
+    // Out of the group at the next sign-in: out of the workspace.
+    s.sign_in(email, &["Reviewers"]).await.expect(303);
+    assert_eq!(s.server.sql_int(&given_by_saml).await, 0);
+    assert_eq!(s.role_of(email).await.as_deref(), Some("RE"));
+}

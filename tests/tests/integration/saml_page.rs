@@ -210,7 +210,11 @@ async fn the_sign_in_settings_are_saved_through_the_form_and_refusals_keep_what_
             ("mapping_first_name", "givenName"),
             ("mapping_last_name", "sn"),
             ("mapping_groups", "memberOf"),
+            // The form shows the manual-management boxes (a hidden field says so).
+            ("manual_management", "shown"),
             ("manual_role_management", "on"),
+            ("manual_workspace_management", "on"),
+            ("manual_project_member_management", "on"),
         ]
     };
     let r = post_page(
@@ -248,15 +252,31 @@ async fn the_sign_in_settings_are_saved_through_the_form_and_refusals_keep_what_
     );
     assert_eq!(server.snapshot().await, before);
 
-    // Unticking the box turns manual role management off.
+    // Unticking a box turns its setting off; the others stay as ticked.
     let mut off = form("example.com");
-    off.retain(|(k, _)| *k != "manual_role_management");
+    off.retain(|(k, _)| !matches!(*k, "manual_role_management" | "manual_workspace_management"));
     let r = post_page(&owner, "/organization/saml/settings", &off)
         .await
         .expect(200);
     assert!(!r.text.contains("name=\"manual_role_management\" checked"));
+    assert!(!r
+        .text
+        .contains("name=\"manual_workspace_management\" checked"));
+    assert!(r
+        .text
+        .contains("name=\"manual_project_member_management\" checked"));
+    let api = api_settings(&org).await;
+    assert_eq!(api["manual_role_management"], json!(false));
+    assert_eq!(api["manual_workspace_management"], json!(false));
+    assert_eq!(api["manual_project_member_management"], json!(true));
+    // A form without the boxes (drawn before they were there) changes none of them.
+    let mut older = form("example.com");
+    older.retain(|(k, _)| !k.starts_with("manual_"));
+    post_page(&owner, "/organization/saml/settings", &older)
+        .await
+        .expect(200);
     assert_eq!(
-        api_settings(&org).await["manual_role_management"],
+        api_settings(&org).await["manual_workspace_management"],
         json!(false)
     );
 }

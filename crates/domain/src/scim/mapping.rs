@@ -1,11 +1,11 @@
 //! Identity-provider groups to roster roles: the mapping an organization configures, the
-//! organization and project roles it gives a set of groups, what changing it would move, and
-//! the guard against an identity provider deprovisioning many members at once. SCIM
-//! provisioning and SAML sign-in both decide roles here.
+//! organization and project roles and the workspaces it gives a set of groups, what changing
+//! it would move, and the guard against an identity provider deprovisioning many members at
+//! once. SCIM provisioning and SAML sign-in both decide roles and workspaces here.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::{ProjectId, ProjectRole, Role, UserId};
+use crate::{ProjectId, ProjectRole, Role, UserId, WorkspaceId};
 
 /// The longest group name accepted, in characters.
 pub const MAX_GROUP_NAME: usize = 256;
@@ -37,8 +37,33 @@ pub struct GroupMapping {
     /// Members of the group get the role; of several, the highest.
     pub roles_groups: Vec<(Role, String)>,
     pub projects_groups: Vec<ProjectGroup>,
+    /// Members of the group are members of the workspace.
+    pub workspaces_groups: Vec<WorkspaceGroup>,
     /// The role of members in none of `roles_groups`.
     pub fallback: Role,
+}
+
+/// Members of `group` are members of `workspace`. The workspace is kept by id, so renaming
+/// it keeps the mapping; people name it by its title, unique in its organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceGroup {
+    pub workspace: WorkspaceId,
+    pub group: String,
+}
+
+/// A workspace membership a member holds, and whether the identity provider applying the
+/// mapping gave it (only those does the mapping take away again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldWorkspace {
+    pub workspace: WorkspaceId,
+    pub given_by_this_idp: bool,
+}
+
+/// A workspace membership a mapping gives or takes away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WorkspaceMove {
+    Join(WorkspaceId),
+    Leave(WorkspaceId),
 }
 
 /// Members of `group` are members of `project`, with `role` there.
@@ -92,6 +117,11 @@ pub enum MappingError {
     DuplicateRoleGroup { role: &'static str, group: String },
     #[error("The group \"{group}\" is mapped to project {project} with the same role twice")]
     DuplicateProjectGroup { project: ProjectId, group: String },
+    #[error("The group \"{group}\" is mapped to workspace {workspace} twice")]
+    DuplicateWorkspaceGroup {
+        workspace: WorkspaceId,
+        group: String,
+    },
 }
 
 impl Default for GroupMapping {
@@ -100,6 +130,7 @@ impl Default for GroupMapping {
         GroupMapping {
             roles_groups: Vec::new(),
             projects_groups: Vec::new(),
+            workspaces_groups: Vec::new(),
             fallback: Role::Deactivated,
         }
     }
@@ -144,6 +175,7 @@ impl GroupMapping {
         let names = self.roles_groups.iter().map(|(_, g)| g);
         names
             .chain(self.projects_groups.iter().map(|p| &p.group))
+            .chain(self.workspaces_groups.iter().map(|w| &w.group))
             .try_for_each(|group| check_group_name(group))?;
         let mut seen = HashSet::new();
         if let Some((role, group)) = self.roles_groups.iter().find(|pair| !seen.insert(*pair)) {
@@ -160,6 +192,17 @@ impl GroupMapping {
         {
             return Err(MappingError::DuplicateProjectGroup {
                 project: dup.project,
+                group: dup.group.clone(),
+            });
+        }
+        let mut seen = HashSet::new();
+        if let Some(dup) = self
+            .workspaces_groups
+            .iter()
+            .find(|w| !seen.insert((w.workspace, &w.group)))
+        {
+            return Err(MappingError::DuplicateWorkspaceGroup {
+                workspace: dup.workspace,
                 group: dup.group.clone(),
             });
         }
@@ -203,6 +246,40 @@ impl GroupMapping {
         }
         best.into_iter()
             .map(|(project, role)| (project, role.project_role()))
+            .collect()
+    }
+
+    /// The workspaces a member of `groups` belongs to through the mapping.
+    pub fn workspaces<S: AsRef<str>>(&self, groups: &[S]) -> BTreeSet<WorkspaceId> {
+        self.workspaces_groups
+            .iter()
+            .filter(|w| is_in(groups, &w.group))
+            .map(|w| w.workspace)
+            .collect()
+    }
+
+    /// What the mapping does to the workspace memberships of a member of `groups` who holds
+    /// `held`: they join each mapped workspace they are not in, and leave each workspace this
+    /// identity provider gave them that their groups no longer map them to (also when the
+    /// mapping no longer names it). Memberships people gave, or another identity provider
+    /// gave, are never taken away here. Joins first, each list in workspace order.
+    pub fn workspace_moves<S: AsRef<str>>(
+        &self,
+        groups: &[S],
+        held: &[HeldWorkspace],
+    ) -> Vec<WorkspaceMove> {
+        let wanted = self.workspaces(groups);
+        let joins = wanted
+            .iter()
+            .filter(|w| !held.iter().any(|h| h.workspace == **w))
+            .map(|w| WorkspaceMove::Join(*w));
+        let leaves: BTreeSet<WorkspaceId> = held
+            .iter()
+            .filter(|h| h.given_by_this_idp && !wanted.contains(&h.workspace))
+            .map(|h| h.workspace)
+            .collect();
+        joins
+            .chain(leaves.into_iter().map(WorkspaceMove::Leave))
             .collect()
     }
 
@@ -782,16 +859,159 @@ mod tests {
         }
     }
 
+    fn workspace(id: i64, group: &str) -> WorkspaceGroup {
+        WorkspaceGroup {
+            workspace: WorkspaceId(id),
+            group: group.to_owned(),
+        }
+    }
+
+    fn held(id: i64, given_by_this_idp: bool) -> HeldWorkspace {
+        HeldWorkspace {
+            workspace: WorkspaceId(id),
+            given_by_this_idp,
+        }
+    }
+
+    #[test]
+    fn workspace_groups_are_checked_like_the_others() {
+        let twice = GroupMapping {
+            workspaces_groups: vec![workspace(4, "w"), workspace(4, "w")],
+            ..GroupMapping::default()
+        };
+        assert_eq!(
+            twice.validate(),
+            Err(MappingError::DuplicateWorkspaceGroup {
+                workspace: WorkspaceId(4),
+                group: "w".into()
+            })
+        );
+        let unnamed = GroupMapping {
+            workspaces_groups: vec![workspace(4, " ")],
+            ..GroupMapping::default()
+        };
+        assert_eq!(unnamed.validate(), Err(MappingError::EmptyGroupName));
+        // One group for two workspaces, and two groups for one, are fine.
+        let fine = GroupMapping {
+            workspaces_groups: vec![workspace(4, "w"), workspace(5, "w"), workspace(4, "v")],
+            ..GroupMapping::default()
+        };
+        assert!(fine.validate().is_ok());
+        assert!(!fine.is_managed(), "workspaces alone leave roles to people");
+    }
+
+    #[test]
+    fn members_of_a_mapped_group_join_its_workspaces_by_exact_name() {
+        let mapping = GroupMapping {
+            workspaces_groups: vec![
+                workspace(1, "Labelers"),
+                workspace(2, "Labelers"),
+                workspace(3, "QA"),
+            ],
+            ..GroupMapping::default()
+        };
+        let table: [(&[&str], &[i64]); 5] = [
+            (&["Labelers"], &[1, 2]),
+            (&["QA", "Labelers"], &[1, 2, 3]),
+            (&["labelers"], &[]),
+            (&["other"], &[]),
+            (&[], &[]),
+        ];
+        for (groups, ids) in table {
+            let want: BTreeSet<WorkspaceId> = ids.iter().map(|i| WorkspaceId(*i)).collect();
+            assert_eq!(mapping.workspaces(groups), want, "{groups:?}");
+        }
+    }
+
+    #[test]
+    fn the_mapping_takes_away_only_the_workspaces_this_idp_gave() {
+        use WorkspaceMove::{Join, Leave};
+        let mapping = GroupMapping {
+            workspaces_groups: vec![workspace(1, "A"), workspace(2, "B")],
+            ..GroupMapping::default()
+        };
+        let w = WorkspaceId;
+        let table: [(&[&str], Vec<HeldWorkspace>, Vec<WorkspaceMove>); 7] = [
+            // A newcomer to both groups joins both.
+            (&["A", "B"], vec![], vec![Join(w(1)), Join(w(2))]),
+            // Already in (whoever added them): nothing to do.
+            (&["A"], vec![held(1, false)], vec![]),
+            (&["A"], vec![held(1, true)], vec![]),
+            // Left group A: the membership it gave goes, one a person gave stays.
+            (&[], vec![held(1, true)], vec![Leave(w(1))]),
+            (&[], vec![held(1, false)], vec![]),
+            // A workspace the mapping no longer names: what this IdP gave goes too.
+            (
+                &["B"],
+                vec![held(9, true), held(8, false)],
+                vec![Join(w(2)), Leave(w(9))],
+            ),
+            // Moved from A to B.
+            (&["B"], vec![held(1, true)], vec![Join(w(2)), Leave(w(1))]),
+        ];
+        for (groups, held, moves) in table {
+            assert_eq!(
+                mapping.workspace_moves(groups, &held),
+                moves,
+                "{groups:?} {held:?}"
+            );
+        }
+        // An empty mapping takes away everything this IdP gave, and nothing else.
+        assert_eq!(
+            GroupMapping::default().workspace_moves(&["A"], &[held(1, true), held(2, false)]),
+            vec![Leave(w(1))]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn workspace_moves_never_touch_what_people_gave_and_end_in_the_mapped_set(
+            picks in prop::collection::vec(0usize..4, 0..4),
+            holdings in prop::collection::vec((1i64..6, any::<bool>()), 0..6),
+        ) {
+            let names = ["A", "B", "C", "D"];
+            let groups: Vec<&str> = picks.iter().map(|i| names[*i]).collect();
+            let mapping = GroupMapping {
+                workspaces_groups: vec![workspace(1, "A"), workspace(2, "B"), workspace(3, "B"), workspace(4, "C")],
+                ..GroupMapping::default()
+            };
+            let mut seen = HashSet::new();
+            let held: Vec<HeldWorkspace> = holdings
+                .iter()
+                .filter(|(id, _)| seen.insert(*id))
+                .map(|(id, mine)| held(*id, *mine))
+                .collect();
+            let moves = mapping.workspace_moves(&groups, &held);
+            let mut after: BTreeSet<WorkspaceId> = held.iter().map(|h| h.workspace).collect();
+            for m in &moves {
+                match m {
+                    WorkspaceMove::Join(w) => prop_assert!(after.insert(*w)),
+                    WorkspaceMove::Leave(w) => {
+                        prop_assert!(held.iter().any(|h| h.workspace == *w && h.given_by_this_idp));
+                        prop_assert!(after.remove(w));
+                    }
+                }
+            }
+            let wanted = mapping.workspaces(&groups);
+            prop_assert!(wanted.is_subset(&after));
+            for h in held.iter().filter(|h| !h.given_by_this_idp) {
+                prop_assert!(after.contains(&h.workspace));
+            }
+        }
+    }
+
     #[test]
     fn decide_follows_active_then_groups_then_leaves_unmanaged_roles_alone() {
         let managed = GroupMapping {
             roles_groups: vec![(Role::Reviewer, "Rev".into())],
             projects_groups: vec![],
+            workspaces_groups: vec![],
             fallback: Role::Deactivated,
         };
         let unmanaged = GroupMapping {
             roles_groups: vec![],
             projects_groups: vec![],
+            workspaces_groups: vec![],
             fallback: Role::Annotator,
         };
         let none: [&str; 0] = [];

@@ -13,8 +13,8 @@ pub mod schema;
 pub use filter::{AttrPath, CompValue, CompareOp, Filter, FilterError};
 pub use mapping::{
     check_deprovision, deprovision_limit, is_deprovision, preview, DeprovisionRefused,
-    GroupMapping, MappedProjectRole, MappingError, MemberGroups, Move, ProjectGroup, FALLBACKS,
-    MAPPABLE,
+    GroupMapping, HeldWorkspace, MappedProjectRole, MappingError, MemberGroups, Move, ProjectGroup,
+    WorkspaceGroup, WorkspaceMove, FALLBACKS, MAPPABLE,
 };
 pub use path::{PatchPath, PathError};
 

@@ -71,6 +71,12 @@ pub struct OrgPatchBody {
     seat_limit: Option<Option<i64>>,
     default_role: Option<String>,
     manual_role_management: Option<bool>,
+    /// Whether people may still remove workspace memberships an identity provider's group
+    /// mapping gave (default true); off, such a hand change is refused with 409.
+    manual_workspace_management: Option<bool>,
+    /// Whether people may still remove or re-role project memberships an identity
+    /// provider's group mapping gave (default true); off, such a hand change is refused with 409.
+    manual_project_member_management: Option<bool>,
     /// Members sign in through the identity provider only (the Owner's; needs SAML metadata
     /// and the Owner's second factor).
     sso_only: Option<bool>,
@@ -103,6 +109,8 @@ pub async fn update_org(
             .map(|r| parse_role("default_role", r))
             .transpose()?,
         manual_role_management: body.manual_role_management,
+        manual_workspace_management: body.manual_workspace_management,
+        manual_project_member_management: body.manual_project_member_management,
         sso_only: body.sso_only,
     };
     let org = state.service.update_org(&by, patch).await?;

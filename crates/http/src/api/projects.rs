@@ -425,7 +425,8 @@ pub struct AddedProjectMemberView {
 /// Adds an organization member to the project. A member already there keeps their project
 /// role unless `role` (AN/RE) sets a new one.
 #[utoipa::path(post, path = "/api/projects/{id}/members", tag = "projects", params(("id" = i64, Path)), request_body = ProjectMemberBody,
-    responses((status = 201, body = AddedProjectMemberView), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 201, body = AddedProjectMemberView), (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
 pub async fn add_project_member(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
@@ -473,7 +474,8 @@ pub struct UserQuery {
 /// sends it, in the `user` query parameter.
 #[utoipa::path(delete, path = "/api/projects/{id}/members", tag = "projects",
     params(("id" = i64, Path), ("user" = Option<i64>, Query)), request_body = Option<RemoveProjectMemberBody>,
-    responses((status = 204), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
 pub async fn remove_project_member(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
@@ -620,7 +622,8 @@ pub struct SetProjectRoleView {
 /// Sets a member's project role, AN or RE (adding them to the project if needed); null
 /// clears it.
 #[utoipa::path(post, path = "/api/projects/roles", tag = "projects", request_body = ProjectRoleBody,
-    responses((status = 201, body = SetProjectRoleView), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 201, body = SetProjectRoleView), (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
 pub async fn set_project_role(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
@@ -647,7 +650,8 @@ pub async fn set_project_role(
 /// Clears a project role by its id: the member stays in the project with their organization
 /// role.
 #[utoipa::path(delete, path = "/api/projects/roles/{id}", tag = "projects", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
 pub async fn remove_project_role(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
@@ -1029,7 +1033,8 @@ fn user_roles(raw: Option<&str>) -> ApiResult<Vec<roster_domain::Role>> {
 #[utoipa::path(post, path = "/api/projects/{id}/members/bulk", tag = "projects",
     params(("id" = i64, Path), ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
     request_body = BulkAssignBody,
-    responses((status = 200, body = BulkAssignView), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 200, body = BulkAssignView), (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
 pub async fn bulk_assign_project_members(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
@@ -1067,7 +1072,8 @@ pub async fn bulk_assign_project_members(
 #[utoipa::path(delete, path = "/api/projects/{id}/members/bulk", tag = "projects",
     params(("id" = i64, Path), ("all" = Option<bool>, Query), ("included" = Option<String>, Query),
            ("excluded" = Option<String>, Query), ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
-    responses((status = 200, body = BulkUnassignView), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 200, body = BulkUnassignView), (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
 pub async fn bulk_unassign_project_members(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,

@@ -6,13 +6,15 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use roster_service::orgs::ManualManagement;
 use roster_service::saml::{sp_urls, MetadataFetch, SamlSettings, SamlSettingsUpdate};
-use roster_service::Admin;
+use roster_service::{Admin, Authorized};
 use serde::{Deserialize, Serialize};
 
 use super::scim::{
-    fallback_role_from_wire, projects_groups_from_wire, projects_groups_view, refuse_unmapped,
-    roles_groups_from_wire, roles_groups_view, ProjectGroupView,
+    fallback_role_from_wire, manual_from_wire, projects_groups_from_wire, projects_groups_view,
+    refuse_user_type_groups, roles_groups_from_wire, roles_groups_view,
+    workspaces_groups_from_wire, workspaces_groups_view, ManualManagementView, ProjectGroupView,
 };
 use crate::error::ApiResult;
 use crate::extract::{InActiveOrg, JsonBody};
@@ -43,15 +45,17 @@ pub struct SamlSettingsView {
     mapping_groups: String,
     roles_groups: Vec<Vec<String>>,
     projects_groups: Vec<ProjectGroupView>,
-    /// Workspaces arrive with workspace support; always empty until then.
+    /// `[[workspace title, group], ...]`: people in the group join the workspace at sign-in
+    /// (the workspace's current title; the mapping follows a renamed workspace).
     workspaces_groups: Vec<Vec<String>>,
     /// Seat types are not sold separately here; always empty.
     user_type_groups: Vec<Vec<String>>,
     /// The role of people in no mapped role group: Deactivated (they cannot sign in), Not
     /// Activated, Annotator or Reviewer.
     fallback_role: String,
-    /// The organization's setting, shared with SCIM.
-    manual_role_management: bool,
+    /// The organization's settings, shared with SCIM.
+    #[serde(flatten)]
+    manual: ManualManagementView,
     /// Names the organization in the service provider's URLs.
     token: String,
     sp_entity_id: String,
@@ -71,9 +75,19 @@ fn rfc3339(micros: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_micros(micros).map(|d| d.to_rfc3339())
 }
 
-fn view(state: &AppState, s: &SamlSettings, configured: bool, manual: bool) -> SamlSettingsView {
+async fn view(
+    state: &AppState,
+    by: &Authorized<Admin>,
+    s: &SamlSettings,
+    configured: bool,
+    manual: &ManualManagement,
+) -> ApiResult<SamlSettingsView> {
     let urls = sp_urls(&state.service.config().public_url, &s.token);
-    SamlSettingsView {
+    let named = state
+        .service
+        .named_workspaces_groups(by, &s.mapping)
+        .await?;
+    Ok(SamlSettingsView {
         configured,
         domain: s.domains.join(","),
         idp_provider: s.idp_provider.clone(),
@@ -89,10 +103,10 @@ fn view(state: &AppState, s: &SamlSettings, configured: bool, manual: bool) -> S
         mapping_groups: s.attributes.groups.clone(),
         roles_groups: roles_groups_view(&s.mapping),
         projects_groups: projects_groups_view(&s.mapping),
-        workspaces_groups: Vec::new(),
+        workspaces_groups: workspaces_groups_view(named),
         user_type_groups: Vec::new(),
         fallback_role: s.mapping.fallback.name().to_string(),
-        manual_role_management: manual,
+        manual: ManualManagementView::of(by.org(), manual),
         token: s.token.clone(),
         sp_entity_id: urls.entity_id,
         acs_url: urls.acs,
@@ -106,7 +120,7 @@ fn view(state: &AppState, s: &SamlSettings, configured: bool, manual: bool) -> S
                 .or_else(|| i.sso_post_url.clone())
         }),
         idp_signing_certificates: s.idp.as_ref().map_or(0, |i| i.signing_certs.len()),
-    }
+    })
 }
 
 /// The active organization's SAML settings (defaults when SAML is not set up).
@@ -117,12 +131,9 @@ pub async fn get_settings(
     InActiveOrg(by): InActiveOrg<Admin>,
 ) -> ApiResult<Json<SamlSettingsView>> {
     let (s, configured) = state.service.saml_settings(&by).await?;
-    Ok(Json(view(
-        &state,
-        &s,
-        configured,
-        by.org().manual_role_management,
-    )))
+    Ok(Json(
+        view(&state, &by, &s, configured, &ManualManagement::default()).await?,
+    ))
 }
 
 /// What `sso.saml.update` sends; what is left out stays as it is.
@@ -153,15 +164,25 @@ pub struct SamlSettingsBody {
     roles_groups: Option<Vec<Vec<String>>>,
     #[serde(default)]
     projects_groups: Option<Vec<ProjectGroupView>>,
+    /// `[[workspace title, group], ...]`; each title must name a workspace of the
+    /// organization, exactly.
     #[serde(default)]
     workspaces_groups: Option<Vec<Vec<String>>>,
+    /// Seat types cannot be mapped: only an empty list is accepted.
     #[serde(default)]
     user_type_groups: Option<Vec<Vec<String>>>,
     /// A role by name or code; it may not manage others.
     #[serde(default)]
     fallback_role: Option<String>,
+    /// The organization's setting, shared with SCIM.
     #[serde(default)]
     manual_role_management: Option<bool>,
+    /// The organization's setting, shared with SCIM.
+    #[serde(default)]
+    manual_workspace_management: Option<bool>,
+    /// The organization's setting, shared with SCIM.
+    #[serde(default)]
+    manual_project_member_management: Option<bool>,
 }
 
 /// Changes the SAML settings. Metadata (pasted, or fetched from its URL) must describe an
@@ -174,7 +195,12 @@ pub async fn update_settings(
     InActiveOrg(by): InActiveOrg<Admin>,
     JsonBody(body): JsonBody<SamlSettingsBody>,
 ) -> ApiResult<Json<SamlSettingsView>> {
-    refuse_unmapped(&body.workspaces_groups, &body.user_type_groups)?;
+    refuse_user_type_groups(&body.user_type_groups)?;
+    let manual = manual_from_wire(
+        body.manual_role_management,
+        body.manual_workspace_management,
+        body.manual_project_member_management,
+    );
     let update = SamlSettingsUpdate {
         domain: body.domain,
         idp_provider: body.idp_provider,
@@ -190,15 +216,15 @@ pub async fn update_settings(
             .projects_groups
             .map(projects_groups_from_wire)
             .transpose()?,
+        workspaces_groups: body
+            .workspaces_groups
+            .map(workspaces_groups_from_wire)
+            .transpose()?,
         fallback_role: fallback_role_from_wire(body.fallback_role)?,
-        manual_role_management: body.manual_role_management,
+        manual,
     };
     let s = state.service.update_saml_settings(&by, update).await?;
-    let manual = match body.manual_role_management {
-        Some(m) => m,
-        None => by.org().manual_role_management,
-    };
-    Ok(Json(view(&state, &s, true, manual)))
+    Ok(Json(view(&state, &by, &s, true, &manual).await?))
 }
 
 /// Removes the SAML settings: sign-in through the identity provider stops; accounts and
@@ -234,7 +260,7 @@ pub async fn refresh_metadata(
     let (s, outcome) = state.service.refresh_saml_metadata(&by).await?;
     Ok(Json(MetadataRefreshed {
         changed: outcome == MetadataFetch::Changed,
-        settings: view(&state, &s, true, by.org().manual_role_management),
+        settings: view(&state, &by, &s, true, &ManualManagement::default()).await?,
     }))
 }
 

@@ -1,16 +1,19 @@
 //! `/api/scim/settings` (the SDK's `sso.scim.get/update`) and `/api/scim/token`: the group
-//! mapping, what the identity provider's DELETE does, the deprovisioning limit, and the
-//! organization's dedicated SCIM token.
+//! mapping (roles, projects, workspaces), what the identity provider's DELETE does, the
+//! deprovisioning limit, the manual-management settings, and the organization's dedicated
+//! SCIM token.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::scim::{GroupMapping, MappedProjectRole, ProjectGroup};
 use roster_domain::{ProjectId, ProjectRole, Role};
+use roster_service::orgs::ManualManagement;
 use roster_service::scim::{
-    project_role_wire, role_from_wire, DeleteAction, PlannedMove, PlannedProjectMove, ScimSettings,
-    ScimSettingsUpdate,
+    project_role_wire, role_from_wire, DeleteAction, PlannedMove, PlannedProjectMove,
+    PlannedWorkspaceMove, ScimSettings, ScimSettingsUpdate,
 };
+use roster_service::store::OrgRecord;
 use roster_service::Admin;
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +37,8 @@ pub struct ScimSettingsView {
     /// `[[role, group], ...]`: Administrator, Manager, Reviewer or Annotator; the highest wins.
     roles_groups: Vec<Vec<String>>,
     projects_groups: Vec<ProjectGroupView>,
-    /// Workspaces arrive with workspace support; always empty until then.
+    /// `[[workspace title, group], ...]`: members of the group are members of the workspace
+    /// (the workspace's current title; the mapping follows a renamed workspace).
     workspaces_groups: Vec<Vec<String>>,
     /// Seat types are not sold separately here; always empty.
     user_type_groups: Vec<Vec<String>>,
@@ -45,10 +49,51 @@ pub struct ScimSettingsView {
     /// Deactivations and deletions allowed per request and per hour; null: 10% of working
     /// members, at least 5.
     max_deprovision: Option<i64>,
-    /// Whether people may still change roles the identity provider manages.
-    manual_role_management: bool,
+    #[serde(flatten)]
+    manual: ManualManagementView,
     /// The SCIM base URL to give the identity provider.
     scim_base_url: String,
+}
+
+/// The organization's settings on hand changes of what its identity provider manages (shared
+/// by SCIM, SAML and the organization). Off, a change by a person (web, REST API, command
+/// line) of what the identity provider manages is refused with 409.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ManualManagementView {
+    /// Whether people may still change roles the identity provider manages.
+    manual_role_management: bool,
+    /// Whether people may still remove workspace memberships the identity provider's group
+    /// mapping gave.
+    manual_workspace_management: bool,
+    /// Whether people may still remove, or change the project role of, project memberships
+    /// the identity provider's group mapping gave.
+    manual_project_member_management: bool,
+}
+
+/// The manual-management settings a settings body (SCIM's or SAML's) names; what it leaves
+/// out stays.
+pub(crate) fn manual_from_wire(
+    roles: Option<bool>,
+    workspaces: Option<bool>,
+    project_members: Option<bool>,
+) -> ManualManagement {
+    ManualManagement {
+        roles,
+        workspaces,
+        project_members,
+    }
+}
+
+impl ManualManagementView {
+    /// The organization's settings after `change`.
+    pub(crate) fn of(org: &OrgRecord, change: &ManualManagement) -> ManualManagementView {
+        let org = change.applied_to(org);
+        ManualManagementView {
+            manual_role_management: org.manual_role_management,
+            manual_workspace_management: org.manual_workspace_management,
+            manual_project_member_management: org.manual_project_member_management,
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -99,6 +144,29 @@ impl From<&PlannedProjectMove> for PlannedProjectMoveView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+pub struct PlannedWorkspaceMoveView {
+    user_id: i64,
+    email: String,
+    workspace_id: i64,
+    /// The workspace's title.
+    workspace: String,
+    /// `add` (the member joins the workspace) or `remove` (leaves it).
+    action: String,
+}
+
+impl From<&PlannedWorkspaceMove> for PlannedWorkspaceMoveView {
+    fn from(m: &PlannedWorkspaceMove) -> Self {
+        PlannedWorkspaceMoveView {
+            user_id: m.user.0,
+            email: m.email.clone(),
+            workspace_id: m.workspace.0,
+            workspace: m.title.clone(),
+            action: if m.join { "add" } else { "remove" }.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScimSettingsChange {
     #[serde(flatten)]
     settings: ScimSettingsView,
@@ -108,6 +176,8 @@ pub struct ScimSettingsChange {
     moves: Vec<PlannedMoveView>,
     /// The project memberships the change adds, changes or removes (or would).
     project_moves: Vec<PlannedProjectMoveView>,
+    /// The workspace memberships the change adds or removes (or would).
+    workspace_moves: Vec<PlannedWorkspaceMoveView>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -117,14 +187,26 @@ pub struct ScimSettingsBody {
     roles_groups: Option<Vec<Vec<String>>>,
     #[serde(default)]
     projects_groups: Option<Vec<ProjectGroupView>>,
+    /// `[[workspace title, group], ...]`; each title must name a workspace of the
+    /// organization, exactly.
     #[serde(default)]
     workspaces_groups: Option<Vec<Vec<String>>>,
+    /// Seat types cannot be mapped: only an empty list is accepted.
     #[serde(default)]
     user_type_groups: Option<Vec<Vec<String>>>,
     #[serde(default)]
     fallback_role: Option<String>,
     #[serde(default)]
     delete_action: Option<String>,
+    /// The organization's setting, shared with SAML (not changed by a dry run).
+    #[serde(default)]
+    manual_role_management: Option<bool>,
+    /// The organization's setting, shared with SAML (not changed by a dry run).
+    #[serde(default)]
+    manual_workspace_management: Option<bool>,
+    /// The organization's setting, shared with SAML (not changed by a dry run).
+    #[serde(default)]
+    manual_project_member_management: Option<bool>,
     /// A number, or null for the default share. Raising it is the Owner's call.
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<i64>)]
@@ -168,18 +250,33 @@ pub(crate) fn projects_groups_view(m: &GroupMapping) -> Vec<ProjectGroupView> {
         .collect()
 }
 
-fn view(state: &AppState, s: &ScimSettings, manual_role_management: bool) -> ScimSettingsView {
-    ScimSettingsView {
+/// `workspaces_groups` as the wire shows them: `[[workspace title, group], ...]`, from the
+/// service's named pairs.
+pub(crate) fn workspaces_groups_view(named: Vec<(String, String)>) -> Vec<Vec<String>> {
+    named.into_iter().map(|(t, g)| vec![t, g]).collect()
+}
+
+async fn view(
+    state: &AppState,
+    by: &roster_service::Authorized<Admin>,
+    s: &ScimSettings,
+    manual: &ManualManagement,
+) -> ApiResult<ScimSettingsView> {
+    let named = state
+        .service
+        .named_workspaces_groups(by, &s.mapping)
+        .await?;
+    Ok(ScimSettingsView {
         roles_groups: roles_groups_view(&s.mapping),
         projects_groups: projects_groups_view(&s.mapping),
-        workspaces_groups: Vec::new(),
+        workspaces_groups: workspaces_groups_view(named),
         user_type_groups: Vec::new(),
         fallback_role: s.mapping.fallback.name().to_string(),
         delete_action: s.delete_action.code().to_string(),
         max_deprovision: s.max_deprovision,
-        manual_role_management,
+        manual: ManualManagementView::of(by.org(), manual),
         scim_base_url: crate::scim::base_url(state),
-    }
+    })
 }
 
 /// The active organization's SCIM settings.
@@ -190,11 +287,17 @@ pub async fn get_settings(
     InActiveOrg(by): InActiveOrg<Admin>,
 ) -> ApiResult<Json<ScimSettingsView>> {
     let s = state.service.scim_settings(&by).await?;
-    Ok(Json(view(&state, &s, by.org().manual_role_management)))
+    Ok(Json(
+        view(&state, &by, &s, &ManualManagement::default()).await?,
+    ))
 }
 
 fn parse_update(body: ScimSettingsBody) -> ApiResult<ScimSettingsUpdate> {
-    refuse_unmapped(&body.workspaces_groups, &body.user_type_groups)?;
+    refuse_user_type_groups(&body.user_type_groups)?;
+    let workspaces_groups = body
+        .workspaces_groups
+        .map(workspaces_groups_from_wire)
+        .transpose()?;
     let roles_groups = body.roles_groups.map(roles_groups_from_wire).transpose()?;
     let projects_groups = body
         .projects_groups
@@ -211,31 +314,48 @@ fn parse_update(body: ScimSettingsBody) -> ApiResult<ScimSettingsUpdate> {
     Ok(ScimSettingsUpdate {
         roles_groups,
         projects_groups,
+        workspaces_groups,
         fallback,
+        manual: manual_from_wire(
+            body.manual_role_management,
+            body.manual_workspace_management,
+            body.manual_project_member_management,
+        ),
         delete_action,
         max_deprovision: body.max_deprovision,
         confirm_deprovision: body.confirm_deprovision,
     })
 }
 
-/// Workspaces and seat types cannot be mapped yet: the SDK sends empty lists, anything else is
-/// refused rather than silently ignored.
-pub(crate) fn refuse_unmapped(
-    workspaces_groups: &Option<Vec<Vec<String>>>,
+/// Seat types cannot be mapped (roster sells no seat types): the SDK sends an empty list,
+/// anything else is refused rather than silently ignored.
+pub(crate) fn refuse_user_type_groups(
     user_type_groups: &Option<Vec<Vec<String>>>,
 ) -> ApiResult<()> {
-    for (field, list) in [
-        ("workspaces_groups", workspaces_groups),
-        ("user_type_groups", user_type_groups),
-    ] {
-        if list.as_ref().is_some_and(|l| !l.is_empty()) {
-            return Err(ApiError::invalid(
-                field,
-                "cannot be mapped yet; send an empty list",
-            ));
-        }
+    if user_type_groups.as_ref().is_some_and(|l| !l.is_empty()) {
+        return Err(ApiError::invalid(
+            "user_type_groups",
+            "seat types cannot be mapped; send an empty list",
+        ));
     }
     Ok(())
+}
+
+/// `workspaces_groups` from the wire: `[[workspace title, group], ...]`. Whether each title
+/// names a workspace is the service's check, in the transaction that saves the mapping.
+pub(crate) fn workspaces_groups_from_wire(
+    pairs: Vec<Vec<String>>,
+) -> ApiResult<Vec<(String, String)>> {
+    pairs
+        .into_iter()
+        .map(|pair| match <[String; 2]>::try_from(pair) {
+            Ok([title, group]) => Ok((title, group)),
+            Err(_) => Err(ApiError::invalid(
+                "workspaces_groups",
+                "each entry is [workspace title, group]",
+            )),
+        })
+        .collect()
 }
 
 /// `roles_groups` from the wire: `[[role, group], ...]`, roles by name or code.
@@ -304,18 +424,30 @@ pub async fn update_settings(
     JsonBody(body): JsonBody<ScimSettingsBody>,
 ) -> ApiResult<Json<ScimSettingsChange>> {
     let update = parse_update(body)?;
+    let manual = update.manual;
     let outcome = state
         .service
         .update_scim_settings(&by, update, q.dry_run.unwrap_or(false))
         .await?;
+    // A dry run changes none of the organization's settings.
+    let manual = if outcome.applied {
+        manual
+    } else {
+        ManualManagement::default()
+    };
     Ok(Json(ScimSettingsChange {
-        settings: view(&state, &outcome.settings, by.org().manual_role_management),
+        settings: view(&state, &by, &outcome.settings, &manual).await?,
         applied: outcome.applied,
         moves: outcome.moves.iter().map(PlannedMoveView::from).collect(),
         project_moves: outcome
             .project_moves
             .iter()
             .map(PlannedProjectMoveView::from)
+            .collect(),
+        workspace_moves: outcome
+            .workspace_moves
+            .iter()
+            .map(PlannedWorkspaceMoveView::from)
             .collect(),
     }))
 }

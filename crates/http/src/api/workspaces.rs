@@ -380,7 +380,8 @@ pub struct RemoveWorkspaceMemberBody {
 /// Removes a member from the workspace: `?user_id=ID` (or a JSON body `{user_id}` or `{user}`).
 #[utoipa::path(delete, path = "/api/workspaces/{id}/memberships", tag = "workspaces",
     params(("id" = i64, Path), ("user_id" = Option<i64>, Query)), request_body = Option<RemoveWorkspaceMemberBody>,
-    responses((status = 204), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and manual workspace management is off")))]
 pub async fn remove_workspace_member(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,
@@ -463,7 +464,8 @@ pub struct BulkUnassigned {
 /// Removes many members at once (query parameters, or a JSON body `{all, included, excluded}`).
 #[utoipa::path(delete, path = "/api/workspaces/{id}/memberships/bulk", tag = "workspaces",
     params(("id" = i64, Path), BulkRemoveParams), request_body = Option<BulkRemoveBody>,
-    responses((status = 200, body = BulkUnassigned), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 200, body = BulkUnassigned), (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "the membership was given by the identity provider, and manual workspace management is off")))]
 pub async fn bulk_remove_members(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Member>,

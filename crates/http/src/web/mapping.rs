@@ -1,13 +1,16 @@
 //! The group-mapping editor the SCIM and SAML settings pages share (templates/
-//! mapping_editor.html): role rows, project rows and the fallback role, rows added and removed
-//! by buttons that work without script, and the hidden fields that make Save send exactly what
-//! was previewed. Each page posts it to its own URL and adds its own fields around it.
+//! mapping_editor.html): role rows, project rows, workspace rows and the fallback role, rows
+//! added and removed by buttons that work without script, the hidden fields that make Save
+//! send exactly what was previewed, and the organization's manual-management checkboxes.
+//! Each page posts it to its own URL and adds its own fields around it.
 
 use roster_domain::scim::{GroupMapping, MappedProjectRole, ProjectGroup, FALLBACKS, MAPPABLE};
 use roster_domain::{ProjectId, Role};
+use roster_service::orgs::ManualManagement;
 use roster_service::scim::{
-    project_role_from_wire, project_role_wire, role_from_wire, PlannedMove,
+    project_role_from_wire, project_role_wire, role_from_wire, PlannedMove, PlannedWorkspaceMove,
 };
+use roster_service::store::OrgRecord;
 use roster_service::{Admin, Authorized, Member, PageRequest, ServiceError};
 
 use super::org::selected;
@@ -32,6 +35,8 @@ const NEW_ROW_PROJECT_ROLE: MappedProjectRole = MappedProjectRole::Annotator;
 pub(crate) struct MappingDraft {
     pub roles_groups: Vec<(Role, String)>,
     pub projects_groups: Vec<(i64, String, MappedProjectRole)>,
+    /// (workspace title, group): people name workspaces by title, the service resolves them.
+    pub workspaces_groups: Vec<(String, String)>,
     pub fallback: Role,
 }
 
@@ -42,8 +47,10 @@ pub(crate) enum EditorAction {
     Save,
     AddRole,
     AddProject,
+    AddWorkspace,
     RemoveRole(usize),
     RemoveProject(usize),
+    RemoveWorkspace(usize),
 }
 
 impl EditorAction {
@@ -59,11 +66,14 @@ impl EditorAction {
             "save" => EditorAction::Save,
             "add-role" => EditorAction::AddRole,
             "add-project" => EditorAction::AddProject,
+            "add-workspace" => EditorAction::AddWorkspace,
             v => {
                 if let Some(i) = v.strip_prefix("remove-role-").and_then(index) {
                     EditorAction::RemoveRole(i)
                 } else if let Some(i) = v.strip_prefix("remove-project-").and_then(index) {
                     EditorAction::RemoveProject(i)
+                } else if let Some(i) = v.strip_prefix("remove-workspace-").and_then(index) {
+                    EditorAction::RemoveWorkspace(i)
                 } else {
                     return None;
                 }
@@ -95,7 +105,8 @@ fn org_role(text: &str) -> Result<Role, ApiError> {
 }
 
 impl MappingDraft {
-    pub fn of(m: &GroupMapping) -> MappingDraft {
+    /// The stored mapping, with its workspace rows as the service names them (by title).
+    pub fn of(m: &GroupMapping, named_workspaces: &[(String, String)]) -> MappingDraft {
         MappingDraft {
             roles_groups: m.roles_groups.clone(),
             projects_groups: m
@@ -103,19 +114,23 @@ impl MappingDraft {
                 .iter()
                 .map(|p| (p.project.0, p.group.clone(), p.role))
                 .collect(),
+            workspaces_groups: named_workspaces.to_vec(),
             fallback: m.fallback,
         }
     }
 
-    /// Reads the editor's fields: rows are the `rg_*` and `pg_*` fields in document order.
+    /// Reads the editor's fields: rows are the `rg_*`, `pg_*` and `wg_*` fields in document
+    /// order.
     pub fn from_form(pairs: &[(String, String)]) -> Result<MappingDraft, ApiError> {
         let all = |name: &str| form_values(pairs, name);
         let (rg_roles, rg_groups) = (all("rg_role"), all("rg_group"));
         let (pg_projects, pg_groups, pg_roles) =
             (all("pg_project"), all("pg_group"), all("pg_role"));
+        let (wg_workspaces, wg_groups) = (all("wg_workspace"), all("wg_group"));
         if rg_roles.len() != rg_groups.len()
             || pg_projects.len() != pg_groups.len()
             || pg_projects.len() != pg_roles.len()
+            || wg_workspaces.len() != wg_groups.len()
         {
             return Err(incomplete_form());
         }
@@ -141,9 +156,15 @@ impl MappingDraft {
                 Ok((project, group.to_string(), role))
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
+        let workspaces_groups = wg_workspaces
+            .iter()
+            .zip(&wg_groups)
+            .map(|(w, g)| (w.to_string(), g.to_string()))
+            .collect();
         Ok(MappingDraft {
             roles_groups,
             projects_groups,
+            workspaces_groups,
             fallback: org_role(form_value(pairs, "fallback_role"))?,
         })
     }
@@ -170,11 +191,23 @@ impl MappingDraft {
             .collect()
     }
 
-    /// The mapping the service is asked about: the filled rows and the fallback.
+    /// Workspace rows with a group name, as (workspace title, group).
+    pub fn filled_workspaces_groups(&self) -> Vec<(String, String)> {
+        self.workspaces_groups
+            .iter()
+            .filter(|(_, g)| !g.trim().is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// The mapping the service is asked about: the filled rows and the fallback, without the
+    /// workspace rows, which the service resolves from their titles
+    /// (`filled_workspaces_groups`).
     pub fn mapping(&self) -> GroupMapping {
         GroupMapping {
             roles_groups: self.filled_roles_groups(),
             projects_groups: self.filled_projects_groups(),
+            workspaces_groups: Vec::new(),
             fallback: self.fallback,
         }
     }
@@ -191,13 +224,22 @@ impl MappingDraft {
             f.push(("pg_group", p.group));
             f.push(("pg_role", project_role_wire(p.role).to_string()));
         }
+        for (workspace, group) in self.filled_workspaces_groups() {
+            f.push(("wg_workspace", workspace));
+            f.push(("wg_group", group));
+        }
         f.push(("fallback_role", self.fallback.code().to_string()));
         f
     }
 
-    /// Adds or removes a row (the buttons that work without script). A project row needs a
-    /// project to start with.
-    pub fn edit(&mut self, action: EditorAction, first_project: Option<i64>) {
+    /// Adds or removes a row (the buttons that work without script). A project or workspace
+    /// row needs a project or workspace to start with.
+    pub fn edit(
+        &mut self,
+        action: EditorAction,
+        first_project: Option<i64>,
+        first_workspace: Option<&str>,
+    ) {
         match action {
             EditorAction::AddRole => self.roles_groups.push((NEW_ROW_ROLE, String::new())),
             EditorAction::AddProject => {
@@ -205,6 +247,14 @@ impl MappingDraft {
                     self.projects_groups
                         .push((p, String::new(), NEW_ROW_PROJECT_ROLE));
                 }
+            }
+            EditorAction::AddWorkspace => {
+                if let Some(w) = first_workspace {
+                    self.workspaces_groups.push((w.to_string(), String::new()));
+                }
+            }
+            EditorAction::RemoveWorkspace(i) if i < self.workspaces_groups.len() => {
+                self.workspaces_groups.remove(i);
             }
             EditorAction::RemoveRole(i) if i < self.roles_groups.len() => {
                 self.roles_groups.remove(i);
@@ -230,6 +280,13 @@ pub(crate) struct ProjectRowView {
     pub(super) roles: Vec<(&'static str, &'static str)>,
 }
 
+pub(crate) struct WorkspaceRowView {
+    pub(super) index: usize,
+    pub(super) group: String,
+    /// (title, selected).
+    pub(super) workspaces: Vec<(String, &'static str)>,
+}
+
 /// The editor as the template draws it.
 pub(crate) struct EditorView {
     /// The URL its buttons post to.
@@ -239,6 +296,9 @@ pub(crate) struct EditorView {
     pub(super) project_rows: Vec<ProjectRowView>,
     /// None when the organization has no project to map.
     pub(super) project_template: Option<ProjectRowView>,
+    pub(super) workspace_rows: Vec<WorkspaceRowView>,
+    /// None when the organization has no workspace to map.
+    pub(super) workspace_template: Option<WorkspaceRowView>,
     pub(super) fallbacks: Vec<(&'static str, &'static str, &'static str)>,
 }
 
@@ -284,11 +344,33 @@ fn project_row(
     }
 }
 
-/// The editor for `draft`, posting to `action`; `projects` are those a row may name.
+fn workspace_row(
+    index: usize,
+    workspaces: &[String],
+    (title, group): (&str, &str),
+) -> WorkspaceRowView {
+    let mut options: Vec<(String, &'static str)> = workspaces
+        .iter()
+        .map(|w| (w.clone(), selected(w == title)))
+        .collect();
+    // A title typed into a refused form still round-trips, to be corrected.
+    if !workspaces.iter().any(|w| w == title) {
+        options.push((title.to_string(), selected(true)));
+    }
+    WorkspaceRowView {
+        index,
+        group: group.to_string(),
+        workspaces: options,
+    }
+}
+
+/// The editor for `draft`, posting to `action`; `projects` (id, title) and `workspaces`
+/// (titles) are those a row may name.
 pub(crate) fn editor_view(
     action: &'static str,
     draft: &MappingDraft,
     projects: &[(i64, String)],
+    workspaces: &[String],
 ) -> EditorView {
     EditorView {
         action,
@@ -308,6 +390,15 @@ pub(crate) fn editor_view(
         project_template: projects
             .first()
             .map(|(p, _)| project_row(0, projects, (*p, "", NEW_ROW_PROJECT_ROLE))),
+        workspace_rows: draft
+            .workspaces_groups
+            .iter()
+            .enumerate()
+            .map(|(i, (w, g))| workspace_row(i, workspaces, (w, g)))
+            .collect(),
+        workspace_template: workspaces
+            .first()
+            .map(|w| workspace_row(0, workspaces, (w, ""))),
         fallbacks: FALLBACKS
             .into_iter()
             .map(|r| (r.code(), r.name(), selected(r == draft.fallback)))
@@ -327,6 +418,123 @@ pub(crate) fn moves_view(moves: &[PlannedMove]) -> Vec<MoveView> {
         .collect();
     view.sort_by(|a, b| a.email.cmp(&b.email));
     view
+}
+
+/// One workspace membership a mapping gives or takes away, as the preview shows it.
+pub(crate) struct WorkspaceMoveView {
+    pub(super) email: String,
+    pub(super) workspace: String,
+    /// "joins" or "leaves".
+    pub(super) change: &'static str,
+}
+
+/// The workspace moves by email, then workspace.
+pub(crate) fn workspace_moves_view(moves: &[PlannedWorkspaceMove]) -> Vec<WorkspaceMoveView> {
+    let mut view: Vec<WorkspaceMoveView> = moves
+        .iter()
+        .map(|m| WorkspaceMoveView {
+            email: m.email.clone(),
+            workspace: m.title.clone(),
+            change: if m.join { "joins" } else { "leaves" },
+        })
+        .collect();
+    view.sort_by(|a, b| (&a.email, &a.workspace).cmp(&(&b.email, &b.workspace)));
+    view
+}
+
+/// The organization's manual-management settings as the pages' checkboxes show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ManualBoxes {
+    pub roles: bool,
+    pub workspaces: bool,
+    pub project_members: bool,
+}
+
+impl ManualBoxes {
+    const ROLES: &'static str = "manual_role_management";
+    const WORKSPACES: &'static str = "manual_workspace_management";
+    const PROJECT_MEMBERS: &'static str = "manual_project_member_management";
+    /// A hidden field beside the checkboxes: a form without it (one drawn before they were
+    /// there) changes none of the settings, rather than reading absent boxes as unticked.
+    const SHOWN: &'static str = "manual_management";
+
+    pub fn of(org: &OrgRecord) -> ManualBoxes {
+        ManualBoxes {
+            roles: org.manual_role_management,
+            workspaces: org.manual_workspace_management,
+            project_members: org.manual_project_member_management,
+        }
+    }
+
+    /// The boxes a form sent (a ticked checkbox is present, an unticked one absent), or None
+    /// when the form did not show them.
+    pub fn from_form(pairs: &[(String, String)]) -> Option<ManualBoxes> {
+        let ticked = |name: &str| !form_value(pairs, name).is_empty();
+        ticked(Self::SHOWN).then(|| ManualBoxes {
+            roles: ticked(Self::ROLES),
+            workspaces: ticked(Self::WORKSPACES),
+            project_members: ticked(Self::PROJECT_MEMBERS),
+        })
+    }
+
+    /// The change that sets the three as `boxes` were sent (none when they were not).
+    pub fn change(boxes: Option<ManualBoxes>) -> ManualManagement {
+        boxes.map_or_else(ManualManagement::default, |b| ManualManagement {
+            roles: Some(b.roles),
+            workspaces: Some(b.workspaces),
+            project_members: Some(b.project_members),
+        })
+    }
+
+    fn all(&self) -> [(&'static str, bool); 3] {
+        [
+            (Self::ROLES, self.roles),
+            (Self::WORKSPACES, self.workspaces),
+            (Self::PROJECT_MEMBERS, self.project_members),
+        ]
+    }
+
+    /// The boxes as sent, as hidden fields, for a form that saves what was previewed.
+    pub fn fields(boxes: Option<ManualBoxes>) -> Vec<(&'static str, String)> {
+        let Some(b) = boxes else {
+            return Vec::new();
+        };
+        let mut f = vec![(Self::SHOWN, "shown".to_string())];
+        f.extend(
+            b.all()
+                .into_iter()
+                .filter(|(_, on)| *on)
+                .map(|(name, _)| (name, "on".to_string())),
+        );
+        f
+    }
+
+    /// (field name, element id, label, "checked" or "") for the template.
+    pub fn boxes(&self) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+        let describe = |name: &str| {
+            match name {
+            Self::ROLES => (
+                "manual-role-management",
+                "Owners and Administrators may still change roles the identity provider manages",
+            ),
+            Self::WORKSPACES => (
+                "manual-workspace-management",
+                "People may still remove workspace memberships the identity provider's groups gave",
+            ),
+            _ => (
+                "manual-project-member-management",
+                "People may still remove or re-role project memberships the identity provider's groups gave",
+            ),
+        }
+        };
+        self.all()
+            .into_iter()
+            .map(|(name, on)| {
+                let (id, label) = describe(name);
+                (name, id, label, if on { "checked" } else { "" })
+            })
+            .collect()
+    }
 }
 
 /// The organization's projects a row may name, as (id, title).
@@ -427,17 +635,90 @@ pub(crate) mod tests {
         let mut d = MappingDraft::from_form(&form).unwrap();
         let action = EditorAction::of_form(&form);
         assert_eq!(action, EditorAction::RemoveRole(0));
-        d.edit(action, None);
+        d.edit(action, None, None);
         assert_eq!(d.roles_groups, vec![(Role::Reviewer, "B".to_string())]);
-        d.edit(EditorAction::AddProject, None);
+        d.edit(EditorAction::AddProject, None, None);
         assert!(d.projects_groups.is_empty(), "no project to map, no row");
-        d.edit(EditorAction::AddProject, Some(3));
+        d.edit(EditorAction::AddProject, Some(3), None);
         assert_eq!(d.projects_groups.len(), 1);
-        d.edit(EditorAction::RemoveRole(9), None);
+        d.edit(EditorAction::RemoveRole(9), None, None);
         assert_eq!(
             d.roles_groups.len(),
             1,
             "an index past the end removes nothing"
         );
+    }
+
+    #[test]
+    fn workspace_rows_round_trip_by_title_and_are_added_and_removed() {
+        let form = pairs(&[
+            ("wg_workspace", "Labeling Team"),
+            ("wg_group", "Labelers"),
+            ("wg_workspace", "QA"),
+            ("wg_group", ""),
+            ("fallback_role", "DI"),
+            ("action", "remove-workspace-1"),
+        ]);
+        let mut d = MappingDraft::from_form(&form).expect("a valid form");
+        assert_eq!(
+            d.filled_workspaces_groups(),
+            vec![("Labeling Team".to_string(), "Labelers".to_string())]
+        );
+        let action = EditorAction::of_form(&form);
+        assert_eq!(action, EditorAction::RemoveWorkspace(1));
+        d.edit(action, None, None);
+        assert_eq!(d.workspaces_groups.len(), 1);
+        d.edit(EditorAction::AddWorkspace, None, None);
+        assert_eq!(d.workspaces_groups.len(), 1, "no workspace to map, no row");
+        d.edit(EditorAction::AddWorkspace, None, Some("QA"));
+        assert_eq!(d.workspaces_groups[1], ("QA".to_string(), String::new()));
+        let hidden: Vec<(String, String)> = d
+            .fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let again = MappingDraft::from_form(&hidden).expect("the hidden fields read back");
+        assert_eq!(
+            again.filled_workspaces_groups(),
+            d.filled_workspaces_groups()
+        );
+        let cut =
+            MappingDraft::from_form(&pairs(&[("wg_workspace", "QA"), ("fallback_role", "DI")]));
+        assert!(cut.is_err());
+    }
+
+    #[test]
+    fn manual_boxes_read_ticked_checkboxes_and_carry_them_as_hidden_fields() {
+        let boxes = ManualBoxes::from_form(&pairs(&[
+            ("manual_management", "shown"),
+            ("manual_role_management", "on"),
+            ("manual_project_member_management", "on"),
+        ]));
+        assert_eq!(
+            boxes,
+            Some(ManualBoxes {
+                roles: true,
+                workspaces: false,
+                project_members: true
+            })
+        );
+        let hidden: Vec<(String, String)> = ManualBoxes::fields(boxes)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(ManualBoxes::from_form(&hidden), boxes);
+        assert_eq!(
+            ManualBoxes::change(boxes),
+            ManualManagement {
+                roles: Some(true),
+                workspaces: Some(false),
+                project_members: Some(true)
+            }
+        );
+        // A form that did not show the boxes changes none of the settings.
+        let old_form = ManualBoxes::from_form(&pairs(&[("manual_role_management", "on")]));
+        assert_eq!(old_form, None);
+        assert_eq!(ManualBoxes::change(old_form), ManualManagement::default());
+        assert!(ManualBoxes::fields(None).is_empty());
     }
 }

@@ -10,16 +10,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_domain::ProjectRole;
 use roster_service::saml::{
-    certificate_summary, sp_urls, MappingTrial, MetadataFetch, SamlSettings, SamlSettingsUpdate,
-    PROVIDERS,
+    certificate_summary, sp_urls, MappingPreview, MappingTrial, MetadataFetch, SamlSettings,
+    SamlSettingsUpdate, PROVIDERS,
 };
-use roster_service::scim::PlannedMove;
 use roster_service::{Admin, ServiceError};
 use serde::Deserialize;
 
 use super::mapping::{
-    editor_view, form_value, moves_view, org_projects, EditorAction, EditorView, MappingDraft,
-    MoveView,
+    editor_view, form_value, moves_view, org_projects, workspace_moves_view, EditorAction,
+    EditorView, ManualBoxes, MappingDraft, MoveView, WorkspaceMoveView,
 };
 use super::org::selected;
 use super::{day_time, page, Chrome, WebUser};
@@ -75,13 +74,20 @@ pub(crate) struct SignInForm {
     mapping_last_name: String,
     #[serde(default)]
     mapping_groups: String,
-    /// A checkbox: present ("on") when ticked.
+    /// The manual-management checkboxes: present ("on") when ticked, read only when the
+    /// form showed them (`manual_management`).
+    #[serde(default)]
+    manual_management: Option<String>,
     #[serde(default)]
     manual_role_management: Option<String>,
+    #[serde(default)]
+    manual_workspace_management: Option<String>,
+    #[serde(default)]
+    manual_project_member_management: Option<String>,
 }
 
 impl SignInForm {
-    fn of(s: &SamlSettings, manual_role_management: bool) -> SignInForm {
+    fn of(s: &SamlSettings) -> SignInForm {
         SignInForm {
             domain: s.domains.join(", "),
             idp_provider: s.idp_provider.clone(),
@@ -90,12 +96,19 @@ impl SignInForm {
             mapping_first_name: s.attributes.first_name.clone(),
             mapping_last_name: s.attributes.last_name.clone(),
             mapping_groups: s.attributes.groups.clone(),
-            manual_role_management: manual_role_management.then(|| "on".to_string()),
+            manual_management: None,
+            manual_role_management: None,
+            manual_workspace_management: None,
+            manual_project_member_management: None,
         }
     }
 
-    fn manual(&self) -> bool {
-        self.manual_role_management.is_some()
+    fn manual(&self) -> Option<ManualBoxes> {
+        self.manual_management.is_some().then(|| ManualBoxes {
+            roles: self.manual_role_management.is_some(),
+            workspaces: self.manual_workspace_management.is_some(),
+            project_members: self.manual_project_member_management.is_some(),
+        })
     }
 
     fn update(&self) -> SamlSettingsUpdate {
@@ -107,7 +120,7 @@ impl SignInForm {
             mapping_first_name: Some(self.mapping_first_name.clone()),
             mapping_last_name: Some(self.mapping_last_name.clone()),
             mapping_groups: Some(self.mapping_groups.clone()),
-            manual_role_management: Some(self.manual()),
+            manual: ManualBoxes::change(self.manual()),
             ..SamlSettingsUpdate::default()
         }
     }
@@ -121,11 +134,14 @@ pub(crate) struct TrialView {
     admitted: bool,
     /// (project title, project role in words).
     projects: Vec<(String, &'static str)>,
+    /// Workspace titles.
+    workspaces: Vec<String>,
 }
 
 /// The dry run's answer, with the form that saves exactly what was previewed.
 pub(crate) struct PreviewView {
     moves: Vec<MoveView>,
+    workspace_moves: Vec<WorkspaceMoveView>,
     trial: Option<TrialView>,
     fields: Vec<(&'static str, String)>,
 }
@@ -144,30 +160,48 @@ struct SamlPage {
     /// Pasted metadata, only after a refusal (the stored document is not shown again).
     metadata_xml: String,
     sign_in: SignInForm,
+    /// The manual-management checkboxes of the sign-in settings.
+    manual: Vec<(&'static str, &'static str, &'static str, &'static str)>,
     providers: Vec<(&'static str, &'static str)>,
     editor: EditorView,
     /// The groups typed into "try a person", one per line.
     try_groups: String,
     preview: Option<PreviewView>,
     saved: Option<Vec<MoveView>>,
+    saved_workspace_moves: Vec<WorkspaceMoveView>,
 }
 
 /// What every rendering of the page reads besides what a form sends.
 struct Loaded {
     settings: SamlSettings,
+    /// The stored workspace rows by title.
+    named_workspaces: Vec<(String, String)>,
     configured: bool,
     projects: Vec<(i64, String)>,
-    manual_role_management: bool,
+    workspaces: Vec<String>,
+    manual: ManualBoxes,
+}
+
+impl Loaded {
+    /// The editor as stored.
+    fn draft(&self) -> MappingDraft {
+        MappingDraft::of(&self.settings.mapping, &self.named_workspaces)
+    }
 }
 
 async fn load(state: &AppState, web: &WebUser<Admin>) -> Result<Loaded, ServiceError> {
     let by = &web.proof;
-    let (settings, configured) = state.service.saml_settings(by).await?;
+    let service = &state.service;
+    let (settings, configured) = service.saml_settings(by).await?;
     Ok(Loaded {
+        named_workspaces: service
+            .named_workspaces_groups(by, &settings.mapping)
+            .await?,
         settings,
         configured,
         projects: org_projects(state, by).await?,
-        manual_role_management: by.org().manual_role_management,
+        workspaces: service.mappable_workspaces(by).await?,
+        manual: ManualBoxes::of(by.org()),
     })
 }
 
@@ -268,6 +302,7 @@ fn field_label(field: &str) -> &str {
         // The service names the whole mapping after its first part.
         "roles_groups" => "Mapping",
         "projects_groups" => "Project groups",
+        "workspaces_groups" => "Workspace groups",
         "fallback_role" => "Fallback role",
         other => other,
     }
@@ -285,7 +320,7 @@ fn render(
     draft: &MappingDraft,
 ) -> SamlPage {
     let s = &loaded.settings;
-    let sign_in = SignInForm::of(s, loaded.manual_role_management);
+    let sign_in = SignInForm::of(s);
     SamlPage {
         configured: loaded.configured,
         message: None,
@@ -299,10 +334,12 @@ fn render(
             .map(|p| (p, selected(p == sign_in.idp_provider)))
             .collect(),
         sign_in,
-        editor: editor_view(MAPPING_FORM, draft, &loaded.projects),
+        manual: loaded.manual.boxes(),
+        editor: editor_view(MAPPING_FORM, draft, &loaded.projects, &loaded.workspaces),
         try_groups: String::new(),
         preview: None,
         saved: None,
+        saved_workspace_moves: Vec::new(),
         chrome: web.chrome,
     }
 }
@@ -312,7 +349,7 @@ async fn stored_page(state: &AppState, web: WebUser<Admin>) -> Result<SamlPage, 
     let loaded = load(state, &web)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
-    let draft = MappingDraft::of(&loaded.settings.mapping);
+    let draft = loaded.draft();
     Ok(render(state, web, &loaded, &draft))
 }
 
@@ -442,14 +479,13 @@ pub(crate) async fn settings_form(
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let draft = MappingDraft::of(&loaded.settings.mapping);
+    let draft = loaded.draft();
     let ok = done.is_ok();
     let mut body = render(&state, web, &loaded, &draft);
-    // The proof's organization was read before the change: show the setting as sent when it
-    // was saved, and the whole form as typed when it was refused.
-    if ok {
-        body.sign_in.manual_role_management = form.manual().then(|| "on".to_string());
-    } else {
+    // The proof's organization was read before the change: show the settings as sent (when
+    // the form showed them), and the whole form as typed when it was refused.
+    body.manual = form.manual().unwrap_or(loaded.manual).boxes();
+    if !ok {
         body.sign_in = form;
     }
     for (p, sel) in &mut body.providers {
@@ -510,6 +546,7 @@ fn trial_view(groups: Vec<String>, trial: MappingTrial) -> TrialView {
             .into_iter()
             .map(|(_, title, role)| (title, project_role_words(role)))
             .collect(),
+        workspaces: trial.workspaces.into_iter().map(|(_, t)| t).collect(),
     }
 }
 
@@ -528,7 +565,7 @@ pub(crate) async fn mapping_form(
     let mut draft = match MappingDraft::from_form(&pairs) {
         Ok(d) => d,
         Err(e) => {
-            let stored = MappingDraft::of(&loaded.settings.mapping);
+            let stored = loaded.draft();
             let mut body = render(&state, web, &loaded, &stored);
             body.problem = Some(in_words(&e));
             return page(e.status, body);
@@ -538,7 +575,11 @@ pub(crate) async fn mapping_form(
         EditorAction::Preview => preview(state, web, loaded, draft, try_groups).await,
         EditorAction::Save => save(state, web, loaded, draft).await,
         edit => {
-            draft.edit(edit, loaded.projects.first().map(|(id, _)| *id));
+            draft.edit(
+                edit,
+                loaded.projects.first().map(|(id, _)| *id),
+                loaded.workspaces.first().map(String::as_str),
+            );
             let mut body = render(&state, web, &loaded, &draft);
             body.try_groups = try_groups;
             page(StatusCode::OK, body)
@@ -552,9 +593,12 @@ async fn dry_run(
     web: &WebUser<Admin>,
     draft: &MappingDraft,
     try_groups: &str,
-) -> Result<(Vec<PlannedMove>, Option<TrialView>), ApiError> {
+) -> Result<(MappingPreview, Option<TrialView>), ApiError> {
     let service = &state.service;
-    let mapping = draft.mapping();
+    let mut mapping = draft.mapping();
+    mapping.workspaces_groups = service
+        .resolve_workspaces_groups(&web.proof, &draft.filled_workspaces_groups())
+        .await?;
     let groups = typed_groups(try_groups);
     let trial = if groups.is_empty() {
         None
@@ -582,7 +626,8 @@ async fn preview(
         Ok((moves, trial)) => {
             body.message = Some("Preview only: nothing has been saved yet.".into());
             body.preview = Some(PreviewView {
-                moves: moves_view(&moves),
+                moves: moves_view(&moves.moves),
+                workspace_moves: workspace_moves_view(&moves.workspace_moves),
                 trial,
                 fields: draft.fields(),
             });
@@ -604,6 +649,7 @@ async fn save(
     let update = SamlSettingsUpdate {
         roles_groups: Some(draft.filled_roles_groups()),
         projects_groups: Some(draft.filled_projects_groups()),
+        workspaces_groups: Some(draft.filled_workspaces_groups()),
         fallback_role: Some(draft.fallback),
         ..SamlSettingsUpdate::default()
     };
@@ -621,15 +667,25 @@ async fn save(
         .service
         .preview_saml_mapping(&web.proof, saved.mapping.clone())
         .await;
+    let named_workspaces = state
+        .service
+        .named_workspaces_groups(&web.proof, &saved.mapping)
+        .await
+        .unwrap_or_else(|_| draft.filled_workspaces_groups());
     let loaded = Loaded {
         settings: saved,
+        named_workspaces,
         configured: true,
         ..loaded
     };
-    let stored = MappingDraft::of(&loaded.settings.mapping);
+    let stored = loaded.draft();
     let mut body = render(&state, web, &loaded, &stored);
     match moves {
-        Ok(moves) => {
+        Ok(MappingPreview {
+            moves,
+            workspace_moves,
+        }) => {
+            body.saved_workspace_moves = workspace_moves_view(&workspace_moves);
             let n = moves.len();
             body.message = Some(format!(
                 "Saved. {n} member{} move{} at their next sign-in.",

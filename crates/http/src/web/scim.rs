@@ -10,14 +10,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_service::domains::{DomainRemoval, OrgDomains};
 use roster_service::scim::{
-    deprovisioning, DeleteAction, PlannedMove, ScimSettings, ScimSettingsUpdate,
+    deprovisioning, DeleteAction, ScimSettings, ScimSettingsUpdate, SettingsOutcome,
 };
 use roster_service::{Admin, Owner, ServiceError};
 use serde::Deserialize;
 
 use super::mapping::{
-    editor_view, form_value, moves_view, org_projects, EditorAction, EditorView, MappingDraft,
-    MoveView,
+    editor_view, form_value, moves_view, org_projects, workspace_moves_view, EditorAction,
+    EditorView, ManualBoxes, MappingDraft, MoveView, WorkspaceMoveView,
 };
 use super::org::selected;
 use super::{day_time, page, Chrome, WebUser};
@@ -28,8 +28,9 @@ use crate::AppState;
 /// Where the mapping editor's buttons post.
 const MAPPING_FORM: &str = "/organization/scim/mapping";
 
-/// The SCIM editor: the shared mapping, and what the identity provider's DELETE does and how
-/// many it may deprovision, as stored or as the form sent them.
+/// The SCIM editor: the shared mapping, what the identity provider's DELETE does and how
+/// many it may deprovision, and the manual-management settings, as stored or as the form sent
+/// them.
 #[derive(Clone)]
 struct Draft {
     mapping: MappingDraft,
@@ -37,20 +38,34 @@ struct Draft {
     /// As typed; empty is the default share.
     max_deprovision: String,
     confirm_deprovision: bool,
+    /// As the form sent them; None when it did not show them (or as stored).
+    manual: Option<ManualBoxes>,
+    /// As stored, for the page to show when the form did not send them.
+    stored_manual: ManualBoxes,
 }
 
 impl Draft {
-    fn of(s: &ScimSettings) -> Draft {
+    fn of(s: &ScimSettings, named_workspaces: &[(String, String)], manual: ManualBoxes) -> Draft {
         Draft {
-            mapping: MappingDraft::of(&s.mapping),
+            mapping: MappingDraft::of(&s.mapping, named_workspaces),
             delete_action: s.delete_action,
             max_deprovision: s.max_deprovision.map(|n| n.to_string()).unwrap_or_default(),
             confirm_deprovision: false,
+            manual: None,
+            stored_manual: manual,
         }
     }
 
+    /// The draft as stored.
+    fn stored(loaded: &Loaded) -> Draft {
+        Draft::of(&loaded.settings, &loaded.named_workspaces, loaded.manual)
+    }
+
     /// Reads the editor form: the shared mapping fields and SCIM's own.
-    fn from_form(pairs: &[(String, String)]) -> Result<(Draft, EditorAction), ApiError> {
+    fn from_form(
+        pairs: &[(String, String)],
+        stored_manual: ManualBoxes,
+    ) -> Result<(Draft, EditorAction), ApiError> {
         let mapping = MappingDraft::from_form(pairs)?;
         let delete_action = DeleteAction::from_code(form_value(pairs, "delete_action").trim())
             .ok_or_else(|| ApiError::invalid("delete_action", "choose delete or deactivate"))?;
@@ -59,6 +74,8 @@ impl Draft {
             delete_action,
             max_deprovision: form_value(pairs, "max_deprovision").trim().to_string(),
             confirm_deprovision: !form_value(pairs, "confirm_deprovision").is_empty(),
+            manual: ManualBoxes::from_form(pairs),
+            stored_manual,
         };
         Ok((draft, EditorAction::of_form(pairs)))
     }
@@ -77,7 +94,9 @@ impl Draft {
         Ok(ScimSettingsUpdate {
             roles_groups: Some(self.mapping.filled_roles_groups()),
             projects_groups: Some(self.mapping.filled_projects_groups()),
+            workspaces_groups: Some(self.mapping.filled_workspaces_groups()),
             fallback: Some(self.mapping.fallback),
+            manual: ManualBoxes::change(self.manual),
             delete_action: Some(self.delete_action),
             max_deprovision: Some(max_deprovision),
             confirm_deprovision: self.confirm_deprovision,
@@ -89,6 +108,7 @@ impl Draft {
         let mut f = self.mapping.fields();
         f.push(("delete_action", self.delete_action.code().to_string()));
         f.push(("max_deprovision", self.max_deprovision.clone()));
+        f.extend(ManualBoxes::fields(self.manual));
         f
     }
 }
@@ -96,6 +116,7 @@ impl Draft {
 /// The dry run's answer, with the form that saves exactly what was previewed.
 pub(crate) struct PreviewView {
     moves: Vec<MoveView>,
+    workspace_moves: Vec<WorkspaceMoveView>,
     /// How many of the moves take someone out of a working role.
     deprovisioned: usize,
     fields: Vec<(&'static str, String)>,
@@ -129,8 +150,11 @@ struct ScimPage {
     editor: EditorView,
     delete_actions: Vec<(&'static str, &'static str, &'static str)>,
     max_deprovision: String,
+    /// The manual-management checkboxes.
+    manual: Vec<(&'static str, &'static str, &'static str, &'static str)>,
     preview: Option<PreviewView>,
     saved: Option<Vec<MoveView>>,
+    saved_workspace_moves: Vec<WorkspaceMoveView>,
     verified_domains: Vec<VerifiedRow>,
     claims: Vec<ClaimRow>,
     /// Only the Owner adds, checks and removes domains.
@@ -142,20 +166,30 @@ struct ScimPage {
 /// What every rendering of the page reads besides the editor.
 struct Loaded {
     settings: ScimSettings,
+    /// The stored workspace rows by title.
+    named_workspaces: Vec<(String, String)>,
+    manual: ManualBoxes,
     token_created: Option<i64>,
     domains: OrgDomains,
     projects: Vec<(i64, String)>,
+    workspaces: Vec<String>,
 }
 
 async fn load(state: &AppState, web: &WebUser<Admin>) -> Result<Loaded, ServiceError> {
     let service = &state.service;
     let by = &web.proof;
     let projects = org_projects(state, by).await?;
+    let settings = service.scim_settings(by).await?;
     Ok(Loaded {
-        settings: service.scim_settings(by).await?,
+        named_workspaces: service
+            .named_workspaces_groups(by, &settings.mapping)
+            .await?,
+        settings,
+        manual: ManualBoxes::of(by.org()),
         token_created: service.scim_token_state(by).await?.created_at,
         domains: service.org_domains(by).await?,
         projects,
+        workspaces: service.mappable_workspaces(by).await?,
     })
 }
 
@@ -165,6 +199,7 @@ fn field_label(field: &str) -> &str {
         // The service names the whole mapping after its first part.
         "roles_groups" => "Mapping",
         "projects_groups" => "Project groups",
+        "workspaces_groups" => "Workspace groups",
         "fallback_role" => "Fallback role",
         "delete_action" => "When the identity provider deletes a user",
         "max_deprovision" => "Deprovisioning limit",
@@ -187,7 +222,12 @@ fn render(state: &AppState, web: WebUser<Admin>, loaded: &Loaded, draft: &Draft)
         new_token: None,
         message: None,
         problem: None,
-        editor: editor_view(MAPPING_FORM, &draft.mapping, &loaded.projects),
+        editor: editor_view(
+            MAPPING_FORM,
+            &draft.mapping,
+            &loaded.projects,
+            &loaded.workspaces,
+        ),
         delete_actions: [
             (
                 DeleteAction::Delete,
@@ -202,8 +242,10 @@ fn render(state: &AppState, web: WebUser<Admin>, loaded: &Loaded, draft: &Draft)
         .map(|(d, label)| (d.code(), label, selected(d == draft.delete_action)))
         .collect(),
         max_deprovision: draft.max_deprovision.clone(),
+        manual: draft.manual.unwrap_or(draft.stored_manual).boxes(),
         preview: None,
         saved: None,
+        saved_workspace_moves: Vec::new(),
         verified_domains: loaded
             .domains
             .verified
@@ -234,7 +276,7 @@ async fn stored_page(state: &AppState, web: WebUser<Admin>) -> Result<ScimPage, 
     let loaded = load(state, &web)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
-    let draft = Draft::of(&loaded.settings);
+    let draft = Draft::stored(&loaded);
     Ok(render(state, web, &loaded, &draft))
 }
 
@@ -362,10 +404,10 @@ pub(crate) async fn mapping_form(
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let (mut draft, action) = match Draft::from_form(&pairs) {
+    let (mut draft, action) = match Draft::from_form(&pairs, loaded.manual) {
         Ok(x) => x,
         Err(e) => {
-            let stored = Draft::of(&loaded.settings);
+            let stored = Draft::stored(&loaded);
             let mut body = render(&state, web, &loaded, &stored);
             body.problem = Some(in_words(&e));
             return page(e.status, body);
@@ -375,9 +417,11 @@ pub(crate) async fn mapping_form(
         EditorAction::Preview => preview(state, web, loaded, draft).await,
         EditorAction::Save => save(state, web, loaded, draft).await,
         edit => {
-            draft
-                .mapping
-                .edit(edit, loaded.projects.first().map(|(id, _)| *id));
+            draft.mapping.edit(
+                edit,
+                loaded.projects.first().map(|(id, _)| *id),
+                loaded.workspaces.first().map(String::as_str),
+            );
             page(StatusCode::OK, render(&state, web, &loaded, &draft))
         }
     }
@@ -387,27 +431,33 @@ async fn dry_run(
     state: &AppState,
     web: &WebUser<Admin>,
     draft: &Draft,
-) -> Result<Vec<PlannedMove>, ApiError> {
+) -> Result<SettingsOutcome, ApiError> {
     let update = draft.update()?;
-    let outcome = state
+    Ok(state
         .service
         .update_scim_settings(&web.proof, update, true)
-        .await?;
-    Ok(outcome.moves)
+        .await?)
+}
+
+impl PreviewView {
+    fn of(outcome: &SettingsOutcome, draft: &Draft, offer_confirm: bool) -> PreviewView {
+        PreviewView {
+            deprovisioned: deprovisioning(&outcome.moves),
+            moves: moves_view(&outcome.moves),
+            workspace_moves: workspace_moves_view(&outcome.workspace_moves),
+            fields: draft.fields(),
+            offer_confirm,
+        }
+    }
 }
 
 async fn preview(state: AppState, web: WebUser<Admin>, loaded: Loaded, draft: Draft) -> Response {
-    let moves = dry_run(&state, &web, &draft).await;
+    let outcome = dry_run(&state, &web, &draft).await;
     let mut body = render(&state, web, &loaded, &draft);
-    match moves {
-        Ok(moves) => {
+    match outcome {
+        Ok(outcome) => {
             body.message = Some("Preview only: nothing has been saved yet.".into());
-            body.preview = Some(PreviewView {
-                deprovisioned: deprovisioning(&moves),
-                moves: moves_view(&moves),
-                fields: draft.fields(),
-                offer_confirm: false,
-            });
+            body.preview = Some(PreviewView::of(&outcome, &draft, false));
             page(StatusCode::OK, body)
         }
         Err(e) => {
@@ -428,7 +478,13 @@ async fn save(state: AppState, web: WebUser<Admin>, loaded: Loaded, draft: Draft
     };
     match result {
         Ok(outcome) => {
-            let saved = Draft::of(&outcome.settings);
+            let named = state
+                .service
+                .named_workspaces_groups(&web.proof, &outcome.settings.mapping)
+                .await
+                .unwrap_or_else(|_| draft.mapping.filled_workspaces_groups());
+            let manual = draft.manual.unwrap_or(draft.stored_manual);
+            let saved = Draft::of(&outcome.settings, &named, manual);
             let mut body = render(&state, web, &loaded, &saved);
             let n = outcome.moves.len();
             body.message = Some(format!(
@@ -436,26 +492,22 @@ async fn save(state: AppState, web: WebUser<Admin>, loaded: Loaded, draft: Draft
                 if n == 1 { "" } else { "s" }
             ));
             body.saved = Some(moves_view(&outcome.moves));
+            body.saved_workspace_moves = workspace_moves_view(&outcome.workspace_moves);
             page(StatusCode::OK, body)
         }
         Err((guard, e)) => {
             // Refused by the deprovisioning guard: show who would move and let the Owner
             // confirm (the service decides whether the confirmation counts).
-            let moves = if guard {
+            let outcome = if guard {
                 dry_run(&state, &web, &draft).await.ok()
             } else {
                 None
             };
             let mut body = render(&state, web, &loaded, &draft);
             let mut problem = in_words(&e);
-            if let Some(moves) = moves {
+            if let Some(outcome) = outcome {
                 problem.push_str(". The Owner may confirm the change below, or raise the limit.");
-                body.preview = Some(PreviewView {
-                    deprovisioned: deprovisioning(&moves),
-                    moves: moves_view(&moves),
-                    fields: draft.fields(),
-                    offer_confirm: true,
-                });
+                body.preview = Some(PreviewView::of(&outcome, &draft, true));
             }
             body.problem = Some(problem);
             page(e.status, body)
@@ -472,16 +524,26 @@ mod tests {
 
     #[test]
     fn the_editor_form_carries_scims_own_fields_with_the_mapping() {
-        let (draft, action) = Draft::from_form(&pairs(&[
-            ("rg_role", "AD"),
-            ("rg_group", "Admins"),
-            ("rg_role", "Annotator"),
-            ("rg_group", " "),
-            ("fallback_role", "DI"),
-            ("delete_action", "deactivate"),
-            ("max_deprovision", "12"),
-            ("action", "save"),
-        ]))
+        let stored = ManualBoxes {
+            roles: true,
+            workspaces: true,
+            project_members: true,
+        };
+        let (draft, action) = Draft::from_form(
+            &pairs(&[
+                ("rg_role", "AD"),
+                ("rg_group", "Admins"),
+                ("rg_role", "Annotator"),
+                ("rg_group", " "),
+                ("fallback_role", "DI"),
+                ("delete_action", "deactivate"),
+                ("max_deprovision", "12"),
+                ("action", "save"),
+                ("manual_management", "shown"),
+                ("manual_role_management", "on"),
+            ]),
+            stored,
+        )
         .expect("a valid form");
         assert_eq!(action, EditorAction::Save);
         let update = draft.update().expect("an update");
@@ -493,6 +555,8 @@ mod tests {
         assert_eq!(update.delete_action, Some(DeleteAction::Deactivate));
         assert_eq!(update.max_deprovision, Some(Some(12)));
         assert!(!update.confirm_deprovision);
+        assert_eq!(update.manual.workspaces, Some(false), "an unticked box");
+        assert_eq!(update.manual.roles, Some(true));
         // The hidden fields of the Save form read back as the same draft.
         let (again, _) = Draft::from_form(
             &draft
@@ -500,8 +564,10 @@ mod tests {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect::<Vec<_>>(),
+            stored,
         )
         .expect("the hidden fields read back");
+        assert_eq!(again.update().unwrap().manual, update.manual);
         assert_eq!(again.update().unwrap().roles_groups, update.roles_groups);
         assert_eq!(again.delete_action, DeleteAction::Deactivate);
         assert_eq!(again.max_deprovision, "12");
@@ -509,14 +575,19 @@ mod tests {
 
     #[test]
     fn an_empty_limit_is_the_default_and_a_word_is_refused() {
+        let stored = ManualBoxes {
+            roles: true,
+            workspaces: true,
+            project_members: true,
+        };
         let base = [("fallback_role", "DI"), ("delete_action", "delete")];
-        let (d, _) = Draft::from_form(&pairs(&base)).unwrap();
+        let (d, _) = Draft::from_form(&pairs(&base), stored).unwrap();
         assert_eq!(d.update().unwrap().max_deprovision, Some(None));
         let mut bad = base.to_vec();
         bad.push(("max_deprovision", "many"));
-        let (d, _) = Draft::from_form(&pairs(&bad)).unwrap();
+        let (d, _) = Draft::from_form(&pairs(&bad), stored).unwrap();
         assert_eq!(d.update().unwrap_err().status, StatusCode::BAD_REQUEST);
-        let no_action = Draft::from_form(&pairs(&[("fallback_role", "DI")]));
+        let no_action = Draft::from_form(&pairs(&[("fallback_role", "DI")]), stored);
         assert!(no_action.is_err(), "what DELETE does must be chosen");
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::settings::SamlSettings;
 use crate::accounts::{normalize_email, NewSession};
 use crate::membership::{Actor, Change, Idp, JoinVia};
+use crate::scim::prune_workspaces;
 use crate::{clock, Authenticated, Context, CredentialKind, Result, Service, ServiceError};
 
 /// How long an AuthnRequest waits for its answer.
@@ -424,7 +425,7 @@ impl Service {
 
     /// What a sign-in does in the organization, in its transaction: the domain decides from
     /// where the person stands and their groups; the membership path applies the role; the
-    /// mapped projects, the names and the identity record follow. The role they end with.
+    /// mapped projects and workspaces, the names and the identity record follow. The role they end with.
     async fn apply_saml_login(
         &self,
         tx: &mut WriteTx,
@@ -488,6 +489,22 @@ impl Service {
                 &actor,
                 ctx,
                 &settings.mapping,
+                user,
+                &person.groups,
+            )
+            .await?;
+        }
+        // Workspaces SAML gave follow the groups of each sign-in; SCIM's stay SCIM's.
+        if role.takes_seat() {
+            let mut mapping = settings.mapping.clone();
+            prune_workspaces(tx, org, &mut mapping).await?;
+            self.apply_workspace_mapping(
+                tx,
+                org,
+                Idp::Saml,
+                &actor,
+                ctx,
+                &mapping,
                 user,
                 &person.groups,
             )

@@ -10,7 +10,7 @@ mod settings;
 
 pub use fetch::is_public;
 pub use login::SamlSignIn;
-pub use preview::MappingTrial;
+pub use preview::{MappingPreview, MappingTrial};
 pub use refresh::MetadataFetch;
 pub use roster_saml::{certificate_summary, CertificateSummary, IdpMetadata};
 pub use settings::{sp_urls, SamlSettings, SamlSettingsUpdate, SpUrls, PROVIDERS};

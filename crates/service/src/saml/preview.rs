@@ -1,16 +1,27 @@
-//! What a SAML group mapping would do before it is saved: who would change role at their next
-//! sign-in (by the groups they last signed in with), and what a person with given groups
-//! would get. Both ask the domain's `decide_login`, the rule the sign-in itself follows.
+//! What a SAML group mapping would do before it is saved: who would change role, and join or
+//! leave which workspaces, at their next sign-in (by the groups they last signed in with), and
+//! what a person with given groups would get. Both ask the domain's `decide_login` and the
+//! mapping's workspace rule, which the sign-in itself follows.
 
 use roster_domain::saml::{decide_login, LoginChange, LoginFacts, LoginRefusal, Standing};
 use roster_domain::scim::mapping::GroupMapping;
-use roster_domain::{ProjectId, ProjectRole, Role};
+use roster_domain::{ProjectId, ProjectRole, Role, WorkspaceId};
 use roster_store::saml as store;
-use roster_store::{members, orgs, projects};
+use roster_store::{members, orgs, projects, workspaces};
 
 use super::login::login_state;
-use crate::scim::{check_mapping, PlannedMove};
+use crate::membership::Idp;
+use crate::scim::{check_mapping, PlannedMove, PlannedWorkspaceMove};
 use crate::{Admin, Authorized, Result, Service, ServiceError};
+
+/// Who a SAML mapping would move at their next sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MappingPreview {
+    /// Role changes.
+    pub moves: Vec<PlannedMove>,
+    /// Workspace memberships given or taken away.
+    pub workspace_moves: Vec<PlannedWorkspaceMove>,
+}
 
 /// What a first sign-in with some groups would give.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,23 +31,28 @@ pub struct MappingTrial {
     /// The projects they would join, by title, with their project role there (None: they
     /// work with their organization role).
     pub projects: Vec<(ProjectId, String, Option<ProjectRole>)>,
+    /// The workspaces they would join, by title.
+    pub workspaces: Vec<(WorkspaceId, String)>,
 }
 
 impl Service {
-    /// Who would change role at their next sign-in if `mapping` were saved: everyone who has
-    /// signed in through the organization's identity provider and is a member, decided by the
-    /// groups of their last sign-in. Nothing is changed; saving the mapping moves nobody until
-    /// they sign in again. A mapping that could not be saved is refused as saving refuses it.
+    /// Who would change role, and join or leave which workspaces, at their next sign-in if
+    /// `mapping` were saved: everyone who has signed in through the organization's identity
+    /// provider and is a member, decided by the groups of their last sign-in. Nothing is
+    /// changed; saving the mapping moves nobody until they sign in again. A mapping that could
+    /// not be saved is refused as saving refuses it.
     pub async fn preview_saml_mapping(
         &self,
         by: &Authorized<Admin>,
         mapping: GroupMapping,
-    ) -> Result<Vec<PlannedMove>> {
+    ) -> Result<MappingPreview> {
         let org = by.org.id;
         let mut c = self.store().read().await?;
         check_mapping(&mut c, org, &mapping).await?;
         let manual = self.manual_role_management_now(&mut c, by).await?;
+        let titles = crate::scim::workspace_titles(&mut c, org).await?;
         let mut moves = Vec::new();
+        let mut workspace_moves = Vec::new();
         for identity in store::identities(&mut c, org).await? {
             let Some(row) = members::live_with_user(&mut c, org, identity.user).await? else {
                 continue;
@@ -44,20 +60,42 @@ impl Service {
             let groups: Vec<String> = serde_json::from_str(&identity.groups)
                 .map_err(|e| ServiceError::Internal(format!("stored SAML groups: {e}")))?;
             let state = login_state(&mut c, org, identity.user, manual).await?;
-            // A refused sign-in changes no role; Keep changes none either.
-            if let Ok(LoginChange::SetRole(to)) = decide_login(&mapping, &groups, state.facts) {
-                let from = row.membership.role;
-                if to != from {
-                    moves.push(PlannedMove {
-                        user: identity.user,
-                        email: row.user.email,
-                        from,
-                        to,
-                    });
-                }
+            let from = row.membership.role;
+            // A refused sign-in changes nothing; Keep changes no role.
+            let to = match decide_login(&mapping, &groups, state.facts) {
+                Ok(LoginChange::SetRole(to)) => to,
+                Ok(_) => from,
+                Err(_) => continue,
+            };
+            if to != from {
+                moves.push(PlannedMove {
+                    user: identity.user,
+                    email: row.user.email.clone(),
+                    from,
+                    to,
+                });
+            }
+            // The sign-in applies workspaces to people it leaves in a working role.
+            if to.takes_seat() {
+                workspace_moves.extend(
+                    self.planned_workspace_moves(
+                        &mut c,
+                        org,
+                        &mapping,
+                        Idp::Saml,
+                        identity.user,
+                        &row.user.email,
+                        &groups,
+                        &titles,
+                    )
+                    .await?,
+                );
             }
         }
-        Ok(moves)
+        Ok(MappingPreview {
+            moves,
+            workspace_moves,
+        })
     }
 
     /// What `mapping` gives a person signing in for the first time with `groups`: their role
@@ -84,6 +122,7 @@ impl Service {
             Err(why) => Err(why),
         };
         let mut found = Vec::new();
+        let mut joined = Vec::new();
         if outcome.is_ok_and(Role::takes_seat) {
             for (project, role) in mapping.project_roles(groups) {
                 let title = projects::by_id(&mut c, project)
@@ -91,10 +130,17 @@ impl Service {
                     .map_or_else(|| format!("Project {project}"), |p| p.title);
                 found.push((project, title, role));
             }
+            for workspace in mapping.workspaces(groups) {
+                let title = workspaces::by_id(&mut c, workspace)
+                    .await?
+                    .map_or_else(|| format!("Workspace {workspace}"), |w| w.title);
+                joined.push((workspace, title));
+            }
         }
         Ok(MappingTrial {
             outcome,
             projects: found,
+            workspaces: joined,
         })
     }
 

@@ -7,12 +7,15 @@ use roster_domain::scim::mapping::{GroupMapping, ProjectGroup};
 use roster_domain::{AuditAction, OrgId, Role};
 use roster_saml::{parse_idp_metadata, IdpMetadata};
 use roster_store::saml::{self as store, SamlSettingsRecord};
-use roster_store::{orgs, Micros, WriteTx};
+use roster_store::{orgs, Micros};
 
 use super::fetch::fetch_metadata;
 use crate::audit::{record, Event};
 use crate::domains::normalize_domain;
-use crate::scim::{check_mapping, mapping_from_json, mapping_to_json};
+use crate::orgs::ManualManagement;
+use crate::scim::{
+    check_mapping, mapping_from_json, mapping_to_json, prune_workspaces, resolve_workspaces,
+};
 use crate::{Admin, Authorized, Result, Service, ServiceError};
 
 /// An organization's SAML settings as the service reads them.
@@ -51,10 +54,12 @@ pub struct SamlSettingsUpdate {
     pub mapping_groups: Option<String>,
     pub roles_groups: Option<Vec<(Role, String)>>,
     pub projects_groups: Option<Vec<ProjectGroup>>,
+    /// `(workspace title, group)` pairs; each title must name a workspace of the organization.
+    pub workspaces_groups: Option<Vec<(String, String)>>,
     /// The role of people in no mapped role group (checked with the rest of the mapping).
     pub fallback_role: Option<Role>,
-    /// The organization's setting, shared with SCIM.
-    pub manual_role_management: Option<bool>,
+    /// The organization's settings, shared with SCIM.
+    pub manual: ManualManagement,
 }
 
 /// The identity-provider presets Label Studio Enterprise names.
@@ -106,11 +111,7 @@ impl SamlSettings {
             idp: None,
             nameid_format: DEFAULT_NAMEID_FORMAT.into(),
             attributes: AttributeNames::default(),
-            mapping: GroupMapping {
-                roles_groups: Vec::new(),
-                projects_groups: Vec::new(),
-                fallback: Role::Deactivated,
-            },
+            mapping: GroupMapping::default(),
         }
     }
 }
@@ -179,7 +180,11 @@ impl Service {
     pub async fn saml_settings(&self, by: &Authorized<Admin>) -> Result<(SamlSettings, bool)> {
         let mut c = self.store().read().await?;
         match store::settings(&mut c, by.org.id).await? {
-            Some(r) => Ok((SamlSettings::from_record(&r)?, true)),
+            Some(r) => {
+                let mut s = SamlSettings::from_record(&r)?;
+                prune_workspaces(&mut c, by.org.id, &mut s.mapping).await?;
+                Ok((s, true))
+            }
             None => Ok((
                 SamlSettings::new_for(self.first_saml_token(by.org.id)),
                 false,
@@ -234,6 +239,7 @@ impl Service {
             Some(r) => SamlSettings::from_record(r)?,
             None => SamlSettings::new_for(self.first_saml_token(org)),
         };
+        prune_workspaces(&mut tx, org, &mut s.mapping).await?;
         if let Some(d) = domains {
             s.domains = d;
         }
@@ -298,6 +304,9 @@ impl Service {
         if let Some(p) = update.projects_groups {
             s.mapping.projects_groups = p;
         }
+        if let Some(w) = &update.workspaces_groups {
+            s.mapping.workspaces_groups = resolve_workspaces(&mut tx, org, w).await?;
+        }
         if let Some(f) = update.fallback_role {
             s.mapping.fallback = f;
         }
@@ -327,9 +336,8 @@ impl Service {
             metadata_error: s.metadata_error.clone(),
         };
         store::put_settings(&mut tx, &record_new).await?;
-        if let Some(m) = update.manual_role_management {
-            self.set_manual_role_management(&mut tx, by, m, now).await?;
-        }
+        self.set_manual_management(&mut tx, by, update.manual, now)
+            .await?;
         let event = Event::new(AuditAction::SamlSettingsChanged, Some(&by.user))
             .change(before.as_ref().map(summary), summary(&record_new));
         record(&mut tx, org, now, &by.context, event).await?;
@@ -422,28 +430,6 @@ impl Service {
                 .map_err(|e| ServiceError::Internal(format!("key generation: {e}")))?
                 .map_err(|e| ServiceError::Internal(format!("key generation: {e}")))?;
         Ok((Some(self.secrets().seal(&key)), Some(cert)))
-    }
-
-    async fn set_manual_role_management(
-        &self,
-        tx: &mut WriteTx,
-        by: &Authorized<Admin>,
-        value: bool,
-        now: Micros,
-    ) -> Result<()> {
-        let mut org = orgs::by_id(tx, by.org.id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("No such organization."))?;
-        if org.manual_role_management == value {
-            return Ok(());
-        }
-        let show = |b: bool| format!("manual_role_management={b}");
-        let event = Event::new(AuditAction::OrganizationUpdated, Some(&by.user))
-            .change(show(org.manual_role_management), show(value));
-        org.manual_role_management = value;
-        orgs::update(tx, &org).await?;
-        record(tx, by.org.id, now, &by.context, event).await?;
-        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! SCIM 2.0 provisioning (RFC 7643, RFC 7644): an organization's identity provider creates,
 //! updates, deactivates and deletes its people and groups here, and the group mapping turns
-//! group membership into organization and project roles. Every change of a membership goes
+//! group membership into organization roles, project roles and workspaces. Every change of a membership goes
 //! through the one membership path, with the identity provider as the actor.
 
 mod access;
@@ -8,6 +8,7 @@ mod groups;
 mod provision;
 mod settings;
 mod users;
+mod workspaces;
 
 pub use access::{ScimCaller, ScimTokenState};
 pub use groups::{GroupUpdate, MemberChange, ScimGroup};
@@ -19,6 +20,10 @@ pub use settings::{
     deprovisioning, PlannedMove, PlannedProjectMove, ScimSettingsUpdate, SettingsOutcome,
 };
 pub use users::{Precondition, ScimUser};
+pub use workspaces::PlannedWorkspaceMove;
 
 pub(crate) use provision::mapping_from_json;
 pub(crate) use settings::check_mapping;
+pub(crate) use workspaces::{
+    prune as prune_workspaces, resolve as resolve_workspaces, titles as workspace_titles,
+};

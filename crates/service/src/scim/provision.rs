@@ -1,18 +1,20 @@
 //! What a SCIM User means for the account and membership behind it: attaching the account,
-//! the organization role its groups map to, its project roles, and the guard against an
+//! the organization role its groups map to, its project roles and workspaces, and the guard against an
 //! identity provider deprovisioning too many people at once. Every membership change goes
 //! through the one membership path with the identity provider as the actor.
 
 use roster_domain::rules;
-use roster_domain::scim::mapping::{self, GroupMapping, MappedProjectRole, ProjectGroup};
-use roster_domain::{AuditAction, OrgId, ProjectId, ProjectRole, Role, UserId};
+use roster_domain::scim::mapping::{
+    self, GroupMapping, MappedProjectRole, ProjectGroup, WorkspaceGroup,
+};
+use roster_domain::{AuditAction, OrgId, ProjectId, ProjectRole, Role, UserId, WorkspaceId};
 use roster_store::scim::{self, ScimSettingsRecord, ScimUserRecord};
 use roster_store::{invites, members, projects, users, MemberRow, OrgRecord, UserRecord, WriteTx};
 
 use super::access::ScimCaller;
 use crate::audit::{record, Event};
 use crate::domains::email_domain;
-use crate::membership::{Actor, Change, JoinVia, ProjectChange};
+use crate::membership::{Actor, Change, Idp, JoinVia, ProjectChange};
 use crate::secrets::random_token;
 use crate::{clock, Context, Result, Service, ServiceError};
 
@@ -55,11 +57,7 @@ pub struct ScimSettings {
 impl Default for ScimSettings {
     fn default() -> Self {
         ScimSettings {
-            mapping: GroupMapping {
-                roles_groups: Vec::new(),
-                projects_groups: Vec::new(),
-                fallback: Role::Deactivated,
-            },
+            mapping: GroupMapping::default(),
             delete_action: DeleteAction::Delete,
             max_deprovision: None,
         }
@@ -122,16 +120,50 @@ pub fn project_role_wire(r: MappedProjectRole) -> &'static str {
     }
 }
 
-/// The mapping in Label Studio Enterprise's format (`roles_groups: [[role, group]]`,
-/// `projects_groups: [{project_id, group, role}]`), plus our `fallback_role`.
+/// The mapping as stored: Label Studio Enterprise's format (`roles_groups: [[role, group]]`,
+/// `projects_groups: [{project_id, group, role}]`), workspaces by id
+/// (`workspaces_groups: [{workspace_id, group}]`, so a renamed workspace stays mapped), plus
+/// our `fallback_role`.
 pub fn mapping_to_json(m: &GroupMapping) -> serde_json::Value {
     serde_json::json!({
         "roles_groups": m.roles_groups.iter().map(|(r, g)| serde_json::json!([r.name(), g])).collect::<Vec<_>>(),
         "projects_groups": m.projects_groups.iter().map(|p| serde_json::json!({
             "project_id": p.project.0, "group": p.group, "role": project_role_wire(p.role)
         })).collect::<Vec<_>>(),
+        "workspaces_groups": m.workspaces_groups.iter().map(|w| serde_json::json!({
+            "workspace_id": w.workspace.0, "group": w.group
+        })).collect::<Vec<_>>(),
         "fallback_role": m.fallback.name(),
     })
+}
+
+/// The stored `workspaces_groups` (absent in mappings saved before workspaces were mapped).
+fn workspaces_groups_from_json(
+    v: &serde_json::Value,
+) -> std::result::Result<Vec<WorkspaceGroup>, String> {
+    let Some(items) = v
+        .get("workspaces_groups")
+        .and_then(serde_json::Value::as_array)
+    else {
+        return Ok(Vec::new());
+    };
+    items
+        .iter()
+        .map(|w| {
+            let workspace = w
+                .get("workspace_id")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or("each workspaces_groups entry has an integer workspace_id".to_string())?;
+            let group = w
+                .get("group")
+                .and_then(serde_json::Value::as_str)
+                .ok_or("each workspaces_groups entry has a group".to_string())?;
+            Ok(WorkspaceGroup {
+                workspace: WorkspaceId(workspace),
+                group: group.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// The parts of a mapping a change names (None: left as it is): role groups, project
@@ -218,6 +250,7 @@ pub(crate) fn mapping_from_json(
     Ok(GroupMapping {
         roles_groups: roles.unwrap_or_default(),
         projects_groups: projects.unwrap_or_default(),
+        workspaces_groups: workspaces_groups_from_json(v)?,
         fallback: fallback.unwrap_or(Role::Deactivated),
     })
 }
@@ -248,7 +281,9 @@ impl Service {
         tx: &mut WriteTx,
         org: OrgId,
     ) -> Result<ScimSettings> {
-        ScimSettings::from_record(scim::settings(tx, org).await?)
+        let mut settings = ScimSettings::from_record(scim::settings(tx, org).await?)?;
+        super::workspaces::prune(tx, org, &mut settings.mapping).await?;
+        Ok(settings)
     }
 
     /// The organization role a SCIM user should hold now, or None to leave it as it is: the
@@ -328,6 +363,17 @@ impl Service {
         }
         self.apply_project_mapping(tx, org.id, &actor, &ctx, &settings.mapping, user, groups)
             .await?;
+        self.apply_workspace_mapping(
+            tx,
+            org.id,
+            Idp::Scim,
+            &actor,
+            &ctx,
+            &settings.mapping,
+            user,
+            groups,
+        )
+        .await?;
         self.apply_idp_names(
             tx,
             org.id,

@@ -1,7 +1,8 @@
 //! The SCIM settings of an organization (`/api/scim/settings`, the SDK's `sso.scim`): the
-//! group mapping, what DELETE does, the deprovisioning limit. A change of the mapping
-//! re-evaluates every attached member in the same transaction; a dry run answers who would
-//! move from which role to which, by the same function, without changing anything.
+//! group mapping, what DELETE does, the deprovisioning limit, and the organization's
+//! manual-management settings. A change of the mapping re-evaluates every attached member in
+//! the same transaction; a dry run answers who would move from which role to which, and in
+//! and out of which projects and workspaces, by the same functions, without changing anything.
 
 use roster_domain::scim::mapping::{GroupMapping, ProjectGroup};
 use roster_domain::{AuditAction, ProjectId, ProjectRole, Role, UserId};
@@ -10,7 +11,10 @@ use roster_store::{members, orgs, projects};
 
 use super::access::ScimCaller;
 use super::provision::{deprovisions, mapping_to_json, DeleteAction, ScimSettings, Tally};
+use super::workspaces::{self, PlannedWorkspaceMove};
 use crate::audit::{record, Event};
+use crate::membership::Idp;
+use crate::orgs::ManualManagement;
 use crate::{Admin, Authorized, Context, Result, Service, ServiceError};
 
 /// A change of the settings; what is None stays.
@@ -18,7 +22,11 @@ use crate::{Admin, Authorized, Context, Result, Service, ServiceError};
 pub struct ScimSettingsUpdate {
     pub roles_groups: Option<Vec<(Role, String)>>,
     pub projects_groups: Option<Vec<ProjectGroup>>,
+    /// `(workspace title, group)` pairs; each title must name a workspace of the organization.
+    pub workspaces_groups: Option<Vec<(String, String)>>,
     pub fallback: Option<Role>,
+    /// The organization's settings, shared with SAML (not changed by a dry run).
+    pub manual: ManualManagement,
     pub delete_action: Option<DeleteAction>,
     /// `Some(None)`: back to the default share.
     pub max_deprovision: Option<Option<i64>>,
@@ -53,13 +61,24 @@ pub struct SettingsOutcome {
     pub moves: Vec<PlannedMove>,
     /// Project memberships the change moves: a project mapping moves people too.
     pub project_moves: Vec<PlannedProjectMove>,
+    /// Workspace memberships the change gives or takes away.
+    pub workspace_moves: Vec<PlannedWorkspaceMove>,
     pub applied: bool,
 }
+
+/// Who a settings change moves, in the organization, in projects and in workspaces.
+type Planned = (
+    Vec<PlannedMove>,
+    Vec<PlannedProjectMove>,
+    Vec<PlannedWorkspaceMove>,
+);
 
 impl Service {
     pub async fn scim_settings(&self, by: &Authorized<Admin>) -> Result<ScimSettings> {
         let mut c = self.store().read().await?;
-        ScimSettings::from_record(scim::settings(&mut c, by.org.id).await?)
+        let mut settings = ScimSettings::from_record(scim::settings(&mut c, by.org.id).await?)?;
+        workspaces::prune(&mut c, by.org.id, &mut settings.mapping).await?;
+        Ok(settings)
     }
 
     pub async fn update_scim_settings(
@@ -101,6 +120,9 @@ impl Service {
         if let Some(p) = update.projects_groups {
             new.mapping.projects_groups = p;
         }
+        if let Some(w) = &update.workspaces_groups {
+            new.mapping.workspaces_groups = workspaces::resolve(&mut tx, org, w).await?;
+        }
         if let Some(f) = update.fallback {
             new.mapping.fallback = f;
         }
@@ -130,16 +152,19 @@ impl Service {
             ));
         }
         check_mapping(&mut tx, org, &new.mapping).await?;
-        let (moves, project_moves) = self.planned_moves(&mut tx, by, &new).await?;
+        let (moves, project_moves, workspace_moves) = self.planned_moves(&mut tx, by, &new).await?;
         if dry_run {
             return Ok(SettingsOutcome {
                 settings: new,
                 moves,
                 project_moves,
+                workspace_moves,
                 applied: false,
             });
         }
         scim::put_settings(&mut tx, &new.to_record(org, now)?).await?;
+        self.set_manual_management(&mut tx, by, update.manual, now)
+            .await?;
         let caller = ScimCaller {
             org: by.org.clone(),
             on_behalf_of: Some(by.user.clone()),
@@ -169,21 +194,24 @@ impl Service {
             settings: new,
             moves,
             project_moves,
+            workspace_moves,
             applied: true,
         })
     }
 
-    /// Who a settings change would move, in the organization and in projects, decided by
-    /// the same rules that apply it.
+    /// Who a settings change would move, in the organization, in projects and in
+    /// workspaces, decided by the same rules that apply it.
     async fn planned_moves(
         &self,
         tx: &mut roster_store::WriteTx,
         by: &Authorized<Admin>,
         new: &ScimSettings,
-    ) -> Result<(Vec<PlannedMove>, Vec<PlannedProjectMove>)> {
+    ) -> Result<Planned> {
         let org = &by.org;
         let mut moves = Vec::new();
         let mut project_moves = Vec::new();
+        let mut workspace_moves = Vec::new();
+        let titles = workspaces::titles(tx, org.id).await?;
         for (su, groups) in scim::attached_users_with_groups(tx, org.id).await? {
             let Some(user) = su.user else { continue };
             let Some(row) = members::live_with_user(tx, org.id, user).await? else {
@@ -215,13 +243,26 @@ impl Service {
                     to,
                 });
             }
+            workspace_moves.extend(
+                self.planned_workspace_moves(
+                    tx,
+                    org.id,
+                    &new.mapping,
+                    Idp::Scim,
+                    user,
+                    &row.user.email,
+                    &groups,
+                    &titles,
+                )
+                .await?,
+            );
         }
-        Ok((moves, project_moves))
+        Ok((moves, project_moves, workspace_moves))
     }
 }
 
 /// A group mapping (SCIM's or SAML's) the organization can use: the domain's rules, and
-/// projects of this organization only.
+/// projects and workspaces of this organization only.
 pub(crate) async fn check_mapping(
     c: &mut roster_store::Conn,
     org: roster_domain::OrgId,
@@ -240,7 +281,7 @@ pub(crate) async fn check_mapping(
             ));
         }
     }
-    Ok(())
+    workspaces::check(c, org, m).await
 }
 
 /// How many of the planned moves deprovision someone.
