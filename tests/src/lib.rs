@@ -207,6 +207,26 @@ impl TestServer {
     }
 
     /// Moves the server's clock forward.
+    /// Proves the live-member counters of every project and workspace equal a count of their
+    /// live memberships, whatever the test did before.
+    pub async fn assert_live_counts(&self) {
+        for (holder, members, column) in [
+            ("projects", "project_members", "project_id"),
+            ("workspaces", "workspace_members", "workspace_id"),
+        ] {
+            let wrong = self
+                .sql_int(&format!(
+                    "SELECT COUNT(*) FROM {holder} h WHERE h.live_members <> (SELECT COUNT(*) FROM {members} x
+                     JOIN memberships m ON m.id = x.membership_id WHERE x.{column} = h.id AND m.deleted_at IS NULL)"
+                ))
+                .await;
+            assert_eq!(
+                wrong, 0,
+                "{wrong} of the {holder} count their live members wrong"
+            );
+        }
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }

@@ -53,7 +53,7 @@ impl Service {
                 Some(m) => roster_store::members::with_user_by_id(&mut c, m).await?,
                 None => None,
             };
-            let members_count = projects::count_members(&mut c, project.id).await?;
+            let members_count = projects::count_members(&mut c, project.org, project.id).await?;
             let workspace_title = match project.workspace {
                 Some(w) => roster_store::workspaces::by_id(&mut c, w)
                     .await?

@@ -487,8 +487,12 @@ impl Service {
     ) -> Result<Page<MemberRow>> {
         self.members_readable(by, id).await?;
         let mut c = self.store().read().await?;
-        let count = store::count_members(&mut c, id, &sel).await?;
-        let items = store::members_page(&mut c, id, &sel, page.size, page.offset()).await?;
+        let count = store::count_members(&mut c, by.org.id, id, &sel).await?;
+        let items = if page.offset() >= count {
+            Vec::new()
+        } else {
+            store::members_page(&mut c, id, &sel, page.size, page.offset()).await?
+        };
         Ok(Page { count, items })
     }
 

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::db::handle;
+use crate::live_counts::{self, Holder};
 use crate::members::bump_count;
 use crate::sql::{query, Arg, Decode};
 use crate::users::fold;
@@ -296,7 +297,8 @@ pub async fn insert_project_members(
         |_| Ok(()),
     )
     .await?;
-    Ok(())
+    let projects: Vec<i64> = pairs.iter().map(|(p, _)| p.0).collect();
+    live_counts::bump_many(c, Holder::Project, &projects).await
 }
 
 /// Puts memberships into workspaces, `source` saying who put them there.
@@ -324,7 +326,8 @@ pub async fn insert_workspace_members(
         |_| Ok(()),
     )
     .await?;
-    Ok(())
+    let workspaces: Vec<i64> = pairs.iter().map(|(w, _)| w.0).collect();
+    live_counts::bump_many(c, Holder::Workspace, &workspaces).await
 }
 
 /// Audit events of one organization.

@@ -6,6 +6,7 @@
 //! Reads run on a [`ReadConn`] or a [`WriteTx`]; writes compile only on a [`WriteTx`].
 
 mod db;
+mod live_counts;
 mod migrate;
 pub mod records;
 mod rows;

@@ -139,6 +139,7 @@ pub async fn soft_delete(c: &mut WriteTx, id: MembershipId, now: Micros) -> Resu
         return Ok(());
     };
     bump_count(c, org, role, -1).await?;
+    crate::live_counts::forget_membership(c, id).await?;
     let q = query(
         "UPDATE memberships SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
     )
@@ -433,17 +434,26 @@ fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
 /// How many members match; without a search term, straight from the counters.
 pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
     let q = r.query;
-    if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted && q.exclude_workspace.is_none()
-    {
-        let all = count_in_roles(c, q.org, &q.roles).await?;
-        return match q.exclude_project {
-            None => Ok(all),
-            // The counters less the project's live members in those roles: a walk of the
-            // project's key range, not of the whole organization.
-            Some(project) => {
-                Ok(all - count_project_members_in_roles(c, q.org, project, &q.roles).await?)
+    if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted {
+        // The counters, less the excluded project's or workspace's live members: from its own
+        // counter, or with a role filter a walk of the project's key range (not of the whole
+        // organization). Other combinations count the filter itself.
+        let held = match (q.exclude_project, q.exclude_workspace) {
+            (None, None) => Some(0),
+            (Some(project), None) if q.roles.is_empty() => {
+                Some(crate::projects::count_members(c, q.org, project).await?)
             }
+            (Some(project), None) => {
+                Some(count_project_members_in_roles(c, q.org, project, &q.roles).await?)
+            }
+            (None, Some(ws)) if q.roles.is_empty() => {
+                Some(crate::workspaces::count_members(c, q.org, ws, &Default::default()).await?)
+            }
+            _ => None,
         };
+        if let Some(held) = held {
+            return Ok(count_in_roles(c, q.org, &q.roles).await? - held);
+        }
     }
     let Filter { from, sql, args } = filter_sql(r, Backend::of(c));
     let mut count = query(format!("SELECT COUNT(*) FROM {from} WHERE {sql}")).bind(q.org.0);

@@ -99,6 +99,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "idp_membership_flags",
         sql: include_str!("../migrations/0016_idp_membership_flags.sql"),
     },
+    Migration {
+        version: 17,
+        name: "live_member_counters",
+        sql: include_str!("../migrations/0017_live_member_counters.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

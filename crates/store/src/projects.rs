@@ -7,6 +7,7 @@ use roster_domain::{
 };
 
 use crate::db::handle;
+use crate::live_counts::{self, Holder};
 use crate::rows::{self, MEMBERSHIP_COLS, MEMBERSHIP_WIDTH, USER_COLS, USER_WIDTH};
 use crate::sql::{query, Arg, Row};
 use crate::{
@@ -204,7 +205,11 @@ pub async fn add_member(
     .bind(membership.0)
     .bind(source.code())
     .bind(now);
-    Ok(handle(c).execute(q).await? > 0)
+    let added = handle(c).execute(q).await? > 0;
+    if added {
+        live_counts::bump(c, Holder::Project, project.0, membership, 1).await?;
+    }
+    Ok(added)
 }
 
 /// Sets a project member's project role (keeping the role's id when it changes), or clears
@@ -247,7 +252,11 @@ pub async fn remove_member(
     let q = query("DELETE FROM project_members WHERE project_id = $1 AND membership_id = $2")
         .bind(project.0)
         .bind(membership.0);
-    Ok(handle(c).execute(q).await? > 0)
+    let removed = handle(c).execute(q).await? > 0;
+    if removed {
+        live_counts::bump(c, Holder::Project, project.0, membership, -1).await?;
+    }
+    Ok(removed)
 }
 
 /// Whether the membership belongs to the project.
@@ -319,13 +328,9 @@ pub async fn members(c: &mut Conn, project: ProjectId) -> Result<Vec<ProjectMemb
 }
 
 /// How many live members the project has.
-pub async fn count_members(c: &mut Conn, project: ProjectId) -> Result<i64> {
-    let q = query(
-        "SELECT COUNT(*) FROM project_members pm JOIN memberships m ON m.id = pm.membership_id
-         WHERE pm.project_id = $1 AND m.deleted_at IS NULL",
-    )
-    .bind(project.0);
-    handle(c).fetch_one(q, |r| r.int(0)).await
+/// The project's live members, from its counter.
+pub async fn count_members(c: &mut Conn, org: OrgId, project: ProjectId) -> Result<i64> {
+    live_counts::read(c, Holder::Project, org, project.0).await
 }
 
 /// A live membership's project role in a project, if it has one.

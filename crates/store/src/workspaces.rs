@@ -5,6 +5,7 @@ use roster_domain::workspaces::{ProjectReach, WorkspaceReach};
 use roster_domain::{MembershipId, OrgId, ProjectId, RoleSource, UserId, WorkspaceId};
 
 use crate::db::handle;
+use crate::live_counts::{self, Holder};
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
 use crate::sql::{query, Query, Row};
 use crate::{Conn, MemberRow, Micros, Result, WorkspaceRecord, WriteTx};
@@ -261,7 +262,11 @@ pub async fn put_member(
     .bind(membership.0)
     .bind(source.code())
     .bind(now);
-    Ok(handle(c).execute(q).await? > 0)
+    let added = handle(c).execute(q).await? > 0;
+    if added {
+        live_counts::bump(c, Holder::Workspace, ws.0, membership, 1).await?;
+    }
+    Ok(added)
 }
 
 /// The workspaces of the organization the membership belongs to, each with who made that
@@ -315,7 +320,11 @@ pub async fn remove_member(
     let q = query("DELETE FROM workspace_members WHERE workspace_id = $1 AND membership_id = $2")
         .bind(ws.0)
         .bind(membership.0);
-    Ok(handle(c).execute(q).await? > 0)
+    let removed = handle(c).execute(q).await? > 0;
+    if removed {
+        live_counts::bump(c, Holder::Workspace, ws.0, membership, -1).await?;
+    }
+    Ok(removed)
 }
 
 /// Which of a workspace's members a page or a bulk removal concerns.
@@ -383,7 +392,17 @@ pub async fn members_page(
     handle(c).fetch_all(q, |r| rows::member(r, 0)).await
 }
 
-pub async fn count_members(c: &mut Conn, ws: WorkspaceId, sel: &MemberSelection) -> Result<i64> {
+/// How many of the workspace's live members the selection holds; all of them from the
+/// workspace's counter.
+pub async fn count_members(
+    c: &mut Conn,
+    org: OrgId,
+    ws: WorkspaceId,
+    sel: &MemberSelection,
+) -> Result<i64> {
+    if sel.ids.is_none() && sel.search.is_none() {
+        return live_counts::read(c, Holder::Workspace, org, ws.0).await;
+    }
     let mut args = Vec::new();
     let from = members_from(sel, &mut args);
     let q = with_args(query(format!("SELECT COUNT(*) {from}")).bind(ws.0), args);

@@ -238,6 +238,7 @@ async fn a_scim_group_gives_its_workspace_and_leaving_it_takes_away_only_what_sc
         workspace_members(&org, qa).await,
         BTreeSet::from([creator, gus_id, hana_id])
     );
+    server.assert_live_counts().await;
 }
 
 #[tokio::test]

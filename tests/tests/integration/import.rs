@@ -342,4 +342,5 @@ async fn imported_rows_join_their_projects_and_workspaces_of_this_organization_o
         1,
         "only its creator"
     );
+    server.assert_live_counts().await;
 }

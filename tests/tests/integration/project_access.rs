@@ -551,6 +551,7 @@ async fn bulk_assign_and_unassign_change_many_members_in_one_go() {
         .delete(&format!("{bulk}?all=true"))
         .await
         .expect(403);
+    w.server.assert_live_counts().await;
 }
 
 /// The ids of a paged list, sorted.
@@ -639,6 +640,7 @@ async fn workspace_members_reach_its_projects_implicitly_and_lose_them_with_it()
     .await
     .expect(204);
     assert!(!sorted_ids(&api.get(&path).await.expect(200).body).contains(&worker.id.0));
+    w.server.assert_live_counts().await;
 }
 
 #[tokio::test]
@@ -755,6 +757,7 @@ async fn the_project_member_list_filters_by_activity_kind_and_deletion() {
     ] {
         api.get(&format!("{base}&{bad}")).await.expect(400);
     }
+    w.server.assert_live_counts().await;
 }
 
 #[tokio::test]

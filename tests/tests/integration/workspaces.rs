@@ -318,6 +318,7 @@ async fn deactivation_deletion_and_reactivation_act_on_workspace_access() {
     assert_eq!(workspace_ids(&an).await, Vec::<i64>::new());
     assert_eq!(project_ids(&an).await, Vec::<i64>::new());
     assert_eq!(an.get(&format!("/api/projects/{}", l.p1)).await.status, 404);
+    server.assert_live_counts().await;
 }
 
 #[tokio::test]
@@ -570,6 +571,7 @@ async fn bulk_and_paginated_members() {
         .await
         .expect(200);
     assert_eq!(left.body.as_array().unwrap().len(), 1);
+    server.assert_live_counts().await;
 }
 
 #[tokio::test]
@@ -625,6 +627,7 @@ async fn an_invite_gives_its_workspaces_on_acceptance() {
         "{}",
         members.text
     );
+    server.assert_live_counts().await;
 }
 
 #[tokio::test]
@@ -658,4 +661,38 @@ async fn the_member_list_leaves_out_a_workspaces_members() {
         .get(&org.path("/memberships?exclude_workspace_id=abc"))
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
+
+    // Another organization's workspace or project leaves nobody out, and its count of members
+    // shows nowhere in ours.
+    let other = server.org("Others").await;
+    let theirs = create_workspace(&other.owner_api(), "Theirs").await;
+    let their_project = other.owner_api().create_project("Theirs").await;
+    add_member(
+        &other.owner_api(),
+        theirs,
+        &other.member(Role::Annotator).await,
+    )
+    .await;
+    let everyone = owner
+        .get(&org.path("/memberships?page_size=100"))
+        .await
+        .expect(200)
+        .body["count"]
+        .clone();
+    for q in [
+        format!("exclude_workspace_id={theirs}"),
+        format!("exclude_project_id={their_project}"),
+    ] {
+        let page = owner
+            .get(&org.path(&format!("/memberships?{q}&page_size=100")))
+            .await
+            .expect(200);
+        assert_eq!(page.body["count"], everyone, "{q}");
+        assert_eq!(
+            results(&page.body).len() as i64,
+            everyone.as_i64().unwrap(),
+            "{q}"
+        );
+    }
+    server.assert_live_counts().await;
 }
