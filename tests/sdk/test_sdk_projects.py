@@ -158,3 +158,48 @@ def test_bulk_assign_and_unassign(ls, project, people):
     assert strict(DeleteBulkResponse, deleted.response.json()).unassignments == 2
     explicit = [r.id for r in ls.projects.members.paginated.list(project, implicit=False, page_size=100)]
     assert an not in explicit and re_ not in explicit
+
+
+def test_project_and_member_filters_the_sdk_sends(ls, key, me, project, people):
+    import datetime
+
+    from label_studio_sdk.types import PaginatedPaginatedProjectMemberList
+
+    # projects.list: title and search narrow, ordering orders, a workspace filter (a float in
+    # the SDK) keeps to the workspace, pinned_only is empty since roster pins nothing.
+    other = ls.projects.create(title="Zebra stripes", description="unrelated")
+    titled = [p.id for p in ls.projects.list(title="sdk PROJECT")]
+    assert project in titled and other.id not in titled
+    assert [p.id for p in ls.projects.list(search="stripes")] == [other.id]
+    ordered = [p.title for p in ls.projects.list(ordering="-title", ids=f"{project},{other.id}")]
+    assert ordered == ["Zebra stripes", "SDK project"]
+    assert list(ls.projects.list(filter="pinned_only")) == []
+    ws = ls.workspaces.create(title=f"SDK filter workspace {other.id}")
+    ls.workspaces.projects.add(ws.id, project=other.id)
+    assert [p.id for p in ls.projects.list(workspaces=float(ws.id))] == [other.id]
+    page = strict(
+        PaginatedAllRolesProjectListList,
+        raw_get(key, "api/projects/", workspaces=f"{ws.id}.0", ordering="-created_at"),
+    )
+    assert [p.id for p in page.results] == [other.id]
+    ls.workspaces.delete(ws.id)
+
+    # project members: activity window, kinds of user and annotators left out.
+    an = people["AN"]
+    ls.projects.members.add(project, user=an)
+    ls.users.whoami()
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    recent = list(ls.projects.members.paginated.list(project, last_activity_gte=since, page_size=100))
+    assert me.id in [r.id for r in recent]
+    strict(
+        PaginatedPaginatedProjectMemberList,
+        raw_get(key, f"api/projects/{project}/members/paginated/", last_activity__gte=since.isoformat()),
+    )
+    standard = list(ls.projects.members.paginated.list(project, user_type=["standard", "flex"], page_size=100))
+    assert an in [r.id for r in standard]
+    assert list(ls.projects.members.paginated.list(project, user_type="viewonly")) == []
+    no_an = list(ls.projects.members.paginated.list(project, no_annotators=True, page_size=100))
+    assert an not in [r.id for r in no_an] and me.id in [r.id for r in no_an]
+    with pytest.raises(ApiError) as e:
+        list(ls.projects.list(state="COMPLETED"))
+    assert e.value.status_code == 400
