@@ -1,6 +1,8 @@
 //! Projects, project members with their project roles, and annotations. Work is recorded under
 //! the membership it was done in, which is what makes "Deleted User" attribution exact.
 
+use std::collections::HashMap;
+
 use roster_domain::workspaces as visibility;
 use roster_domain::{
     policy, Access, AuditAction, ProjectId, ProjectRole, RoleSource, Source, UserId, WorkspaceId,
@@ -46,24 +48,40 @@ impl Service {
         &self,
         list: Vec<ProjectRecord>,
     ) -> Result<Vec<ProjectSummary>> {
+        // A page of projects usually has few creators and workspaces: each is read once.
         let mut c = self.store().read().await?;
+        let mut creators = HashMap::new();
+        let mut titles = HashMap::new();
         let mut out = Vec::with_capacity(list.len());
         for project in list {
             let creator = match project.created_by {
-                Some(m) => roster_store::members::with_user_by_id(&mut c, m).await?,
+                Some(m) => match creators.get(&m) {
+                    Some(known) => Option::clone(known),
+                    None => {
+                        let row = roster_store::members::with_user_by_id(&mut c, m).await?;
+                        creators.insert(m, row.clone());
+                        row
+                    }
+                },
                 None => None,
             };
-            let members_count = projects::count_members(&mut c, project.org, project.id).await?;
             let workspace_title = match project.workspace {
-                Some(w) => roster_store::workspaces::by_id(&mut c, w)
-                    .await?
-                    .map(|w| w.title),
+                Some(w) => match titles.get(&w) {
+                    Some(known) => Option::clone(known),
+                    None => {
+                        let title = roster_store::workspaces::by_id(&mut c, w)
+                            .await?
+                            .map(|w| w.title);
+                        titles.insert(w, title.clone());
+                        title
+                    }
+                },
                 None => None,
             };
             out.push(ProjectSummary {
+                members_count: project.live_members,
                 project,
                 creator,
-                members_count,
                 workspace_title,
             });
         }

@@ -335,7 +335,10 @@ impl Store {
     /// for the old sizes (a search of a million members then takes seconds, not milliseconds).
     pub async fn refresh_statistics(&self) -> Result<()> {
         let sql = match self.backend() {
-            Backend::Postgres => "ANALYZE users; ANALYZE memberships; ANALYZE audit_events;",
+            Backend::Postgres => {
+                "ANALYZE users; ANALYZE memberships; ANALYZE audit_events; ANALYZE projects; \
+                 ANALYZE project_members; ANALYZE workspaces; ANALYZE workspace_members;"
+            }
             Backend::Sqlite => "PRAGMA analysis_limit = 1000; PRAGMA optimize;",
         };
         // PostgreSQL runs ANALYZE outside a transaction block as well as inside one.

@@ -15,8 +15,8 @@ use crate::{
     ProjectRoleRecord, Result, StoreError, WriteTx,
 };
 
-const COLS: &str =
-    "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at, p.workspace_id";
+const COLS: &str = "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at, \
+                    p.workspace_id, p.live_members";
 
 fn from_row(r: &dyn Row) -> Result<ProjectRecord> {
     Ok(ProjectRecord {
@@ -27,6 +27,7 @@ fn from_row(r: &dyn Row) -> Result<ProjectRecord> {
         created_by: r.opt_int(4)?.map(MembershipId),
         created_at: r.int(5)?,
         workspace: r.opt_int(6)?.map(WorkspaceId),
+        live_members: r.int(7)?,
     })
 }
 

@@ -74,6 +74,8 @@ pub struct ProjectRecord {
     pub created_at: Micros,
     /// The workspace the project is in, if any.
     pub workspace: Option<WorkspaceId>,
+    /// Its live members, from the project's counter.
+    pub live_members: i64,
 }
 
 /// A workspace, with the number of projects in it.
