@@ -210,14 +210,26 @@ impl TestServer {
     /// Proves the live-member counters of every project and workspace equal a count of their
     /// live memberships, whatever the test did before.
     pub async fn assert_live_counts(&self) {
-        for (holder, members, column) in [
-            ("projects", "project_members", "project_id"),
-            ("workspaces", "workspace_members", "workspace_id"),
+        for (holder, members, counts, column) in [
+            (
+                "projects",
+                "project_members",
+                "project_counts",
+                "project_id",
+            ),
+            (
+                "workspaces",
+                "workspace_members",
+                "workspace_counts",
+                "workspace_id",
+            ),
         ] {
             let wrong = self
                 .sql_int(&format!(
-                    "SELECT COUNT(*) FROM {holder} h WHERE h.live_members <> (SELECT COUNT(*) FROM {members} x
-                     JOIN memberships m ON m.id = x.membership_id WHERE x.{column} = h.id AND m.deleted_at IS NULL)"
+                    "SELECT COUNT(*) FROM {holder} h
+                     WHERE COALESCE((SELECT n.live_members FROM {counts} n WHERE n.{column} = h.id), 0)
+                        <> (SELECT COUNT(*) FROM {members} x JOIN memberships m ON m.id = x.membership_id
+                            WHERE x.{column} = h.id AND m.deleted_at IS NULL)"
                 ))
                 .await;
             assert_eq!(

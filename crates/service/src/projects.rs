@@ -48,10 +48,14 @@ impl Service {
         &self,
         list: Vec<ProjectRecord>,
     ) -> Result<Vec<ProjectSummary>> {
-        // A page of projects usually has few creators and workspaces: each is read once.
+        // A page of projects usually has few creators: each is read once. The workspaces'
+        // titles are read together.
         let mut c = self.store().read().await?;
         let mut creators = HashMap::new();
-        let mut titles = HashMap::new();
+        let mut homes: Vec<WorkspaceId> = list.iter().filter_map(|p| p.workspace).collect();
+        homes.sort();
+        homes.dedup();
+        let titles = roster_store::workspaces::titles(&mut c, &homes).await?;
         let mut out = Vec::with_capacity(list.len());
         for project in list {
             let creator = match project.created_by {
@@ -65,19 +69,7 @@ impl Service {
                 },
                 None => None,
             };
-            let workspace_title = match project.workspace {
-                Some(w) => match titles.get(&w) {
-                    Some(known) => Option::clone(known),
-                    None => {
-                        let title = roster_store::workspaces::by_id(&mut c, w)
-                            .await?
-                            .map(|w| w.title);
-                        titles.insert(w, title.clone());
-                        title
-                    }
-                },
-                None => None,
-            };
+            let workspace_title = project.workspace.and_then(|w| titles.get(&w).cloned());
             out.push(ProjectSummary {
                 members_count: project.live_members,
                 project,

@@ -1,5 +1,5 @@
-//! The live-member counters of projects and workspaces (`live_members`, migration 17): how
-//! many live memberships each holds. Every write that adds or removes a project or workspace
+//! The live-member counters of projects and workspaces (`project_counts`,
+//! `workspace_counts`, migration 17): how many live memberships each holds. Every write that adds or removes a project or workspace
 //! membership, or deletes a membership, goes through here, so a count is one row read.
 
 use roster_domain::{MembershipId, OrgId};
@@ -16,20 +16,31 @@ pub(crate) enum Holder {
 }
 
 impl Holder {
-    fn table(self) -> &'static str {
+    /// The counter table, its key column, and the table that holds the holder itself.
+    fn counts(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Holder::Project => "projects",
-            Holder::Workspace => "workspaces",
+            Holder::Project => ("project_counts", "project_id", "projects"),
+            Holder::Workspace => ("workspace_counts", "workspace_id", "workspaces"),
         }
     }
 
-    /// The membership table and its column naming the holder.
-    fn members(self) -> (&'static str, &'static str) {
+    /// The membership table (whose key column is the counter's).
+    fn members(self) -> &'static str {
         match self {
-            Holder::Project => ("project_members", "project_id"),
-            Holder::Workspace => ("workspace_members", "workspace_id"),
+            Holder::Project => "project_members",
+            Holder::Workspace => "workspace_members",
         }
     }
+}
+
+/// The upsert that adds `$1` to holder `$2`'s counter, creating it at `$1`; `condition`
+/// guards it.
+fn add_sql(holder: Holder, condition: &str) -> String {
+    let (table, key, _) = holder.counts();
+    format!(
+        "INSERT INTO {table} ({key}, live_members) SELECT $2, $1 WHERE {condition}
+         ON CONFLICT ({key}) DO UPDATE SET live_members = {table}.live_members + excluded.live_members"
+    )
 }
 
 /// Counts one membership added to (`delta` 1) or removed from (-1) a holder, when the
@@ -41,10 +52,9 @@ pub(crate) async fn bump(
     membership: MembershipId,
     delta: i64,
 ) -> Result<()> {
-    let sql = format!(
-        "UPDATE {} SET live_members = live_members + $1 WHERE id = $2
-         AND EXISTS (SELECT 1 FROM memberships WHERE id = $3 AND deleted_at IS NULL)",
-        holder.table()
+    let sql = add_sql(
+        holder,
+        "EXISTS (SELECT 1 FROM memberships WHERE id = $3 AND deleted_at IS NULL)",
     );
     handle(c)
         .execute(query(sql).bind(delta).bind(id).bind(membership.0))
@@ -58,10 +68,7 @@ pub(crate) async fn bump_many(c: &mut WriteTx, holder: Holder, added: &[i64]) ->
     for id in added {
         *per.entry(*id).or_default() += 1;
     }
-    let sql = format!(
-        "UPDATE {} SET live_members = live_members + $1 WHERE id = $2",
-        holder.table()
-    );
+    let sql = add_sql(holder, "$2 IS NOT NULL");
     for (id, n) in per {
         handle(c)
             .execute(query(sql.clone()).bind(n).bind(id))
@@ -74,23 +81,32 @@ pub(crate) async fn bump_many(c: &mut WriteTx, holder: Holder, added: &[i64]) ->
 /// it is in.
 pub(crate) async fn forget_membership(c: &mut WriteTx, membership: MembershipId) -> Result<()> {
     for holder in [Holder::Project, Holder::Workspace] {
-        let (members, column) = holder.members();
+        let (table, key, _) = holder.counts();
         let sql = format!(
-            "UPDATE {} SET live_members = live_members - 1
-             WHERE id IN (SELECT {column} FROM {members} WHERE membership_id = $1)",
-            holder.table()
+            "UPDATE {table} SET live_members = live_members - 1
+             WHERE {key} IN (SELECT {key} FROM {} WHERE membership_id = $1)",
+            holder.members()
         );
         handle(c).execute(query(sql).bind(membership.0)).await?;
     }
     Ok(())
 }
 
+/// Drops the counter of a holder that is being deleted.
+pub(crate) async fn drop(c: &mut WriteTx, holder: Holder, id: i64) -> Result<()> {
+    let (table, key, _) = holder.counts();
+    let sql = format!("DELETE FROM {table} WHERE {key} = $1");
+    handle(c).execute(query(sql).bind(id)).await?;
+    Ok(())
+}
+
 /// A holder's live members, from its counter; 0 for one that is not the organization's (so
 /// a list naming another organization's project or workspace learns nothing of it).
 pub(crate) async fn read(c: &mut crate::Conn, holder: Holder, org: OrgId, id: i64) -> Result<i64> {
+    let (table, key, holders) = holder.counts();
     let sql = format!(
-        "SELECT live_members FROM {} WHERE id = $1 AND org_id = $2",
-        holder.table()
+        "SELECT n.live_members FROM {table} n JOIN {holders} h ON h.id = n.{key}
+         WHERE n.{key} = $1 AND h.org_id = $2"
     );
     Ok(handle(c)
         .fetch_optional(query(sql).bind(id).bind(org.0), |r| r.int(0))

@@ -15,8 +15,10 @@ use crate::{
     ProjectRoleRecord, Result, StoreError, WriteTx,
 };
 
+/// A project's columns, its live members from its counter (see `live_counts`) last.
 const COLS: &str = "p.id, p.org_id, p.title, p.description, p.created_by, p.created_at, \
-                    p.workspace_id, p.live_members";
+     p.workspace_id, \
+     COALESCE((SELECT pc.live_members FROM project_counts pc WHERE pc.project_id = p.id), 0)";
 
 fn from_row(r: &dyn Row) -> Result<ProjectRecord> {
     Ok(ProjectRecord {

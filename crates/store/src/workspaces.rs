@@ -7,8 +7,8 @@ use roster_domain::{MembershipId, OrgId, ProjectId, RoleSource, UserId, Workspac
 use crate::db::handle;
 use crate::live_counts::{self, Holder};
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
-use crate::sql::{query, Query, Row};
-use crate::{Conn, MemberRow, Micros, Result, WorkspaceRecord, WriteTx};
+use crate::sql::{query, Arg, Query, Row};
+use crate::{Backend, Conn, MemberRow, Micros, Result, WorkspaceRecord, WriteTx};
 
 const COLS: &str =
     "w.id, w.org_id, w.title, w.description, w.color, w.is_personal, w.is_archived, \
@@ -88,7 +88,7 @@ pub async fn delete(c: &mut WriteTx, id: WorkspaceId) -> Result<()> {
     ] {
         handle(c).execute(query(sql).bind(id.0)).await?;
     }
-    Ok(())
+    live_counts::drop(c, Holder::Workspace, id.0).await
 }
 
 pub async fn by_id(c: &mut Conn, id: WorkspaceId) -> Result<Option<WorkspaceRecord>> {
@@ -96,6 +96,28 @@ pub async fn by_id(c: &mut Conn, id: WorkspaceId) -> Result<Option<WorkspaceReco
     handle(c)
         .fetch_optional(query(sql).bind(id.0), from_row)
         .await
+}
+
+/// The titles of these workspaces, read at once (a page of projects names up to a hundred).
+pub async fn titles(
+    c: &mut Conn,
+    ids: &[WorkspaceId],
+) -> Result<std::collections::HashMap<WorkspaceId, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = match Backend::of(c) {
+        Backend::Sqlite => {
+            "SELECT id, title FROM workspaces WHERE id IN (SELECT value FROM rarray($1))"
+        }
+        Backend::Postgres => "SELECT id, title FROM workspaces WHERE id = ANY($1)",
+    };
+    let mut q = query(sql);
+    q.push(Arg::Ids(ids.iter().map(|w| w.0).collect()));
+    let rows = handle(c)
+        .fetch_all(q, |r| Ok((WorkspaceId(r.int(0)?), r.text(1)?)))
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// SQL (with `$2` the caller's membership) true when the membership is a member of the
