@@ -359,3 +359,16 @@ def test_scim_settings_round_trip_through_sso_scim(ls, key):
     got = strict(ScimSettings, raw_get(key, "api/scim/settings"))
     assert got.roles_groups == [["Annotator", "Labelers"]]
     ls.sso.scim.update(roles_groups=[])
+
+
+def test_versions_and_the_legacy_client_that_reads_them(ls, key):
+    from label_studio_sdk._legacy import Client
+    from label_studio_sdk.types import VersionResponse
+
+    body = strict(VersionResponse, raw_get(key, "api/version/"))
+    assert body.release and body.edition == "Enterprise"
+    assert ls.versions.get().release == body.release
+    raw_get(key, "api/version/", expect=401, auth="Token not-a-key")
+    # The legacy client asks for the versions when it is made, then works as before.
+    legacy = Client(url=BASE, api_key=key)
+    assert legacy.is_enterprise and legacy.versions["release"] == body.release

@@ -12,6 +12,21 @@ async fn health_answers_after_a_database_round_trip() {
 }
 
 #[tokio::test]
+async fn the_version_is_rosters_in_label_studios_shape_for_signed_in_callers() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let r = org.owner_api().get("/api/version/").await.expect(200);
+    assert_eq!(r.body["release"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(r.body["edition"], "Enterprise");
+    assert_eq!(
+        r.body["label-studio-enterprise-backend"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(r.body["label-studio-frontend"].is_null());
+    server.anonymous().get("/api/version").await.expect(401);
+}
+
+#[tokio::test]
 async fn served_openapi_document_matches_the_committed_copy() {
     let server = TestServer::start().await;
     let served = server

@@ -144,6 +144,49 @@ pub struct Health {
     status: &'static str,
 }
 
+/// What `GET /api/version` answers: Label Studio's version object, as the SDK's
+/// `VersionResponse` and its legacy client read it. `release` is roster's version. The keys
+/// naming Label Studio's own components (frontend, data manager, converter) describe programs
+/// roster does not have, so each is null; `edition` is Enterprise and the
+/// `label-studio-enterprise-backend` key is present because the API roster speaks is the
+/// Enterprise one (the legacy client turns on its Enterprise calls when it sees that key).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionView {
+    release: &'static str,
+    edition: &'static str,
+    backend: Option<serde_json::Value>,
+    dm2: Option<serde_json::Value>,
+    lsf: Option<serde_json::Value>,
+    #[serde(rename = "label-studio-frontend")]
+    label_studio_frontend: Option<serde_json::Value>,
+    #[serde(rename = "label-studio-converter")]
+    label_studio_converter: Option<serde_json::Value>,
+    #[serde(rename = "label-studio-os-package")]
+    label_studio_os_package: Option<serde_json::Value>,
+    #[serde(rename = "label-studio-os-backend")]
+    label_studio_os_backend: Option<serde_json::Value>,
+    #[serde(rename = "label-studio-enterprise-backend")]
+    label_studio_enterprise_backend: serde_json::Value,
+}
+
+/// roster's version, in the shape Label Studio answers it; for any signed-in caller.
+#[utoipa::path(get, path = "/api/version", tag = "health", responses((status = 200, body = VersionView)))]
+pub async fn version(_caller: crate::extract::Caller) -> Json<VersionView> {
+    let release = env!("CARGO_PKG_VERSION");
+    Json(VersionView {
+        release,
+        edition: "Enterprise",
+        backend: None,
+        dm2: None,
+        lsf: None,
+        label_studio_frontend: None,
+        label_studio_converter: None,
+        label_studio_os_package: None,
+        label_studio_os_backend: None,
+        label_studio_enterprise_backend: serde_json::json!({ "version": release, "product": "roster" }),
+    })
+}
+
 /// Liveness, with one database round trip.
 #[utoipa::path(get, path = "/api/health", tag = "health", responses((status = 200, body = Health), (status = 503)))]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {

@@ -25,7 +25,7 @@ use docs::Security;
 #[openapi(
     info(title = "roster", description = "Organization membership, roles, seats and credentials; Label Studio Enterprise compatible."),
     paths(
-        docs::health,
+        docs::health, docs::version,
         session::login, session::logout, session::signup, session::set_password,
         crate::web::sign_in::login_page, crate::web::sign_in::sso_sign_in, crate::web::sign_in::signup_page,
         crate::web::sign_in::set_password_page,
@@ -64,6 +64,7 @@ pub struct ApiDoc;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(docs::health))
+        .route("/api/version", get(docs::version))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
         // Their forms' pages (GET) are web routes, in `web::sign_in`.
