@@ -13,8 +13,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use roster_domain::{OrgId, Role, UserId};
 use roster_service::{
-    Admin, Authenticated, Authorized, Clock, Context, CredentialKind, ManualClock, Secrets,
-    Service, ServiceConfig,
+    Authenticated, Authorized, Clock, Context, CredentialKind, ManualClock, Secrets, Service,
+    ServiceConfig,
 };
 use roster_store::{Store, StoreOptions};
 use serde_json::Value;
@@ -413,7 +413,7 @@ pub struct OrgFixture {
 }
 
 impl OrgFixture {
-    async fn as_owner(&self) -> Authorized<Admin> {
+    async fn as_owner<A: roster_service::AccessLevel>(&self) -> Authorized<A> {
         self.service
             .operator_acting_as_owner(self.id)
             .await
@@ -705,6 +705,10 @@ impl Api {
         self.send_json(reqwest::Method::PATCH, path, body).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.send_json(reqwest::Method::PUT, path, body).await
+    }
+
     pub async fn delete(&self, path: &str) -> Resp {
         self.send(reqwest::Method::DELETE, path, None, &[]).await
     }
@@ -789,6 +793,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("saml_identities", "org_id, user_id, name_id, groups"),
     // Not the secret: whether the factor is confirmed, and the last step a code used.
     ("totp_factors", "user_id, confirmed_at, last_step"),
+    ("permission_overrides", "org_id, permission, roles"),
 ];
 
 /// The session cookie value a response set, if any.

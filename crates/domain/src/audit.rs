@@ -75,10 +75,12 @@ pub enum AuditAction {
     /// A project put into a workspace (moved out of any other).
     WorkspaceProjectAdded,
     WorkspaceProjectRemoved,
+    /// A configurable permission given to other roles, or returned to its default.
+    PermissionChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 42] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -120,6 +122,7 @@ impl AuditAction {
         AuditAction::WorkspaceMemberRemoved,
         AuditAction::WorkspaceProjectAdded,
         AuditAction::WorkspaceProjectRemoved,
+        AuditAction::PermissionChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -165,6 +168,7 @@ impl AuditAction {
             AuditAction::WorkspaceMemberRemoved => "workspace.member_removed",
             AuditAction::WorkspaceProjectAdded => "workspace.project_added",
             AuditAction::WorkspaceProjectRemoved => "workspace.project_removed",
+            AuditAction::PermissionChanged => "organization.permission_changed",
         }
     }
 

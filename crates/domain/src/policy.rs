@@ -48,6 +48,10 @@ pub enum Denied {
     Deactivated,
     #[error("{0} may not do this; it needs {1}")]
     RoleTooLow(&'static str, &'static str),
+    /// A configurable permission (`crate::permissions`) this organization does not give the
+    /// role: the role, the permission's label, and who holds it here, in words.
+    #[error("{0} may not do this; it needs the permission \"{1}\", which in this organization is held by {2}")]
+    NotGranted(&'static str, &'static str, String),
 }
 
 impl Access {

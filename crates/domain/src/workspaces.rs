@@ -4,7 +4,7 @@
 //! facts about one caller and one workspace or project; these functions decide. The list
 //! queries use [`WorkspaceReach`] and [`ProjectReach`], which say the same thing as a filter.
 
-use crate::Role;
+use crate::{Grants, Permission, Role};
 
 /// What is known about a caller and one workspace.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -91,19 +91,24 @@ pub fn sees_personal_of_others(role: Role) -> bool {
     matches!(role, Role::Owner | Role::Administrator)
 }
 
-/// Whether a caller in `role` may create workspaces (becoming a member of what they create).
-pub fn may_create_workspace(role: Role) -> bool {
+/// Whether a caller in `role` may create workspaces (becoming a member of what they create):
+/// Owners, and Administrators and Managers while the organization gives their role the
+/// "Manage workspaces" permission.
+pub fn may_create_workspace(role: Role, grants: &Grants) -> bool {
     matches!(role, Role::Owner | Role::Administrator | Role::Manager)
+        && grants.holds(role, Permission::ManageWorkspaces)
 }
 
 /// Whether a caller in `role` may change the workspace: its settings, members and projects,
-/// or delete it. Managers manage the workspaces they belong to.
-pub fn may_manage_workspace(role: Role, f: WorkspaceFacts) -> bool {
-    match role {
+/// or delete it. Managers manage the workspaces they belong to; all of it only while the
+/// organization gives the role the "Manage workspaces" permission (the Owner always has it).
+pub fn may_manage_workspace(role: Role, f: WorkspaceFacts, grants: &Grants) -> bool {
+    let reach = match role {
         Role::Owner | Role::Administrator => true,
         Role::Manager => f.member,
         _ => false,
-    }
+    };
+    reach && grants.holds(role, Permission::ManageWorkspaces)
 }
 
 /// Whether a caller in `role` sees the project.
@@ -161,7 +166,7 @@ mod tests {
             };
             assert_eq!(sees_workspace(role, f), sees, "{role:?} {f:?} sees");
             assert_eq!(
-                may_manage_workspace(role, f),
+                may_manage_workspace(role, f, &Grants::default()),
                 manages,
                 "{role:?} {f:?} manages"
             );
@@ -190,9 +195,27 @@ mod tests {
     fn who_creates_workspaces() {
         let creators: Vec<Role> = ROLES
             .into_iter()
-            .filter(|r| may_create_workspace(*r))
+            .filter(|r| may_create_workspace(*r, &Grants::default()))
             .collect();
         assert_eq!(creators, [Owner, Administrator, Manager]);
+        // Withdrawn from Managers, given back to Administrators only: the Owner keeps it.
+        let withdrawn = Grants::new(vec![(Permission::ManageWorkspaces, vec![Administrator])]);
+        let creators: Vec<Role> = ROLES
+            .into_iter()
+            .filter(|r| may_create_workspace(*r, &withdrawn))
+            .collect();
+        assert_eq!(creators, [Owner, Administrator]);
+        let f = WorkspaceFacts {
+            member: true,
+            holds_my_project: true,
+            personal_of_other: false,
+        };
+        assert!(!may_manage_workspace(Manager, f, &withdrawn));
+        assert!(may_manage_workspace(
+            Owner,
+            f,
+            &Grants::new(vec![(Permission::ManageWorkspaces, vec![])])
+        ));
     }
 
     /// The project matrix: (role, direct, through workspace, created) → sees.

@@ -467,7 +467,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Invite(InviteCommand::Link { org }) => {
             let service = open_service(&common, cfg).await?;
-            let owner: roster_service::Authorized<Admin> =
+            // The operator acts as the Owner, who holds every configurable permission.
+            let owner: roster_service::Authorized<roster_service::Invite> =
                 service.operator_acting_as_owner(OrgId(org)).await?;
             let link = service.invite_link(&owner)?;
             println!("{}{}", service.config().public_url, link.invite_url);
@@ -475,7 +476,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Invite(InviteCommand::Reset { org }) => {
             let service = open_service(&common, cfg).await?;
-            let owner: roster_service::Authorized<Admin> =
+            let owner: roster_service::Authorized<roster_service::Invite> =
                 service.operator_acting_as_owner(OrgId(org)).await?;
             let link = service.reset_invite_link(&owner).await?;
             println!("{}{}", service.config().public_url, link.invite_url);

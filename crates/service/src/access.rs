@@ -5,8 +5,10 @@
 use std::marker::PhantomData;
 
 use roster_domain::policy::{self, Access};
-use roster_domain::{OrgId, Role, Source};
-use roster_store::{credentials, members, orgs, users, MembershipRecord, OrgRecord, UserRecord};
+use roster_domain::{Grants, OrgId, Permission, Role, Source};
+use roster_store::{
+    credentials, members, orgs, permissions, users, Conn, MembershipRecord, OrgRecord, UserRecord,
+};
 
 use crate::tokens::{self, TokenType};
 use crate::{Context, Result, Service, ServiceError};
@@ -61,32 +63,59 @@ pub enum OrgRef {
     Active,
 }
 
-/// An access level a handler can require; the marker types below are its values.
+/// An access level a handler can require; the marker types below are its values. A level
+/// may also name a configurable permission, which the organization's overrides decide.
 pub trait AccessLevel {
     const ACCESS: Access;
+    const PERMISSION: Option<Permission> = None;
 }
 
 macro_rules! level {
-    ($($(#[$doc:meta])* $name:ident => $access:expr),* $(,)?) => {$(
+    ($($(#[$doc:meta])* $name:ident => $access:expr $(, granted $perm:expr)?);* $(;)?) => {$(
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub struct $name;
         impl AccessLevel for $name {
             const ACCESS: Access = $access;
+            $(const PERMISSION: Option<Permission> = Some($perm);)?
         }
     )*};
 }
 
 level!(
     /// Any member in a working role.
-    Member => Access::Member,
+    Member => Access::Member;
     /// Owner, Administrator or Manager.
-    Staff => Access::Staff,
+    Staff => Access::Staff;
     /// Owner or Administrator.
-    Admin => Access::Admin,
+    Admin => Access::Admin;
     /// The Owner.
-    Owner => Access::Owner,
+    Owner => Access::Owner;
+    /// A member whose role the organization lets invite people (by default OW and AD).
+    Invite => Access::Member, granted Permission::InviteMembers;
+    /// A member whose role the organization lets read its activity log (by default OW and AD).
+    ReadActivityLog => Access::Member, granted Permission::ViewActivityLog;
 );
+
+/// Checks a role against a level: its access, then the permission it names, if any.
+fn check_level<A: AccessLevel>(role: Role, grants: &Grants) -> Result<()> {
+    policy::check(role, A::ACCESS)?;
+    if let Some(p) = A::PERMISSION {
+        grants.check(role, p)?;
+    }
+    Ok(())
+}
+
+/// The organization's permission overrides, read fresh.
+pub(crate) async fn grants_of(c: &mut Conn, org: OrgId) -> Result<Grants> {
+    let overrides = permissions::of_org(c, org).await?;
+    Ok(Grants::new(
+        overrides
+            .into_iter()
+            .map(|o| (o.permission, o.roles))
+            .collect(),
+    ))
+}
 
 /// Proof that `user` holds access level `A` in `org`, read from the store for this request.
 /// Only the service creates one and nothing outside it can change one, so a function that
@@ -97,6 +126,8 @@ pub struct Authorized<A> {
     pub(crate) org: OrgRecord,
     pub(crate) membership: MembershipRecord,
     pub(crate) context: Context,
+    /// The organization's permission overrides, read with the membership for this request.
+    pub(crate) grants: Grants,
     _level: PhantomData<A>,
 }
 
@@ -135,6 +166,16 @@ impl<A> Authorized<A> {
         policy::allows(self.membership.role, access)
     }
 
+    /// Whether the holder's role holds a configurable permission in this organization.
+    pub fn granted(&self, permission: Permission) -> bool {
+        self.grants.holds(self.membership.role, permission)
+    }
+
+    /// The organization's permission overrides as read for this request.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
     /// The holder's membership read again inside the caller's transaction, still holding
     /// level `A`: a change decides on the role as it is now, not as it was when the request
     /// began (a member demoted in between is refused).
@@ -145,18 +186,23 @@ impl<A> Authorized<A> {
         let m = members::live(tx, self.org.id, self.user.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("No such organization."))?;
-        policy::check(m.role, A::ACCESS)?;
+        let grants = match A::PERMISSION {
+            Some(_) => grants_of(tx, self.org.id).await?,
+            None => Grants::default(),
+        };
+        check_level::<A>(m.role, &grants)?;
         Ok(m)
     }
 
     /// The same proof at another level, if the role holds it (an Admin is also Staff).
     pub fn require<B: AccessLevel>(&self) -> Result<Authorized<B>> {
-        policy::check(self.membership.role, B::ACCESS)?;
+        check_level::<B>(self.membership.role, &self.grants)?;
         Ok(Authorized {
             user: self.user.clone(),
             org: self.org.clone(),
             membership: self.membership.clone(),
             context: self.context.clone(),
+            grants: self.grants.clone(),
             _level: PhantomData,
         })
     }
@@ -239,6 +285,26 @@ impl Service {
         })
     }
 
+    /// Refuses an action on the person's own credentials that a configurable permission
+    /// governs (creating API tokens) when any organization they work in withholds it from
+    /// their role there: a credential reaches every one of their organizations.
+    pub(crate) async fn check_granted_everywhere(
+        &self,
+        c: &mut Conn,
+        who: &Authenticated,
+        permission: Permission,
+    ) -> Result<()> {
+        for m in who.memberships.iter().filter(|m| m.role.is_active()) {
+            if let Err(denied) = grants_of(c, m.org).await?.check(m.role, permission) {
+                return Err(ServiceError::Forbidden(format!(
+                    "{denied} (organization {}).",
+                    m.org.0
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Records activity at most once per configured interval, so most reads stay reads.
     pub async fn note_activity(&self, user: &UserRecord) -> Result<()> {
         let now = self.now();
@@ -287,12 +353,14 @@ impl Service {
         if org.sso_only {
             crate::sso_only::admits(who, &org, &membership)?;
         }
-        policy::check(membership.role, A::ACCESS)?;
+        let grants = grants_of(&mut c, org.id).await?;
+        check_level::<A>(membership.role, &grants)?;
         Ok(Authorized {
             user: who.user.clone(),
             org,
             membership,
             context,
+            grants,
             _level: PhantomData,
         })
     }
@@ -311,9 +379,11 @@ impl Service {
         let owner = members::owner(&mut c, org.id).await?.ok_or_else(|| {
             ServiceError::Internal(format!("organization {} has no Owner", org.id))
         })?;
+        let grants = grants_of(&mut c, org.id).await?;
         Ok(Authorized {
             user: owner.user,
             org,
+            grants,
             membership: owner.membership,
             context: Context {
                 source: Source::Cli,

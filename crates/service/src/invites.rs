@@ -14,7 +14,7 @@ use crate::orgs::seat_usage;
 use crate::secrets::random_token;
 use crate::throttle::Keys;
 use crate::{
-    passwords, Admin, Authenticated, Authorized, Context, Page, PageRequest, Result, Service,
+    passwords, Authenticated, Authorized, Context, Invite, Page, PageRequest, Result, Service,
     ServiceError,
 };
 
@@ -73,7 +73,7 @@ fn link_of(token: String) -> InviteLink {
 const MAX_INVITES_PER_REQUEST: usize = 100;
 
 impl Service {
-    pub fn invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
+    pub fn invite_link(&self, by: &Authorized<Invite>) -> Result<InviteLink> {
         Ok(link_of(self.invite_token_of(&by.org)?))
     }
 
@@ -115,7 +115,7 @@ impl Service {
     }
 
     /// Makes a new invite link; the old one stops working at once.
-    pub async fn reset_invite_link(&self, by: &Authorized<Admin>) -> Result<InviteLink> {
+    pub async fn reset_invite_link(&self, by: &Authorized<Invite>) -> Result<InviteLink> {
         let mut tx = self.store().write().await?;
         by.reread(&mut tx).await?;
         let org = orgs::by_id(&mut tx, by.org.id)
@@ -270,7 +270,7 @@ impl Service {
     /// hold a seat needs a free one.
     pub async fn send_invites(
         &self,
-        by: &Authorized<Admin>,
+        by: &Authorized<Invite>,
         emails: &[String],
         role: Role,
         project_ids: &[ProjectId],
@@ -294,6 +294,14 @@ impl Service {
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
         let me = by.reread(&mut tx).await?;
+        // Someone below Administrator who was let invite gives only roles below their own.
+        if !roster_domain::permissions::may_give_in_invite(me.role, role) {
+            return Err(ServiceError::Forbidden(format!(
+                "A {} may invite only into roles below their own, not as {}.",
+                me.role.name(),
+                role.name()
+            )));
+        }
         for w in workspace_ids {
             // Another organization's workspace reads as unknown; one the inviter may not
             // change is refused as changing it would be.
@@ -424,7 +432,7 @@ impl Service {
     }
 
     /// Revokes every pending invite for an email; 404 when there is none.
-    pub async fn revoke_invite(&self, by: &Authorized<Admin>, email: &str) -> Result<()> {
+    pub async fn revoke_invite(&self, by: &Authorized<Invite>, email: &str) -> Result<()> {
         let email = normalize_email(email)?;
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, by.org.id).await?;
@@ -442,7 +450,7 @@ impl Service {
     /// The organization's invites with their states and, while pending, their links.
     pub async fn list_invites(
         &self,
-        by: &Authorized<Admin>,
+        by: &Authorized<Invite>,
         page: PageRequest,
     ) -> Result<Page<InviteView>> {
         let mut c = self.store().read().await?;

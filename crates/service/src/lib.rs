@@ -17,6 +17,7 @@ pub mod members;
 pub mod membership;
 pub mod orgs;
 pub mod passwords;
+pub mod permissions;
 pub mod projects;
 pub mod saml;
 pub mod scim;
@@ -32,7 +33,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use access::{
-    AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Member, OrgRef, Owner, Staff,
+    AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Invite, Member, OrgRef, Owner,
+    ReadActivityLog, Staff,
 };
 pub use audit::{display_name, Page, PageRequest};
 pub use clock::{Clock, ManualClock, SystemClock};

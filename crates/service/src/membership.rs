@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use roster_domain::policy::{self, Access};
 use roster_domain::rules::{self, Held, OrgRules, Origin, Party, SeatFacts};
 use roster_domain::{
-    AuditAction, OrgId, ProjectId, ProjectRole, Role, RoleChange, RoleSource, Source, UserId,
-    WorkspaceId,
+    AuditAction, OrgId, Permission, ProjectId, ProjectRole, Role, RoleChange, RoleSource, Source,
+    UserId, WorkspaceId,
 };
 use roster_store::{
     bulk, invites, members, orgs, projects, users, workspaces, InviteRecord, MemberRow,
@@ -697,6 +697,13 @@ impl Service {
     ) -> Result<Option<ProjectMemberRow>> {
         let now = self.now();
         let acting = self.acting(tx, org, actor, Access::Staff).await?;
+        // A member changes project membership only while the organization gives their role
+        // the "Manage project members" permission (read here, in the change's transaction).
+        if let Acting::Member(_, m) = &acting {
+            crate::access::grants_of(tx, org)
+                .await?
+                .check(m.role, Permission::ManageProjectMembers)?;
+        }
         let audit_ctx = audit_context(&acting, ctx);
         let source = acting.role_source(ctx);
         let (project, target) = change.parts();

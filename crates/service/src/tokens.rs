@@ -2,7 +2,7 @@
 //! tokens (JWT refresh tokens exchanged for 5-minute access tokens).
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use roster_domain::{AuditAction, UserId};
+use roster_domain::{AuditAction, Permission, UserId};
 use roster_store::{credentials, orgs, Micros, RefreshTokenRecord, UserRecord};
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +84,9 @@ impl Service {
             None => {
                 let key = random_legacy_key();
                 let mut tx = self.store().write().await?;
+                // Made on first read, so making it is creating a token.
+                self.check_granted_everywhere(&mut tx, who, Permission::CreateApiTokens)
+                    .await?;
                 let sealed = credentials::first_legacy_key(
                     &mut tx,
                     who.user.id,
@@ -108,6 +111,8 @@ impl Service {
         who.check_personal("reset your API key")?;
         let now = self.now();
         let mut tx = self.store().write().await?;
+        self.check_granted_everywhere(&mut tx, who, Permission::CreateApiTokens)
+            .await?;
         let key = self.put_legacy_key(&mut tx, who.user.id, now).await?;
         self.audit_credential(&mut tx, &who.user, ctx, AuditAction::LegacyTokenReset, None)
             .await?;
@@ -212,6 +217,8 @@ impl Service {
     ) -> Result<PersonalToken> {
         who.check_personal("create an access token")?;
         let mut tx = self.store().write().await?;
+        self.check_granted_everywhere(&mut tx, who, Permission::CreateApiTokens)
+            .await?;
         if !credentials::valid_refresh_of(&mut tx, who.user.id, self.now())
             .await?
             .is_empty()

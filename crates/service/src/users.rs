@@ -32,10 +32,11 @@ impl CurrentUser {
             .is_some_and(|r| policy::allows(r, access))
     }
 
-    /// The permission names the caller holds in their active organization.
-    pub fn permissions(&self) -> Vec<&'static str> {
+    /// The permission names the caller holds in their active organization, whose
+    /// configurable permissions are `grants` (see `Service::active_grants`).
+    pub fn permissions(&self, grants: &roster_domain::Grants) -> Vec<&'static str> {
         self.active_role()
-            .map(policy::permission_names)
+            .map(|role| roster_domain::permissions::permission_names(role, grants))
             .unwrap_or_default()
     }
 }

@@ -40,7 +40,8 @@ pub(crate) async fn check_manage(
     if !rules::sees_workspace(m.role, f) {
         return Err(no_workspace(w.id));
     }
-    if !rules::may_manage_workspace(m.role, f) {
+    let grants = crate::access::grants_of(c, m.org).await?;
+    if !rules::may_manage_workspace(m.role, f, &grants) {
         return Err(ServiceError::Forbidden(format!(
             "You may not change workspace {}.",
             w.id
@@ -241,13 +242,13 @@ impl Service {
         Ok(WorkspaceSight {
             workspace: w,
             member: f.member,
-            manages: rules::may_manage_workspace(by.membership.role, f),
+            manages: rules::may_manage_workspace(by.membership.role, f, by.grants()),
         })
     }
 
     /// Whether the caller may create workspaces.
     pub fn may_create_workspace(&self, by: &Authorized<Member>) -> bool {
-        rules::may_create_workspace(by.membership.role)
+        rules::may_create_workspace(by.membership.role, by.grants())
     }
 
     /// Creates a workspace (Owners, Administrators, Managers); its creator is its first member.
@@ -260,9 +261,12 @@ impl Service {
         let now = self.now();
         let mut tx = self.store().write().await?;
         let me = by.reread(&mut tx).await?;
-        if !rules::may_create_workspace(me.role) {
+        let grants = crate::access::grants_of(&mut tx, by.org.id).await?;
+        if !rules::may_create_workspace(me.role, &grants) {
             return Err(ServiceError::Forbidden(
-                "Only an Owner, Administrator or Manager may create workspaces.".into(),
+                "Only an Owner, or an Administrator or Manager whose role holds the \"Manage \
+                 workspaces\" permission, may create workspaces."
+                    .into(),
             ));
         }
         if store::title_taken(&mut tx, by.org.id, &fields.title, None).await? {

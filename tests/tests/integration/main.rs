@@ -1,6 +1,7 @@
 //! roster's integration suite, one binary: every test starts a real server on an ephemeral
 //! port over SQLite, or PostgreSQL when ROSTER_TEST_DB=postgres.
 
+mod configurable_permissions;
 mod counts;
 mod credentials;
 mod csrf;

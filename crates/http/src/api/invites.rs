@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::{ProjectId, WorkspaceId};
 use roster_service::invites::{InviteLink, InviteView};
-use roster_service::Admin;
+use roster_service::Invite;
 use serde::{Deserialize, Serialize};
 
 use crate::api::orgs::parse_role;
@@ -33,7 +33,7 @@ impl From<InviteLink> for InviteLinkView {
 #[utoipa::path(get, path = "/api/invite", tag = "invites", responses((status = 200, body = InviteLinkView), (status = 403)))]
 pub async fn invite_link(
     State(state): State<AppState>,
-    InActiveOrg(by): InActiveOrg<Admin>,
+    InActiveOrg(by): InActiveOrg<Invite>,
 ) -> ApiResult<Json<InviteLinkView>> {
     Ok(Json(state.service.invite_link(&by)?.into()))
 }
@@ -42,7 +42,7 @@ pub async fn invite_link(
 #[utoipa::path(post, path = "/api/invite/reset-token", tag = "invites", responses((status = 201, body = InviteLinkView), (status = 403)))]
 pub async fn reset_invite_link(
     State(state): State<AppState>,
-    InActiveOrg(by): InActiveOrg<Admin>,
+    InActiveOrg(by): InActiveOrg<Invite>,
 ) -> ApiResult<(StatusCode, Json<InviteLinkView>)> {
     Ok((
         StatusCode::CREATED,
@@ -98,7 +98,7 @@ impl InviteItem {
     responses((status = 201, body = [InviteItem]), (status = 400), (status = 403), (status = 409)))]
 pub async fn send_invites(
     State(state): State<AppState>,
-    InActiveOrg(by): InActiveOrg<Admin>,
+    InActiveOrg(by): InActiveOrg<Invite>,
     JsonBody(body): JsonBody<SendInvitesBody>,
 ) -> ApiResult<(StatusCode, Json<Vec<InviteItem>>)> {
     if body.user_type.as_deref().is_some_and(|t| t != "standard") {
@@ -130,7 +130,7 @@ pub struct RevokeBody {
     responses((status = 204), (status = 403), (status = 404)))]
 pub async fn revoke_invite(
     State(state): State<AppState>,
-    InActiveOrg(by): InActiveOrg<Admin>,
+    InActiveOrg(by): InActiveOrg<Invite>,
     JsonBody(body): JsonBody<RevokeBody>,
 ) -> ApiResult<StatusCode> {
     state.service.revoke_invite(&by, &body.email).await?;
@@ -142,7 +142,7 @@ pub async fn revoke_invite(
     responses((status = 200, body = PageView<InviteItem>), (status = 403)))]
 pub async fn list_invites(
     State(state): State<AppState>,
-    InActiveOrg(by): InActiveOrg<Admin>,
+    InActiveOrg(by): InActiveOrg<Invite>,
     at: RequestUrl,
     QueryParams(p): QueryParams<PageParams>,
 ) -> ApiResult<Json<PageView<InviteItem>>> {

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod domains;
 pub mod invites;
 pub mod orgs;
+pub mod permissions;
 pub mod projects;
 pub mod saml;
 pub mod scim;
@@ -35,6 +36,9 @@ use docs::Security;
         tokens::blacklist, tokens::jwt_settings, tokens::update_jwt_settings,
         orgs::list_orgs, orgs::get_org, orgs::update_org, orgs::set_default_role, orgs::seats,
         domains::list_domains, domains::claim_domain, domains::verify_domain, domains::remove_domain,
+        permissions::list_permissions, permissions::permission_options, permissions::create_permission,
+        permissions::get_permission, permissions::replace_permission, permissions::update_permission,
+        permissions::reset_permission,
         orgs::list_members, orgs::assign_role, orgs::assign_role_post, orgs::get_member, orgs::delete_member,
         invites::invite_link, invites::reset_invite_link, invites::send_invites, invites::revoke_invite, invites::list_invites,
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
@@ -136,6 +140,21 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/organizations/{id}/memberships/{user_id}",
             get(orgs::get_member).delete(orgs::delete_member),
+        )
+        .route(
+            "/api/organizations/{id}/permissions",
+            get(permissions::list_permissions).post(permissions::create_permission),
+        )
+        .route(
+            "/api/organizations/{id}/permissions/options",
+            get(permissions::permission_options),
+        )
+        .route(
+            "/api/organizations/{id}/permissions/{permission_key}",
+            get(permissions::get_permission)
+                .put(permissions::replace_permission)
+                .patch(permissions::update_permission)
+                .delete(permissions::reset_permission),
         )
         .route("/api/invite", get(invites::invite_link))
         .route("/api/invite/reset-token", post(invites::reset_invite_link))

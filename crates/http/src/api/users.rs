@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
-use roster_domain::{OrgId, UserId};
+use roster_domain::{Grants, OrgId, UserId};
 use roster_service::users::{CurrentUser, PasswordChange, ProfilePatch};
 use roster_service::{Member, Staff};
 use serde::{Deserialize, Serialize};
@@ -15,12 +15,22 @@ use crate::paging::{PageParams, MAX_PAGE_SIZE};
 use crate::views::{OrgMembershipView, UserView, WhoAmIView};
 use crate::AppState;
 
-fn whoami_view(me: &CurrentUser) -> WhoAmIView {
+fn whoami_view(me: &CurrentUser, grants: &Grants) -> WhoAmIView {
     WhoAmIView {
         user: UserView::of(&me.user),
         org_membership: me.memberships.iter().map(OrgMembershipView::of).collect(),
-        permissions: me.permissions().into_iter().map(String::from).collect(),
+        permissions: me
+            .permissions(grants)
+            .into_iter()
+            .map(String::from)
+            .collect(),
     }
+}
+
+/// `whoami_view` with the active organization's permissions read for this request.
+async fn whoami_now(state: &AppState, me: &CurrentUser) -> ApiResult<WhoAmIView> {
+    let grants = state.service.active_grants(me).await?;
+    Ok(whoami_view(me, &grants))
 }
 
 /// The caller, whatever their role in their active organization.
@@ -29,7 +39,9 @@ pub async fn whoami(
     State(state): State<AppState>,
     Caller(who): Caller,
 ) -> ApiResult<Json<WhoAmIView>> {
-    Ok(Json(whoami_view(&state.service.current_user(&who))))
+    Ok(Json(
+        whoami_now(&state, &state.service.current_user(&who)).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/current-user", tag = "users", responses((status = 200, body = WhoAmIView), (status = 401)))]
@@ -37,7 +49,9 @@ pub async fn current_user(
     State(state): State<AppState>,
     Caller(who): Caller,
 ) -> ApiResult<Json<WhoAmIView>> {
-    Ok(Json(whoami_view(&state.service.current_user(&who))))
+    Ok(Json(
+        whoami_now(&state, &state.service.current_user(&who)).await?,
+    ))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -102,7 +116,7 @@ pub async fn update_current_user(
         .update_current_user(&who, patch, password, &ctx)
         .await?;
     let body = Json(CurrentUserUpdated {
-        me: whoami_view(&me),
+        me: whoami_now(&state, &me).await?,
         detail: changed_password.then_some(PASSWORD_CHANGED),
     });
     Ok(match session {

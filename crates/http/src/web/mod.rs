@@ -206,6 +206,10 @@ impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for WebU
                 chrome,
                 _a: PhantomData,
             }),
+            // A configurable permission's refusal names the permission.
+            Err(ServiceError::Denied(d @ roster_domain::policy::Denied::NotGranted(..))) => Err(
+                html_error(StatusCode::FORBIDDEN, Some(&chrome), &format!("{d}.")),
+            ),
             Err(ServiceError::Denied(_)) => Err(html_error(
                 StatusCode::FORBIDDEN,
                 Some(&chrome),

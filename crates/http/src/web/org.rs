@@ -10,7 +10,7 @@ use axum::Json;
 use roster_domain::{rules, Role, UserId};
 use roster_service::members::MemberFilter;
 use roster_service::orgs::OrgPatch;
-use roster_service::{Admin, Authorized, PageRequest, Staff};
+use roster_service::{Admin, Authorized, Invite, PageRequest, Staff};
 use serde::Deserialize;
 
 use super::page;
@@ -59,6 +59,8 @@ struct OrganizationPage {
     next_href: Option<String>,
     sso_only: bool,
     is_owner: bool,
+    /// The Owner may withdraw the invite permission from Administrators.
+    may_invite: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -128,6 +130,7 @@ pub(crate) async fn organization_page(
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let inviter = by.require::<Invite>().ok();
     let query = MemberFilter {
         roles,
         search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
@@ -146,9 +149,15 @@ pub(crate) async fn organization_page(
             )
             .await?;
         let seats = service.seats(by).await?;
-        let invites = service
-            .list_invites(by, PageRequest { page: 1, size: 20 })
-            .await?;
+        let invites = match &inviter {
+            Some(inviter) => {
+                let page = PageRequest { page: 1, size: 20 };
+                let invites = service.list_invites(inviter, page).await?.items;
+                let link = service.invite_link(inviter)?;
+                Some((invites, link))
+            }
+            None => None,
+        };
         Ok::<_, roster_service::ServiceError>((list, seats, invites))
     }
     .await;
@@ -170,21 +179,24 @@ pub(crate) async fn organization_page(
             date_joined: day_time(Some(m.user.date_joined)),
         })
         .collect();
-    let link = match service.invite_link(by) {
-        Ok(link) => link,
-        Err(e) => return ApiError::from(e).into_response(),
+    let (invites, invite_url) = match invites {
+        Some((invites, link)) => (
+            invites,
+            format!("{}{}", service.config().public_url, link.invite_url),
+        ),
+        None => (Vec::new(), String::new()),
     };
     let body = OrganizationPage {
         seats: seats.describe(),
         status: status_message(&state, q.status.as_deref(), q.sig.as_deref()),
         default_role: by.org().default_role.name(),
-        invite_url: format!("{}{}", service.config().public_url, link.invite_url),
+        invite_url,
         invite_roles: rules::INVITE_ROLES
             .into_iter()
             .map(|r| (r.code(), r.name()))
             .collect(),
+        may_invite: inviter.is_some(),
         invites: invites
-            .items
             .iter()
             .map(|i| InviteRowView {
                 email: i.invite.email.clone(),
@@ -363,7 +375,7 @@ pub(crate) async fn delete_member(
     }
 }
 
-pub(crate) async fn reset_link(State(state): State<AppState>, web: WebUser<Admin>) -> Response {
+pub(crate) async fn reset_link(State(state): State<AppState>, web: WebUser<Invite>) -> Response {
     match state.service.reset_invite_link(&web.proof).await {
         Ok(_) => back_with(
             &state,
@@ -382,7 +394,7 @@ pub(crate) struct InviteForm {
 
 pub(crate) async fn send_invites(
     State(state): State<AppState>,
-    web: WebUser<Admin>,
+    web: WebUser<Invite>,
     PageForm(form): PageForm<InviteForm>,
 ) -> Response {
     let emails: Vec<String> = form
