@@ -52,8 +52,9 @@ impl Modify for Security {
 }
 
 /// Operations that need no credential (they answer without one, or use their own token).
-const PUBLIC: [&str; 10] = [
+const PUBLIC: [&str; 11] = [
     "/api/health",
+    "/health",
     "/saml/{token}/login",
     "/saml/{token}/acs",
     "/saml/{token}/logout",
@@ -190,8 +191,19 @@ pub async fn version(_caller: crate::extract::Caller) -> Json<VersionView> {
 /// Liveness, with one database round trip.
 #[utoipa::path(get, path = "/api/health", tag = "health", responses((status = 200, body = Health), (status = 503)))]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    checked_health(&state, "ok").await
+}
+
+/// Liveness as Label Studio answers it (`{"status": "UP"}`), which the SDK's legacy client's
+/// `check_connection` reads.
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health), (status = 503)))]
+pub async fn label_studio_health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    checked_health(&state, "UP").await
+}
+
+async fn checked_health(state: &AppState, up: &'static str) -> ApiResult<Json<Health>> {
     match state.service.health().await {
-        Ok(()) => Ok(Json(Health { status: "ok" })),
+        Ok(()) => Ok(Json(Health { status: up })),
         Err(e) => {
             tracing::error!(error = ?e, "health check failed");
             Err(ApiError::new(

@@ -26,7 +26,7 @@ use docs::Security;
 #[openapi(
     info(title = "roster", description = "Organization membership, roles, seats and credentials; Label Studio Enterprise compatible."),
     paths(
-        docs::health, docs::version,
+        docs::health, docs::label_studio_health, docs::version,
         session::login, session::logout, session::signup, session::set_password,
         crate::web::sign_in::login_page, crate::web::sign_in::sso_sign_in, crate::web::sign_in::signup_page,
         crate::web::sign_in::set_password_page,
@@ -68,6 +68,7 @@ pub struct ApiDoc;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(docs::health))
+        .route("/health", get(docs::label_studio_health))
         .route("/api/version", get(docs::version))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
