@@ -75,10 +75,19 @@ pub enum AuditAction {
     /// A project put into a workspace (moved out of any other).
     WorkspaceProjectAdded,
     WorkspaceProjectRemoved,
+    MemberTagCreated,
+    /// A member tag's label changed.
+    MemberTagUpdated,
+    /// A member tag deleted, and with it its assignments.
+    MemberTagDeleted,
+    /// Tags put on members (or, with overwrite, members' tags replaced).
+    MemberTagsAssigned,
+    /// A CSV import of member tags ran.
+    MemberTagsImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 46] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -120,6 +129,11 @@ impl AuditAction {
         AuditAction::WorkspaceMemberRemoved,
         AuditAction::WorkspaceProjectAdded,
         AuditAction::WorkspaceProjectRemoved,
+        AuditAction::MemberTagCreated,
+        AuditAction::MemberTagUpdated,
+        AuditAction::MemberTagDeleted,
+        AuditAction::MemberTagsAssigned,
+        AuditAction::MemberTagsImported,
     ];
 
     pub fn code(self) -> &'static str {
@@ -165,6 +179,11 @@ impl AuditAction {
             AuditAction::WorkspaceMemberRemoved => "workspace.member_removed",
             AuditAction::WorkspaceProjectAdded => "workspace.project_added",
             AuditAction::WorkspaceProjectRemoved => "workspace.project_removed",
+            AuditAction::MemberTagCreated => "member_tag.created",
+            AuditAction::MemberTagUpdated => "member_tag.updated",
+            AuditAction::MemberTagDeleted => "member_tag.deleted",
+            AuditAction::MemberTagsAssigned => "member_tag.assigned",
+            AuditAction::MemberTagsImported => "member_tag.imported",
         }
     }
 

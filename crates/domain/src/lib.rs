@@ -13,10 +13,14 @@ pub mod rules;
 pub mod saml;
 pub mod scim;
 pub mod seats;
+pub mod tags;
 pub mod workspaces;
 
 pub use audit::{AuditAction, Source};
-pub use ids::{AnnotationId, InviteId, MembershipId, OrgId, ProjectId, UserId, WorkspaceId};
+pub use ids::{
+    AnnotationId, InviteId, MemberTagId, MembershipId, OrgId, ProjectId, TagImportId, UserId,
+    WorkspaceId,
+};
 pub use invites::InviteState;
 pub use policy::Access;
 pub use role::{MemberOrder, ProjectRole, Role, RoleSource};

@@ -12,6 +12,7 @@ mod import;
 mod input;
 mod invites;
 mod mail;
+mod member_tags;
 mod members;
 mod nodes;
 mod paging;
