@@ -264,7 +264,9 @@ async fn selection_sql(c: &mut Conn, s: &Selection<'_>) -> Result<(String, Vec<A
         args.push(Arg::Ids(ids.to_vec()));
         match backend {
             Backend::Sqlite => format!(" AND m.user_id {not} IN rarray(${n})"),
-            Backend::Postgres if not.is_empty() => format!(" AND NOT (m.user_id = ANY(${n}))"),
+            Backend::Postgres if !not.is_empty() => {
+                format!(" AND NOT (m.user_id = ANY(${n}))")
+            }
             Backend::Postgres => format!(" AND m.user_id = ANY(${n})"),
         }
     };
