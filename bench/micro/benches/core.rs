@@ -231,14 +231,8 @@ async fn seed(url: &str, label: &str) -> Seeded {
 
 fn query(org: OrgId, roles: Vec<Role>) -> MemberQuery {
     MemberQuery {
-        org,
         roles,
-        search: None,
-        deleted: false,
-        order: MemberOrder::Email,
-        descending: false,
-        exclude_workspace: None,
-        exclude_project: None,
+        ..MemberQuery::everyone(org)
     }
 }
 

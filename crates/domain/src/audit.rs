@@ -77,10 +77,19 @@ pub enum AuditAction {
     WorkspaceProjectRemoved,
     /// A configurable permission given to other roles, or returned to its default.
     PermissionChanged,
+    MemberTagCreated,
+    /// A member tag's label changed.
+    MemberTagUpdated,
+    /// A member tag deleted, and with it its assignments.
+    MemberTagDeleted,
+    /// Tags put on members (or, with overwrite, members' tags replaced).
+    MemberTagsAssigned,
+    /// A CSV import of member tags ran.
+    MemberTagsImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 42] = [
+    pub const ALL: [AuditAction; 47] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -123,6 +132,11 @@ impl AuditAction {
         AuditAction::WorkspaceProjectAdded,
         AuditAction::WorkspaceProjectRemoved,
         AuditAction::PermissionChanged,
+        AuditAction::MemberTagCreated,
+        AuditAction::MemberTagUpdated,
+        AuditAction::MemberTagDeleted,
+        AuditAction::MemberTagsAssigned,
+        AuditAction::MemberTagsImported,
     ];
 
     pub fn code(self) -> &'static str {
@@ -169,6 +183,11 @@ impl AuditAction {
             AuditAction::WorkspaceProjectAdded => "workspace.project_added",
             AuditAction::WorkspaceProjectRemoved => "workspace.project_removed",
             AuditAction::PermissionChanged => "organization.permission_changed",
+            AuditAction::MemberTagCreated => "member_tag.created",
+            AuditAction::MemberTagUpdated => "member_tag.updated",
+            AuditAction::MemberTagDeleted => "member_tag.deleted",
+            AuditAction::MemberTagsAssigned => "member_tag.assigned",
+            AuditAction::MemberTagsImported => "member_tag.imported",
         }
     }
 

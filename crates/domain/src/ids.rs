@@ -32,4 +32,8 @@ id_type!(
     InviteId,
     /// A workspace (a named group of projects) inside an organization.
     WorkspaceId,
+    /// A member tag (a label an organization puts on members).
+    MemberTagId,
+    /// A CSV import of member tags.
+    TagImportId,
 );

@@ -14,10 +14,14 @@ pub mod rules;
 pub mod saml;
 pub mod scim;
 pub mod seats;
+pub mod tags;
 pub mod workspaces;
 
 pub use audit::{AuditAction, Source};
-pub use ids::{AnnotationId, InviteId, MembershipId, OrgId, ProjectId, UserId, WorkspaceId};
+pub use ids::{
+    AnnotationId, InviteId, MemberTagId, MembershipId, OrgId, ProjectId, TagImportId, UserId,
+    WorkspaceId,
+};
 pub use invites::InviteState;
 pub use permissions::{Grants, Permission};
 pub use policy::Access;

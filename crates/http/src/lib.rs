@@ -6,6 +6,7 @@ pub mod api;
 mod error;
 pub mod extract;
 mod metrics;
+mod multipart;
 mod paging;
 pub mod scim;
 mod text;

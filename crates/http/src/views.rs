@@ -87,6 +87,20 @@ impl UserView {
     }
 }
 
+/// A tag on a member (the SDK's `SimpleOrganizationMemberTag`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagRef {
+    pub id: i64,
+    pub label: String,
+}
+
+/// A project a member created or worked in (`{id, title}`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectRef {
+    pub id: i64,
+    pub title: String,
+}
+
 /// One row of the member list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
@@ -98,10 +112,19 @@ pub struct MemberView {
     pub user: UserView,
     pub created_at: String,
     pub updated_at: String,
+    /// The member's tags, by label.
+    pub tags: Vec<TagRef>,
+    /// The seat type: always "standard" (roster has no flex or view-only seats).
+    pub user_type: String,
+    /// With `contributed_to_projects=true`, the projects the member created; otherwise null.
+    pub created_projects: Option<Vec<ProjectRef>>,
+    /// With `contributed_to_projects=true`, the projects the member annotated in; otherwise null.
+    pub contributed_to_projects: Option<Vec<ProjectRef>>,
 }
 
 impl MemberView {
-    pub fn of(m: &MemberRow) -> MemberView {
+    /// The member with their tags.
+    pub fn of(m: &MemberRow, tags: Vec<TagRef>) -> MemberView {
         MemberView {
             id: m.membership.id.0,
             organization: m.membership.org.0,
@@ -110,6 +133,10 @@ impl MemberView {
             user: UserView::through(m),
             created_at: time(m.membership.created_at),
             updated_at: time(m.membership.updated_at),
+            tags,
+            user_type: roster_domain::tags::USER_TYPE.into(),
+            created_projects: None,
+            contributed_to_projects: None,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod saml;
 pub mod scim;
 pub mod secrets;
 mod sso_only;
+pub mod tags;
 mod throttle;
 pub mod tokens;
 pub mod totp;

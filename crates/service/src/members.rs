@@ -2,7 +2,7 @@
 //! (activation, deactivation, reactivation, ownership transfer), deletion and direct adds,
 //! which say who acts and hand the change to the one membership path (`membership.rs`).
 
-use roster_domain::{MemberOrder, OrgId, ProjectId, Role, UserId};
+use roster_domain::{MemberOrder, MemberTagId, OrgId, ProjectId, Role, UserId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -49,6 +49,43 @@ pub struct MemberFilter {
     pub descending: bool,
     /// Leaves out the members of this project.
     pub exclude_project: Option<ProjectId>,
+    /// Only members carrying any of these tags.
+    pub tags: Vec<MemberTagId>,
+    /// Only members last active at or after / at or before these instants.
+    pub active_from: Option<i64>,
+    pub active_to: Option<i64>,
+    /// The seat types asked for (`user_type`); none = any. roster's members all hold
+    /// standard seats (`roster_domain::tags::USER_TYPE`).
+    pub user_types: Vec<String>,
+    /// Only members of any of these workspaces or projects (which the caller must see).
+    pub in_workspaces: Vec<roster_domain::WorkspaceId>,
+    pub in_projects: Vec<ProjectId>,
+}
+
+impl MemberFilter {
+    /// The store's query for this filter in the organization.
+    pub(crate) fn query(&self, org: OrgId) -> MemberQuery {
+        MemberQuery {
+            org,
+            roles: self.roles.clone(),
+            search: self.search.clone(),
+            deleted: self.deleted,
+            order: self.order,
+            descending: self.descending,
+            exclude_workspace: self.exclude_workspace,
+            exclude_project: self.exclude_project,
+            tags: self.tags.clone(),
+            active_from: self.active_from,
+            active_to: self.active_to,
+            no_seat_type: !self.user_types.is_empty()
+                && !self
+                    .user_types
+                    .iter()
+                    .any(|t| t == roster_domain::tags::USER_TYPE),
+            in_workspaces: self.in_workspaces.clone(),
+            in_projects: self.in_projects.clone(),
+        }
+    }
 }
 
 /// One member's details, with the work they did under this membership.
@@ -75,17 +112,15 @@ impl Service {
         filter: MemberFilter,
         page: PageRequest,
     ) -> Result<Page<MemberRow>> {
-        let query = MemberQuery {
-            org: by.org.id,
-            roles: filter.roles,
-            search: filter.search,
-            deleted: filter.deleted,
-            order: filter.order,
-            descending: filter.descending,
-            exclude_workspace: filter.exclude_workspace,
-            exclude_project: filter.exclude_project,
-        };
+        let query = filter.query(by.org.id);
         let mut c = self.store().read().await?;
+        if !query.tags.is_empty() {
+            crate::tags::check_tags(&mut c, by.org.id, "tags", &query.tags).await?;
+        }
+        if !query.in_workspaces.is_empty() || !query.in_projects.is_empty() {
+            self.check_membership_targets(by, &query.in_workspaces, &query.in_projects)
+                .await?;
+        }
         let resolved = members::resolve(&mut c, &query).await?;
         let count = members::count(&mut c, &resolved).await?;
         let previous = (page.page > 1)

@@ -26,7 +26,7 @@ pub enum BulkTargets {
     Users(Vec<UserId>),
     /// Every member matching the filter (its organization roles and search), less these.
     All {
-        filter: crate::members::MemberFilter,
+        filter: Box<crate::members::MemberFilter>,
         excluded: Vec<UserId>,
     },
 }
@@ -250,14 +250,9 @@ impl Service {
             BulkTargets::Users(users) => users,
             BulkTargets::All { filter, excluded } => {
                 let q = roster_store::members::MemberQuery {
-                    org: by.org.id,
-                    roles: filter.roles,
-                    search: filter.search,
                     deleted: false,
-                    order: roster_domain::MemberOrder::Email,
-                    descending: false,
                     exclude_project: Some(project),
-                    exclude_workspace: filter.exclude_workspace,
+                    ..filter.query(by.org.id)
                 };
                 let resolved = roster_store::members::resolve(&mut tx, &q).await?;
                 roster_store::members::list(&mut tx, &resolved, i64::MAX, 0)

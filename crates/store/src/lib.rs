@@ -26,6 +26,7 @@ pub mod saml;
 pub mod scim;
 pub mod scim_filter;
 pub mod settings;
+pub mod tags;
 pub mod throttle;
 pub mod totp;
 pub mod users;

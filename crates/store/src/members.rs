@@ -6,7 +6,7 @@ use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS};
 use crate::sql::{query, Arg};
 use crate::{Backend, Conn, MemberRow, MembershipRecord, Micros, Result, WriteTx};
 use roster_domain::{
-    MemberOrder, MembershipId, OrgId, ProjectId, Role, RoleSource, UserId, WorkspaceId,
+    MemberOrder, MemberTagId, MembershipId, OrgId, ProjectId, Role, RoleSource, UserId, WorkspaceId,
 };
 
 pub async fn insert(
@@ -140,6 +140,7 @@ pub async fn soft_delete(c: &mut WriteTx, id: MembershipId, now: Micros) -> Resu
     };
     bump_count(c, org, role, -1).await?;
     crate::live_counts::forget_membership(c, id).await?;
+    crate::tags::forget_membership(c, id).await?;
     let q = query(
         "UPDATE memberships SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
     )
@@ -260,6 +261,53 @@ pub struct MemberQuery {
     pub exclude_workspace: Option<WorkspaceId>,
     /// Leaves out the members of this project (the "add members" pickers).
     pub exclude_project: Option<ProjectId>,
+    /// Only members carrying any of these tags (none = no tag filter).
+    pub tags: Vec<MemberTagId>,
+    /// Only members whose last activity is at or after / at or before these instants (never
+    /// active members match neither bound).
+    pub active_from: Option<Micros>,
+    pub active_to: Option<Micros>,
+    /// The filter asks only for seat types roster does not have (flex, view-only): no member
+    /// matches.
+    pub no_seat_type: bool,
+    /// Only members of any of these workspaces or projects (both empty = no such filter).
+    pub in_workspaces: Vec<WorkspaceId>,
+    pub in_projects: Vec<ProjectId>,
+}
+
+impl MemberQuery {
+    /// A query of the organization's live members in email order, without filters.
+    pub fn everyone(org: OrgId) -> MemberQuery {
+        MemberQuery {
+            org,
+            roles: vec![],
+            search: None,
+            deleted: false,
+            order: MemberOrder::Email,
+            descending: false,
+            exclude_workspace: None,
+            exclude_project: None,
+            tags: vec![],
+            active_from: None,
+            active_to: None,
+            no_seat_type: false,
+            in_workspaces: vec![],
+            in_projects: vec![],
+        }
+    }
+
+    /// Whether the query filters on more than roles, projects and workspaces (the counters
+    /// cannot answer its count).
+    fn narrows(&self) -> bool {
+        self.search.as_deref().is_some_and(|s| !s.is_empty())
+            || self.deleted
+            || !self.tags.is_empty()
+            || self.active_from.is_some()
+            || self.active_to.is_some()
+            || self.no_seat_type
+            || !self.in_workspaces.is_empty()
+            || !self.in_projects.is_empty()
+    }
 }
 
 /// Escapes LIKE wildcards so a search term matches literally.
@@ -345,10 +393,10 @@ pub async fn resolve<'q>(c: &mut Conn, q: &'q MemberQuery) -> Result<Resolved<'q
 const PG_SEARCH_TEXT: &str = "(u.email || ' ' || u.first_name_folded || ' ' || u.last_name_folded)";
 
 /// The FROM and WHERE clauses of a member query and its values (after $1 = org id).
-struct Filter {
-    from: String,
-    sql: String,
-    args: Vec<Arg>,
+pub(crate) struct Filter {
+    pub(crate) from: String,
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
 }
 
 /// Builds the filter of a member query.
@@ -359,7 +407,7 @@ struct Filter {
 /// column keeps the result exact (the index folds case its own way and, on PostgreSQL, could
 /// match across two columns). Terms shorter than three characters have no trigram, so they
 /// check each member.
-fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
+pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
     let q = r.query;
     let mut from = String::from("memberships m JOIN users u ON u.id = m.user_id");
     let mut sql = String::from(if q.deleted {
@@ -390,6 +438,62 @@ fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
         sql.push_str(&format!(
             " AND NOT EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = ${n} AND pm.membership_id = m.id)"
         ));
+    }
+    if q.no_seat_type {
+        sql.push_str(" AND 1 = 0");
+    }
+    // Members carrying any of the tags: the membership's ids come from the tag's index range
+    // (migration 18), so a rare tag is found without walking the member list, and a common
+    // one is checked per member through the primary key.
+    if !q.tags.is_empty() {
+        let n = args.len() + 2;
+        args.push(Arg::Ids(q.tags.iter().map(|t| t.0).collect()));
+        let tag_in = match backend {
+            Backend::Sqlite => format!("ta.tag_id IN rarray(${n})"),
+            Backend::Postgres => format!("ta.tag_id = ANY(${n})"),
+        };
+        sql.push_str(&format!(
+            " AND m.id IN (SELECT ta.membership_id FROM member_tag_assignments ta WHERE {tag_in})"
+        ));
+    }
+    // Members of any of the workspaces or projects: each a walk of the primary key's range
+    // (workspace_id, membership_id) or (project_id, membership_id).
+    if !q.in_workspaces.is_empty() || !q.in_projects.is_empty() {
+        let mut any = Vec::new();
+        for (ids, table, col) in [
+            (
+                q.in_workspaces.iter().map(|w| w.0).collect::<Vec<_>>(),
+                "workspace_members",
+                "workspace_id",
+            ),
+            (
+                q.in_projects.iter().map(|p| p.0).collect(),
+                "project_members",
+                "project_id",
+            ),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            let n = args.len() + 2;
+            args.push(Arg::Ids(ids));
+            let is_in = match backend {
+                Backend::Sqlite => format!("x.{col} IN rarray(${n})"),
+                Backend::Postgres => format!("x.{col} = ANY(${n})"),
+            };
+            any.push(format!(
+                "m.id IN (SELECT x.membership_id FROM {table} x WHERE {is_in})"
+            ));
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    if let Some(from) = q.active_from {
+        args.push(Arg::Int(from));
+        sql.push_str(&format!(" AND u.last_activity >= ${}", args.len() + 1));
+    }
+    if let Some(to) = q.active_to {
+        args.push(Arg::Int(to));
+        sql.push_str(&format!(" AND u.last_activity <= ${}", args.len() + 1));
     }
     if let SearchPlan::Hits(users) = &r.plan {
         let n = args.len() + 2;
@@ -434,7 +538,7 @@ fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
 /// How many members match; without a search term, straight from the counters.
 pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
     let q = r.query;
-    if q.search.as_deref().is_none_or(str::is_empty) && !q.deleted {
+    if !q.narrows() {
         // The counters, less the excluded project's or workspace's live members: from its own
         // counter, or with a role filter a walk of the project's key range (not of the whole
         // organization). Other combinations count the filter itself.
@@ -532,16 +636,7 @@ pub async fn live_users(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<MemberRow>> {
-    let q = MemberQuery {
-        org,
-        roles: vec![],
-        search: None,
-        deleted: false,
-        order: MemberOrder::Email,
-        descending: false,
-        exclude_workspace: None,
-        exclude_project: None,
-    };
+    let q = MemberQuery::everyone(org);
     let resolved = resolve(c, &q).await?;
     list(c, &resolved, limit, offset).await
 }
@@ -563,5 +658,41 @@ pub async fn with_user_by_id(c: &mut Conn, id: MembershipId) -> Result<Option<Me
     );
     handle(c)
         .fetch_optional(query(sql).bind(id.0), |r| rows::member(r, 0))
+        .await
+}
+
+/// The projects each of these memberships created (`true`) or annotated in (`false`), as
+/// (membership, created, project, title), by project id.
+pub async fn projects_of(
+    c: &mut Conn,
+    ids: &[MembershipId],
+) -> Result<Vec<(MembershipId, bool, ProjectId, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (created, worked) = match Backend::of(c) {
+        Backend::Sqlite => (
+            "p.created_by IN rarray($1)",
+            "a.membership_id IN rarray($1)",
+        ),
+        Backend::Postgres => ("p.created_by = ANY($1)", "a.membership_id = ANY($1)"),
+    };
+    let sql = format!(
+        "SELECT p.created_by, 1, p.id, p.title FROM projects p WHERE {created}
+         UNION
+         SELECT DISTINCT a.membership_id, 0, p.id, p.title FROM annotations a
+             JOIN projects p ON p.id = a.project_id WHERE {worked}
+         ORDER BY 3"
+    );
+    let q = query(sql).bind(Arg::Ids(ids.iter().map(|m| m.0).collect()));
+    handle(c)
+        .fetch_all(q, |r| {
+            Ok((
+                MembershipId(r.int(0)?),
+                r.int(1)? == 1,
+                ProjectId(r.int(2)?),
+                r.text(3)?,
+            ))
+        })
         .await
 }

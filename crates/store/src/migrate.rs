@@ -105,6 +105,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0017_live_member_counters.sql"),
     },
     Migration {
+        version: 18,
+        name: "member_tags",
+        sql: include_str!("../migrations/0018_member_tags.sql"),
+    },
+    Migration {
         version: 21,
         name: "permission_overrides",
         sql: include_str!("../migrations/0021_permission_overrides.sql"),

@@ -523,6 +523,8 @@ pub struct ProjectMemberQuery {
     /// The filters name no kind of user roster has (every member is a standard user), so
     /// nobody matches.
     pub matches_none: bool,
+    /// Only members carrying any of these member tags (none = no tag filter).
+    pub tags: Vec<roster_domain::MemberTagId>,
     pub order: ProjectMemberOrder,
     pub descending: bool,
 }
@@ -606,6 +608,17 @@ fn member_query_sql(q: &ProjectMemberQuery, backend: Backend) -> (String, Vec<Ar
             Backend::Sqlite => format!(" AND m.user_id IN (SELECT value FROM rarray(${n}))"),
             Backend::Postgres => format!(" AND m.user_id = ANY(${n})"),
         });
+    }
+    if !q.tags.is_empty() {
+        args.push(Arg::Ids(q.tags.iter().map(|t| t.0).collect()));
+        let n = args.len() + 2;
+        let tag_in = match backend {
+            Backend::Sqlite => format!("ta.tag_id IN rarray(${n})"),
+            Backend::Postgres => format!("ta.tag_id = ANY(${n})"),
+        };
+        sql.push_str(&format!(
+            " AND m.id IN (SELECT ta.membership_id FROM member_tag_assignments ta WHERE {tag_in})"
+        ));
     }
     if !q.roles.is_empty() {
         let list: Vec<String> = q.roles.iter().map(|r| format!("'{r}'")).collect();

@@ -13,6 +13,7 @@ mod import;
 mod input;
 mod invites;
 mod mail;
+mod member_tags;
 mod members;
 mod nodes;
 mod paging;

@@ -4,12 +4,14 @@ pub mod audit;
 pub mod docs;
 pub mod domains;
 pub mod invites;
+pub mod member_filters;
 pub mod orgs;
 pub mod permissions;
 pub mod projects;
 pub mod saml;
 pub mod scim;
 pub mod session;
+pub mod tags;
 pub mod tokens;
 pub mod totp;
 pub mod users;
@@ -40,6 +42,10 @@ use docs::Security;
         permissions::get_permission, permissions::replace_permission, permissions::update_permission,
         permissions::reset_permission,
         orgs::list_members, orgs::assign_role, orgs::assign_role_post, orgs::get_member, orgs::delete_member,
+        member_filters::filter_schema, member_filters::list_filtered, member_filters::search,
+        member_filters::membership_options, member_filters::skills_options,
+        tags::list_tags, tags::create_tag, tags::get_tag, tags::update_tag, tags::delete_tag,
+        tags::bulk_create_tags, tags::bulk_delete_tags, tags::assign_tags, tags::import_tags, tags::get_import,
         invites::invite_link, invites::reset_invite_link, invites::send_invites, invites::revoke_invite, invites::list_invites,
         projects::list_projects, projects::create_project, projects::get_project, projects::add_project_member,
         projects::remove_project_member, projects::list_project_roles, projects::set_project_role,
@@ -156,6 +162,48 @@ pub fn routes() -> Router<AppState> {
                 .put(permissions::replace_permission)
                 .patch(permissions::update_permission)
                 .delete(permissions::reset_permission),
+        )
+        .route(
+            "/api/organizations/{id}/memberships/filter-schema",
+            get(member_filters::filter_schema),
+        )
+        .route(
+            "/api/organizations/{id}/memberships/search",
+            get(member_filters::list_filtered).post(member_filters::search),
+        )
+        .route(
+            "/api/organizations/{id}/memberships/filter-options/membership",
+            get(member_filters::membership_options),
+        )
+        .route(
+            "/api/organizations/{id}/memberships/filter-options/skills",
+            get(member_filters::skills_options),
+        )
+        .route(
+            "/api/organizations/{id}/member-tags",
+            get(tags::list_tags).post(tags::create_tag),
+        )
+        .route(
+            "/api/organizations/{id}/member-tags/bulk",
+            post(tags::bulk_create_tags).delete(tags::bulk_delete_tags),
+        )
+        .route(
+            "/api/organizations/{id}/member-tags/assignments",
+            post(tags::assign_tags),
+        )
+        .route(
+            "/api/organizations/{id}/member-tags/imports",
+            post(tags::import_tags),
+        )
+        .route(
+            "/api/organizations/{id}/member-tags/imports/{import_pk}",
+            get(tags::get_import),
+        )
+        .route(
+            "/api/organizations/{id}/member-tags/{tag_pk}",
+            get(tags::get_tag)
+                .patch(tags::update_tag)
+                .delete(tags::delete_tag),
         )
         .route("/api/invite", get(invites::invite_link))
         .route("/api/invite/reset-token", post(invites::reset_invite_link))

@@ -14,7 +14,9 @@ use crate::api::users::parse_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, InOrg, JsonBody, PathParams, QueryParams};
 use crate::paging::{page_view, PageParams, RequestUrl};
-use crate::views::{MemberDetailView, MemberView, OrgListItem, OrgView, PageView};
+use crate::views::{
+    MemberDetailView, MemberView, OrgListItem, OrgView, PageView, ProjectRef, TagRef,
+};
 use crate::AppState;
 
 /// Parses a role code, naming the field on failure.
@@ -182,12 +184,78 @@ pub async fn seats(
 pub struct MemberListParams {
     #[serde(flatten)]
     page: PageParams,
-    role: Option<String>,
-    search: Option<String>,
-    is_deleted: Option<String>,
-    ordering: Option<String>,
-    exclude_workspace_id: Option<String>,
-    exclude_project_id: Option<String>,
+    #[serde(flatten)]
+    filter: MemberFilterParams,
+    contributed_to_projects: Option<String>,
+}
+
+/// The member list's filter parameters, shared by the list, the filtered list and tag
+/// assignment (one filter engine).
+#[derive(Deserialize, Default, Clone)]
+pub struct MemberFilterParams {
+    pub(crate) role: Option<String>,
+    pub(crate) search: Option<String>,
+    pub(crate) is_deleted: Option<String>,
+    pub(crate) ordering: Option<String>,
+    pub(crate) exclude_workspace_id: Option<String>,
+    pub(crate) exclude_project_id: Option<String>,
+    pub(crate) tags: Option<String>,
+    pub(crate) user_type: Option<String>,
+    #[serde(rename = "user__last_activity__gte")]
+    pub(crate) active_gte: Option<String>,
+    #[serde(rename = "user__last_activity__lte")]
+    pub(crate) active_lte: Option<String>,
+}
+
+/// An instant in a query: RFC 3339 ("2026-01-02T03:04:05Z"), a date and time without an
+/// offset (UTC), or a date (its midnight, UTC); microseconds since the epoch.
+pub(crate) fn query_instant(field: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
+    let Some(t) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let parsed = chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| {
+            ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+                .iter()
+                .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok())
+                .map(|n| n.and_utc())
+        })
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|n| n.and_utc())
+        });
+    parsed.map(|d| Some(d.timestamp_micros())).ok_or_else(|| {
+        ApiError::invalid(field, format!("\"{t}\" is not a date and time (ISO 8601)"))
+    })
+}
+
+/// The `user_type` values: standard, flex or viewonly (roster's members are all standard).
+fn user_types(raw: Option<&str>) -> ApiResult<Vec<String>> {
+    comma_list(raw, |t| {
+        let t = t.to_ascii_lowercase();
+        if roster_domain::tags::KNOWN_USER_TYPES.contains(&t.as_str()) {
+            Ok(t)
+        } else {
+            Err(ApiError::invalid(
+                "user_type",
+                format!("\"{t}\" is not a seat type; use standard, flex or viewonly"),
+            ))
+        }
+    })
+}
+
+/// The `tags` values: tag ids.
+pub(crate) fn tag_ids(
+    field: &str,
+    raw: Option<&str>,
+) -> ApiResult<Vec<roster_domain::MemberTagId>> {
+    comma_list(raw, |s| {
+        float_typed_id(field, s).map(roster_domain::MemberTagId)
+    })
 }
 
 /// An id the SDK types as a float: "3" and "3.0" both name 3; "3.5" names nothing.
@@ -284,7 +352,7 @@ const ORDERINGS: [(&str, MemberOrder); 6] = [
     ("role", MemberOrder::Role),
 ];
 
-fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
+pub(crate) fn member_query(p: &MemberFilterParams) -> ApiResult<MemberFilter> {
     let roles = comma_list(p.role.as_deref(), |c| parse_role("role", c))?;
     let (order, descending) = match p.ordering.as_deref().map(str::trim) {
         None | Some("") => (MemberOrder::Email, false),
@@ -321,6 +389,12 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
         order,
         descending,
         exclude_project,
+        tags: tag_ids("tags", p.tags.as_deref())?,
+        active_from: query_instant("user__last_activity__gte", p.active_gte.as_deref())?,
+        active_to: query_instant("user__last_activity__lte", p.active_lte.as_deref())?,
+        user_types: user_types(p.user_type.as_deref())?,
+        in_workspaces: vec![],
+        in_projects: vec![],
     })
 }
 
@@ -330,7 +404,12 @@ fn member_query(p: &MemberListParams) -> ApiResult<MemberFilter> {
            ("role" = Option<String>, Query, description = "comma list of role codes"),
            ("search" = Option<String>, Query), ("is_deleted" = Option<bool>, Query), ("ordering" = Option<String>, Query),
            ("exclude_workspace_id" = Option<f64>, Query, description = "leave out this workspace's members"),
-           ("exclude_project_id" = Option<f64>, Query, description = "leave out the members of this project")),
+           ("exclude_project_id" = Option<f64>, Query, description = "leave out the members of this project"),
+           ("tags" = Option<String>, Query, description = "comma list of tag ids: members carrying any of them"),
+           ("user_type" = Option<String>, Query, description = "comma list of seat types (standard, flex, viewonly); every roster member is standard"),
+           ("user__last_activity__gte" = Option<String>, Query, description = "members last active at or after this instant (ISO 8601)"),
+           ("user__last_activity__lte" = Option<String>, Query, description = "members last active at or before this instant (ISO 8601)"),
+           ("contributed_to_projects" = Option<bool>, Query, description = "include the projects each member created and annotated in")),
     responses((status = 200, body = PageView<MemberView>), (status = 400), (status = 403), (status = 404)))]
 pub async fn list_members(
     State(state): State<AppState>,
@@ -339,14 +418,51 @@ pub async fn list_members(
     QueryParams(p): QueryParams<MemberListParams>,
 ) -> ApiResult<Json<PageView<MemberView>>> {
     let page = p.page.resolve(20)?;
-    let q = member_query(&p)?;
+    let projects = query_bool(
+        "contributed_to_projects",
+        p.contributed_to_projects.as_deref(),
+    )?
+    .unwrap_or(false);
+    let q = member_query(&p.filter)?;
     let result = state.service.list_members(&by, q, page).await?;
-    Ok(Json(page_view(
-        &at,
-        page,
-        result.count,
-        result.items.iter().map(MemberView::of).collect(),
-    )))
+    let views = member_views(&state, &by, &result.items, projects).await?;
+    Ok(Json(page_view(&at, page, result.count, views)))
+}
+
+/// The rows as member views, with their tags (and, with `projects`, the projects each
+/// created and worked in).
+pub(crate) async fn member_views<A: roster_service::access::AccessLevel>(
+    state: &AppState,
+    by: &roster_service::Authorized<A>,
+    rows: &[roster_service::store::MemberRow],
+    projects: bool,
+) -> ApiResult<Vec<MemberView>> {
+    let ids: Vec<_> = rows.iter().map(|m| m.membership.id).collect();
+    let mut extras = state.service.member_extras(by, &ids, projects).await?;
+    Ok(rows
+        .iter()
+        .map(|m| {
+            let tags = extras
+                .tags
+                .remove(&m.membership.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, label)| TagRef { id: id.0, label })
+                .collect();
+            let mut v = MemberView::of(m, tags);
+            if projects {
+                let (made, worked) = extras.projects.remove(&m.membership.id).unwrap_or_default();
+                let refs = |l: Vec<(ProjectId, String)>| {
+                    l.into_iter()
+                        .map(|(id, title)| ProjectRef { id: id.0, title })
+                        .collect()
+                };
+                v.created_projects = Some(refs(made));
+                v.contributed_to_projects = Some(refs(worked));
+            }
+            v
+        })
+        .collect())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -376,9 +492,9 @@ pub async fn assign_role(
     }
     let role = parse_role("role", &body.role)?;
     let target = parse_id(&body.user_id.to_string())?;
-    Ok(Json(MemberView::of(
-        &state.service.assign_role(&by, target, role).await?,
-    )))
+    let row = state.service.assign_role(&by, target, role).await?;
+    let mut views = member_views(&state, &by, std::slice::from_ref(&row), false).await?;
+    Ok(Json(views.remove(0)))
 }
 
 /// Assigns a role, as PATCH does (Label Studio clients POST to this path).

@@ -795,12 +795,6 @@ fn project_member_query(p: &ProjectMemberListParams) -> ApiResult<ProjectMemberQ
                 )
             })
     })?;
-    if p.tags.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-        return Err(ApiError::invalid(
-            "tags",
-            "member tags are not available in roster yet, so no tag can be filtered on",
-        ));
-    }
     // Nobody is view-only (every member is a standard user), so `no_view_only` leaves
     // everyone in; it is still checked to be a true/false.
     query_bool("no_view_only", p.no_view_only.as_deref())?;
@@ -814,6 +808,7 @@ fn project_member_query(p: &ProjectMemberListParams) -> ApiResult<ProjectMemberQ
         no_annotators: flag("no_annotators", p.no_annotators.as_deref(), false)?,
         with_deleted: flag("with_deleted", p.with_deleted.as_deref(), false)?,
         matches_none: !user_types.is_empty() && !user_types.contains(&"standard"),
+        tags: crate::api::orgs::tag_ids("tags", p.tags.as_deref())?,
         order,
         descending,
     })
@@ -832,19 +827,19 @@ pub struct PaginatedProjectMemberView {
     /// The organization role.
     role: String,
     user_type: &'static str,
-    tags: Vec<serde_json::Value>,
+    tags: Vec<crate::views::TagRef>,
 }
 
 impl PaginatedProjectMemberView {
-    fn of(e: &ProjectMemberEntry) -> PaginatedProjectMemberView {
+    fn of(e: &ProjectMemberEntry, tags: Vec<crate::views::TagRef>) -> PaginatedProjectMemberView {
         PaginatedProjectMemberView {
             user: UserView::of(&e.member.user),
             implicit_member: e.implicit,
             project_role: e.project_role.as_ref().map(|r| r.role.code().into()),
             project_role_source: e.project_role.as_ref().map(|r| r.source.code().into()),
             role: e.member.membership.role.code().into(),
-            user_type: "standard",
-            tags: Vec::new(),
+            user_type: roster_domain::tags::USER_TYPE,
+            tags,
         }
     }
 }
@@ -871,16 +866,43 @@ pub async fn paginated_project_members(
 ) -> ApiResult<Json<PageView<PaginatedProjectMemberView>>> {
     let page = p.page.resolve(20)?;
     let q = project_member_query(&p)?;
+    // Member tags are for those who may list the organization's members.
+    let staff = by.require::<roster_service::Staff>().ok();
+    match &staff {
+        Some(s) if !q.tags.is_empty() => state.service.check_tag_ids(s, &q.tags).await?,
+        None if !q.tags.is_empty() => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Only Owners, Administrators and Managers filter on member tags.",
+            ))
+        }
+        _ => {}
+    }
     let r = state
         .service
         .project_member_list(&by, project_id(&id)?, &q, page)
         .await?;
-    Ok(Json(page_view(
-        &at,
-        page,
-        r.count,
-        r.items.iter().map(PaginatedProjectMemberView::of).collect(),
-    )))
+    let mut tags = match &staff {
+        Some(s) => {
+            let ids: Vec<_> = r.items.iter().map(|e| e.member.membership.id).collect();
+            state.service.member_extras(s, &ids, false).await?.tags
+        }
+        None => Default::default(),
+    };
+    let rows = r
+        .items
+        .iter()
+        .map(|e| {
+            let t = tags
+                .remove(&e.member.membership.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, label)| crate::views::TagRef { id: id.0, label })
+                .collect();
+            PaginatedProjectMemberView::of(e, t)
+        })
+        .collect();
+    Ok(Json(page_view(&at, page, r.count, rows)))
 }
 
 /// A CSV field, quoted when it holds a separator, a quote or a line break; a leading
@@ -1050,7 +1072,7 @@ pub async fn bulk_assign_project_members(
         .collect::<ApiResult<Vec<_>>>()?;
     let targets = if body.all {
         BulkTargets::All {
-            filter: bulk_filter(&q)?,
+            filter: Box::new(bulk_filter(&q)?),
             excluded: body.excluded.iter().copied().map(UserId).collect(),
         }
     } else {
@@ -1084,7 +1106,7 @@ pub async fn bulk_unassign_project_members(
     let all = flag("all", q.all.as_deref(), false)?;
     let targets = if all {
         BulkTargets::All {
-            filter: bulk_filter(&q)?,
+            filter: Box::new(bulk_filter(&q)?),
             excluded: user_ids("excluded", q.excluded.as_deref())?,
         }
     } else {
