@@ -789,6 +789,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("saml_identities", "org_id, user_id, name_id, groups"),
     // Not the secret: whether the factor is confirmed, and the last step a code used.
     ("totp_factors", "user_id, confirmed_at, last_step"),
+    ("session_policies", "org_id, max_session_age, max_time_between_activity"),
 ];
 
 /// The session cookie value a response set, if any.

@@ -75,10 +75,12 @@ pub enum AuditAction {
     /// A project put into a workspace (moved out of any other).
     WorkspaceProjectAdded,
     WorkspaceProjectRemoved,
+    /// The organization's limits on browser sessions changed.
+    SessionPolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 42] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -120,6 +122,7 @@ impl AuditAction {
         AuditAction::WorkspaceMemberRemoved,
         AuditAction::WorkspaceProjectAdded,
         AuditAction::WorkspaceProjectRemoved,
+        AuditAction::SessionPolicyChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -165,6 +168,7 @@ impl AuditAction {
             AuditAction::WorkspaceMemberRemoved => "workspace.member_removed",
             AuditAction::WorkspaceProjectAdded => "workspace.project_added",
             AuditAction::WorkspaceProjectRemoved => "workspace.project_removed",
+            AuditAction::SessionPolicyChanged => "organization.session_policy_changed",
         }
     }
 

@@ -13,6 +13,7 @@ pub mod rules;
 pub mod saml;
 pub mod scim;
 pub mod seats;
+pub mod sessions;
 pub mod workspaces;
 
 pub use audit::{AuditAction, Source};

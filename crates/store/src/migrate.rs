@@ -104,6 +104,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "live_member_counters",
         sql: include_str!("../migrations/0017_live_member_counters.sql"),
     },
+    Migration {
+        version: 19,
+        name: "activity_log_session_policy",
+        sql: include_str!("../migrations/0019_activity_log_session_policy.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
