@@ -34,10 +34,11 @@ def logs(ls, key, **params):
 
 @pytest.fixture(scope="module")
 def history(ls):
-    """A project put into a workspace, as the Owner: three recorded requests."""
+    """A project put into a workspace and given a member, as the Owner: four recorded requests."""
     project = ls.projects.create(title=unique("SDK activity project"))
     workspace = ls.workspaces.create(title=unique("SDK activity workspace"))
     ls.workspaces.projects.add(workspace.id, project=project.id)
+    ls.projects.members.add(project.id, user=ls.users.whoami().id)
     return project, workspace
 
 
@@ -46,25 +47,27 @@ def test_activity_logs_list_with_each_parameter(ls, key, me, history):
     page = logs(ls, key)
     assert page.records_total >= 3 and page.records_filtered == page.records_total
     newest = page.data[0]
-    assert newest.request_method == "POST"
-    assert newest.request_url == f"/api/workspaces/{workspace.id}/projects"
+    members_url = f"/api/projects/{project.id}/members"
+    ws_url = f"/api/workspaces/{workspace.id}/projects"
+    assert newest.request_method == "POST" and newest.request_url == members_url
     assert newest.response_code == "201" and newest.user_id == me.id and newest.email == me.email
-    assert newest.workspace_owner_id == workspace.id and isinstance(newest.datetime, datetime.datetime)
+    assert newest.project_id == project.id and newest.workspace_owner_id == workspace.id
+    assert isinstance(newest.datetime, datetime.datetime) and newest.organization_id == me.active_organization
 
     mine = logs(ls, key, user=me.id, page_size=100)
     assert mine.data and all(row.user_id == me.id for row in mine.data)
     in_project = logs(ls, key, project=project.id)
-    assert [row.request_url for row in in_project.data] == [f"/api/workspaces/{workspace.id}/projects"]
+    assert [row.request_url for row in in_project.data] == [members_url]
     in_workspace = logs(ls, key, workspace=workspace.id, page_size=100)
-    assert {row.request_url for row in in_workspace.data} == {f"/api/workspaces/{workspace.id}/projects"}
+    assert [row.request_url for row in in_workspace.data] == [members_url, ws_url]
     posts = logs(ls, key, method="POST", page_size=100)
     assert posts.data and all(row.request_method == "POST" for row in posts.data)
     assert logs(ls, key, method="DELETE", search=f"workspaces/{workspace.id}").data == []
     assert logs(ls, key, method="all").records_filtered == page.records_filtered
     found = logs(ls, key, search=f"workspaces/{workspace.id} AND projects")
-    assert [row.id for row in found.data] == [newest.id]
-    either = logs(ls, key, search=f"workspaces/{workspace.id} OR /api/projects", page_size=1000)
-    assert newest.id in [row.id for row in either.data]
+    assert [row.request_url for row in found.data] == [ws_url]
+    either = logs(ls, key, search=f"workspaces/{workspace.id} OR projects/{project.id}/", page_size=1000)
+    assert [row.request_url for row in either.data] == [members_url, ws_url]
 
     when = newest.datetime
     since = logs(ls, key, start_date=when.isoformat(), page_size=1000)
