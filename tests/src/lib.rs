@@ -22,6 +22,15 @@ use tokio::sync::oneshot;
 
 pub use serde_json::json;
 
+/// The roles below Administrator, every one refused what only Owners and Administrators may do.
+pub const BELOW_ADMIN: [Role; 5] = [
+    Role::Manager,
+    Role::Reviewer,
+    Role::Annotator,
+    Role::NotActivated,
+    Role::Deactivated,
+];
+
 /// The password every fixture account with a password uses.
 pub const PASSWORD: &str = "correct horse battery staple";
 

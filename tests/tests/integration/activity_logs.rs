@@ -429,13 +429,7 @@ async fn only_owners_and_administrators_read_their_own_organizations_log() {
     let (rows, ..) = log(&org.owner_api(), &format!("user={}", other.owner.id.0)).await;
     assert!(rows.is_empty());
 
-    for role in [
-        Role::Manager,
-        Role::Reviewer,
-        Role::Annotator,
-        Role::NotActivated,
-        Role::Deactivated,
-    ] {
+    for role in roster_tests::BELOW_ADMIN {
         let p = org.member(role).await;
         org.api(&p).get("/api/activity-logs/").await.expect(403);
     }

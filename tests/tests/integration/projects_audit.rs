@@ -492,13 +492,7 @@ async fn only_owners_and_administrators_read_the_audit_log() {
     let admin = org.member(Role::Administrator).await;
     org.api(&admin).get("/api/audit-events/").await.expect(200);
     org.owner_api().get("/api/audit-events/").await.expect(200);
-    for role in [
-        Role::Manager,
-        Role::Reviewer,
-        Role::Annotator,
-        Role::NotActivated,
-        Role::Deactivated,
-    ] {
+    for role in roster_tests::BELOW_ADMIN {
         let p = org.member(role).await;
         let r = org.api(&p).get("/api/audit-events/").await;
         assert_eq!(r.status, 403, "{role:?}: {}", r.text);

@@ -211,13 +211,7 @@ async fn only_owners_and_administrators_read_or_change_the_policy() {
         .get("/api/session-policy/")
         .await
         .expect(200);
-    for role in [
-        Role::Manager,
-        Role::Reviewer,
-        Role::Annotator,
-        Role::NotActivated,
-        Role::Deactivated,
-    ] {
+    for role in roster_tests::BELOW_ADMIN {
         let p = org.member(role).await;
         org.api(&p).get("/api/session-policy/").await.expect(403);
         org.api(&p)
