@@ -99,8 +99,12 @@ include-path = "/api/projects/roles"
 parameters = {{ "query.project" = {bind("projects")}, "body.project" = {bind("projects")}, "body.user" = {bind("users")} }}
 
 [[operations]]
-include-path = "/api/activity-logs"
+include-path = "/api/audit-events"
 parameters = {{ "query.actor" = {bind("users")}, "query.target" = {bind("users")} }}
+
+[[operations]]
+include-path = "/api/activity-logs"
+parameters = {{ "query.user" = {bind("users")}, "query.project" = {bind("projects")} }}
 """
 
 

@@ -22,6 +22,15 @@ use tokio::sync::oneshot;
 
 pub use serde_json::json;
 
+/// The roles below Administrator, every one refused what only Owners and Administrators may do.
+pub const BELOW_ADMIN: [Role; 5] = [
+    Role::Manager,
+    Role::Reviewer,
+    Role::Annotator,
+    Role::NotActivated,
+    Role::Deactivated,
+];
+
 /// The password every fixture account with a password uses.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -794,6 +803,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     // Not the secret: whether the factor is confirmed, and the last step a code used.
     ("totp_factors", "user_id, confirmed_at, last_step"),
     ("permission_overrides", "org_id, permission, roles"),
+    ("session_policies", "org_id, max_session_age, max_time_between_activity"),
 ];
 
 /// The session cookie value a response set, if any.

@@ -86,10 +86,12 @@ pub enum AuditAction {
     MemberTagsAssigned,
     /// A CSV import of member tags ran.
     MemberTagsImported,
+    /// The organization's limits on browser sessions changed.
+    SessionPolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 47] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -137,6 +139,7 @@ impl AuditAction {
         AuditAction::MemberTagDeleted,
         AuditAction::MemberTagsAssigned,
         AuditAction::MemberTagsImported,
+        AuditAction::SessionPolicyChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -188,6 +191,7 @@ impl AuditAction {
             AuditAction::MemberTagDeleted => "member_tag.deleted",
             AuditAction::MemberTagsAssigned => "member_tag.assigned",
             AuditAction::MemberTagsImported => "member_tag.imported",
+            AuditAction::SessionPolicyChanged => "organization.session_policy_changed",
         }
     }
 

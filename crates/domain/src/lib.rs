@@ -14,6 +14,7 @@ pub mod rules;
 pub mod saml;
 pub mod scim;
 pub mod seats;
+pub mod sessions;
 pub mod tags;
 pub mod workspaces;
 

@@ -173,6 +173,7 @@ async fn admit(
         check_csrf(parts, who.csrf_token.as_deref())?;
     }
     state.service.note_activity(&who.user).await?;
+    crate::activity::made_by(parts, who.user.id, who.sso_org.or(who.user.active_org));
     Ok(who)
 }
 
@@ -332,10 +333,20 @@ impl<A: AccessLevel + Send + Sync + 'static> FromRequestParts<AppState> for InOr
             .map_err(|_| ApiError::not_found("No such organization."))?;
         let org = path_org(parts, &params)?;
         let Caller(who) = Caller::from_request_parts(parts, state).await?;
+        // The activity log records the request in the organization it names, refused or
+        // not, when the caller is a member there (otherwise in their active one).
+        if let Some(m) = who
+            .memberships
+            .iter()
+            .find(|m| OrgRef::Path(m.org.0) == org)
+        {
+            crate::activity::made_by(parts, who.user.id, Some(m.org));
+        }
         let proof = state
             .service
             .authorize::<A>(&who, org, context(parts, Source::Api))
             .await?;
+        crate::activity::made_by(parts, who.user.id, Some(proof.org_id()));
         Ok(InOrg(proof))
     }
 }

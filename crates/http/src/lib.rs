@@ -2,6 +2,7 @@
 //! sign-up pages, and the one extractor that authorizes every request. Handlers turn HTTP
 //! into service calls and service results into JSON; they decide no rule themselves.
 
+mod activity;
 pub mod api;
 mod error;
 pub mod extract;
@@ -113,6 +114,11 @@ pub fn app(state: AppState) -> Router {
         )))
         .merge(web::cross_site_routes())
         .route("/metrics", axum::routing::get(metrics::render))
+        // Around every route, so each change is recorded with the status it got.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            activity::record,
+        ))
         // Before any extractor runs, so `Session` sees a form's (or JSON body's) csrf_token.
         .layer(axum::middleware::from_fn(extract::body_csrf))
         .fallback(not_found)

@@ -86,6 +86,9 @@ struct ServeArgs {
     /// Minutes a browser session lasts.
     #[arg(long, env = "ROSTER_SESSION_TTL_MINUTES", default_value_t = 14 * 24 * 60, value_parser = clap::value_parser!(i64).range(5..=525_600))]
     session_ttl_minutes: i64,
+    /// Days the activity log keeps a request; older rows are purged.
+    #[arg(long, env = "ROSTER_ACTIVITY_LOG_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3650))]
+    activity_log_retention_days: i64,
     /// Days an email invite stays valid.
     #[arg(long, env = "ROSTER_INVITE_TTL_DAYS", default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=365))]
     invite_ttl_days: i64,
@@ -599,6 +602,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         public_url: public_url.clone(),
         session_ttl: args.session_ttl_minutes * roster_service::clock::MINUTE,
         invite_ttl: args.invite_ttl_days * roster_service::clock::DAY,
+        activity_log_retention: args.activity_log_retention_days * roster_service::clock::DAY,
         dns_server: args.dns_server,
         ..ServiceConfig::default()
     };

@@ -270,6 +270,7 @@ impl Service {
             .ok_or_else(|| {
             ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
         })?;
+        self.enforce_session_policy(&hash, &session).await?;
         // A session from an organization's single sign-on sees that membership alone.
         let memberships = match session.sso_org {
             Some(org) => memberships.into_iter().filter(|m| m.org == org).collect(),

@@ -57,6 +57,9 @@ pub struct NewSession {
     pub id: String,
     pub csrf_token: String,
     pub expires_at: Micros,
+    /// Whose session it is, and the organization whose identity provider started it.
+    pub user: UserId,
+    pub sso_org: Option<OrgId>,
 }
 
 impl Service {
@@ -234,6 +237,8 @@ impl Service {
             id: random_token(32),
             csrf_token: random_token(24),
             expires_at: now + self.config().session_ttl,
+            user,
+            sso_org,
         };
         let row = credentials::NewSessionRow {
             id_hash: &self.secrets().lookup_hash(&session.id),

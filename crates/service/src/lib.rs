@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod activity;
 pub mod audit;
 pub mod clock;
 pub mod demo;
@@ -66,6 +67,8 @@ pub struct ServiceConfig {
     /// The name server asked for domain verification records; None: the system's.
     pub dns_server: Option<SocketAddr>,
     pub saml: SamlConfig,
+    /// How long the activity log keeps a request.
+    pub activity_log_retention: Micros,
 }
 
 /// The server-wide SAML settings.
@@ -125,6 +128,7 @@ impl Default for ServiceConfig {
             max_concurrent_hashes: passwords::default_concurrency(),
             dns_server: None,
             saml: SamlConfig::default(),
+            activity_log_retention: 90 * clock::DAY,
         }
     }
 }
@@ -161,6 +165,8 @@ struct Inner {
     anchors: members::PageAnchors,
     hashing: passwords::PasswordHashing,
     dns: dns::TxtResolver,
+    /// When this node last purged the activity log of rows past retention.
+    last_purge: std::sync::atomic::AtomicI64,
 }
 
 impl Service {
@@ -185,6 +191,7 @@ impl Service {
                 anchors: Default::default(),
                 hashing,
                 dns,
+                last_purge: Default::default(),
             }),
         };
         service.seal_plaintext_invite_tokens().await?;

@@ -6,7 +6,8 @@ use crate::db::handle;
 use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS, USER_WIDTH};
 use crate::sql::{query, Row};
 use crate::{
-    Conn, MembershipRecord, Micros, RefreshTokenRecord, Result, SessionRecord, UserRecord, WriteTx,
+    Conn, MembershipRecord, Micros, RefreshTokenRecord, Result, SessionPolicyRecord, SessionRecord,
+    UserRecord, WriteTx,
 };
 
 /// Replaces the user's legacy key.
@@ -166,8 +167,8 @@ pub struct NewSessionRow<'a> {
 pub async fn insert_session(c: &mut WriteTx, s: NewSessionRow<'_>) -> Result<()> {
     let q = query(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, sso_org_id,
-            second_factor)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            second_factor, last_active_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $4)",
     )
     .bind(s.id_hash)
     .bind(s.user.0)
@@ -180,7 +181,8 @@ pub async fn insert_session(c: &mut WriteTx, s: NewSessionRow<'_>) -> Result<()>
     Ok(())
 }
 
-/// A live session with its account and the account's live memberships, in one round trip.
+/// A live session with its account, the account's live memberships and their
+/// organizations' session policies, in one round trip.
 pub async fn session(
     c: &mut Conn,
     id_hash: &str,
@@ -188,9 +190,11 @@ pub async fn session(
 ) -> Result<Option<(SessionRecord, UserRecord, Vec<MembershipRecord>)>> {
     let sql = format!(
         "SELECT s.user_id, s.csrf_token, s.expires_at, s.sso_org_id, s.second_factor,
+            s.created_at, s.last_active_at, p.max_session_age, p.max_time_between_activity,
             {USER_COLS}, {MEMBERSHIP_COLS}
          FROM sessions s JOIN users u ON u.id = s.user_id
          LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
+         LEFT JOIN session_policies p ON p.org_id = m.org_id
          WHERE s.id_hash = $1 AND s.expires_at > $2 ORDER BY m.org_id"
     );
     let found = handle(c)
@@ -201,16 +205,51 @@ pub async fn session(
                 expires_at: r.int(2)?,
                 sso_org: r.opt_int(3)?.map(OrgId),
                 second_factor: r.flag(4)?,
+                created_at: r.int(5)?,
+                last_active_at: r.int(6)?,
+                policies: Vec::new(),
             };
-            Ok((session, user_and_membership(r, 5)?))
+            let limits = (r.opt_int(7)?, r.opt_int(8)?);
+            let row = user_and_membership(r, 9)?;
+            Ok((session, limits, row))
         })
         .await?;
-    let Some((session, _)) = found.first() else {
+    let Some((session, _, _)) = found.first() else {
         return Ok(None);
     };
-    let session = session.clone();
-    let rest = found.into_iter().map(|(_, row)| row);
+    let mut session = session.clone();
+    session.policies = found
+        .iter()
+        .filter_map(|(_, (age, idle), (_, m))| {
+            let m = m.as_ref()?;
+            (age.is_some() || idle.is_some()).then_some(SessionPolicyRecord {
+                org: m.org,
+                max_session_age: *age,
+                max_time_between_activity: *idle,
+                created_at: None,
+                updated_at: None,
+            })
+        })
+        .collect();
+    let rest = found.into_iter().map(|(_, _, row)| row);
     Ok(user_with_memberships(rest).map(|(user, memberships)| (session, user, memberships)))
+}
+
+/// Notes that a session made a request, unless it did within `interval`.
+pub async fn touch_session(
+    c: &mut WriteTx,
+    id_hash: &str,
+    now: Micros,
+    interval: Micros,
+) -> Result<()> {
+    let q = query(
+        "UPDATE sessions SET last_active_at = $1 WHERE id_hash = $2 AND last_active_at <= $3",
+    )
+    .bind(now)
+    .bind(id_hash)
+    .bind(now - interval);
+    handle(c).execute(q).await?;
+    Ok(())
 }
 
 pub async fn delete_session(c: &mut WriteTx, id_hash: &str) -> Result<()> {

@@ -12,6 +12,7 @@ pub mod records;
 mod rows;
 mod sql;
 
+pub mod activity;
 pub mod audit;
 pub mod bulk;
 pub mod credentials;

@@ -110,6 +110,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0018_member_tags.sql"),
     },
     Migration {
+        version: 19,
+        name: "activity_log_session_policy",
+        sql: include_str!("../migrations/0019_activity_log_session_policy.sql"),
+    },
+    Migration {
         version: 21,
         name: "permission_overrides",
         sql: include_str!("../migrations/0021_permission_overrides.sql"),

@@ -160,6 +160,21 @@ pub struct SessionRecord {
     pub sso_org: Option<OrgId>,
     /// Whether the sign-in that started the session passed the person's second factor.
     pub second_factor: bool,
+    pub created_at: Micros,
+    /// When the session last made a request (written at most once per activity interval).
+    pub last_active_at: Micros,
+    /// The session policies of the organizations the account is a live member of.
+    pub policies: Vec<SessionPolicyRecord>,
+}
+
+/// An organization's limits on browser sessions, in minutes; None: the server's lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPolicyRecord {
+    pub org: OrgId,
+    pub max_session_age: Option<i64>,
+    pub max_time_between_activity: Option<i64>,
+    pub created_at: Option<Micros>,
+    pub updated_at: Option<Micros>,
 }
 
 /// One audit event as recorded.

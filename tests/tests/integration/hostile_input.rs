@@ -305,7 +305,7 @@ async fn nul_and_control_characters_are_refused_naming_the_field_and_change_noth
             "role",
             format!("/api/organizations/{o}/memberships?role=AN%00"),
         ),
-        ("action", "/api/activity-logs?action=x%00".to_string()),
+        ("action", "/api/audit-events?action=x%00".to_string()),
         ("project", "/api/projects/roles?project=1%00".to_string()),
         ("id", "/api/projects/1%00".to_string()),
     ] {

@@ -560,13 +560,13 @@ async fn bad_query_parameters_are_400_naming_the_parameter() {
         "projects?page=abc",
     );
     assert_invalid(
-        &s.owner.get("/api/activity-logs/?page=0").await,
+        &s.owner.get("/api/audit-events/?page=0").await,
         "page",
-        "activity-logs?page=0",
+        "audit-events?page=0",
     );
     for field in ["actor", "target"] {
         for value in ["", "x"] {
-            let query = format!("activity-logs?{field}={value}");
+            let query = format!("audit-events?{field}={value}");
             assert_invalid(&s.owner.get(&format!("/api/{query}")).await, field, &query);
         }
     }
@@ -603,7 +603,7 @@ async fn bad_query_parameters_are_400_naming_the_parameter() {
             2,
             "page_size={huge}"
         );
-        for path in ["/api/projects/", "/api/activity-logs/", "/api/invites/"] {
+        for path in ["/api/projects/", "/api/audit-events/", "/api/invites/"] {
             let r = s
                 .owner
                 .get(&format!("{path}?page={huge}&page_size={huge}"))

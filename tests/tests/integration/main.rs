@@ -1,6 +1,7 @@
 //! roster's integration suite, one binary: every test starts a real server on an ephemeral
 //! port over SQLite, or PostgreSQL when ROSTER_TEST_DB=postgres.
 
+mod activity_logs;
 mod configurable_permissions;
 mod counts;
 mod credentials;
@@ -34,6 +35,7 @@ mod scim_stories;
 mod seats;
 mod security;
 mod serialization;
+mod session_policy;
 mod sessions;
 mod smoke;
 mod sso_only;

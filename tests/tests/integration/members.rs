@@ -433,7 +433,7 @@ async fn the_owner_hands_over_ownership_and_becomes_an_administrator_leaving_exa
         .expect(403);
     assert_eq!(server.snapshot().await, before);
     let log = owner
-        .get("/api/activity-logs/?action=member.ownership_transferred")
+        .get("/api/audit-events/?action=member.ownership_transferred")
         .await
         .expect(200)
         .body;

@@ -474,8 +474,8 @@ fn table() -> Vec<Row> {
             expect: [201, 201, 201, 201, 201, 403, 403, 404, 404, 401, 401],
         },
         Row {
-            name: "GET /api/activity-logs",
-            request: |_, _| get("/api/activity-logs/".into()),
+            name: "GET /api/audit-events",
+            request: |_, _| get("/api/audit-events/".into()),
             expect: [200, 200, 403, 403, 403, 403, 403, 404, 200, 401, 401],
         },
         Row {
@@ -491,6 +491,28 @@ fn table() -> Vec<Row> {
                     Method::POST,
                     "/api/jwt/settings".into(),
                     json!({"api_tokens_enabled": true, "legacy_api_tokens_enabled": true, "api_token_ttl_days": ttl}),
+                )
+            },
+            expect: [200, 200, 403, 403, 403, 403, 403, 404, 200, 401, 401],
+        },
+        Row {
+            name: "GET /api/activity-logs",
+            request: |_, _| get("/api/activity-logs/".into()),
+            expect: [200, 200, 403, 403, 403, 403, 403, 404, 200, 401, 401],
+        },
+        Row {
+            name: "GET /api/session-policy",
+            request: |_, _| get("/api/session-policy/".into()),
+            expect: [200, 200, 403, 403, 403, 403, 403, 404, 200, 401, 401],
+        },
+        Row {
+            name: "PATCH /api/session-policy",
+            request: |_, who| {
+                let age = if who == Who::Ow { 600 } else { 900 };
+                with(
+                    Method::PATCH,
+                    "/api/session-policy/".into(),
+                    json!({"max_session_age": age}),
                 )
             },
             expect: [200, 200, 403, 403, 403, 403, 403, 404, 200, 401, 401],
@@ -647,7 +669,7 @@ async fn check_allowed(w: &World, row: &str, who: Who, r: &Resp) {
         }
         "GET /api/projects/{id}/annotations" => assert!(r.body["results"].is_array()),
         "POST /api/projects/{id}/annotations" => assert_eq!(r.body["result"]["by"], code(who)),
-        "GET /api/activity-logs" => {
+        "GET /api/audit-events" => {
             let expected = if who == Who::Outsider {
                 w.other.id.0
             } else {
@@ -658,9 +680,24 @@ async fn check_allowed(w: &World, row: &str, who: Who, r: &Resp) {
             }
         }
         "GET /api/jwt/settings" => assert_eq!(r.body["legacy_api_tokens_enabled"], true),
+        "GET /api/activity-logs" => {
+            let expected = if who == Who::Outsider {
+                w.other.id.0
+            } else {
+                org
+            };
+            for e in r.body[0]["data"].as_array().unwrap() {
+                assert_eq!(e["organization_id"], expected, "{e}");
+            }
+        }
         "POST /api/jwt/settings" => assert_eq!(
             r.body["api_token_ttl_days"],
             if who == Who::Ow { 30 } else { 60 }
+        ),
+        "GET /api/session-policy" => assert!(r.body["max_session_age"].as_i64().unwrap() >= 1),
+        "PATCH /api/session-policy" => assert_eq!(
+            r.body["max_session_age"],
+            if who == Who::Ow { 600 } else { 900 }
         ),
         other => panic!("no check for {other}"),
     }

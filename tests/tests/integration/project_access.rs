@@ -51,7 +51,7 @@ impl Cats {
 }
 
 async fn newest_event(api: &Api) -> Value {
-    api.get("/api/activity-logs/?page_size=1")
+    api.get("/api/audit-events/?page_size=1")
         .await
         .expect(200)
         .body["results"][0]

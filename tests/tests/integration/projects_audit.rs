@@ -17,7 +17,7 @@ fn ids(v: &Value) -> Vec<i64> {
 
 /// The number of audit events in the caller's active organization.
 async fn event_count(api: &Api) -> i64 {
-    api.get("/api/activity-logs/?page_size=1")
+    api.get("/api/audit-events/?page_size=1")
         .await
         .expect(200)
         .body["count"]
@@ -26,7 +26,7 @@ async fn event_count(api: &Api) -> i64 {
 }
 
 async fn newest_event(api: &Api) -> Value {
-    api.get("/api/activity-logs/?page_size=1")
+    api.get("/api/audit-events/?page_size=1")
         .await
         .expect(200)
         .body["results"][0]
@@ -368,7 +368,7 @@ async fn history() -> History {
 async fn log(h: &History, query: &str) -> Value {
     h.org
         .owner_api()
-        .get(&format!("/api/activity-logs/?{query}"))
+        .get(&format!("/api/audit-events/?{query}"))
         .await
         .expect(200)
         .body
@@ -453,7 +453,7 @@ async fn the_audit_log_filters_by_actor_target_action_and_time() {
         let r = h
             .org
             .owner_api()
-            .get(&format!("/api/activity-logs/?{bad}"))
+            .get(&format!("/api/audit-events/?{bad}"))
             .await;
         assert_eq!(r.status, 400, "{bad}: {}", r.text);
     }
@@ -490,17 +490,11 @@ async fn only_owners_and_administrators_read_the_audit_log() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let admin = org.member(Role::Administrator).await;
-    org.api(&admin).get("/api/activity-logs/").await.expect(200);
-    org.owner_api().get("/api/activity-logs/").await.expect(200);
-    for role in [
-        Role::Manager,
-        Role::Reviewer,
-        Role::Annotator,
-        Role::NotActivated,
-        Role::Deactivated,
-    ] {
+    org.api(&admin).get("/api/audit-events/").await.expect(200);
+    org.owner_api().get("/api/audit-events/").await.expect(200);
+    for role in roster_tests::BELOW_ADMIN {
         let p = org.member(role).await;
-        let r = org.api(&p).get("/api/activity-logs/").await;
+        let r = org.api(&p).get("/api/audit-events/").await;
         assert_eq!(r.status, 403, "{role:?}: {}", r.text);
     }
 }

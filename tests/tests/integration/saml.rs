@@ -376,7 +376,7 @@ async fn a_metadata_url_inside_the_servers_network_is_refused_unless_the_operato
     }
     let listed = org
         .owner_api()
-        .get("/api/activity-logs?action=saml.settings_changed")
+        .get("/api/audit-events?action=saml.settings_changed")
         .await
         .expect(200);
     assert_eq!(results(&listed.body).len(), 1);
@@ -511,7 +511,7 @@ async fn metadata_from_a_url_is_fetched_again_on_schedule_and_on_demand() {
     // Each change of the document is in the audit log: the rollover, the move, the return.
     let listed = org
         .owner_api()
-        .get("/api/activity-logs?action=saml.idp_metadata_refreshed")
+        .get("/api/audit-events?action=saml.idp_metadata_refreshed")
         .await
         .expect(200);
     assert_eq!(results(&listed.body).len(), 3, "{}", listed.body);

@@ -267,7 +267,7 @@ async fn the_first_sign_in_creates_the_member_and_every_sign_in_resyncs_their_ro
     let log = s
         .org
         .owner_api()
-        .get("/api/activity-logs?page_size=100")
+        .get("/api/audit-events?page_size=100")
         .await
         .expect(200)
         .body;
@@ -957,7 +957,7 @@ async fn a_sign_in_gives_the_workspaces_its_groups_map_and_the_next_takes_back_w
         .as_i64()
         .expect("a user id");
     let log = api
-        .get("/api/activity-logs?action=workspace.member_added&page_size=100")
+        .get("/api/audit-events?action=workspace.member_added&page_size=100")
         .await
         .expect(200)
         .body;

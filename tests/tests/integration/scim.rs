@@ -281,7 +281,7 @@ async fn the_idp_never_changes_the_owner_and_the_attempt_is_recorded() {
     assert_eq!(role_of(&org, &org.owner.email).await.as_deref(), Some("OW"));
     let log = org
         .owner_api()
-        .get("/api/activity-logs?action=scim.request_refused")
+        .get("/api/audit-events?action=scim.request_refused")
         .await
         .expect(200);
     assert_eq!(results(&log.body).len(), 1, "{}", log.body);

@@ -65,7 +65,7 @@ pub(crate) async fn account(server: &TestServer, org: &OrgFixture, email: &str) 
 pub(crate) async fn events(org: &OrgFixture, action: &str) -> Vec<Value> {
     let r = org
         .owner_api()
-        .get(&format!("/api/activity-logs?action={action}&page_size=100"))
+        .get(&format!("/api/audit-events?action={action}&page_size=100"))
         .await
         .expect(200);
     results(&r.body).clone()

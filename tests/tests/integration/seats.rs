@@ -352,7 +352,7 @@ async fn concurrent_activations_never_overshoot_the_seat_limit() {
     assert_eq!(an["count"], 4);
     let log = org
         .owner_api()
-        .get("/api/activity-logs/?action=member.role_changed")
+        .get("/api/audit-events/?action=member.role_changed")
         .await
         .expect(200)
         .body;

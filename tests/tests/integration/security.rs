@@ -277,7 +277,7 @@ async fn an_owner_or_administrator_renames_a_member_of_theirs_alone_and_it_is_au
     assert_eq!(r.body["first_name"], "Ann");
     let log = org
         .owner_api()
-        .get("/api/activity-logs/?action=member.renamed")
+        .get("/api/audit-events/?action=member.renamed")
         .await
         .expect(200);
     let events = log.body["results"].as_array().expect("results");

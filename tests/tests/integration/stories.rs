@@ -140,7 +140,7 @@ async fn only_owners_and_administrators_can_use_the_organization_page() {
         for r in [
             api.get(&org.path("/seats")).await,
             api.get("/api/invite").await,
-            api.get("/api/activity-logs/").await,
+            api.get("/api/audit-events/").await,
             api.patch(
                 &org.path("/memberships"),
                 json!({"user_id": waiting.id.0, "role": "AN"}),
@@ -165,7 +165,7 @@ async fn only_owners_and_administrators_can_use_the_organization_page() {
         let waiting = org.member(Role::NotActivated).await;
         api.get(&org.path("/seats")).await.expect(200);
         api.get("/api/invite").await.expect(200);
-        api.get("/api/activity-logs/").await.expect(200);
+        api.get("/api/audit-events/").await.expect(200);
         api.patch(
             &org.path("/memberships"),
             json!({"user_id": waiting.id.0, "role": "AN"}),
@@ -692,7 +692,7 @@ async fn a_deleted_member_comes_back_only_through_a_new_invite_as_a_new_membersh
 
     // The audit log, and only it, keeps the real name of who was deleted.
     let log = owner
-        .get("/api/activity-logs/?action=member.deleted")
+        .get("/api/audit-events/?action=member.deleted")
         .await
         .expect(200)
         .body;
@@ -725,7 +725,7 @@ async fn the_audit_log_records_a_role_change_with_actor_target_old_and_new_value
         .expect(200);
 
     let log = owner
-        .get("/api/activity-logs/?action=member.role_changed")
+        .get("/api/audit-events/?action=member.role_changed")
         .await
         .expect(200)
         .body;

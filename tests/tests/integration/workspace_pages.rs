@@ -32,7 +32,7 @@ async fn member_with_browser(server: &TestServer, org: &OrgFixture, role: Role) 
 /// The newest audit events' actions and sources, newest first.
 async fn recent_events(owner: &Api, n: usize) -> Vec<(String, String)> {
     let log = owner
-        .get(&format!("/api/activity-logs/?page_size={n}"))
+        .get(&format!("/api/audit-events/?page_size={n}"))
         .await
         .expect(200);
     results(&log.body)

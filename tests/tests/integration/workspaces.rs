@@ -407,7 +407,7 @@ async fn workspace_changes_are_audited_and_bad_input_changes_nothing() {
         .await
         .expect(204);
     let log = owner
-        .get("/api/activity-logs/?page_size=50")
+        .get("/api/audit-events/?page_size=50")
         .await
         .expect(200);
     let actions: Vec<&str> = results(&log.body)

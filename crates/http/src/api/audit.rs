@@ -1,4 +1,5 @@
-//! The audit log, for Owners and Administrators.
+//! The audit events (who changed what for whom, in words) at `/api/audit-events/`, for
+//! Owners and Administrators. The activity log of requests is `api::activity`.
 
 use axum::extract::State;
 use axum::Json;
@@ -98,7 +99,7 @@ pub(crate) fn time_param(field: &str, v: Option<&str>) -> ApiResult<Option<i64>>
 }
 
 /// Audit events, newest first; filter by `actor`, `target` (user ids), `action`, `since`, `until`.
-#[utoipa::path(get, path = "/api/activity-logs", tag = "audit",
+#[utoipa::path(get, path = "/api/audit-events", tag = "audit",
     params(("actor" = Option<i64>, Query), ("target" = Option<i64>, Query), ("action" = Option<String>, Query),
            ("since" = Option<String>, Query), ("until" = Option<String>, Query), ("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query)),
     responses((status = 200, body = PageView<AuditEventView>), (status = 400), (status = 403)))]

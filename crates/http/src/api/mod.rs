@@ -1,5 +1,6 @@
 //! The REST API: routes, and the OpenAPI document generated from the handlers.
 
+pub mod activity;
 pub mod audit;
 pub mod docs;
 pub mod domains;
@@ -59,7 +60,8 @@ use docs::Security;
         workspaces::workspace_members, workspaces::add_workspace_member,
         workspaces::remove_workspace_member, workspaces::bulk_add_members,
         workspaces::bulk_remove_members, workspaces::workspace_members_page,
-        audit::list_events,
+        audit::list_events, activity::list_activity, activity::get_session_policy,
+        activity::update_session_policy,
         scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
         saml::get_settings, saml::update_settings, saml::reset_settings, saml::validate_metadata_url,
         saml::refresh_metadata,
@@ -275,7 +277,12 @@ pub fn routes() -> Router<AppState> {
             "/api/workspaces/{id}/memberships/paginated",
             get(workspaces::workspace_members_page),
         )
-        .route("/api/activity-logs", get(audit::list_events))
+        .route("/api/audit-events", get(audit::list_events))
+        .route("/api/activity-logs", get(activity::list_activity))
+        .route(
+            "/api/session-policy",
+            get(activity::get_session_policy).patch(activity::update_session_policy),
+        )
         .route(
             "/api/scim/settings",
             get(scim::get_settings).post(scim::update_settings),

@@ -104,6 +104,7 @@ pub async fn login(
         .await
     {
         Ok((user, session)) => {
+            crate::activity::signed_in(&parts, &session);
             let jar = with_session(&state, jar, &session);
             if body.form {
                 (jar, Redirect::to(&safe_next(b.next.as_deref()))).into_response()
@@ -304,6 +305,7 @@ pub async fn signup(
     .await;
     match outcome {
         Ok((joined, session)) => {
+            crate::activity::made_by(&parts, joined.user.id, Some(joined.org));
             let jar = match &session {
                 Some(s) => with_session(&state, jar, s),
                 None => jar,

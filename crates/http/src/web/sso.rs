@@ -111,6 +111,7 @@ pub(crate) async fn acs(
         .await
     {
         Ok(SamlSignIn::SignedIn { session, go_to }) => {
+            crate::activity::signed_in(&parts, &session);
             let jar = with_session(&state, jar, &session).remove(link_cookie(&state, ""));
             (jar, Redirect::to(&go_to)).into_response()
         }
