@@ -37,6 +37,8 @@ def unique(prefix):
 
 
 def member_ids(page):
+    if not isinstance(page, dict):
+        page = page.model_dump()
     return sorted(row["user"]["id"] for row in page["results"])
 
 

@@ -721,3 +721,141 @@ async fn a_csv_import_creates_and_assigns_tags_and_reports_its_status() {
         .await
         .contains(&"member_tag.imported".to_string()));
 }
+
+#[tokio::test]
+async fn the_versioned_filter_answers_like_the_member_list() {
+    let t = team().await;
+    let org = &t.org;
+    let api = org.owner_api();
+    let red = create(&api, org, "red").await;
+    assign(
+        org,
+        "",
+        json!({"all": false, "included": [t.an.id.0, t.re.id.0], "tags": [red]}),
+    )
+    .await;
+    let schema = api
+        .get(&org.path("/memberships/filter-schema"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(schema["version"], 1);
+    let keys: Vec<&str> = schema["filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "role",
+            "tags",
+            "user_type",
+            "last_activity",
+            "membership",
+            "search",
+            "is_deleted"
+        ]
+    );
+    let payload = json!({"version": 1, "filters": [
+        {"key": "tags", "value": [red]}, {"key": "role", "value": ["AN"]}]});
+    let get = api
+        .get(&org.path(&format!(
+            "/memberships/search?filters={}",
+            roster_tests::encode(&payload.to_string())
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(user_ids(&get), vec![t.an.id.0]);
+    let post = api
+        .post(
+            &org.path("/memberships/search"),
+            json!({"filters": payload}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(user_ids(&post), vec![t.an.id.0]);
+    // The query's own parameters combine with the payload; one given in both is a 400.
+    let both = api
+        .get(&org.path(&format!(
+            "/memberships/search?role=RE&filters={}",
+            roster_tests::encode(
+                &json!({"version": 1, "filters": [{"key": "tags", "value": [red]}]}).to_string()
+            )
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(user_ids(&both), vec![t.re.id.0]);
+    api.get(&org.path(&format!(
+        "/memberships/search?role=RE&filters={}",
+        roster_tests::encode(&payload.to_string())
+    )))
+    .await
+    .expect(400);
+    for bad in [
+        json!({"version": 2, "filters": []}),
+        json!({"version": 1, "filters": [{"key": "skills", "value": ["x"]}]}),
+        json!({"version": 1, "filters": [{"key": "tags", "value": ["red"]}]}),
+        json!({"version": 1, "filters": [{"key": "tags", "value": [999999]}]}),
+        json!({"version": 1, "filters": [{"key": "role", "value": ["AN"]}, {"key": "role", "value": ["RE"]}]}),
+        json!({"version": 1, "filters": [{"key": "membership", "value": [{"kind": "workspace", "id": 999999}]}]}),
+        json!("not an object"),
+    ] {
+        let r = api
+            .post(&org.path("/memberships/search"), json!({"filters": bad}))
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    // Membership: the workspace's members, from the options the caller sees.
+    let ws = crate::workspaces::create_workspace(&api, "Birds team").await;
+    api.post(
+        &format!("/api/workspaces/{ws}/memberships/"),
+        json!({"user": t.an2.id.0}),
+    )
+    .await
+    .expect(201);
+    let options = api
+        .get(&org.path("/memberships/filter-options/membership?search=birds"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(options[0]["id"], ws);
+    assert_eq!(options[0]["kind"], "workspace");
+    let members_of = api
+        .post(
+            &org.path("/memberships/search"),
+            json!({"filters": {"version": 1, "filters": [{"key": "membership", "value": [{"kind": "workspace", "id": ws}]}]}}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        user_ids(&members_of),
+        sorted(vec![org.owner.id.0, t.an2.id.0])
+    );
+    assert_eq!(
+        api.get(&org.path("/memberships/filter-options/skills"))
+            .await
+            .expect(200)
+            .body,
+        json!([])
+    );
+    // Reviewers and Annotators do not list members.
+    for p in [&t.re, &t.an] {
+        org.api(p)
+            .get(&org.path("/memberships/filter-schema"))
+            .await
+            .expect(403);
+        org.api(p)
+            .post(
+                &org.path("/memberships/search"),
+                json!({"filters": payload}),
+            )
+            .await
+            .expect(403);
+    }
+}

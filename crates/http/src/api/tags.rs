@@ -12,7 +12,9 @@ use roster_service::tags::TagSelection;
 use roster_service::{Admin, Staff};
 use serde::{Deserialize, Serialize};
 
-use crate::api::orgs::{member_query, ordering, search_term, MemberFilterParams};
+use crate::api::orgs::{
+    comma_list, float_typed_id, member_query, ordering, search_term, MemberFilterParams,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{InOrg, JsonBody, PathParams, QueryParams};
 use crate::paging::{page_view, PageParams, RequestUrl};
@@ -224,17 +226,31 @@ pub struct BulkDeleted {
     deleted: i64,
 }
 
-/// Deletes several member tags (OW, AD); an id that names no tag of the organization is a 400
-/// and nothing is deleted.
+/// Deletes several member tags (OW, AD), named by `ids` in the query (repeated or
+/// comma-separated, as the SDK sends them) or in a JSON body; an id that names no tag of the
+/// organization is a 400 and nothing is deleted.
 #[utoipa::path(delete, path = "/api/organizations/{id}/member-tags/bulk", tag = "member-tags",
-    params(("id" = i64, Path)), request_body = BulkDeleteBody,
+    params(("id" = i64, Path), ("ids" = Option<Vec<i64>>, Query, description = "tag ids")),
+    request_body(content = Option<BulkDeleteBody>, description = "or the ids in a JSON body"),
     responses((status = 200, body = BulkDeleted), (status = 400), (status = 403), (status = 404)))]
 pub async fn bulk_delete_tags(
     State(state): State<AppState>,
     InOrg(by): InOrg<Admin>,
-    JsonBody(body): JsonBody<BulkDeleteBody>,
+    uri: axum::http::Uri,
+    body: Bytes,
 ) -> ApiResult<Json<BulkDeleted>> {
-    let ids: Vec<MemberTagId> = body.ids.iter().map(|i| MemberTagId(*i)).collect();
+    let mut ids = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        if k != "ids" {
+            return Err(ApiError::invalid(&k, "is not a parameter of this call"));
+        }
+        ids.extend(comma_list(Some(&v), |s| float_typed_id("ids", s))?);
+    }
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let parsed: BulkDeleteBody = crate::extract::parse_json(&body)?;
+        ids.extend(parsed.ids);
+    }
+    let ids: Vec<MemberTagId> = ids.into_iter().map(MemberTagId).collect();
     let deleted = state.service.delete_tags(&by, &ids, false).await?;
     Ok(Json(BulkDeleted {
         deleted: deleted as i64,
