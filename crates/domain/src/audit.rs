@@ -75,10 +75,16 @@ pub enum AuditAction {
     /// A project put into a workspace (moved out of any other).
     WorkspaceProjectAdded,
     WorkspaceProjectRemoved,
+    /// A person's work in a project paused (the SDK's projects.pauses).
+    ProjectMemberPaused,
+    /// A pause's reason changed.
+    ProjectPauseUpdated,
+    /// A pause ended: the person may work in the project again.
+    ProjectMemberResumed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -120,6 +126,9 @@ impl AuditAction {
         AuditAction::WorkspaceMemberRemoved,
         AuditAction::WorkspaceProjectAdded,
         AuditAction::WorkspaceProjectRemoved,
+        AuditAction::ProjectMemberPaused,
+        AuditAction::ProjectPauseUpdated,
+        AuditAction::ProjectMemberResumed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -165,6 +174,9 @@ impl AuditAction {
             AuditAction::WorkspaceMemberRemoved => "workspace.member_removed",
             AuditAction::WorkspaceProjectAdded => "workspace.project_added",
             AuditAction::WorkspaceProjectRemoved => "workspace.project_removed",
+            AuditAction::ProjectMemberPaused => "project.member_paused",
+            AuditAction::ProjectPauseUpdated => "project.pause_updated",
+            AuditAction::ProjectMemberResumed => "project.member_resumed",
         }
     }
 

@@ -272,11 +272,16 @@ impl Service {
         &self,
         by: &Authorized<Admin>,
         emails: &[String],
-        role: Role,
+        role: Option<Role>,
         project_ids: &[ProjectId],
         workspace_ids: &[WorkspaceId],
     ) -> Result<Vec<InviteView>> {
-        rules::check_invite_role(role).map_err(|e| ServiceError::invalid("role", e.to_string()))?;
+        let check_role = |r: Role| {
+            rules::check_invite_role(r).map_err(|e| ServiceError::invalid("role", e.to_string()))
+        };
+        if let Some(r) = role {
+            check_role(r)?;
+        }
         if emails.is_empty() || emails.len() > MAX_INVITES_PER_REQUEST {
             return Err(ServiceError::invalid(
                 "emails",
@@ -323,6 +328,10 @@ impl Service {
         let org_rec = orgs::by_id(&mut tx, org)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
+        // Without a role the invite gives the organization's default role, read under the
+        // lock that an update of it takes too.
+        let role = role.unwrap_or(org_rec.default_role);
+        check_role(role)?;
         let mut without_seat = 0;
         for email in &normalized {
             if let Some(u) = users::by_email(&mut tx, email).await? {

@@ -17,6 +17,7 @@ pub mod members;
 pub mod membership;
 pub mod orgs;
 pub mod passwords;
+pub mod pauses;
 pub mod projects;
 pub mod saml;
 pub mod scim;

@@ -19,6 +19,7 @@ pub mod domains;
 pub mod invites;
 pub mod members;
 pub mod orgs;
+pub mod pauses;
 pub mod projects;
 pub mod raw;
 pub mod saml;

@@ -104,6 +104,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "live_member_counters",
         sql: include_str!("../migrations/0017_live_member_counters.sql"),
     },
+    Migration {
+        version: 20,
+        name: "preferences_pauses",
+        sql: include_str!("../migrations/0020_preferences_pauses.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
