@@ -120,7 +120,7 @@ def test_users_list_and_get_carry_memberships_of_this_organization(ls, key, me, 
 
 def test_users_create_adds_a_member_with_the_default_role_and_delete_removes_it(ls, key, org_id):
     email = fresh_email("create")
-    created = ls.users.with_raw_response.create(email=email, first_name="Sdk", last_name="Created")
+    created = ls.users.with_raw_response.create(email=email, username=email, first_name="Sdk", last_name="Created")
     assert created.status_code == 201
     body = strict(LseUser, created.response.json())
     assert (body.email, body.first_name, body.last_name) == (email, "Sdk", "Created")
@@ -132,7 +132,11 @@ def test_users_create_adds_a_member_with_the_default_role_and_delete_removes_it(
     assert deleted.status_code == 204
     raw_get(key, f"api/users/{body.id}/", expect=404)
     with pytest.raises(ApiError) as refused:
-        ls.users.create(email=fresh_email("pw"), password="a long passphrase here")
+        ls.users.create(email=fresh_email("name"), username="someone")
+    assert refused.value.status_code == 400 and "username" in str(refused.value.body)
+    with pytest.raises(ApiError) as refused:
+        pw = fresh_email("pw")
+        ls.users.create(email=pw, username=pw, password="a long passphrase here")
     assert refused.value.status_code == 400 and "password" in str(refused.value.body)
 
 

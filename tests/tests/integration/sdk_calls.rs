@@ -256,7 +256,7 @@ async fn users_create_adds_a_new_person_and_invites_an_existing_one_alike() {
     let new = owner
         .post(
             "/api/users/",
-            json!({"email": "New.Person@example.com", "first_name": "New", "last_name": "Person"}),
+            json!({"email": "New.Person@example.com", "username": "new.person@example.com", "first_name": "New", "last_name": "Person"}),
         )
         .await
         .expect(201);
@@ -327,6 +327,14 @@ async fn users_create_adds_a_new_person_and_invites_an_existing_one_alike() {
         .await
         .expect(400);
     names_field(&r.body, "password");
+    let r = owner
+        .post(
+            "/api/users/",
+            json!({"email": "third@example.com", "username": "chosen"}),
+        )
+        .await
+        .expect(400);
+    names_field(&r.body, "username");
     // Managers may not add people.
     let manager = org.member(Role::Manager).await;
     org.api(&manager)

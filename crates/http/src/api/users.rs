@@ -361,7 +361,8 @@ pub struct CreateUserBody {
     first_name: String,
     #[serde(default)]
     last_name: String,
-    /// The SDK's other fields describe the person's own account (password, username, phone,
+    /// The SDK requires `username`: it is accepted when it is the email (a new account's
+    /// username). The SDK's other fields describe the person's own account (password, phone,
     /// preferences, active organization, date joined): an organization's admin never sets
     /// them, so sending one is refused naming it.
     #[schema(value_type = Option<String>)]
@@ -386,7 +387,14 @@ impl CreateUserBody {
                    email, first_name and last_name";
         crate::error::refuse_sent(&[
             ("password", self.password.is_some(), why),
-            ("username", self.username.is_some(), why),
+            (
+                "username",
+                self.username.as_ref().is_some_and(|u| {
+                    !u.as_str()
+                        .is_some_and(|u| u.trim().eq_ignore_ascii_case(self.email.trim()))
+                }),
+                "a new account's username is its email; the person changes it themselves",
+            ),
             ("phone", self.phone.is_some(), why),
             ("allow_newsletters", self.allow_newsletters.is_some(), why),
             ("custom_hotkeys", self.custom_hotkeys.is_some(), why),
