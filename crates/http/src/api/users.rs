@@ -342,7 +342,7 @@ pub async fn update_hotkeys(
 /// Removes the person from the caller's organization, as deleting their membership does
 /// (their work shows as "Deleted User"; their account and other organizations stay).
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 403), (status = 404), (status = 405, description = "yourself")))]
 pub async fn delete_user(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Admin>,
