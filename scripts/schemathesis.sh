@@ -112,14 +112,15 @@ if grep -i panic "$work/main/serve.log"; then failed=1; fi
 # Credential pass: a fresh organization, and each credential operation on its own with a fresh
 # key read through a new sign-in (a key reset or a logout in one does not end the next one's).
 # The Annotator first again, the Owner after (the Owner may hand the ownership to them); the
-# JWT settings last, as they can switch legacy keys off.
+# JWT settings near the end, as they can switch legacy keys off, and the caller's own update
+# last, since over a key it may change the password the next sign-in would need.
 start_server cred
 config=$work/cred/schemathesis.toml
 for role in annotator owner; do
   started=$(date +%s)
   if [ $role = owner ]; then email=owner@schemathesis.example.com password=schemathesis-owner-password
   else email=fuzz00@schemathesis.example.com password=schemathesis-password; fi
-  for op in reset_legacy_key update_current_user refresh rotate blacklist logout assign_role assign_role_post update_jwt_settings; do
+  for op in reset_legacy_key refresh rotate blacklist logout assign_role assign_role_post update_jwt_settings update_current_user; do
     key=$(fresh_key $email $password)
     fuzz "cred-$role/$op" "$key" --include-operation-id "$op"
   done

@@ -88,10 +88,16 @@ pub enum AuditAction {
     MemberTagsImported,
     /// The organization's limits on browser sessions changed.
     SessionPolicyChanged,
+    /// A person's work in a project paused (the SDK's projects.pauses).
+    ProjectMemberPaused,
+    /// A pause's reason changed.
+    ProjectPauseUpdated,
+    /// A pause ended: the person may work in the project again.
+    ProjectMemberResumed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 51] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
         AuditAction::SeatLimitChanged,
@@ -140,6 +146,9 @@ impl AuditAction {
         AuditAction::MemberTagsAssigned,
         AuditAction::MemberTagsImported,
         AuditAction::SessionPolicyChanged,
+        AuditAction::ProjectMemberPaused,
+        AuditAction::ProjectPauseUpdated,
+        AuditAction::ProjectMemberResumed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -192,6 +201,9 @@ impl AuditAction {
             AuditAction::MemberTagsAssigned => "member_tag.assigned",
             AuditAction::MemberTagsImported => "member_tag.imported",
             AuditAction::SessionPolicyChanged => "organization.session_policy_changed",
+            AuditAction::ProjectMemberPaused => "project.member_paused",
+            AuditAction::ProjectPauseUpdated => "project.pause_updated",
+            AuditAction::ProjectMemberResumed => "project.member_resumed",
         }
     }
 

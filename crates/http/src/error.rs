@@ -159,3 +159,12 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Refuses the first of `fields` that the request sent (`(name, sent, why)`), naming it: a
+/// field roster cannot honour is never silently ignored.
+pub fn refuse_sent(fields: &[(&str, bool, &str)]) -> ApiResult<()> {
+    match fields.iter().find(|(_, sent, _)| *sent) {
+        Some((name, _, why)) => Err(ApiError::invalid(name, *why)),
+        None => Ok(()),
+    }
+}

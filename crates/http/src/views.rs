@@ -32,6 +32,26 @@ pub struct UserView {
     pub date_joined: String,
     #[schema(value_type = Object)]
     pub custom_hotkeys: serde_json::Value,
+    pub lse_fields: LseFieldsView,
+    /// The person's memberships the caller may see (on `users.*` and whoami answers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_membership: Option<Vec<OrgMembershipView>>,
+}
+
+/// The per-person fields Label Studio Enterprise nests under `lse_fields`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LseFieldsView {
+    #[schema(value_type = Object)]
+    pub email_notification_settings: serde_json::Value,
+    pub onboarding_state: Option<String>,
+}
+
+/// A stored JSON object (checked when it was written); `{}` if it is somehow not one.
+fn json_object(text: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .unwrap_or_else(|| serde_json::json!({}))
 }
 
 impl UserView {
@@ -47,10 +67,26 @@ impl UserView {
             initials: people::initials(&u.first_name, &u.last_name, &u.email),
             phone: u.phone.clone(),
             active_organization: u.active_org.map(|o| o.0),
-            allow_newsletters: None,
+            allow_newsletters: u.preferences.allow_newsletters,
             date_joined: time(u.date_joined),
-            custom_hotkeys: serde_json::json!({}),
+            custom_hotkeys: json_object(&u.preferences.custom_hotkeys),
+            lse_fields: LseFieldsView {
+                email_notification_settings: json_object(
+                    &u.preferences.email_notification_settings,
+                ),
+                onboarding_state: u.preferences.onboarding_state.clone(),
+            },
+            org_membership: None,
         }
+    }
+
+    /// The user with the memberships the caller may see.
+    pub fn with_memberships<'a>(
+        mut self,
+        memberships: impl IntoIterator<Item = &'a MembershipRecord>,
+    ) -> UserView {
+        self.org_membership = Some(memberships.into_iter().map(OrgMembershipView::of).collect());
+        self
     }
 
     /// How a deleted member appears wherever their work or changes are shown.
@@ -69,6 +105,11 @@ impl UserView {
             allow_newsletters: None,
             date_joined: time(u.date_joined),
             custom_hotkeys: serde_json::json!({}),
+            lse_fields: LseFieldsView {
+                email_notification_settings: serde_json::json!({}),
+                onboarding_state: None,
+            },
+            org_membership: None,
         }
     }
 
@@ -234,6 +275,11 @@ pub struct OrgMembershipView {
     #[schema(value_type = String, example = "AN")]
     pub role: Role,
     pub active: bool,
+    /// Every roster member is a standard user (no Flex or other seat kinds).
+    pub user_type: &'static str,
+    /// Label Studio's Flex seat state: roster has no Flex seats.
+    #[schema(value_type = Option<Object>)]
+    pub flex: Option<serde_json::Value>,
 }
 
 impl OrgMembershipView {
@@ -242,6 +288,8 @@ impl OrgMembershipView {
             organization_id: m.org.0,
             role: m.role,
             active: m.role.is_active(),
+            user_type: "standard",
+            flex: None,
         }
     }
 }
@@ -251,7 +299,6 @@ impl OrgMembershipView {
 pub struct WhoAmIView {
     #[serde(flatten)]
     pub user: UserView,
-    pub org_membership: Vec<OrgMembershipView>,
     pub permissions: Vec<String>,
 }
 

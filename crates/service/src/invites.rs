@@ -272,11 +272,16 @@ impl Service {
         &self,
         by: &Authorized<Invite>,
         emails: &[String],
-        role: Role,
+        role: Option<Role>,
         project_ids: &[ProjectId],
         workspace_ids: &[WorkspaceId],
     ) -> Result<Vec<InviteView>> {
-        rules::check_invite_role(role).map_err(|e| ServiceError::invalid("role", e.to_string()))?;
+        let check_role = |r: Role| {
+            rules::check_invite_role(r).map_err(|e| ServiceError::invalid("role", e.to_string()))
+        };
+        if let Some(r) = role {
+            check_role(r)?;
+        }
         if emails.is_empty() || emails.len() > MAX_INVITES_PER_REQUEST {
             return Err(ServiceError::invalid(
                 "emails",
@@ -294,14 +299,6 @@ impl Service {
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, org).await?;
         let me = by.reread(&mut tx).await?;
-        // Someone below Administrator who was let invite gives only roles below their own.
-        if !roster_domain::permissions::may_give_in_invite(me.role, role) {
-            return Err(ServiceError::Forbidden(format!(
-                "A {} may invite only into roles below their own, not as {}.",
-                me.role.name(),
-                role.name()
-            )));
-        }
         for w in workspace_ids {
             // Another organization's workspace reads as unknown; one the inviter may not
             // change is refused as changing it would be.
@@ -331,6 +328,18 @@ impl Service {
         let org_rec = orgs::by_id(&mut tx, org)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
+        // Without a role the invite gives the organization's default role, read under the
+        // lock that an update of it takes too.
+        let role = role.unwrap_or(org_rec.default_role);
+        check_role(role)?;
+        // Someone below Administrator who was let invite gives only roles below their own.
+        if !roster_domain::permissions::may_give_in_invite(me.role, role) {
+            return Err(ServiceError::Forbidden(format!(
+                "A {} may invite only into roles below their own, not as {}.",
+                me.role.name(),
+                role.name()
+            )));
+        }
         let mut without_seat = 0;
         for email in &normalized {
             if let Some(u) = users::by_email(&mut tx, email).await? {

@@ -18,6 +18,7 @@ pub mod members;
 pub mod membership;
 pub mod orgs;
 pub mod passwords;
+pub mod pauses;
 pub mod permissions;
 pub mod projects;
 pub mod saml;

@@ -72,6 +72,25 @@ pub struct TokenSettings {
     pub api_token_ttl_days: i64,
 }
 
+/// A partial change of the token settings (the SDK sends only what it changes); `None`
+/// keeps the stored value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenSettingsPatch {
+    pub api_tokens_enabled: Option<bool>,
+    pub legacy_api_tokens_enabled: Option<bool>,
+    pub api_token_ttl_days: Option<i64>,
+}
+
+impl TokenSettings {
+    fn of(o: &OrgRecord) -> TokenSettings {
+        TokenSettings {
+            api_tokens_enabled: o.api_tokens_enabled,
+            legacy_api_tokens_enabled: o.legacy_api_tokens_enabled,
+            api_token_ttl_days: o.api_token_ttl_days,
+        }
+    }
+}
+
 pub(crate) fn check_title(title: &str) -> Result<String> {
     let t = title.trim();
     if t.is_empty() {
@@ -403,19 +422,18 @@ impl Service {
         let o = orgs::by_id(&mut c, by.org.id)
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
-        Ok(TokenSettings {
-            api_tokens_enabled: o.api_tokens_enabled,
-            legacy_api_tokens_enabled: o.legacy_api_tokens_enabled,
-            api_token_ttl_days: o.api_token_ttl_days,
-        })
+        Ok(TokenSettings::of(&o))
     }
 
     pub async fn update_token_settings(
         &self,
         by: &Authorized<Admin>,
-        new: TokenSettings,
+        new: TokenSettingsPatch,
     ) -> Result<TokenSettings> {
-        if !(1..=73_000).contains(&new.api_token_ttl_days) {
+        if new
+            .api_token_ttl_days
+            .is_some_and(|d| !(1..=73_000).contains(&d))
+        {
             return Err(ServiceError::invalid(
                 "api_token_ttl_days",
                 "must be between 1 and 73000",
@@ -427,9 +445,15 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("organization"))?;
         let mut after = before.clone();
-        after.api_tokens_enabled = new.api_tokens_enabled;
-        after.legacy_api_tokens_enabled = new.legacy_api_tokens_enabled;
-        after.api_token_ttl_days = new.api_token_ttl_days;
+        if let Some(v) = new.api_tokens_enabled {
+            after.api_tokens_enabled = v;
+        }
+        if let Some(v) = new.legacy_api_tokens_enabled {
+            after.legacy_api_tokens_enabled = v;
+        }
+        if let Some(v) = new.api_token_ttl_days {
+            after.api_token_ttl_days = v;
+        }
         orgs::update(&mut tx, &after).await?;
         let show = |o: &OrgRecord| {
             format!(
@@ -449,7 +473,7 @@ impl Service {
             .await?;
         }
         roster_store::commit(tx).await?;
-        Ok(new)
+        Ok(TokenSettings::of(&after))
     }
 }
 
@@ -495,5 +519,37 @@ impl Service {
             out.push((org.id, seat_usage(&mut c, &org, now).await?.used()));
         }
         Ok(out)
+    }
+}
+
+/// What `/api/billing/info` reports of an organization: its seats and what it holds.
+#[derive(Debug, Clone)]
+pub struct BillingFigures {
+    pub org: OrgRecord,
+    pub seats: SeatUsage,
+    pub projects: i64,
+    pub annotations: i64,
+    /// Whether invite mail goes out through SMTP (otherwise it waits in the outbox).
+    pub email_configured: bool,
+}
+
+impl Service {
+    /// Seat and usage figures for the Owner (Label Studio Enterprise shows billing to the
+    /// Owner alone).
+    pub async fn billing_figures(&self, by: &Authorized<crate::Owner>) -> Result<BillingFigures> {
+        let mut c = self.store().read().await?;
+        let org = orgs::by_id(&mut c, by.org.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization"))?;
+        let seats = seat_usage(&mut c, &org, self.now()).await?;
+        let (projects, annotations) =
+            roster_store::projects::totals_of_org(&mut c, by.org.id).await?;
+        Ok(BillingFigures {
+            org,
+            seats,
+            projects,
+            annotations,
+            email_configured: self.mailer().is_some(),
+        })
     }
 }

@@ -477,14 +477,15 @@ impl Service {
         Ok(Page { count, items })
     }
 
-    /// Records completed work by the caller, under their current membership.
+    /// Records completed work by the caller, under their current membership; refused while
+    /// the caller's work in the project is paused.
     pub async fn create_annotation(
         &self,
         by: &Authorized<Member>,
         project: ProjectId,
         result: &str,
     ) -> Result<AnnotationRow> {
-        self.get_project(by, project).await?;
+        let rec = self.get_project(by, project).await?;
         if result.len() > 100_000 {
             return Err(ServiceError::invalid(
                 "result",
@@ -492,6 +493,7 @@ impl Service {
             ));
         }
         let mut tx = self.store().write().await?;
+        self.check_not_paused(&mut tx, &rec, by.user.id).await?;
         let id =
             projects::insert_annotation(&mut tx, project, by.membership.id, result, self.now())
                 .await?;

@@ -127,6 +127,7 @@ mod tests {
                 active_org: None,
                 date_joined: 0,
                 last_activity: None,
+                preferences: Default::default(),
             },
             memberships: Vec::new(),
             kind,

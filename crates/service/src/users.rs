@@ -1,12 +1,15 @@
 //! Users as the API shows them: the caller's own account, and the users of an organization.
 
-use roster_domain::{policy, rules, Access, AuditAction, OrgId, UserId};
-use roster_store::{credentials, members, users, MemberRow, MembershipRecord, UserRecord};
+use roster_domain::{policy, preferences, rules, Access, AuditAction, OrgId, UserId};
+use roster_store::{
+    credentials, members, users, MemberRow, MembershipRecord, Preferences, UserRecord,
+};
 
 use crate::accounts::{check_name, NewSession};
 use crate::audit::{record, Event};
+use crate::membership::{Actor, Change, JoinVia};
 use crate::{
-    passwords, Authenticated, Authorized, Context, CredentialKind, Member, Result, Service,
+    passwords, Admin, Authenticated, Authorized, Context, CredentialKind, Member, Result, Service,
     ServiceError, Staff,
 };
 
@@ -42,9 +45,13 @@ impl CurrentUser {
 }
 
 /// A password change: the current password proves it is the person, the new one replaces it.
+/// Without the current password only a request that carries a token credential (a legacy
+/// key or an access token, as the SDK sends) may change it, as Label Studio allows: whoever
+/// holds such a token already acts fully as the person, while a browser session may be one
+/// left open on a shared machine.
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordChange<'a> {
-    pub current: &'a str,
+    pub current: Option<&'a str>,
     pub new: &'a str,
 }
 
@@ -56,16 +63,91 @@ pub struct ProfilePatch {
     pub last_name: Option<String>,
     pub phone: Option<String>,
     pub active_organization: Option<OrgId>,
+    pub preferences: PreferencesPatch,
+    /// Read-only attributes the SDK sends back: accepted when they equal what the account
+    /// has, refused (naming the field) when they would change it.
+    pub is_email_verified: Option<bool>,
+    pub date_joined: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+/// A change of the person's own preferences; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PreferencesPatch {
+    pub allow_newsletters: Option<bool>,
+    pub custom_hotkeys: Option<serde_json::Value>,
+    pub email_notification_settings: Option<serde_json::Value>,
+    pub onboarding_state: Option<String>,
+}
+
+impl PreferencesPatch {
+    fn is_empty(&self) -> bool {
+        self.allow_newsletters.is_none()
+            && self.custom_hotkeys.is_none()
+            && self.email_notification_settings.is_none()
+            && self.onboarding_state.is_none()
+    }
 }
 
 impl ProfilePatch {
     fn names_only(&self) -> bool {
-        self.username.is_none() && self.phone.is_none() && self.active_organization.is_none()
+        self.username.is_none()
+            && self.phone.is_none()
+            && self.active_organization.is_none()
+            && self.preferences.is_empty()
     }
 }
 
+/// roster sends no verification mail and keeps no verified flag: every account reads as not
+/// verified, and nobody (least an organization's admin, for a person who may belong to other
+/// organizations too) may mark one verified.
+pub const EMAIL_VERIFIED: bool = false;
+
+fn refused(field: &'static str) -> impl Fn(preferences::Refused) -> ServiceError {
+    move |e| ServiceError::invalid(field, e.0)
+}
+
+/// The preferences after `p`, each checked.
+fn apply_preferences(before: &Preferences, p: &PreferencesPatch) -> Result<Preferences> {
+    let mut after = before.clone();
+    if let Some(v) = p.allow_newsletters {
+        after.allow_newsletters = Some(v);
+    }
+    if let Some(v) = &p.custom_hotkeys {
+        after.custom_hotkeys = preferences::check_hotkeys(v).map_err(refused("custom_hotkeys"))?;
+    }
+    if let Some(v) = &p.email_notification_settings {
+        after.email_notification_settings = preferences::check_notification_settings(v)
+            .map_err(refused("email_notification_settings"))?;
+    }
+    if let Some(v) = &p.onboarding_state {
+        after.onboarding_state =
+            Some(preferences::check_onboarding_state(v).map_err(refused("onboarding_state"))?);
+    }
+    Ok(after)
+}
+
+fn check_read_only(user: &UserRecord, p: &ProfilePatch) -> Result<()> {
+    if p.is_email_verified.is_some_and(|v| v != EMAIL_VERIFIED) {
+        return Err(ServiceError::invalid(
+            "is_email_verified",
+            "is read-only: roster does not verify email addresses, so it cannot be changed",
+        ));
+    }
+    if let Some(when) = p.date_joined {
+        if when.timestamp_micros() != user.date_joined {
+            return Err(ServiceError::invalid(
+                "date_joined",
+                "is read-only: it is when the account was made",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn apply(user: &UserRecord, p: &ProfilePatch) -> Result<UserRecord> {
+    check_read_only(user, p)?;
     let mut u = user.clone();
+    u.preferences = apply_preferences(&user.preferences, &p.preferences)?;
     if let Some(v) = &p.first_name {
         u.first_name = check_name("first_name", v)?;
     }
@@ -115,7 +197,9 @@ async fn write_profile(c: &mut roster_store::WriteTx, u: &UserRecord) -> Result<
             ServiceError::invalid("username", "This username is taken; choose another.")
         }
         other => other.into(),
-    })
+    })?;
+    users::update_preferences(c, u.id, &u.preferences).await?;
+    Ok(())
 }
 
 impl Service {
@@ -145,14 +229,26 @@ impl Service {
         let new_hash = match &password {
             Some(change) => {
                 passwords::check_policy(change.new)?;
-                self.check_password(&who.user.email, change.current, ctx)
-                    .await
-                    .map_err(|e| match e {
-                        ServiceError::Unauthenticated(_) => {
-                            ServiceError::invalid("current_password", "is not correct")
-                        }
-                        other => other,
-                    })?;
+                match (change.current, who.kind) {
+                    (Some(current), _) => {
+                        self.check_password(&who.user.email, current, ctx)
+                            .await
+                            .map_err(|e| match e {
+                                ServiceError::Unauthenticated(_) => {
+                                    ServiceError::invalid("current_password", "is not correct")
+                                }
+                                other => other,
+                            })?;
+                    }
+                    (None, CredentialKind::Session) => {
+                        return Err(ServiceError::invalid(
+                            "current_password",
+                            "is required to change the password when signed in with a browser \
+                             session",
+                        ))
+                    }
+                    (None, CredentialKind::LegacyKey | CredentialKind::AccessToken) => {}
+                }
                 Some(self.password_hashing().hash(change.new.to_string()).await?)
             }
             None => None,
@@ -284,5 +380,81 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found("user"))?;
         roster_store::commit(tx).await?;
         Ok(row)
+    }
+}
+
+/// Who `create_user` is asked to add.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl Service {
+    /// Adds a person to the caller's organization with its default role, as Label Studio
+    /// Enterprise's `POST /api/users/` does. An email without an account gets one (no
+    /// password: they sign in through single sign-on or ask for a set-password link) and a
+    /// membership through the one membership path. An email that already has an account
+    /// gets a personal invite with the default role instead, and joins when the person
+    /// accepts it: the answer is the same in both cases (the person as this organization now
+    /// knows them: the names it was given), so the call tells nothing about the person's
+    /// other organizations.
+    pub async fn create_user(&self, by: &Authorized<Admin>, new: NewPerson) -> Result<UserRecord> {
+        // Adding a person is inviting them: the Owner may have withdrawn that from Administrators.
+        let inviter = by.require::<crate::Invite>()?;
+        let email = crate::accounts::normalize_email(&new.email)?;
+        let first = check_name("first_name", &new.first_name)?;
+        let last = check_name("last_name", &new.last_name)?;
+        let mut tx = self.store().write().await?;
+        if !roster_store::orgs::lock_for_membership_change(&mut tx, by.org.id).await? {
+            return Err(ServiceError::not_found("No such organization."));
+        }
+        let existing = users::by_email(&mut tx, &email).await?;
+        let Some(account) = existing else {
+            let org = roster_store::orgs::by_id(&mut tx, by.org.id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("organization"))?;
+            let user = self
+                .insert_user(&mut tx, &email, &first, &last, None)
+                .await?;
+            let change = Change::Join {
+                user: &user,
+                via: JoinVia::Direct(org.default_role),
+            };
+            let actor = Actor::Member(by.user.clone());
+            self.change_membership(&mut tx, by.org.id, &actor, change, &by.context)
+                .await?;
+            roster_store::commit(tx).await?;
+            return Ok(as_created(user, &first, &last));
+        };
+        if members::live(&mut tx, by.org.id, account.id)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "{email} is already a member of this organization"
+            )));
+        }
+        drop(tx);
+        self.send_invites(&inviter, std::slice::from_ref(&email), None, &[], &[])
+            .await?;
+        Ok(as_created(account, &first, &last))
+    }
+}
+
+/// The person as `create_user` answers them, the same whether the account is new or not:
+/// the email and the names the caller gave, nothing the account holds elsewhere.
+fn as_created(account: UserRecord, first: &str, last: &str) -> UserRecord {
+    UserRecord {
+        username: account.email.clone(),
+        first_name: first.to_string(),
+        last_name: last.to_string(),
+        phone: String::new(),
+        password_hash: None,
+        active_org: None,
+        last_activity: None,
+        preferences: Preferences::default(),
+        ..account
     }
 }

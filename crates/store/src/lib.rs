@@ -20,6 +20,7 @@ pub mod domains;
 pub mod invites;
 pub mod members;
 pub mod orgs;
+pub mod pauses;
 pub mod permissions;
 pub mod projects;
 pub mod raw;

@@ -115,6 +115,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0019_activity_log_session_policy.sql"),
     },
     Migration {
+        version: 20,
+        name: "preferences_pauses",
+        sql: include_str!("../migrations/0020_preferences_pauses.sql"),
+    },
+    Migration {
         version: 21,
         name: "permission_overrides",
         sql: include_str!("../migrations/0021_permission_overrides.sql"),

@@ -466,6 +466,17 @@ pub async fn count_annotations(c: &mut Conn, project: ProjectId) -> Result<i64> 
     handle(c).fetch_one(q, |r| r.int(0)).await
 }
 
+/// How many projects an organization has, and how many annotations they hold.
+pub async fn totals_of_org(c: &mut Conn, org: OrgId) -> Result<(i64, i64)> {
+    let q = query(
+        "SELECT (SELECT COUNT(*) FROM projects WHERE org_id = $1),
+                (SELECT COUNT(*) FROM annotations a JOIN projects p ON p.id = a.project_id
+                 WHERE p.org_id = $1)",
+    )
+    .bind(org.0);
+    handle(c).fetch_one(q, |r| Ok((r.int(0)?, r.int(1)?))).await
+}
+
 /// Whether the membership belongs to the project, and with which project role (`Some(None)`:
 /// it works with its organization role).
 pub async fn member_role(

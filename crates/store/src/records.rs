@@ -19,6 +19,17 @@ pub struct UserRecord {
     pub active_org: Option<OrgId>,
     pub date_joined: Micros,
     pub last_activity: Option<Micros>,
+    pub preferences: Preferences,
+}
+
+/// A person's own preferences. The JSON texts are objects the service checked before they
+/// were written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preferences {
+    pub allow_newsletters: Option<bool>,
+    pub custom_hotkeys: String,
+    pub email_notification_settings: String,
+    pub onboarding_state: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

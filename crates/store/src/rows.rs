@@ -1,12 +1,13 @@
 //! Turning database rows into records. Column lists live beside the decoders that read them.
 
 use crate::sql::Row;
-use crate::{MemberRow, MembershipRecord, OrgRecord, Result, StoreError, UserRecord};
+use crate::{MemberRow, MembershipRecord, OrgRecord, Preferences, Result, StoreError, UserRecord};
 use roster_domain::{MembershipId, OrgId, Role, RoleSource, UserId};
 
 pub(crate) const USER_COLS: &str =
     "u.id, u.email, u.username, u.first_name, u.last_name, u.phone, \
-     u.password_hash, u.active_org_id, u.date_joined, u.last_activity";
+     u.password_hash, u.active_org_id, u.date_joined, u.last_activity, \
+     u.allow_newsletters, u.custom_hotkeys, u.email_notification_settings, u.onboarding_state";
 
 pub(crate) const MEMBERSHIP_COLS: &str =
     "m.id, m.org_id, m.user_id, m.role, m.role_source, m.created_at, m.updated_at, m.deleted_at";
@@ -39,10 +40,16 @@ pub(crate) fn user(r: &dyn Row, at: usize) -> Result<UserRecord> {
         active_org: r.opt_int(at + 7)?.map(OrgId),
         date_joined: r.int(at + 8)?,
         last_activity: r.opt_int(at + 9)?,
+        preferences: Preferences {
+            allow_newsletters: r.opt_int(at + 10)?.map(|v| v != 0),
+            custom_hotkeys: r.text(at + 11)?,
+            email_notification_settings: r.text(at + 12)?,
+            onboarding_state: r.opt_text(at + 13)?,
+        },
     })
 }
 
-pub(crate) const USER_WIDTH: usize = 10;
+pub(crate) const USER_WIDTH: usize = 14;
 pub(crate) const MEMBERSHIP_WIDTH: usize = 8;
 
 /// Reads a membership from columns starting at `at` in the order of `MEMBERSHIP_COLS`.

@@ -3,7 +3,7 @@
 use crate::db::handle;
 use crate::rows::{self, USER_COLS};
 use crate::sql::query;
-use crate::{Conn, Micros, Result, UserRecord, WriteTx};
+use crate::{Conn, Micros, Preferences, Result, UserRecord, WriteTx};
 use roster_domain::{OrgId, UserId};
 
 pub struct NewUser<'a> {
@@ -95,6 +95,21 @@ pub async fn update_profile(c: &mut WriteTx, id: UserId, p: ProfileUpdate<'_>) -
     .bind(fold(p.first_name))
     .bind(fold(p.last_name))
     .bind(fold(p.username))
+    .bind(id.0);
+    handle(c).execute(q).await?;
+    Ok(())
+}
+
+/// Writes a person's preferences as a whole (the service merged the change into them).
+pub async fn update_preferences(c: &mut WriteTx, id: UserId, p: &Preferences) -> Result<()> {
+    let q = query(
+        "UPDATE users SET allow_newsletters = $1, custom_hotkeys = $2,
+            email_notification_settings = $3, onboarding_state = $4 WHERE id = $5",
+    )
+    .bind(p.allow_newsletters.map(i64::from))
+    .bind(p.custom_hotkeys.as_str())
+    .bind(p.email_notification_settings.as_str())
+    .bind(p.onboarding_state.as_deref())
     .bind(id.0);
     handle(c).execute(q).await?;
     Ok(())

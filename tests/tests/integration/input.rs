@@ -301,11 +301,6 @@ async fn missing_required_fields_are_400_naming_the_field() {
         )
         .await;
     assert_error(&r, 400, "assign with an empty body");
-    let r = s
-        .owner
-        .post("/api/jwt/settings", json!({"api_tokens_enabled": false}))
-        .await;
-    assert_invalid(&r, "legacy_api_tokens_enabled", "partial jwt settings");
     assert_eq!(s.server.snapshot().await, before);
 }
 

@@ -32,6 +32,7 @@ mod scim_dialects;
 mod scim_guards;
 mod scim_page;
 mod scim_stories;
+mod sdk_calls;
 mod seats;
 mod security;
 mod serialization;

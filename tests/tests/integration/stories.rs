@@ -62,7 +62,7 @@ async fn a_person_who_signs_up_through_the_invite_link_waits_not_activated_until
     let me = api.get("/api/current-user/whoami").await.expect(200).body;
     assert_eq!(
         me["org_membership"],
-        json!([{"organization_id": org.id.0, "role": "NO", "active": false}])
+        json!([{"organization_id": org.id.0, "role": "NO", "active": false, "user_type": "standard", "flex": null}])
     );
 
     // The Owner assigns a role: the account is active at once.
@@ -836,7 +836,7 @@ async fn deleting_a_membership_moves_the_persons_active_organization_to_another_
     assert_eq!(me["active_organization"], there.id.0);
     assert_eq!(
         me["org_membership"],
-        json!([{"organization_id": there.id.0, "role": "RE", "active": true}])
+        json!([{"organization_id": there.id.0, "role": "RE", "active": true, "user_type": "standard", "flex": null}])
     );
     api.get("/api/projects/").await.expect(200);
     api.get(&here.path("")).await.expect(404);

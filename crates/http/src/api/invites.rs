@@ -54,7 +54,8 @@ pub async fn reset_invite_link(
 #[serde(deny_unknown_fields)]
 pub struct SendInvitesBody {
     emails: Vec<String>,
-    role: String,
+    /// Left out: the organization's default role.
+    role: Option<String>,
     #[serde(default)]
     projects: Vec<i64>,
     /// Accepted for compatibility; only "standard" exists in roster.
@@ -93,7 +94,8 @@ impl InviteItem {
     }
 }
 
-/// Invites people by email with a role (and projects); needs a free seat per new person.
+/// Invites people by email with a role (the organization's default role when none is given)
+/// and projects; needs a free seat per new person.
 #[utoipa::path(post, path = "/api/invite/send-email", tag = "invites", request_body = SendInvitesBody,
     responses((status = 201, body = [InviteItem]), (status = 400), (status = 403), (status = 409)))]
 pub async fn send_invites(
@@ -107,7 +109,11 @@ pub async fn send_invites(
             "only \"standard\" is supported",
         ));
     }
-    let role = parse_role("role", &body.role)?;
+    let role = body
+        .role
+        .as_deref()
+        .map(|r| parse_role("role", r))
+        .transpose()?;
     let projects: Vec<ProjectId> = body.projects.iter().map(|p| ProjectId(*p)).collect();
     let workspaces: Vec<WorkspaceId> = body.workspaces.iter().map(|w| WorkspaceId(*w)).collect();
     let sent = state

@@ -2,11 +2,13 @@
 
 pub mod activity;
 pub mod audit;
+pub mod billing;
 pub mod docs;
 pub mod domains;
 pub mod invites;
 pub mod member_filters;
 pub mod orgs;
+pub mod pauses;
 pub mod permissions;
 pub mod projects;
 pub mod saml;
@@ -34,6 +36,7 @@ use docs::Security;
         crate::web::sign_in::login_page, crate::web::sign_in::sso_sign_in, crate::web::sign_in::signup_page,
         crate::web::sign_in::set_password_page,
         users::whoami, users::current_user, users::update_current_user, users::list_users, users::get_user, users::update_user,
+        users::hotkeys, users::update_hotkeys, users::delete_user, users::create_user,
         totp::totp_state, totp::start_totp, totp::confirm_totp, totp::disable_totp,
         tokens::legacy_key, tokens::reset_legacy_key, tokens::list_tokens, tokens::create_token, tokens::refresh, tokens::rotate,
         tokens::blacklist, tokens::jwt_settings, tokens::update_jwt_settings,
@@ -54,6 +57,7 @@ use docs::Security;
         projects::paginated_project_members, projects::export_project_members,
         projects::bulk_assign_project_members, projects::bulk_unassign_project_members,
         projects::list_annotations, projects::create_annotation,
+        pauses::list_pauses, pauses::create_pause, pauses::get_pause, pauses::update_pause, pauses::delete_pause,
         workspaces::list_workspaces, workspaces::create_workspace, workspaces::get_workspace,
         workspaces::update_workspace, workspaces::delete_workspace, workspaces::workspace_projects,
         workspaces::add_workspace_project, workspaces::remove_workspace_project,
@@ -62,6 +66,7 @@ use docs::Security;
         workspaces::bulk_remove_members, workspaces::workspace_members_page,
         audit::list_events, activity::list_activity, activity::get_session_policy,
         activity::update_session_policy,
+        billing::billing_info,
         scim::get_settings, scim::update_settings, scim::token_state, scim::create_token,
         saml::get_settings, saml::update_settings, saml::reset_settings, saml::validate_metadata_url,
         saml::refresh_metadata,
@@ -85,7 +90,12 @@ pub fn routes() -> Router<AppState> {
         .route("/user/logout", post(session::logout))
         .route("/user/signup", post(session::signup))
         .route("/user/set-password", post(session::set_password))
+        .route("/api/billing/info", get(billing::billing_info))
         .route("/api/current-user/whoami", get(users::whoami))
+        .route(
+            "/api/current-user/hotkeys",
+            get(users::hotkeys).patch(users::update_hotkeys),
+        )
         .route(
             "/api/current-user",
             get(users::current_user).patch(users::update_current_user),
@@ -102,10 +112,15 @@ pub fn routes() -> Router<AppState> {
                 .delete(totp::disable_totp),
         )
         .route("/api/current-user/totp/confirm", post(totp::confirm_totp))
-        .route("/api/users", get(users::list_users))
+        .route(
+            "/api/users",
+            get(users::list_users).post(users::create_user),
+        )
         .route(
             "/api/users/{id}",
-            get(users::get_user).patch(users::update_user),
+            get(users::get_user)
+                .patch(users::update_user)
+                .delete(users::delete_user),
         )
         .route(
             "/api/token",
@@ -242,6 +257,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/projects/{id}/members",
             post(projects::add_project_member).delete(projects::remove_project_member),
+        )
+        .route(
+            "/api/projects/{id}/members/{user_id}/pauses",
+            get(pauses::list_pauses).post(pauses::create_pause),
+        )
+        .route(
+            "/api/projects/{id}/members/{user_id}/pauses/{pause_id}",
+            get(pauses::get_pause)
+                .patch(pauses::update_pause)
+                .delete(pauses::delete_pause),
         )
         .route(
             "/api/projects/{id}/annotations",

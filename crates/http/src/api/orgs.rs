@@ -82,6 +82,50 @@ pub struct OrgPatchBody {
     /// Members sign in through the identity provider only (the Owner's; needs SAML metadata
     /// and the Owner's second factor).
     sso_only: Option<bool>,
+    /// Label Studio Enterprise's settings of products roster does not have (embedding,
+    /// custom interfaces and scripts, organization email notifications) and its invite token
+    /// (roster's is made, never given): refused with a 400 naming the field, never ignored.
+    #[schema(value_type = Option<bool>)]
+    custom_interfaces_enabled: Option<serde_json::Value>,
+    #[schema(value_type = Option<bool>)]
+    custom_scripts_enabled: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    email_notification_settings: Option<serde_json::Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    embed_domains: Option<serde_json::Value>,
+    #[schema(value_type = Option<bool>)]
+    embed_enabled: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    embed_settings: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    interface_settings: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    react_code_settings: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
+    token: Option<serde_json::Value>,
+}
+
+impl OrgPatchBody {
+    /// The first Label Studio Enterprise setting sent that roster cannot honour, refused.
+    fn refuse_unsupported(&self) -> ApiResult<()> {
+        let none_here = "roster has no embedding, custom interfaces, custom scripts or \
+                         organization email notifications, so it cannot keep this setting";
+        crate::error::refuse_sent(&[
+            ("custom_interfaces_enabled", self.custom_interfaces_enabled.is_some(), none_here),
+            ("custom_scripts_enabled", self.custom_scripts_enabled.is_some(), none_here),
+            ("email_notification_settings", self.email_notification_settings.is_some(), none_here),
+            ("embed_domains", self.embed_domains.is_some(), none_here),
+            ("embed_enabled", self.embed_enabled.is_some(), none_here),
+            ("embed_settings", self.embed_settings.is_some(), none_here),
+            ("interface_settings", self.interface_settings.is_some(), none_here),
+            ("react_code_settings", self.react_code_settings.is_some(), none_here),
+            (
+                "token",
+                self.token.is_some(),
+                "the invite-link token is made by roster; reset it with POST /api/invite/reset-token",
+            ),
+        ])
+    }
 }
 
 /// Tells an explicit `null` (Some(None)) from an absent field (None).
@@ -101,6 +145,7 @@ pub async fn update_org(
     InOrg(by): InOrg<Admin>,
     JsonBody(body): JsonBody<OrgPatchBody>,
 ) -> ApiResult<Json<OrgView>> {
+    body.refuse_unsupported()?;
     let patch = OrgPatch {
         title: body.title,
         contact_info: body.contact_info,
@@ -124,6 +169,8 @@ pub async fn update_org(
 #[serde(deny_unknown_fields)]
 pub struct DefaultRoleBody {
     default_role: String,
+    /// The SDK sends the organization's id again; it must be the one in the path.
+    organization: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -140,6 +187,12 @@ pub async fn set_default_role(
     InOrg(by): InOrg<Admin>,
     JsonBody(body): JsonBody<DefaultRoleBody>,
 ) -> ApiResult<Json<DefaultRoleView>> {
+    if body.organization.is_some_and(|o| o != by.org_id().0) {
+        return Err(ApiError::invalid(
+            "organization",
+            "must be the organization named in the path",
+        ));
+    }
     let role = parse_role("default_role", &body.default_role)?;
     let org = state
         .service

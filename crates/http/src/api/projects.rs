@@ -33,7 +33,10 @@ pub struct UserSimpleView {
 
 impl UserSimpleView {
     fn of(m: &MemberRow) -> UserSimpleView {
-        let u = UserView::through(m);
+        UserSimpleView::from_view(UserView::through(m))
+    }
+
+    pub(crate) fn from_view(u: UserView) -> UserSimpleView {
         UserSimpleView {
             id: u.id,
             username: u.username,
@@ -88,7 +91,7 @@ impl ProjectView {
     }
 }
 
-fn project_id(raw: &str) -> ApiResult<ProjectId> {
+pub(crate) fn project_id(raw: &str) -> ApiResult<ProjectId> {
     raw.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)

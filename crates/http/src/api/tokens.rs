@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use roster_service::orgs::TokenSettings;
+use roster_service::orgs::{TokenSettings, TokenSettingsPatch};
 use roster_service::Admin;
 use serde::{Deserialize, Serialize};
 
@@ -162,8 +162,7 @@ pub async fn blacklist(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct JwtSettingsView {
     api_tokens_enabled: bool,
     legacy_api_tokens_enabled: bool,
@@ -180,6 +179,15 @@ impl From<TokenSettings> for JwtSettingsView {
     }
 }
 
+/// A change of the token settings: only the fields sent change.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSettingsPatch {
+    api_tokens_enabled: Option<bool>,
+    legacy_api_tokens_enabled: Option<bool>,
+    api_token_ttl_days: Option<i64>,
+}
+
 #[utoipa::path(get, path = "/api/jwt/settings", tag = "tokens", responses((status = 200, body = JwtSettingsView), (status = 403)))]
 pub async fn jwt_settings(
     State(state): State<AppState>,
@@ -188,15 +196,16 @@ pub async fn jwt_settings(
     Ok(Json(state.service.token_settings(&by).await?.into()))
 }
 
-/// Which kinds of token the active organization accepts, and how long new PATs live.
-#[utoipa::path(post, path = "/api/jwt/settings", tag = "tokens", request_body = JwtSettingsView,
+/// Which kinds of token the active organization accepts, and how long new PATs live; the
+/// fields not sent keep their values.
+#[utoipa::path(post, path = "/api/jwt/settings", tag = "tokens", request_body = JwtSettingsPatch,
     responses((status = 200, body = JwtSettingsView), (status = 400), (status = 403)))]
 pub async fn update_jwt_settings(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Admin>,
-    JsonBody(body): JsonBody<JwtSettingsView>,
+    JsonBody(body): JsonBody<JwtSettingsPatch>,
 ) -> ApiResult<Json<JwtSettingsView>> {
-    let new = TokenSettings {
+    let new = TokenSettingsPatch {
         api_tokens_enabled: body.api_tokens_enabled,
         legacy_api_tokens_enabled: body.legacy_api_tokens_enabled,
         api_token_ttl_days: body.api_token_ttl_days,

@@ -163,7 +163,7 @@ pub(crate) async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let change = PasswordChange {
-        current: &form.current_password,
+        current: Some(&form.current_password),
         new: &form.new_password,
     };
     let ctx = context(&parts, Source::Ui);

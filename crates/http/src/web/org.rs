@@ -412,7 +412,7 @@ pub(crate) async fn send_invites(
     };
     match state
         .service
-        .send_invites(&web.proof, &emails, role, &[], &[])
+        .send_invites(&web.proof, &emails, Some(role), &[], &[])
         .await
     {
         Ok(sent) => back_with(
