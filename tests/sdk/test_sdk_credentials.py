@@ -62,3 +62,13 @@ def test_sso_settings_read_through_the_sdk(ls):
     assert ls.sso.saml.get().acs_url
     scim = ls.sso.scim.get()
     assert isinstance(scim.roles_groups, list)
+
+
+def test_the_organization_is_renamed_and_named_back(ls, org_id):
+    before = ls.organizations.get(org_id)
+    renamed = ls.organizations.update(org_id, title=f"{before.title} (renamed)", contact_info="ops@example.com")
+    assert renamed.title == f"{before.title} (renamed)"
+    with pytest.raises(ApiError) as refused:
+        ls.organizations.update(org_id, embed_domains=[{"domain": "example.com"}])
+    assert refused.value.status_code == 400 and "embed_domains" in str(refused.value.body)
+    assert ls.organizations.update(org_id, title=before.title).title == before.title

@@ -696,3 +696,43 @@ async fn the_member_list_leaves_out_a_workspaces_members() {
     }
     server.assert_live_counts().await;
 }
+
+/// The SDK's legacy client removes a workspace member with a DELETE whose JSON body repeats the
+/// workspace: accepted when it is the path's, a 400 that changes nothing otherwise.
+#[tokio::test]
+async fn a_removal_body_may_repeat_the_workspace_of_the_path() {
+    let server = roster_tests::TestServer::start().await;
+    let org = server.org("Acme").await;
+    let an = org.member(roster_domain::Role::Annotator).await;
+    let api = org.owner_api();
+    let ws = api
+        .post("/api/workspaces/", roster_tests::json!({"title": "Team"}))
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let members = format!("/api/workspaces/{ws}/memberships");
+    api.post(
+        &members,
+        roster_tests::json!({"workspace": ws, "user": an.id.0}),
+    )
+    .await
+    .expect(201);
+    let before = server.snapshot().await;
+    api.send_json(
+        reqwest::Method::DELETE,
+        &members,
+        roster_tests::json!({"workspace": ws + 1, "user": an.id.0}),
+    )
+    .await
+    .expect(400);
+    assert_eq!(server.snapshot().await, before);
+    api.send_json(
+        reqwest::Method::DELETE,
+        &members,
+        roster_tests::json!({"workspace": ws, "user": an.id.0}),
+    )
+    .await
+    .expect(204);
+}

@@ -273,6 +273,25 @@ fn one_id(field: &str, from_query: Option<&str>, raw: &[u8], body_keys: &[&str])
     }
 }
 
+/// A JSON body without its `workspace` key, which older clients (the SDK's legacy client) send
+/// and which may only repeat the path's workspace.
+fn without_same_workspace(raw: &[u8], workspace: WorkspaceId) -> ApiResult<Vec<u8>> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(raw.to_vec());
+    }
+    let mut v: serde_json::Map<String, serde_json::Value> = parse_json(raw)?;
+    match v.remove("workspace") {
+        None => Ok(raw.to_vec()),
+        Some(w) if w.as_i64() == Some(workspace.0) => {
+            Ok(serde_json::to_vec(&v).expect("a JSON map serializes"))
+        }
+        Some(_) => Err(ApiError::invalid(
+            "workspace",
+            "must be the workspace in the path",
+        )),
+    }
+}
+
 /// Takes a project out of the workspace: `?project=ID` (or a JSON body `{project}`).
 #[utoipa::path(delete, path = "/api/workspaces/{id}/projects", tag = "workspaces",
     params(("id" = i64, Path), ("project" = Option<i64>, Query)), request_body = Option<WorkspaceProjectBody>,
@@ -377,7 +396,8 @@ pub struct RemoveWorkspaceMemberBody {
     user_id: i64,
 }
 
-/// Removes a member from the workspace: `?user_id=ID` (or a JSON body `{user_id}` or `{user}`).
+/// Removes a member from the workspace: `?user_id=ID` (or a JSON body `{user_id}` or `{user}`,
+/// optionally with `workspace`, which must be this one).
 #[utoipa::path(delete, path = "/api/workspaces/{id}/memberships", tag = "workspaces",
     params(("id" = i64, Path), ("user_id" = Option<i64>, Query)), request_body = Option<RemoveWorkspaceMemberBody>,
     responses((status = 204), (status = 400), (status = 403), (status = 404),
@@ -389,10 +409,12 @@ pub async fn remove_workspace_member(
     QueryParams(q): QueryParams<UserIdQuery>,
     raw: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
+    let workspace = workspace_id(&id)?;
+    let raw = without_same_workspace(&raw, workspace)?;
     let user = one_id("user_id", q.user_id.as_deref(), &raw, &["user_id", "user"])?;
     state
         .service
-        .set_workspace_member(&by, workspace_id(&id)?, UserId(user), false)
+        .set_workspace_member(&by, workspace, UserId(user), false)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
