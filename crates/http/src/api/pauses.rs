@@ -74,6 +74,7 @@ impl From<PauseBody> for PauseInput {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PauseListQuery {
     /// Include ended pauses.
     include_deleted: Option<bool>,

@@ -76,6 +76,7 @@ fn view(org: i64, h: Held) -> PermissionView {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderingQuery {
     /// `permission`, `label` or `group`, with `-` for descending.
     ordering: Option<String>,

@@ -76,6 +76,7 @@ fn tag_id(raw: &str) -> ApiResult<MemberTagId> {
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TagListParams {
     page: Option<String>,
     page_size: Option<String>,

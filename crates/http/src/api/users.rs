@@ -295,6 +295,7 @@ pub struct HotkeysView {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HotkeysQuery {
     /// Per-project overrides are not kept: roster's shortcuts are the account's.
     project: Option<String>,

@@ -77,6 +77,7 @@ fn view(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkspaceListParams {
     include_all_workspaces: Option<String>,
     is_archived: Option<String>,
@@ -457,6 +458,7 @@ pub async fn bulk_add_members(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BulkRemoveParams {
     /// Remove every member matching `ids` and `search` (but `excluded`).
     all: Option<String>,
@@ -541,6 +543,7 @@ pub async fn bulk_remove_members(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemberPageParams {
     page: Option<String>,
     page_size: Option<String>,
