@@ -449,11 +449,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     // No body at all reads as `{}` (clients send none for "change nothing"); blank text is
     // not a JSON document and falls to the parse below, which refuses it.
-    let body = if bytes.is_empty() {
-        &b"{}"[..]
-    } else {
-        bytes
-    };
+    let body = if bytes.is_empty() { &b"{}"[..] } else { bytes };
     // Read as a document first so the text rule sees every string whatever type `T` is; a
     // malformed document falls through to the typed parse below, which names the fault.
     if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) {
