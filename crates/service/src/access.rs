@@ -108,13 +108,17 @@ fn check_level<A: AccessLevel>(role: Role, grants: &Grants) -> Result<()> {
 
 /// The organization's permission overrides, read fresh.
 pub(crate) async fn grants_of(c: &mut Conn, org: OrgId) -> Result<Grants> {
-    let overrides = permissions::of_org(c, org).await?;
-    Ok(Grants::new(
+    Ok(grants_from(&permissions::of_org(c, org).await?))
+}
+
+/// The grants that overrides already read make.
+pub(crate) fn grants_from(overrides: &[permissions::OverrideRecord]) -> Grants {
+    Grants::new(
         overrides
-            .into_iter()
-            .map(|o| (o.permission, o.roles))
+            .iter()
+            .map(|o| (o.permission, o.roles.clone()))
             .collect(),
-    ))
+    )
 }
 
 /// Proof that `user` holds access level `A` in `org`, read from the store for this request.

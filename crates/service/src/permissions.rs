@@ -44,7 +44,7 @@ impl Service {
     pub async fn list_permissions(&self, by: &Authorized<Owner>) -> Result<Vec<PermissionView>> {
         let mut c = self.store().read().await?;
         let overrides = permissions::of_org(&mut c, by.org.id).await?;
-        let grants = crate::access::grants_of(&mut c, by.org.id).await?;
+        let grants = crate::access::grants_from(&overrides);
         Ok(Permission::ALL
             .into_iter()
             .map(|p| PermissionView {
@@ -81,11 +81,9 @@ impl Service {
         let mut tx = self.store().write().await?;
         orgs::lock_for_membership_change(&mut tx, by.org.id).await?;
         by.reread(&mut tx).await?;
-        let before = crate::access::grants_of(&mut tx, by.org.id).await?;
-        let existing = permissions::of_org(&mut tx, by.org.id)
-            .await?
-            .into_iter()
-            .any(|o| o.permission == permission);
+        let overrides = permissions::of_org(&mut tx, by.org.id).await?;
+        let before = crate::access::grants_from(&overrides);
+        let existing = overrides.iter().any(|o| o.permission == permission);
         if must_be_new && existing {
             return Err(ServiceError::invalid(
                 "permission",
