@@ -84,7 +84,8 @@ sdk_run() { # $1 = database label, $2 = DATABASE_URL or empty for SQLite
   local label=$1 url=$2 data port pid
   data=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  export ROSTER_DATA_DIR=$data ROSTER_SECRET_KEY=sdk-compat-test-secret-0123456789abcdef
+  # The SAML parameter test serves IdP metadata on loopback, which roster refuses unless allowed.
+  export ROSTER_DATA_DIR=$data ROSTER_SECRET_KEY=sdk-compat-test-secret-0123456789abcdef ROSTER_SAML_METADATA_ALLOW=127.0.0.1/32
   if [ -n "$url" ]; then export DATABASE_URL=$url; else unset DATABASE_URL; fi
   ROSTER_OWNER_PASSWORD=sdk-owner-password ./target/debug/roster init --org "SDK Org" --owner-email owner@sdk.example.com
   ./target/debug/roster serve --bind "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
@@ -98,7 +99,7 @@ sdk_run() { # $1 = database label, $2 = DATABASE_URL or empty for SQLite
   kill -TERM "$pid"; wait "$pid" || true
   if [ $rc -ne 0 ]; then echo "SDK compatibility failed on $label; server log:"; tail -n 50 "$data/serve.log"; fi
   rm -rf "$data"
-  unset ROSTER_DATA_DIR ROSTER_SECRET_KEY DATABASE_URL
+  unset ROSTER_DATA_DIR ROSTER_SECRET_KEY ROSTER_SAML_METADATA_ALLOW DATABASE_URL
   return $rc
 }
 step "label-studio-sdk on SQLite"

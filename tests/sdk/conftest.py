@@ -13,6 +13,7 @@ import inspect
 import typing
 
 import pydantic
+from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.core.http_response import HttpResponse
 from label_studio_sdk.core.pagination import SyncPager
 
@@ -48,6 +49,29 @@ ACCOUNT_RESOURCES = [
 ]
 
 CALLED = set()
+
+# (resource, method) -> the names of the parameters an accepted call passed a value for (not None).
+PASSED = {}
+# (resource, method) -> the parameters a call passed that the server refused with a 400 naming them.
+REFUSED = {}
+
+
+# SDK parameter names that are not their wire names with underscores dropped.
+_WIRE_NAMES = {"bulk_organization_member_tag_assignment_request_tags": "tags"}
+
+
+def _wire(name):
+    """A parameter's name as the comparison sees it: the SDK's `all_` is `all`, its
+    `user_last_activity_gte` is `user__last_activity__gte` on the wire."""
+    return _WIRE_NAMES.get(name, name).replace("_", "")
+
+
+def _record_refusal(key, passed, error):
+    body = error.body if isinstance(error.body, dict) else {}
+    named = {_wire(f) for f in (body.get("validation_errors") or {})}
+    refused = {p for p in passed if _wire(p) in named}
+    if error.status_code == 400 and refused:
+        REFUSED.setdefault(key, set()).update(refused)
 
 # Methods whose declared model does not describe what the endpoint is for, validated against the
 # model named here instead (the README's "Member tags and the member filters" and the closing
@@ -110,28 +134,44 @@ def _validate(resource, name, hint, result):
 class _RecordOnEnter(contextlib.AbstractContextManager):
     """A streaming call (the CSV export) counts once its answer is open."""
 
-    def __init__(self, inner, key):
-        self.inner, self.key = inner, key
+    def __init__(self, inner, key, passed):
+        self.inner, self.key, self.passed = inner, key, passed
 
     def __enter__(self):
         value = self.inner.__enter__()
         CALLED.add(self.key)
+        PASSED.setdefault(self.key, set()).update(self.passed)
         return value
 
     def __exit__(self, *exc):
         return self.inner.__exit__(*exc)
 
 
+def method_parameters(resource, name):
+    """The parameters a caller chooses (all but `self` and `request_options`)."""
+    fn = getattr(_raw_class(resource), name)
+    fn = getattr(fn, "__wrapped__", fn)
+    return [p for p in inspect.signature(fn).parameters if p not in ("self", "request_options")]
+
+
 def _wrap(resource, name, fn):
     hint = typing.get_type_hints(fn).get("return")
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def recorded(*args, **kwargs):
-        result = fn(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs).arguments
+        passed = {k for k, v in bound.items() if v is not None and k not in ("self", "request_options")}
+        try:
+            result = fn(*args, **kwargs)
+        except ApiError as e:
+            _record_refusal((resource, name), passed, e)
+            raise
         if isinstance(result, contextlib.AbstractContextManager):
-            return _RecordOnEnter(result, (resource, name))
+            return _RecordOnEnter(result, (resource, name), passed)
         _validate(resource, name, hint, result)
         CALLED.add((resource, name))
+        PASSED.setdefault((resource, name), set()).update(passed)
         return result
 
     return recorded

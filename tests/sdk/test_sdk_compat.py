@@ -288,6 +288,20 @@ def test_member_get_returns_the_user_id_and_organization(ls, key, org_id):
     body = raw_get(key, f"api/organizations/{org_id}/memberships/{admin.user.id}/")
     assert strict(OrganizationMember, body).user == admin.user.id  # an id, not an object
     assert body["role"] == "AD"
+    assert got.created_projects is None and got.contributed_to_projects is None
+
+    # With contributed_to_projects, the same project lists the member list gives for them.
+    detailed = ls.organizations.members.get(org_id, admin.user.id, contributed_to_projects=True)
+    listed = [
+        m
+        for m in ls.organizations.members.list(org_id, contributed_to_projects=True, role="AD", page_size=1000)
+        if m.user.id == admin.user.id
+    ][0]
+    assert isinstance(detailed.created_projects, list) and isinstance(detailed.contributed_to_projects, list)
+    assert [(p.id, p.title) for p in detailed.created_projects] == [(p.id, p.title) for p in listed.created_projects]
+    assert [(p.id, p.title) for p in detailed.contributed_to_projects] == [
+        (p.id, p.title) for p in listed.contributed_to_projects
+    ]
 
 
 def test_deleted_member_leaves_the_member_list(ls, key, org_id, deleted_member):

@@ -193,6 +193,10 @@ pub struct MemberDetailView {
     pub annotations_count: i64,
     pub contributed_projects_count: i64,
     pub created_at: String,
+    /// With `contributed_to_projects=true`, the projects the member created; otherwise null.
+    pub created_projects: Option<Vec<ProjectRef>>,
+    /// With `contributed_to_projects=true`, the projects the member annotated in; otherwise null.
+    pub contributed_to_projects: Option<Vec<ProjectRef>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

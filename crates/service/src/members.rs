@@ -77,14 +77,20 @@ impl MemberFilter {
             tags: self.tags.clone(),
             active_from: self.active_from,
             active_to: self.active_to,
-            no_seat_type: !self.user_types.is_empty()
-                && !self
-                    .user_types
-                    .iter()
-                    .any(|t| t == roster_domain::tags::USER_TYPE),
+            no_seat_type: self.matches_no_seat_type(),
             in_workspaces: self.in_workspaces.clone(),
             in_projects: self.in_projects.clone(),
         }
+    }
+
+    /// Whether `user_type` asks only for seat types no roster member holds (all hold
+    /// standard seats), so nobody matches.
+    pub(crate) fn matches_no_seat_type(&self) -> bool {
+        !self.user_types.is_empty()
+            && !self
+                .user_types
+                .iter()
+                .any(|t| t == roster_domain::tags::USER_TYPE)
     }
 }
 

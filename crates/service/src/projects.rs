@@ -315,8 +315,12 @@ impl Service {
             BulkTargets::All { filter, excluded } => {
                 let q = projects::ProjectMemberQuery {
                     roles: filter.roles.iter().map(|r| r.code()).collect(),
-                    search: filter.search,
                     implicit: false,
+                    last_activity_from: filter.active_from,
+                    last_activity_to: filter.active_to,
+                    matches_none: filter.matches_no_seat_type(),
+                    tags: filter.tags.clone(),
+                    search: filter.search,
                     ..Default::default()
                 };
                 projects::member_list(&mut tx, by.org.id, project, &q, i64::MAX, 0)

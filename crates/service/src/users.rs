@@ -1,8 +1,8 @@
 //! Users as the API shows them: the caller's own account, and the users of an organization.
 
-use roster_domain::{policy, preferences, rules, Access, AuditAction, OrgId, UserId};
+use roster_domain::{policy, preferences, rules, Access, AuditAction, MemberOrder, OrgId, UserId};
 use roster_store::{
-    credentials, members, users, MemberRow, MembershipRecord, Preferences, UserRecord,
+    credentials, members, users, MemberRow, MembershipRecord, Micros, Preferences, UserRecord,
 };
 
 use crate::accounts::{check_name, NewSession};
@@ -302,11 +302,12 @@ impl Service {
     pub async fn list_users(
         &self,
         by: &Authorized<Staff>,
+        order: (MemberOrder, bool),
         limit: i64,
         offset: i64,
     ) -> Result<Vec<MemberRow>> {
         let mut c = self.store().read().await?;
-        Ok(members::live_users(&mut c, by.org.id, limit, offset).await?)
+        Ok(members::live_users(&mut c, by.org.id, order, limit, offset).await?)
     }
 
     /// One user of the organization: anyone may read themselves, staff may read any member.
@@ -426,7 +427,8 @@ impl Service {
             self.change_membership(&mut tx, by.org.id, &actor, change, &by.context)
                 .await?;
             roster_store::commit(tx).await?;
-            return Ok(as_created(user, &first, &last));
+            let joined = user.date_joined;
+            return Ok(as_created(user, &first, &last, joined));
         };
         if members::live(&mut tx, by.org.id, account.id)
             .await?
@@ -439,14 +441,16 @@ impl Service {
         drop(tx);
         self.send_invites(&inviter, std::slice::from_ref(&email), None, &[], &[])
             .await?;
-        Ok(as_created(account, &first, &last))
+        Ok(as_created(account, &first, &last, self.now()))
     }
 }
 
 /// The person as `create_user` answers them, the same whether the account is new or not:
-/// the email and the names the caller gave, nothing the account holds elsewhere.
-fn as_created(account: UserRecord, first: &str, last: &str) -> UserRecord {
+/// the email and the names the caller gave, nothing the account holds elsewhere. `joined` is
+/// the moment of the call for an existing account: its real age is the person's own.
+fn as_created(account: UserRecord, first: &str, last: &str, joined: Micros) -> UserRecord {
     UserRecord {
+        date_joined: joined,
         username: account.email.clone(),
         first_name: first.to_string(),
         last_name: last.to_string(),

@@ -633,10 +633,15 @@ async fn list_from(
 pub async fn live_users(
     c: &mut Conn,
     org: OrgId,
+    (order, descending): (MemberOrder, bool),
     limit: i64,
     offset: i64,
 ) -> Result<Vec<MemberRow>> {
-    let q = MemberQuery::everyone(org);
+    let q = MemberQuery {
+        order,
+        descending,
+        ..MemberQuery::everyone(org)
+    };
     let resolved = resolve(c, &q).await?;
     list(c, &resolved, limit, offset).await
 }

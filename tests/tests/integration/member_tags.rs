@@ -499,6 +499,25 @@ async fn every_member_list_filter_is_honoured() {
     assert!(results(&without)
         .iter()
         .all(|m| m["created_projects"].is_null()));
+    // One member's details answer the same, on request only.
+    let one = |q: &str| org.path(&format!("/memberships/{}{q}", t.ma.id.0));
+    let detail = api
+        .get(&one("?contributed_to_projects=true"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        detail["created_projects"],
+        json!([{"id": project, "title": "Birds"}])
+    );
+    assert_eq!(detail["contributed_to_projects"], json!([]));
+    let plain = api.get(&one("")).await.expect(200).body;
+    assert!(plain["created_projects"].is_null() && plain["contributed_to_projects"].is_null());
+    let r = api
+        .get(&one("?contributed_to_projects=maybe"))
+        .await
+        .expect(400);
+    assert!(r.text.contains("contributed_to_projects"), "{}", r.text);
     // Bad values are 400s naming the parameter.
     for (query, field) in [
         ("tags=abc", "tags"),
@@ -695,6 +714,25 @@ async fn a_csv_import_creates_and_assigns_tags_and_reports_its_status() {
         .post(&tags_path(org, "/imports"), json!({"file": "email,tags"}))
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
+    // A multipart body cut short, or with no boundary, is a 400 in the one error shape.
+    let (ct, body) = multipart(&format!("email,tags\n{},cut\n", t.an.email), None);
+    let cut = body[..body.len() - 30].to_vec();
+    for (ct, body) in [(ct.as_str(), cut), ("multipart/form-data", body.clone())] {
+        let r = api
+            .send(
+                reqwest::Method::POST,
+                &tags_path(org, "/imports"),
+                Some((ct, body)),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{ct}: {}", r.text);
+        assert!(
+            r.body["validation_errors"]["non_field_errors"].is_array(),
+            "{}",
+            r.text
+        );
+    }
     assert_eq!(labels(org).await.len(), 4);
     api.get(&tags_path(org, "/imports/999999"))
         .await

@@ -715,13 +715,30 @@ async fn a_members_details_have_the_sdk_shape_with_their_work_counts() {
         vec![
             "annotations_count",
             "contributed_projects_count",
+            "contributed_to_projects",
             "created_at",
+            "created_projects",
             "organization",
             "role",
             "role_source",
             "user"
         ]
     );
+    // The project lists come only when asked for (null otherwise, as on the member list).
+    assert!(d["contributed_to_projects"].is_null() && d["created_projects"].is_null());
+    let with = owner
+        .get(&org.path(&format!(
+            "/memberships/{}/?contributed_to_projects=true",
+            ann.id.0
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        with["contributed_to_projects"],
+        json!([{"id": projects[0], "title": "One"}, {"id": projects[1], "title": "Two"}])
+    );
+    assert_eq!(with["created_projects"], json!([]));
     assert_eq!(d["user"], ann.id.0);
     assert_eq!(d["organization"], org.id.0);
     assert_eq!(d["role"], "AN");

@@ -2,6 +2,8 @@
 //! password change over a token, the person's preferences and hotkeys, `users.create` and
 //! `users.delete`, memberships on user objects, billing figures and project pauses.
 
+use std::time::Duration;
+
 use roster_domain::Role;
 use roster_tests::{json, Api, TestServer, PASSWORD};
 use serde_json::Value;
@@ -252,6 +254,15 @@ async fn users_create_adds_a_new_person_and_invites_an_existing_one_alike() {
         .await
         .expect(200);
     let joined_before = audit_count(&server, "member.joined").await;
+    let their_date_joined = other
+        .owner_api()
+        .get(&format!("/api/users/{}", elsewhere.id.0))
+        .await
+        .expect(200)
+        .body["date_joined"]
+        .clone();
+    // A month later, the account's age would show, were it answered.
+    server.advance(Duration::from_secs(30 * 24 * 3600));
 
     let new = owner
         .post(
@@ -278,6 +289,11 @@ async fn users_create_adds_a_new_person_and_invites_an_existing_one_alike() {
     assert_eq!(known.body["last_name"], "Person");
     assert_eq!(known.body["active_organization"], Value::Null);
     assert_eq!(new.body["active_organization"], Value::Null);
+    assert_eq!(
+        known.body["date_joined"], new.body["date_joined"],
+        "the moment of the call for both, not the existing account's age"
+    );
+    assert_ne!(known.body["date_joined"], their_date_joined);
     assert_eq!(
         audit_count(&server, "member.joined").await,
         joined_before + 1

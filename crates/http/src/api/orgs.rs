@@ -30,20 +30,30 @@ pub(crate) fn parse_role(field: &str, code: &str) -> ApiResult<Role> {
 }
 
 /// The caller's organizations (a plain array, as the SDK expects).
-#[utoipa::path(get, path = "/api/organizations", tag = "organizations", responses((status = 200, body = [OrgListItem]), (status = 401)))]
+#[utoipa::path(get, path = "/api/organizations", tag = "organizations",
+    params(("ordering" = Option<String>, Query, description = "id, title or created_at, with - for descending")),
+    responses((status = 200, body = [OrgListItem]), (status = 400), (status = 401)))]
 pub async fn list_orgs(
     State(state): State<AppState>,
     Caller(who): Caller,
+    QueryParams(q): QueryParams<OrderingParam>,
 ) -> ApiResult<Json<Vec<OrgListItem>>> {
-    Ok(Json(
-        state
-            .service
-            .my_orgs(&who)
-            .await?
-            .iter()
-            .map(OrgListItem::of)
-            .collect(),
-    ))
+    let mut orgs = state.service.my_orgs(&who).await?;
+    sort_by_ordering(
+        &mut orgs,
+        q.ordering.as_deref(),
+        &[
+            ("id", |a, b| a.id.cmp(&b.id)),
+            ("title", |a, b| {
+                (a.title.to_lowercase(), a.id).cmp(&(b.title.to_lowercase(), b.id))
+            }),
+            ("created_at", |a, b| {
+                (a.created_at, a.id).cmp(&(b.created_at, b.id))
+            }),
+        ],
+        "id, title or created_at",
+    )?;
+    Ok(Json(orgs.iter().map(OrgListItem::of).collect()))
 }
 
 #[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations", params(("id" = i64, Path, description = "0 = your only organization")),
@@ -287,7 +297,7 @@ pub(crate) fn query_instant(field: &str, raw: Option<&str>) -> ApiResult<Option<
 }
 
 /// The `user_type` values: standard, flex or viewonly (roster's members are all standard).
-fn user_types(raw: Option<&str>) -> ApiResult<Vec<String>> {
+pub(crate) fn user_types(raw: Option<&str>) -> ApiResult<Vec<String>> {
     comma_list(raw, |t| {
         let t = t.to_ascii_lowercase();
         if roster_domain::tags::KNOWN_USER_TYPES.contains(&t.as_str()) {
@@ -344,6 +354,36 @@ pub(crate) fn ordering<T: Copy>(
                 format!("\"{o}\" is not an ordering; use {hint}, optionally with - for descending"),
             )
         })
+}
+
+/// How two items of a small, bounded list compare under one named ordering.
+pub(crate) type Compare<T> = fn(&T, &T) -> std::cmp::Ordering;
+
+/// Sorts a small, bounded list (a person's organizations or tokens, project roles) in memory
+/// by the requested `ordering`, one of `allowed` by name, `-` for descending; absent keeps
+/// the list's own order, an unknown name is a 400 listing `hint`.
+pub(crate) fn sort_by_ordering<T>(
+    items: &mut [T],
+    raw: Option<&str>,
+    allowed: &[(&str, Compare<T>)],
+    hint: &str,
+) -> ApiResult<()> {
+    if let Some((compare, descending)) = ordering(raw, allowed, hint)? {
+        items.sort_by(|a, b| {
+            let o = compare(a, b);
+            if descending {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrderingParam {
+    pub(crate) ordering: Option<String>,
 }
 
 /// An optional true/false query value ("true"/"1", "false"/"0"); absent or empty is None.
@@ -505,13 +545,8 @@ pub(crate) async fn member_views<A: roster_service::access::AccessLevel>(
             let mut v = MemberView::of(m, tags);
             if projects {
                 let (made, worked) = extras.projects.remove(&m.membership.id).unwrap_or_default();
-                let refs = |l: Vec<(ProjectId, String)>| {
-                    l.into_iter()
-                        .map(|(id, title)| ProjectRef { id: id.0, title })
-                        .collect()
-                };
-                v.created_projects = Some(refs(made));
-                v.contributed_to_projects = Some(refs(worked));
+                v.created_projects = Some(project_refs(made));
+                v.contributed_to_projects = Some(project_refs(worked));
             }
             v
         })
@@ -561,14 +596,40 @@ pub async fn assign_role_post(
     assign_role(state, by, body).await
 }
 
-#[utoipa::path(get, path = "/api/organizations/{id}/memberships/{user_id}", tag = "members", params(("id" = i64, Path), ("user_id" = i64, Path)),
-    responses((status = 200, body = MemberDetailView), (status = 403), (status = 404)))]
+#[derive(Deserialize, Default)]
+pub struct MemberDetailParams {
+    contributed_to_projects: Option<String>,
+}
+
+/// One member's details; with `contributed_to_projects=true`, also the projects they created
+/// and the projects they annotated in.
+#[utoipa::path(get, path = "/api/organizations/{id}/memberships/{user_id}", tag = "members",
+    params(("id" = i64, Path), ("user_id" = i64, Path),
+           ("contributed_to_projects" = Option<bool>, Query, description = "include the projects the member created and annotated in")),
+    responses((status = 200, body = MemberDetailView), (status = 400), (status = 403), (status = 404)))]
 pub async fn get_member(
     State(state): State<AppState>,
     InOrg(by): InOrg<Staff>,
     PathParams(path): PathParams<(String, String)>,
+    QueryParams(p): QueryParams<MemberDetailParams>,
 ) -> ApiResult<Json<MemberDetailView>> {
+    let projects = query_bool(
+        "contributed_to_projects",
+        p.contributed_to_projects.as_deref(),
+    )?
+    .unwrap_or(false);
     let d = state.service.member_detail(&by, parse_id(&path.1)?).await?;
+    let (created_projects, contributed_to_projects) = if projects {
+        let membership = d.member.membership.id;
+        let mut extras = state
+            .service
+            .member_extras(&by, &[membership], true)
+            .await?;
+        let (made, worked) = extras.projects.remove(&membership).unwrap_or_default();
+        (Some(project_refs(made)), Some(project_refs(worked)))
+    } else {
+        (None, None)
+    };
     Ok(Json(MemberDetailView {
         user: d.member.user.id.0,
         organization: d.member.membership.org.0,
@@ -577,7 +638,16 @@ pub async fn get_member(
         annotations_count: d.annotations_count,
         contributed_projects_count: d.contributed_projects_count,
         created_at: crate::views::time(d.member.membership.created_at),
+        created_projects,
+        contributed_to_projects,
     }))
+}
+
+fn project_refs(projects: Vec<(ProjectId, String)>) -> Vec<ProjectRef> {
+    projects
+        .into_iter()
+        .map(|(id, title)| ProjectRef { id: id.0, title })
+        .collect()
 }
 
 /// Deletes a member; their work then shows as "Deleted User".

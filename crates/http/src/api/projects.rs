@@ -545,6 +545,7 @@ impl ProjectRoleView {
 pub struct RolesQuery {
     ids: Option<String>,
     project: Option<String>,
+    ordering: Option<String>,
 }
 
 /// A comma-separated list of project ids (the SDK also sends one id alone).
@@ -560,7 +561,8 @@ fn project_ids(field: &str, raw: &str) -> ApiResult<Vec<ProjectId>> {
 /// Reviewers and Annotators those of their projects. `ids` (or roster's `project`) narrows
 /// the list to those projects.
 #[utoipa::path(get, path = "/api/projects/roles", tag = "projects",
-    params(("ids" = Option<String>, Query, description = "comma-separated project ids"), ("project" = Option<i64>, Query)),
+    params(("ids" = Option<String>, Query, description = "comma-separated project ids"), ("project" = Option<i64>, Query),
+           ("ordering" = Option<String>, Query, description = "id, project, user or role, with - for descending")),
     responses((status = 200, body = [ProjectRoleView]), (status = 400), (status = 403), (status = 404)))]
 pub async fn list_project_roles(
     State(state): State<AppState>,
@@ -584,10 +586,23 @@ pub async fn list_project_roles(
             None => vec![id],
         });
     }
-    let roles = state
+    let mut roles = state
         .service
         .list_project_roles(&by, only.as_deref())
         .await?;
+    crate::api::orgs::sort_by_ordering(
+        &mut roles,
+        q.ordering.as_deref(),
+        &[
+            ("id", |a, b| a.id.cmp(&b.id)),
+            ("project", |a, b| (a.project, a.id).cmp(&(b.project, b.id))),
+            ("user", |a, b| (a.user, a.id).cmp(&(b.user, b.id))),
+            ("role", |a, b| {
+                (a.role.code(), a.id).cmp(&(b.role.code(), b.id))
+            }),
+        ],
+        "id, project, user or role",
+    )?;
     Ok(Json(roles.iter().map(ProjectRoleView::of).collect()))
 }
 
@@ -1012,6 +1027,12 @@ pub struct BulkQuery {
     excluded: Option<String>,
     role: Option<String>,
     search: Option<String>,
+    tags: Option<String>,
+    user_type: Option<String>,
+    #[serde(rename = "last_activity__gte")]
+    last_activity_gte: Option<String>,
+    #[serde(rename = "last_activity__lte")]
+    last_activity_lte: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -1034,11 +1055,17 @@ fn user_ids(field: &str, raw: Option<&str>) -> ApiResult<Vec<UserId>> {
     })
 }
 
-/// The filter of a bulk call with `all` (organization roles and search).
+/// The filter of a bulk call with `all`: roles, search, member tags, seat types and the
+/// last-activity window, the member list's own filters.
 fn bulk_filter(q: &BulkQuery) -> ApiResult<roster_service::members::MemberFilter> {
+    use crate::api::orgs::{query_instant, search_term, tag_ids, user_types};
     Ok(roster_service::members::MemberFilter {
         roles: user_roles(q.role.as_deref())?,
-        search: crate::api::orgs::search_term(q.search.as_deref())?,
+        search: search_term(q.search.as_deref())?,
+        tags: tag_ids("tags", q.tags.as_deref())?,
+        user_types: user_types(q.user_type.as_deref())?,
+        active_from: query_instant("last_activity__gte", q.last_activity_gte.as_deref())?,
+        active_to: query_instant("last_activity__lte", q.last_activity_lte.as_deref())?,
         ..Default::default()
     })
 }
@@ -1053,10 +1080,14 @@ fn user_roles(raw: Option<&str>) -> ApiResult<Vec<roster_domain::Role>> {
 }
 
 /// Adds members to the project in one transaction: the `included` users, or with `all` every
-/// organization member matching `role`/`search` not in it yet, less `excluded`; `roles` sets
+/// organization member matching the filters not in it yet, less `excluded`; `roles` sets
 /// their project roles (AN, RE, or null). Users who are not live members are skipped.
 #[utoipa::path(post, path = "/api/projects/{id}/members/bulk", tag = "projects",
-    params(("id" = i64, Path), ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+    params(("id" = i64, Path), ("role" = Option<String>, Query), ("search" = Option<String>, Query),
+           ("tags" = Option<String>, Query, description = "comma list of member tag ids"),
+           ("user_type" = Option<String>, Query, description = "standard, flex or viewonly, comma-separated; every roster member is standard"),
+           ("last_activity__gte" = Option<String>, Query, description = "RFC 3339 time"),
+           ("last_activity__lte" = Option<String>, Query, description = "RFC 3339 time")),
     request_body = BulkAssignBody,
     responses((status = 200, body = BulkAssignView), (status = 400), (status = 403), (status = 404),
         (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
@@ -1092,11 +1123,15 @@ pub async fn bulk_assign_project_members(
 }
 
 /// Takes members out of the project in one transaction: the `included` users, or with
-/// `all=true` every explicit member matching `role` (effective role) and `search`, less
-/// `excluded`. All parameters are in the query, as the SDK sends them.
+/// `all=true` every explicit member matching the filters (`role` is the effective role),
+/// less `excluded`. All parameters are in the query, as the SDK sends them.
 #[utoipa::path(delete, path = "/api/projects/{id}/members/bulk", tag = "projects",
     params(("id" = i64, Path), ("all" = Option<bool>, Query), ("included" = Option<String>, Query),
-           ("excluded" = Option<String>, Query), ("role" = Option<String>, Query), ("search" = Option<String>, Query)),
+           ("excluded" = Option<String>, Query), ("role" = Option<String>, Query), ("search" = Option<String>, Query),
+           ("tags" = Option<String>, Query, description = "comma list of member tag ids"),
+           ("user_type" = Option<String>, Query, description = "standard, flex or viewonly, comma-separated; every roster member is standard"),
+           ("last_activity__gte" = Option<String>, Query, description = "RFC 3339 time"),
+           ("last_activity__lte" = Option<String>, Query, description = "RFC 3339 time")),
     responses((status = 200, body = BulkUnassignView), (status = 400), (status = 403), (status = 404),
         (status = 409, description = "the membership was given by the identity provider, and its manual management is off")))]
 pub async fn bulk_unassign_project_members(

@@ -3,8 +3,9 @@
 //! reads them. Assignment selects members with the member list's own filter parameters.
 
 use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use roster_domain::{MemberTagId, TagImportId};
 use roster_service::store::tags::{ImportRecord, TagOrder, TagRecord};
@@ -374,10 +375,9 @@ pub struct ImportForm {
 pub async fn import_tags(
     State(state): State<AppState>,
     InOrg(by): InOrg<Admin>,
-    headers: HeaderMap,
-    body: Bytes,
+    body: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<ImportCreated>)> {
-    let form = crate::multipart::parse(&headers, &body)?;
+    let form = crate::multipart::parts(body).await?;
     let file = form
         .get("file")
         .ok_or_else(|| ApiError::invalid("file", "is required (a CSV file)"))?;

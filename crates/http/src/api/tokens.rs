@@ -7,8 +7,9 @@ use roster_service::orgs::{TokenSettings, TokenSettingsPatch};
 use roster_service::Admin;
 use serde::{Deserialize, Serialize};
 
+use crate::api::orgs::{sort_by_ordering, OrderingParam};
 use crate::error::ApiResult;
-use crate::extract::{ApiContext, Caller, InActiveOrg, JsonBody};
+use crate::extract::{ApiContext, Caller, InActiveOrg, JsonBody, QueryParams};
 use crate::views::time;
 use crate::AppState;
 
@@ -65,20 +66,25 @@ impl TokenView {
 }
 
 /// The caller's usable personal access tokens, without signatures.
-#[utoipa::path(get, path = "/api/token", tag = "tokens", responses((status = 200, body = [TokenView]), (status = 401)))]
+#[utoipa::path(get, path = "/api/token", tag = "tokens",
+    params(("ordering" = Option<String>, Query, description = "created_at or expires_at, with - for descending")),
+    responses((status = 200, body = [TokenView]), (status = 400), (status = 401)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     Caller(who): Caller,
+    QueryParams(q): QueryParams<OrderingParam>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    Ok(Json(
-        state
-            .service
-            .list_personal_tokens(&who)
-            .await?
-            .into_iter()
-            .map(TokenView::of)
-            .collect(),
-    ))
+    let mut tokens = state.service.list_personal_tokens(&who).await?;
+    sort_by_ordering(
+        &mut tokens,
+        q.ordering.as_deref(),
+        &[
+            ("created_at", |a, b| a.created_at.cmp(&b.created_at)),
+            ("expires_at", |a, b| a.expires_at.cmp(&b.expires_at)),
+        ],
+        "created_at or expires_at",
+    )?;
+    Ok(Json(tokens.into_iter().map(TokenView::of).collect()))
 }
 
 /// Creates a personal access token (shown once); 409 while another is valid.

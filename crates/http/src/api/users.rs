@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
-use roster_domain::{Grants, OrgId, UserId};
+use roster_domain::{Grants, MemberOrder, OrgId, UserId};
 use roster_service::store::MemberRow;
 use roster_service::users::{
     CurrentUser, NewPerson, PasswordChange, PreferencesPatch, ProfilePatch,
@@ -190,19 +190,43 @@ pub async fn update_current_user(
     })
 }
 
-/// Users of the active organization (a plain array, as the SDK expects).
+#[derive(Deserialize, Default)]
+pub struct UserListParams {
+    #[serde(flatten)]
+    page: PageParams,
+    ordering: Option<String>,
+}
+
+/// The user list's orderings by their Label Studio names.
+const USER_ORDERINGS: [(&str, MemberOrder); 5] = [
+    ("email", MemberOrder::Email),
+    ("first_name", MemberOrder::FirstName),
+    ("last_name", MemberOrder::LastName),
+    ("last_activity", MemberOrder::LastActivity),
+    ("date_joined", MemberOrder::DateJoined),
+];
+
+/// Users of the active organization (a plain array, as the SDK expects), in email order
+/// unless `ordering` says otherwise.
 #[utoipa::path(get, path = "/api/users", tag = "users",
-    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query)),
-    responses((status = 200, body = [UserView]), (status = 403)))]
+    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query),
+           ("ordering" = Option<String>, Query, description = "email, first_name, last_name, last_activity or date_joined, with - for descending")),
+    responses((status = 200, body = [UserView]), (status = 400), (status = 403)))]
 pub async fn list_users(
     State(state): State<AppState>,
     InActiveOrg(by): InActiveOrg<Staff>,
-    QueryParams(p): QueryParams<PageParams>,
+    QueryParams(p): QueryParams<UserListParams>,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    let page = p.resolve(MAX_PAGE_SIZE)?;
+    let page = p.page.resolve(MAX_PAGE_SIZE)?;
+    let order = crate::api::orgs::ordering(
+        p.ordering.as_deref(),
+        &USER_ORDERINGS,
+        "email, first_name, last_name, last_activity or date_joined",
+    )?
+    .unwrap_or((MemberOrder::Email, false));
     let rows = state
         .service
-        .list_users(&by, page.size, page.offset())
+        .list_users(&by, order, page.size, page.offset())
         .await?;
     Ok(Json(rows.iter().map(member_user_view).collect()))
 }
