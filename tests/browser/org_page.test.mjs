@@ -484,6 +484,132 @@ story('the audit log lists a role change made on the Organization page', async (
   assert.ok(shown.length < allEvents, `filtering narrows the log (${shown.length} of ${allEvents} rows)`);
 });
 
+/** The tag labels shown in a member's row, by label. */
+async function rowTags(page, email) {
+  return memberRow(page, email).locator('ul.tags .tag-label').allInnerTexts();
+}
+
+/** Submits a form of the page (a full page load, with or without script) and waits for its status. */
+async function submitAndSee(page, button, status) {
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === '/organization' && url.searchParams.has('status')),
+    button.click(),
+  ]);
+  return waitForStatus(page, status);
+}
+
+/**
+ * The member-tag story: the Owner creates a tag, puts it on Anna from her row, filters the
+ * list by it (with the role filter too), takes it off with × and deletes the tag.
+ */
+async function tagStory(page, shot, { script }) {
+  page.on('dialog', (d) => d.accept()); // the Delete confirmation, with script
+  await ownerOnOrganizationPage(page);
+  const section = page.locator('section#member-tags');
+  assert.equal(await section.locator('#no-tags').count(), 1, 'no tags yet');
+  assert.equal(await page.locator('select#tag-filter').count(), 0, 'no tag filter without tags');
+
+  await section.locator('input#new-tag').fill('Night shift');
+  await submitAndSee(page, section.getByRole('button', { name: 'Create tag', exact: true }), 'The tag "Night shift" was created.');
+  await section.locator('input#new-tag').fill('QA');
+  await submitAndSee(page, section.getByRole('button', { name: 'Create tag', exact: true }), 'The tag "QA" was created.');
+  assert.deepEqual(await section.locator('#tag-list .tag-label').allInnerTexts(), ['Night shift', 'QA'], '#tag-list');
+
+  // "+ Tag" in Anna's row opens the form; the label is one of the organization's tags.
+  const anna = memberRow(page, DEMO.anna);
+  await anna.locator('details.tag-add > summary').click();
+  const input = anna.getByRole('combobox', { name: `Tag for ${DEMO.anna}`, exact: true });
+  assert.equal(await input.getAttribute('list'), 'org-tags', 'the tag input suggests the organization\'s tags');
+  assert.deepEqual(await page.locator('datalist#org-tags option').evaluateAll((os) => os.map((o) => o.value)), ['Night shift', 'QA']);
+  await input.fill('Night shift');
+  await submitAndSee(page, anna.getByRole('button', { name: 'Add', exact: true }), `${DEMO.anna} now has the tag "Night shift".`);
+  const alan = memberRow(page, DEMO.alan);
+  await alan.locator('details.tag-add > summary').click();
+  await alan.getByRole('combobox', { name: `Tag for ${DEMO.alan}`, exact: true }).fill('qa');
+  await submitAndSee(page, alan.getByRole('button', { name: 'Add', exact: true }), `${DEMO.alan} now has the tag "QA".`);
+  assert.deepEqual(await rowTags(page, DEMO.anna), ['Night shift']);
+  assert.deepEqual(await rowTags(page, DEMO.alan), ['QA']);
+  for (const email of [DEMO.owner, DEMO.admin, DEMO.manager, DEMO.reviewer, DEMO.dora, DEMO.pat]) {
+    assert.deepEqual(await rowTags(page, email), [], `no tags on ${email}`);
+  }
+  await shot('tagged');
+
+  // Filter by the tag: only Anna; with the role filter too; the address keeps both.
+  const filter = page.locator('#member-filter');
+  await filter.locator('select#tag-filter').selectOption({ label: 'Night shift' });
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === '/organization' && /^\d+$/.test(url.searchParams.get('tags') ?? '')),
+    filter.getByRole('button', { name: 'Filter', exact: true }).click(),
+  ]);
+  assert.deepEqual(await shownEmails(page), [DEMO.anna], 'rows filtered by "Night shift"');
+  assert.match(await page.locator('p.count').innerText(), /^1 member$/);
+  assert.equal(await page.locator('select#tag-filter option:checked').innerText(), 'Night shift', 'the filter shows the chosen tag');
+  await shot('filtered');
+  await filter.locator('select#role-filter').selectOption('RE');
+  await Promise.all([
+    page.waitForURL((url) => url.searchParams.get('role') === 'RE' && url.searchParams.has('tags')),
+    filter.getByRole('button', { name: 'Filter', exact: true }).click(),
+  ]);
+  assert.deepEqual(await shownEmails(page), [], 'no Reviewer has "Night shift"');
+  await filter.locator('select#role-filter').selectOption('AN');
+  await Promise.all([
+    page.waitForURL((url) => url.searchParams.get('role') === 'AN' && url.searchParams.has('tags')),
+    filter.getByRole('button', { name: 'Filter', exact: true }).click(),
+  ]);
+  assert.deepEqual(await shownEmails(page), [DEMO.anna], 'Annotators with "Night shift"');
+
+  // × takes the tag off Anna; the page comes back to the same filtered list, now empty.
+  const remove = memberRow(page, DEMO.anna).getByRole('button', { name: `Remove tag Night shift from ${DEMO.anna}`, exact: true });
+  await submitAndSee(page, remove, `The tag "Night shift" was taken off ${DEMO.anna}.`);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('role'), 'AN', 'the role filter is kept');
+  assert.match(url.searchParams.get('tags') ?? '', /^\d+$/, 'the tag filter is kept');
+  assert.deepEqual(await shownEmails(page), [], 'nobody has "Night shift" any more');
+  await shot('taken-off');
+
+  // Delete "QA": it comes off Alan too.
+  await page.goto('/organization');
+  await submitAndSee(page, section.getByRole('button', { name: 'Delete tag QA', exact: true }), 'The tag "QA" was deleted and taken off its members.');
+  assert.deepEqual(await rowTags(page, DEMO.alan), []);
+  assert.deepEqual(await section.locator('#tag-list .tag-label').allInnerTexts(), ['Night shift']);
+  assert.deepEqual(await page.locator('select#tag-filter option').allInnerTexts(), ['All tags', 'Night shift']);
+  await shot(script ? 'after-delete' : 'after-delete-no-script');
+}
+
+story('owner creates a tag, puts it on a member, filters the list by it and takes it off', async ({ page, shot }) => {
+  await tagStory(page, shot, { script: true });
+});
+
+story('member tags work without script', { javaScriptEnabled: false }, async ({ page, shot }) => {
+  await tagStory(page, shot, { script: false });
+});
+
+story('member tags fit a phone screen', { viewport: { width: 390, height: 844 } }, async ({ page, context, shot }) => {
+  await ownerOnOrganizationPage(page);
+  const org = await organizationId(context);
+  const tag = await api(context, 'POST', `/api/organizations/${org}/member-tags`, { label: 'Weekend reviewers' });
+  await api(context, 'POST', `/api/organizations/${org}/member-tags`, { label: 'QA' });
+  await api(context, 'POST', `/api/organizations/${org}/member-tags/assignments?role=AN`, { all: true, tags: [tag.id] });
+  await reloadOrganization(page);
+  await page.locator('details#menu').evaluate((d) => (d.open = false));
+  assert.deepEqual(await rowTags(page, DEMO.anna), ['Weekend reviewers']);
+  // Each row's tags and its "+ Tag" lie within the screen, with no sideways scrolling (of the
+  // page or of the table).
+  for (const part of ['ul.tags', 'details.tag-add > summary']) {
+    const box = await memberRow(page, DEMO.anna).locator(part).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${part} of Anna's row lies within the screen: ${JSON.stringify(box)}`);
+  }
+  const size = await page.evaluate(() => {
+    const wrap = document.querySelector('#members').closest('.table-wrap');
+    return { scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth, tableScroll: wrap.scrollWidth, tableWidth: wrap.clientWidth };
+  });
+  assert.ok(size.scrollWidth <= size.innerWidth + 1, `no horizontal overflow at 390 px: ${JSON.stringify(size)}`);
+  assert.ok(size.tableScroll <= size.tableWidth + 1, `the member table needs no sideways scrolling: ${JSON.stringify(size)}`);
+  await shot('phone-tags');
+  await memberRow(page, DEMO.anna).locator('details.tag-add > summary').click();
+  await shot('phone-add-open');
+});
+
 story('signing out ends the session', async ({ page }) => {
   await signIn(page, DEMO.owner);
   await page.goto('/projects');

@@ -804,6 +804,8 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("totp_factors", "user_id, confirmed_at, last_step"),
     ("permission_overrides", "org_id, permission, roles"),
     ("session_policies", "org_id, max_session_age, max_time_between_activity"),
+    ("member_tags", "id, org_id, label, updated_at"),
+    ("member_tag_assignments", "membership_id, tag_id"),
 ];
 
 /// The session cookie value a response set, if any.

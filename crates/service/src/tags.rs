@@ -103,6 +103,43 @@ impl Service {
             .ok_or_else(|| no_tag(id))
     }
 
+    /// The organization's first `limit` tags by label, as (id, label), and how many it has:
+    /// the choices a page offers, without each tag's member count.
+    pub async fn tag_labels(
+        &self,
+        by: &Authorized<Staff>,
+        limit: i64,
+    ) -> Result<Page<(MemberTagId, String)>> {
+        let mut c = self.store().read().await?;
+        let items = store::labels(&mut c, by.org.id, limit).await?;
+        let count = if (items.len() as i64) < limit {
+            items.len() as i64
+        } else {
+            store::count(&mut c, by.org.id, None).await?
+        };
+        Ok(Page { count, items })
+    }
+
+    /// The organization's tag with this label, in any case, as (id, label as stored); a 400
+    /// naming `field` when it has none.
+    pub async fn tag_by_label(
+        &self,
+        by: &Authorized<Staff>,
+        field: &str,
+        label: &str,
+    ) -> Result<(MemberTagId, String)> {
+        let (label, folded) = label_of(field, label)?;
+        let mut c = self.store().read().await?;
+        store::by_folded(&mut c, by.org.id, &folded, None)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    field,
+                    format!("this organization has no tag {label:?}; create it first"),
+                )
+            })
+    }
+
     /// The tags of each of these memberships (rows the caller was shown), by label; with
     /// `projects`, also the projects each created and annotated in.
     pub async fn member_extras<A: AccessLevel>(
@@ -388,7 +425,7 @@ impl Service {
                     Some(id) => *id,
                     None => {
                         let id = match store::by_folded(&mut tx, by.org.id, folded, None).await? {
-                            Some(id) => id,
+                            Some((id, _)) => id,
                             None => {
                                 tags_created += 1;
                                 self.insert_tag(&mut tx, by, me.id, label, folded, now)

@@ -113,6 +113,19 @@ pub async fn count(c: &mut Conn, org: OrgId, search: Option<&str>) -> Result<i64
     handle(c).fetch_one(q, |r| r.int(0)).await
 }
 
+/// The organization's first `limit` tags by label, as (id, label): what a page offers to
+/// filter by and to assign, without the member counts `list` computes for each tag.
+pub async fn labels(c: &mut Conn, org: OrgId, limit: i64) -> Result<Vec<(MemberTagId, String)>> {
+    let q = query(
+        "SELECT id, label FROM member_tags WHERE org_id = $1 ORDER BY label_folded, id LIMIT $2",
+    )
+    .bind(org.0)
+    .bind(limit);
+    handle(c)
+        .fetch_all(q, |r| Ok((MemberTagId(r.int(0)?), r.text(1)?)))
+        .await
+}
+
 /// One tag of the organization.
 pub async fn by_id(c: &mut Conn, org: OrgId, id: MemberTagId) -> Result<Option<TagRecord>> {
     let q = query(tag_sql("WHERE t.org_id = $1 AND t.id = $2"))
@@ -135,20 +148,22 @@ pub async fn of_org(c: &mut Conn, org: OrgId, ids: &[MemberTagId]) -> Result<Vec
     handle(c).fetch_all(q, |r| Ok(MemberTagId(r.int(0)?))).await
 }
 
-/// The tag of the organization whose label folds to `folded`, other than `except`.
+/// The tag of the organization whose label folds to `folded`, other than `except`, with its
+/// label as stored.
 pub async fn by_folded(
     c: &mut Conn,
     org: OrgId,
     folded: &str,
     except: Option<MemberTagId>,
-) -> Result<Option<MemberTagId>> {
-    let q =
-        query("SELECT id FROM member_tags WHERE org_id = $1 AND label_folded = $2 AND id <> $3")
-            .bind(org.0)
-            .bind(folded)
-            .bind(except.map_or(0, |t| t.0));
+) -> Result<Option<(MemberTagId, String)>> {
+    let q = query(
+        "SELECT id, label FROM member_tags WHERE org_id = $1 AND label_folded = $2 AND id <> $3",
+    )
+    .bind(org.0)
+    .bind(folded)
+    .bind(except.map_or(0, |t| t.0));
     handle(c)
-        .fetch_optional(q, |r| Ok(MemberTagId(r.int(0)?)))
+        .fetch_optional(q, |r| Ok((MemberTagId(r.int(0)?), r.text(1)?)))
         .await
 }
 

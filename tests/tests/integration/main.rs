@@ -17,6 +17,7 @@ mod mail;
 mod member_tags;
 mod members;
 mod nodes;
+mod org_page_tags;
 mod paging;
 mod password_hashing;
 mod permissions;

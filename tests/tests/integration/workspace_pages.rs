@@ -9,7 +9,7 @@ use roster_tests::{json, results, Api, OrgFixture, Person, Resp, TestServer};
 use crate::scim_page::{browser, post_page};
 use crate::workspaces::create_workspace;
 
-fn location(r: &Resp) -> String {
+pub(crate) fn location(r: &Resp) -> String {
     r.headers
         .get("location")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).to_string())
@@ -17,7 +17,7 @@ fn location(r: &Resp) -> String {
 }
 
 /// Follows a page form's redirect (303) and returns the page it leads to.
-async fn followed(b: &Api, r: Resp) -> Resp {
+pub(crate) async fn followed(b: &Api, r: Resp) -> Resp {
     assert_eq!(r.status, 303, "a redirect; body: {}", r.text);
     b.get(&location(&r)).await.expect(200)
 }
@@ -30,7 +30,7 @@ async fn member_with_browser(server: &TestServer, org: &OrgFixture, role: Role) 
 }
 
 /// The newest audit events' actions and sources, newest first.
-async fn recent_events(owner: &Api, n: usize) -> Vec<(String, String)> {
+pub(crate) async fn recent_events(owner: &Api, n: usize) -> Vec<(String, String)> {
     let log = owner
         .get(&format!("/api/audit-events/?page_size={n}"))
         .await

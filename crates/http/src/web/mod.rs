@@ -1,6 +1,6 @@
 //! The web pages people use to manage their organization: the menu, the Organization page
-//! (members, roles, seats, invites, deletion), its SCIM and SAML settings, workspaces with their
-//! members and projects, projects with their members and work, and the audit log.
+//! (members, roles, tags, seats, invites, deletion), its SCIM and SAML settings, workspaces
+//! with their members and projects, projects with their members and work, and the audit log.
 //! Pages are rendered on the server (askama); every action calls the same service as the REST
 //! API, recorded with source "ui". Script only adds conveniences (see static/roster.js).
 
@@ -56,6 +56,16 @@ pub fn routes() -> Router<AppState> {
             "/organization/members/{user_id}/delete",
             post(org::delete_member),
         )
+        .route(
+            "/organization/members/{user_id}/tags",
+            post(org::add_member_tag),
+        )
+        .route(
+            "/organization/members/{user_id}/tags/remove",
+            post(org::remove_member_tag),
+        )
+        .route("/organization/tags", post(org::create_tag))
+        .route("/organization/tags/{tag_id}/delete", post(org::delete_tag))
         .route("/organization/invite-link/reset", post(org::reset_link))
         .route("/organization/invites", post(org::send_invites))
         .route("/organization/sso-only", post(org::set_sso_only))

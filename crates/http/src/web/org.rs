@@ -1,4 +1,5 @@
-//! The Organization page: members with the role filter, search and pages; the role drop-down;
+//! The Organization page: members with their tags, the role and tag filters, search and
+//! pages; the role drop-down; member tags (create, delete, add to and take off a member);
 //! seat usage; "Add people" (invite link and email invites); the member panel and deletion;
 //! and the Owner's switch for signing in through single sign-on only.
 
@@ -7,19 +8,25 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use roster_domain::{rules, Role, UserId};
+use roster_domain::{rules, MemberTagId, Role, UserId};
 use roster_service::members::MemberFilter;
 use roster_service::orgs::OrgPatch;
+use roster_service::tags::TagSelection;
 use roster_service::{Admin, Authorized, Invite, PageRequest, Staff};
 use serde::Deserialize;
 
 use super::page;
 use super::{back_with, day_time, html_error, on_off, status_message, wants_json, Chrome, WebUser};
+use crate::api::orgs::{member_query, MemberFilterParams};
 use crate::error::ApiError;
 use crate::extract::{PageForm, QueryParams};
 use crate::AppState;
 
 const PAGE_SIZE: i64 = 50;
+
+/// The most tags the page offers (in the tag filter, to add and to delete), first by label:
+/// the page stays small whatever an organization makes; the API reaches every tag.
+const TAG_CHOICES: i64 = 200;
 
 pub(crate) struct MemberRowView {
     user_id: i64,
@@ -27,6 +34,8 @@ pub(crate) struct MemberRowView {
     email: String,
     role: &'static str,
     choices: Vec<(&'static str, &'static str, &'static str)>,
+    /// The member's tags as (id, label), by label.
+    tags: Vec<(i64, String)>,
     last_activity: String,
     date_joined: String,
 }
@@ -50,7 +59,15 @@ struct OrganizationPage {
     invite_roles: Vec<(&'static str, &'static str)>,
     invites: Vec<InviteRowView>,
     role_filter: Vec<(&'static str, &'static str, &'static str)>,
+    /// The organization's tags (at most `TAG_CHOICES`) as (id, label, selected in the filter).
+    tag_filter: Vec<(i64, String, &'static str)>,
+    /// How many tags the organization has, and whether `tag_filter` holds fewer.
+    tag_count: i64,
+    tags_capped: bool,
     search: String,
+    /// The member list's query (filters and page), which the forms carry so that a change
+    /// comes back to the same list.
+    back: String,
     count: i64,
     members: Vec<MemberRowView>,
     page: i64,
@@ -67,6 +84,8 @@ struct OrganizationPage {
 pub(crate) struct OrgQuery {
     role: Option<String>,
     search: Option<String>,
+    /// Tag ids (comma-separated, as the API's `tags`): members carrying any of them.
+    tags: Option<String>,
     page: Option<String>,
     status: Option<String>,
     sig: Option<String>,
@@ -89,13 +108,51 @@ pub(crate) fn selected(yes: bool) -> &'static str {
     }
 }
 
-fn page_href(role: &str, search: &str, page: i64) -> String {
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
+/// The member list's query string: its filters and page.
+fn list_query(role: &str, search: &str, tags: &str, page: i64) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
         .append_pair("role", role)
         .append_pair("search", search)
+        .append_pair("tags", tags)
         .append_pair("page", &page.to_string())
-        .finish();
-    format!("/organization?{q}")
+        .finish()
+}
+
+/// Where a form's change leads back to: the Organization page with the list query the form
+/// carried in `back`, read again so that only the list's own parameters pass (`keep_tags`
+/// false drops the tag filter, for a tag that is gone).
+fn back_to(back: Option<&str>, keep_tags: bool) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    let mut any = false;
+    for (k, v) in url::form_urlencoded::parse(back.unwrap_or("").as_bytes()) {
+        let wanted = matches!(k.as_ref(), "role" | "search" | "page") || (keep_tags && k == "tags");
+        if wanted && !v.is_empty() {
+            q.append_pair(&k, &v);
+            any = true;
+        }
+    }
+    if any {
+        format!("/organization?{}", q.finish())
+    } else {
+        "/organization".to_string()
+    }
+}
+
+/// The tags of each shown row, as (id, label) by label, read in one query for the page.
+async fn tags_of_rows(
+    service: &roster_service::Service,
+    staff: &Authorized<Staff>,
+    rows: &[roster_service::store::MemberRow],
+) -> roster_service::Result<Vec<Vec<(i64, String)>>> {
+    let ids: Vec<_> = rows.iter().map(|m| m.membership.id).collect();
+    let mut extras = service.member_extras(staff, &ids, false).await?;
+    Ok(rows
+        .iter()
+        .map(|m| {
+            let tags = extras.tags.remove(&m.membership.id).unwrap_or_default();
+            tags.into_iter().map(|(id, label)| (id.0, label)).collect()
+        })
+        .collect())
 }
 
 pub(crate) async fn organization_page(
@@ -107,18 +164,17 @@ pub(crate) async fn organization_page(
     let by = &web.proof;
     let role = q.role.clone().unwrap_or_default();
     let search = q.search.clone().unwrap_or_default();
-    let roles = match role.as_str() {
-        "" => Vec::new(),
-        code => match Role::from_code(code) {
-            Some(r) => vec![r],
-            None => {
-                return html_error(
-                    StatusCode::BAD_REQUEST,
-                    Some(&web.chrome),
-                    &format!("\"{code}\" is not a role."),
-                )
-            }
-        },
+    let tags = q.tags.clone().unwrap_or_default();
+    // The page's filters are the API member list's parameters, read by the same function.
+    let params = MemberFilterParams {
+        role: q.role.clone(),
+        search: q.search.clone(),
+        tags: q.tags.clone(),
+        ..MemberFilterParams::default()
+    };
+    let query = match member_query(&params) {
+        Ok(f) => f,
+        Err(e) => return html_error(e.status, Some(&web.chrome), &e.detail),
     };
     let page_no = q
         .page
@@ -131,12 +187,7 @@ pub(crate) async fn organization_page(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let inviter = by.require::<Invite>().ok();
-    let query = MemberFilter {
-        roles,
-        search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
-        deleted: false,
-        ..MemberFilter::default()
-    };
+    let chosen_tags = query.tags.clone();
     let loaded = async {
         let list = service
             .list_members(
@@ -148,6 +199,8 @@ pub(crate) async fn organization_page(
                 },
             )
             .await?;
+        let row_tags = tags_of_rows(service, &staff, &list.items).await?;
+        let org_tags = service.tag_labels(&staff, TAG_CHOICES).await?;
         let seats = service.seats(by).await?;
         let invites = match &inviter {
             Some(inviter) => {
@@ -158,23 +211,29 @@ pub(crate) async fn organization_page(
             }
             None => None,
         };
-        Ok::<_, roster_service::ServiceError>((list, seats, invites))
+        Ok::<_, roster_service::ServiceError>((list, row_tags, org_tags, seats, invites))
     }
     .await;
-    let (list, seats, invites) = match loaded {
+    let (list, row_tags, org_tags, seats, invites) = match loaded {
         Ok(x) => x,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => {
+            let e = ApiError::from(e);
+            return html_error(e.status, Some(&web.chrome), &e.detail);
+        }
     };
     let pages = ((list.count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let href = |n: i64| format!("/organization?{}", list_query(&role, &search, &tags, n));
     let members = list
         .items
         .iter()
-        .map(|m| MemberRowView {
+        .zip(row_tags)
+        .map(|(m, tags)| MemberRowView {
             user_id: m.user.id.0,
             name: roster_service::display_name(&m.user),
             email: m.user.email.clone(),
             role: m.membership.role.code(),
             choices: choices(by.role(), m.membership.role),
+            tags,
             last_activity: day_time(m.user.last_activity),
             date_joined: day_time(Some(m.user.date_joined)),
         })
@@ -210,13 +269,21 @@ pub(crate) async fn organization_page(
             .into_iter()
             .map(|r| (r.code(), r.name(), selected(r.code() == role)))
             .collect(),
+        tag_filter: org_tags
+            .items
+            .into_iter()
+            .map(|(id, label)| (id.0, label, selected(chosen_tags.contains(&id))))
+            .collect(),
+        tag_count: org_tags.count,
+        tags_capped: org_tags.count > TAG_CHOICES,
         search: search.clone(),
+        back: list_query(&role, &search, &tags, page_no),
         count: list.count,
         members,
         page: page_no,
         pages,
-        prev_href: (page_no > 1).then(|| page_href(&role, &search, page_no - 1)),
-        next_href: (page_no < pages).then(|| page_href(&role, &search, page_no + 1)),
+        prev_href: (page_no > 1).then(|| href(page_no - 1)),
+        next_href: (page_no < pages).then(|| href(page_no + 1)),
         sso_only: by.org().sso_only,
         is_owner: by.role() == Role::Owner,
         chrome: web.chrome,
@@ -455,4 +522,170 @@ pub(crate) async fn set_sso_only(
         Err(e) => ApiError::from(e).detail,
     };
     back_with(&state, "/organization", &message)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TagForm {
+    label: String,
+    /// The member list's query the page was showing (see `back_to`).
+    back: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TagIdForm {
+    tag: String,
+    back: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BackForm {
+    back: Option<String>,
+}
+
+/// A tag id a form names; one that names nothing is the same "no such tag" the service gives.
+fn form_tag_id(raw: &str) -> Result<MemberTagId, ApiError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(MemberTagId)
+        .ok_or_else(|| ApiError::not_found(format!("No member tag {:?}.", raw.trim())))
+}
+
+/// An assignment's selection of one member.
+fn only(member: UserId) -> TagSelection {
+    TagSelection {
+        all: false,
+        included: vec![member.0],
+        excluded: vec![],
+    }
+}
+
+/// "Create tag" (the same call as `POST /api/organizations/{id}/member-tags`).
+pub(crate) async fn create_tag(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    PageForm(form): PageForm<TagForm>,
+) -> Response {
+    let back = back_to(form.back.as_deref(), true);
+    let message = match state.service.create_tag(&web.proof, &form.label).await {
+        Ok(t) => format!("The tag \"{}\" was created.", t.label),
+        Err(e) => ApiError::from(e).detail,
+    };
+    back_with(&state, &back, &message)
+}
+
+/// "Delete" beside a tag (the same call as `DELETE /api/organizations/{id}/member-tags/{tag}`):
+/// the tag comes off every member. The list comes back without a tag filter, which may have
+/// named the tag.
+pub(crate) async fn delete_tag(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    Path(raw): Path<String>,
+    PageForm(form): PageForm<BackForm>,
+) -> Response {
+    let back = back_to(form.back.as_deref(), false);
+    let deleted = async {
+        let id = form_tag_id(&raw)?;
+        let staff = web.proof.require::<Staff>()?;
+        let tag = state.service.get_tag(&staff, id).await?;
+        state.service.delete_tags(&web.proof, &[id], true).await?;
+        Ok::<_, ApiError>(format!(
+            "The tag \"{}\" was deleted and taken off its members.",
+            tag.label
+        ))
+    }
+    .await;
+    back_with(&state, &back, &deleted.unwrap_or_else(|e| e.detail))
+}
+
+/// "Add tag" in a member's row: the tag named by its label goes on the member (the same call as
+/// `POST /api/organizations/{id}/member-tags/assignments` with `included`).
+pub(crate) async fn add_member_tag(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    Path(raw): Path<String>,
+    PageForm(form): PageForm<TagForm>,
+) -> Response {
+    let back = back_to(form.back.as_deref(), true);
+    let added = async {
+        let (staff, target) = staff_and_target(&web, &raw)?;
+        let email = state
+            .service
+            .member_detail(&staff, target)
+            .await?
+            .member
+            .user
+            .email;
+        let (tag, label) = state
+            .service
+            .tag_by_label(&staff, "label", &form.label)
+            .await?;
+        let made = state
+            .service
+            .assign_tags(
+                &web.proof,
+                MemberFilter::default(),
+                only(target),
+                &[tag],
+                false,
+            )
+            .await?;
+        Ok::<_, ApiError>(if made == 0 {
+            format!("{email} already has the tag \"{label}\".")
+        } else {
+            format!("{email} now has the tag \"{label}\".")
+        })
+    }
+    .await;
+    back_with(&state, &back, &added.unwrap_or_else(|e| e.detail))
+}
+
+/// The × on a member's tag: the member keeps their other tags (the same call as
+/// `POST /api/organizations/{id}/member-tags/assignments` with `included` and `overwrite`,
+/// which is how the API takes a tag off). The member's tags are read just before the call,
+/// so a tag another administrator puts on them in those milliseconds comes off too.
+pub(crate) async fn remove_member_tag(
+    State(state): State<AppState>,
+    web: WebUser<Admin>,
+    Path(raw): Path<String>,
+    PageForm(form): PageForm<TagIdForm>,
+) -> Response {
+    let back = back_to(form.back.as_deref(), true);
+    let removed = async {
+        let (staff, target) = staff_and_target(&web, &raw)?;
+        let tag = form_tag_id(&form.tag)?;
+        let member = state.service.member_detail(&staff, target).await?.member;
+        let id = member.membership.id;
+        let mut extras = state.service.member_extras(&staff, &[id], false).await?;
+        let current = extras.tags.remove(&id).unwrap_or_default();
+        let Some((_, label)) = current.iter().find(|(t, _)| *t == tag) else {
+            let label = state.service.get_tag(&staff, tag).await?.label;
+            return Ok(format!(
+                "{} does not have the tag \"{label}\".",
+                member.user.email
+            ));
+        };
+        let keep: Vec<MemberTagId> = current
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| *t != tag)
+            .collect();
+        state
+            .service
+            .assign_tags(
+                &web.proof,
+                MemberFilter::default(),
+                only(target),
+                &keep,
+                true,
+            )
+            .await?;
+        Ok::<_, ApiError>(format!(
+            "The tag \"{label}\" was taken off {}.",
+            member.user.email
+        ))
+    }
+    .await;
+    back_with(&state, &back, &removed.unwrap_or_else(|e| e.detail))
 }
