@@ -12,6 +12,8 @@ measure the same way.
 
     python3 bench/filters.py                                   # 10,000 and 1,000,000, both databases
     python3 bench/filters.py --sizes 2000 --seconds 2 --out /tmp/x.md   # a smoke
+    python3 bench/filters.py --baseline bench/filters-baseline.json --baseline-note "..."
+        # also a before/after table against an earlier run's results (its JSON lines)
 """
 
 import datetime
@@ -87,6 +89,8 @@ def run_one(db, size, seconds):
                     "--activity-days", str(ACTIVITY_DAYS)],
                    env=env, check=True, capture_output=True)
     result = {"db": db, "size": size, "seed_s": time.perf_counter() - started}
+    # The machine may be shared: its load while measuring is part of the result.
+    load_before = os.getloadavg()[0]
     if db == "postgres":
         # What autovacuum does a little later on its own: planner statistics for the new rows.
         started = time.perf_counter()
@@ -152,6 +156,7 @@ def run_one(db, size, seconds):
                 result[f"{name}_page"] = page
                 result[f"{name}_deep"] = run.wrk(f"{url}&page={page}", key, seconds, script=lua)
         result["rss_peak_mib"] = run.rss_kib(server.pid, "VmHWM") / 1024
+        result["load"] = (load_before, os.getloadavg()[0])
         return result
     finally:
         server.terminate()
@@ -161,7 +166,37 @@ def run_one(db, size, seconds):
             run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
 
 
-def section(results, seconds):
+def slow(m):
+    """Some requests took longer than wrk's 2 s timeout: its percentiles leave them out."""
+    return m["timeouts"] > 0 or access.timed_out(m)
+
+
+def p50(m):
+    # wrk counts a request it gave up on at 2 s as done, with no latency: all such, p50 is 0.
+    if access.timed_out(m) or m["p50"] == 0:
+        return "no request within 2 s"
+    over = f", {m['timeouts']} over 2 s" if m["timeouts"] else ""
+    return f"p50 {m['p50']:.2f} ms{over}"
+
+
+def compared(before, results):
+    """p50 before and after, from an earlier run's results (`--baseline`), per database and size."""
+    lines = []
+    old = {(r["db"], r["size"]): r for r in before}
+    for r in results:
+        b = old.get((r["db"], r["size"]))
+        if not b:
+            continue
+        lines += [f"### Before and after, {r['db']}, {r['size']:,} members", "",
+                  "| measure | first page, before / after | middle page, before / after |", "|---|---|---|"]
+        for key, label, deep in MEASURES:
+            middle = f"{p50(b[key + '_deep'])} / {p50(r[key + '_deep'])}" if deep else ""
+            lines.append(f"| {label} | {p50(b[key])} / {p50(r[key])} | {middle} |")
+        lines.append("")
+    return lines
+
+
+def section(results, seconds, before=None, before_note=""):
     lines = [
         MARK,
         "## Member filters",
@@ -187,7 +222,8 @@ def section(results, seconds):
             count = f" ({r[key + '_count']:,} match)" if key + "_count" in r else ""
             middle = f"page {r[key + '_page']:,}: {access.shown(r[key + '_deep'])}" if deep else ""
             lines.append(f"| {label}{count} | {access.shown(r[key])} | {middle} |")
-        lines += [f"| resident memory, peak | {r['rss_peak_mib']:.0f} MiB | |", ""]
+        lines += [f"| resident memory, peak | {r['rss_peak_mib']:.0f} MiB | |",
+                  f"| machine load (1-minute average) before / after measuring | {r['load'][0]:.1f} / {r['load'][1]:.1f} | |", ""]
     by = {(r["db"], r["size"]): r for r in results}
     for db in dict.fromkeys(r["db"] for r in results):
         small, big = by.get((db, 10000)), by.get((db, 1000000))
@@ -197,19 +233,25 @@ def section(results, seconds):
                   "", "| measure | first page | middle page |", "|---|---|---|"]
 
         def ratio(a, b):
-            if access.timed_out(b):
-                return f"over 2 s ({a['p50']:.2f} ms at 10,000)"
+            if slow(a) or slow(b):
+                return f"{p50(a)} at 10,000, {p50(b)} at 1,000,000"
             return f"{b['p50'] / a['p50']:.2f}x ({a['p50']:.2f} ms, {b['p50']:.2f} ms)"
 
         for key, label, deep in MEASURES[2:]:
             middle = ratio(small[key + "_deep"], big[key + "_deep"]) if deep else ""
             lines.append(f"| {label} | {ratio(small[key], big[key])} | {middle} |")
         lines.append("")
+    if before:
+        lines += [before_note, ""] + compared(before, results)
     return lines
 
 
 def main():
-    args = run.arguments()
+    args = run.arguments(baseline=True)
+    before = None
+    if args.baseline:
+        with open(args.baseline) as f:
+            before = [json.loads(line) for line in f if line.startswith("{")]
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
         for db in args.dbs.split(","):
@@ -217,7 +259,9 @@ def main():
             r = run_one(db, size, args.seconds)
             print(json.dumps(r), flush=True)
             results.append(r)
-    run.write_section(args.out, MARK, section(results, args.seconds))
+    note = (f"The same measures before this run's build, from `{os.path.relpath(args.baseline, run.ROOT)}`"
+            f" (`--baseline`): {args.baseline_note}") if before else ""
+    run.write_section(args.out, MARK, section(results, args.seconds, before, note))
     print(f"wrote {args.out}")
 
 

@@ -294,13 +294,16 @@ def targets(results):
     return out
 
 
-def arguments():
-    """The command line both benchmarks take."""
+def arguments(baseline=False):
+    """The command line the benchmarks take (filters.py also takes an earlier run to compare)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,1000000")
     ap.add_argument("--dbs", default="sqlite,postgres")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    if baseline:
+        ap.add_argument("--baseline", help="an earlier run's results, one JSON object a line")
+        ap.add_argument("--baseline-note", default="", help="what the earlier run measured")
     return ap.parse_args()
 
 

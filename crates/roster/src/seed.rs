@@ -1,8 +1,8 @@
 //! What `roster dev seed` adds after the members for the filter benchmark
 //! (`bench/filters.py`): member tags on a share of the members, and last activity spread over
 //! past days. The tags are created through the service (audit events included); placing
-//! them and the activity on hundreds of thousands of members is one statement each, written
-//! past the service as a benchmark's data may be.
+//! them and the activity on hundreds of thousands of members takes a statement or two each,
+//! written past the service as a benchmark's data may be.
 
 use anyhow::{anyhow, Result};
 use roster_domain::OrgId;
@@ -66,12 +66,19 @@ pub async fn activity(service: &Service, org: OrgId, days: u64) -> Result<()> {
     let span = days * 86_400;
     let now = service.now();
     let mut tx = service.raw_store_bypassing_rules().write().await?;
+    // The users' activity, and the copy their live memberships keep for the member list
+    // (migration 22), as the store writes both.
     raw::execute(
         &mut tx,
         &format!(
             "UPDATE users SET last_activity = {now} - ((id * 7919) % {span}) * 1000000
              WHERE id % 10 <> 0 AND id IN (SELECT user_id FROM memberships
-                 WHERE org_id = {org} AND deleted_at IS NULL AND role <> 'OW')",
+                 WHERE org_id = {org} AND deleted_at IS NULL AND role <> 'OW');
+             UPDATE memberships SET user_last_activity = users.last_activity
+             FROM users
+             WHERE users.id = memberships.user_id AND memberships.org_id = {org}
+               AND memberships.deleted_at IS NULL AND memberships.role <> 'OW'
+               AND users.last_activity IS NOT NULL",
             org = org.0
         ),
     )

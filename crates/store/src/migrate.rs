@@ -124,6 +124,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "permission_overrides",
         sql: include_str!("../migrations/0021_permission_overrides.sql"),
     },
+    Migration {
+        version: 22,
+        name: "member_activity_index",
+        sql: include_str!("../migrations/0022_member_activity_index.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
