@@ -31,10 +31,11 @@ PASSWORD = "benchmark-owner-password"
 # so two benchmarks on one server do not share it).
 PG_DB = os.environ.get("ROSTER_BENCH_PG_DB", "roster_bench")
 PG = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
-# Where bench/access.py's and bench/filters.py's sections of the report begin.
+# Where the sections of the report that other scripts write begin.
 ACCESS_MARK = "<!-- access benchmark: written by bench/access.py -->"
 FILTERS_MARK = "<!-- filters benchmark: written by bench/filters.py -->"
-SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK]
+WRITES_MARK = "<!-- activity writes benchmark: written by bench/activity_writes.py -->"
+SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK]
 
 
 def free_port():
@@ -304,6 +305,7 @@ def arguments(baseline=False):
     if baseline:
         ap.add_argument("--baseline", help="an earlier run's results, one JSON object a line")
         ap.add_argument("--baseline-note", default="", help="what the earlier run measured")
+        ap.add_argument("--results", help="write the section from these results instead of measuring")
     return ap.parse_args()
 
 
