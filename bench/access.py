@@ -4,7 +4,7 @@
 every second member, the first workspace the first tenth), starts a release `roster serve`
 on each database and measures with wrk the lists that grow with the organization. Writes the
 "Workspaces and project access" section of BENCHMARKS.md (run.py keeps it when it rewrites the
-rest). Uses run.py's helpers, so the two measure the same way.
+rest; filters.py's section after it stays). Uses run.py's helpers, so they measure the same way.
 
     python3 bench/access.py                                   # 10,000 and 1,000,000, both databases
     python3 bench/access.py --sizes 2000 --seconds 2 --out /tmp/x.md   # a smoke
@@ -54,8 +54,8 @@ def run_one(db, size, seconds):
     data = tempfile.mkdtemp(prefix="roster-access-")
     env = run.env_for(data, db)
     if db == "postgres":
-        run.psql("DROP DATABASE IF EXISTS roster_bench")
-        run.psql("CREATE DATABASE roster_bench")
+        run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
+        run.psql(f"CREATE DATABASE {run.PG_DB}")
     subprocess.run([run.BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
                    env=dict(env, ROSTER_OWNER_PASSWORD=run.PASSWORD), check=True, capture_output=True)
     started = time.perf_counter()
@@ -109,7 +109,7 @@ def run_one(db, size, seconds):
         server.wait()
         shutil.rmtree(data, ignore_errors=True)
         if db == "postgres":
-            run.psql("DROP DATABASE IF EXISTS roster_bench")
+            run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
 
 
 def timed_out(m):
@@ -169,15 +169,6 @@ def section(results, seconds):
     return lines
 
 
-def write_section(out, lines):
-    """Replaces the section in `out` (or appends it), leaving the rest of the file alone."""
-    text = open(out).read() if os.path.exists(out) else ""
-    if MARK in text:
-        text = text[:text.index(MARK)]
-    with open(out, "w") as f:
-        f.write(text.rstrip("\n") + ("\n\n" if text else "") + "\n".join(lines))
-
-
 def main():
     args = run.arguments()
     results = []
@@ -187,7 +178,7 @@ def main():
             r = run_one(db, size, args.seconds)
             print(json.dumps(r), flush=True)
             results.append(r)
-    write_section(args.out, section(results, args.seconds))
+    run.write_section(args.out, MARK, section(results, args.seconds))
     print(f"wrote {args.out}")
 
 

@@ -3,7 +3,8 @@
 with sequential walks, and writes BENCHMARKS.md.
 
 Usage: python3 bench/run.py [--sizes 10000,1000000] [--dbs sqlite,postgres] [--seconds 10] [--out FILE]
-ROSTER_BIN picks another binary (CI's smoke run uses the debug build).
+ROSTER_BIN picks another binary (CI's smoke run uses the debug build), ROSTER_BENCH_PG_DB the
+PostgreSQL database (roster_bench).
 """
 
 import argparse
@@ -26,9 +27,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("ROSTER_BIN", os.path.join(ROOT, "target", "release", "roster"))
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
 PASSWORD = "benchmark-owner-password"
-PG = "postgres://postgres@127.0.0.1:5432/roster_bench"
-# Where bench/access.py's section of the report begins.
+# The PostgreSQL database each run creates and drops (ROSTER_BENCH_PG_DB picks another name,
+# so two benchmarks on one server do not share it).
+PG_DB = os.environ.get("ROSTER_BENCH_PG_DB", "roster_bench")
+PG = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+# Where the sections of the report that other scripts write begin.
 ACCESS_MARK = "<!-- access benchmark: written by bench/access.py -->"
+FILTERS_MARK = "<!-- filters benchmark: written by bench/filters.py -->"
+WRITES_MARK = "<!-- activity writes benchmark: written by bench/activity_writes.py -->"
+SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK]
 
 
 def free_port():
@@ -101,8 +108,8 @@ def run_one(db, size, seconds):
     data = tempfile.mkdtemp(prefix="roster-bench-")
     env = env_for(data, db)
     if db == "postgres":
-        psql("DROP DATABASE IF EXISTS roster_bench")
-        psql("CREATE DATABASE roster_bench")
+        psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+        psql(f"CREATE DATABASE {PG_DB}")
     subprocess.run([BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
                    env=dict(env, ROSTER_OWNER_PASSWORD=PASSWORD), check=True, capture_output=True)
     started = time.perf_counter()
@@ -180,7 +187,7 @@ def run_one(db, size, seconds):
         server.wait()
         shutil.rmtree(data, ignore_errors=True)
         if db == "postgres":
-            psql("DROP DATABASE IF EXISTS roster_bench")
+            psql(f"DROP DATABASE IF EXISTS {PG_DB}")
 
 
 def fmt(m):
@@ -227,14 +234,32 @@ def write_report(results, seconds, out):
             "",
         ]
     lines += targets(results)
-    # bench/access.py's section follows ours; a rewrite of ours keeps it.
+    # The other benchmarks' sections follow ours; a rewrite of ours keeps them.
     kept = ""
     if os.path.exists(out):
         text = open(out).read()
-        if ACCESS_MARK in text:
-            kept = "\n" + text[text.index(ACCESS_MARK):]
+        starts = [text.index(m) for m in SECTION_MARKS if m in text]
+        if starts:
+            kept = "\n" + text[min(starts):]
     with open(out, "w") as f:
         f.write("\n".join(lines) + kept)
+
+
+def write_section(out, mark, lines):
+    """Replaces the section that begins with `mark` in `out` (up to the next section's mark),
+    or appends it, leaving the rest of the file alone."""
+    text = open(out).read() if os.path.exists(out) else ""
+    before, after = text, ""
+    if mark in text:
+        start = text.index(mark)
+        before = text[:start]
+        ends = [text.index(m, start) for m in SECTION_MARKS if m != mark and m in text[start:]]
+        after = text[min(ends):] if ends else ""
+    body = before.rstrip("\n") + ("\n\n" if before.strip() else "") + "\n".join(lines)
+    if after:
+        body = body.rstrip("\n") + "\n\n" + after
+    with open(out, "w") as f:
+        f.write(body.rstrip("\n") + "\n")
 
 
 def targets(results):
@@ -270,13 +295,17 @@ def targets(results):
     return out
 
 
-def arguments():
-    """The command line both benchmarks take."""
+def arguments(baseline=False):
+    """The command line the benchmarks take (filters.py also takes an earlier run to compare)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,1000000")
     ap.add_argument("--dbs", default="sqlite,postgres")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    if baseline:
+        ap.add_argument("--baseline", help="an earlier run's results, one JSON object a line")
+        ap.add_argument("--baseline-note", default="", help="what the earlier run measured")
+        ap.add_argument("--results", help="write the section from these results instead of measuring")
     return ap.parse_args()
 
 

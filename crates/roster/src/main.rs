@@ -3,6 +3,7 @@
 
 mod config;
 mod import;
+mod seed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -246,7 +247,10 @@ enum DevCommand {
     /// Add N generated members (80% AN, 10% RE, 5% MA, 3% NO, 2% DI) through the import path.
     /// With --workspaces and --projects, first creates that many, then puts every member in one
     /// of them and fills the first ones: the first project holds every second member, the first
-    /// workspace the first tenth.
+    /// workspace the first tenth. With --tags, creates that many member tags ("Seed tag 1"...)
+    /// and puts one of them on --tagged-percent of the live members; with --activity-days,
+    /// spreads the members' last activity over that many past days (every tenth member stays
+    /// never active).
     Seed {
         #[arg(long)]
         org: i64,
@@ -258,6 +262,12 @@ enum DevCommand {
         workspaces: u64,
         #[arg(long, default_value_t = 0)]
         projects: u64,
+        #[arg(long, default_value_t = 0)]
+        tags: u64,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=100))]
+        tagged_percent: u64,
+        #[arg(long, default_value_t = 0)]
+        activity_days: u64,
     },
 }
 
@@ -426,6 +436,9 @@ async fn run(cli: Cli) -> Result<()> {
             batch_size,
             workspaces,
             projects,
+            tags,
+            tagged_percent,
+            activity_days,
         }) => {
             let service = open_service(&common, cfg).await?;
             let (ws, ps) = seed_containers(&service, OrgId(org), workspaces, projects).await?;
@@ -466,7 +479,9 @@ async fn run(cli: Cli) -> Result<()> {
                 batch_size as usize,
                 false,
             )
-            .await
+            .await?;
+            seed::tags(&service, OrgId(org), tags, tagged_percent).await?;
+            seed::activity(&service, OrgId(org), activity_days).await
         }
         Command::Invite(InviteCommand::Link { org }) => {
             let service = open_service(&common, cfg).await?;

@@ -129,6 +129,7 @@ impl Service {
         }
         let resolved = members::resolve(&mut c, &query).await?;
         let count = members::count(&mut c, &resolved).await?;
+        let resolved = resolved.counted(count);
         let previous = (page.page > 1)
             .then(|| self.anchors().get(&query, page.size, page.page - 1))
             .flatten();

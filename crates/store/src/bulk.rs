@@ -270,7 +270,36 @@ pub async fn insert_memberships(
     for (role, n) in per_role {
         bump_count(c, org, role, n).await?;
     }
+    copy_activity(c, org, members.iter().map(|(u, _, _)| u.0).collect()).await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Copies the activity of those of `users` who were ever active onto their new memberships in
+/// the organization (the member list reads it there, migration 22). Imported accounts are
+/// new, so this is usually one lookup that finds no one.
+async fn copy_activity(c: &mut WriteTx, org: OrgId, users: Vec<i64>) -> Result<()> {
+    let set = match Backend::of(c) {
+        Backend::Sqlite => "id IN rarray($1)",
+        Backend::Postgres => "id = ANY($1)",
+    };
+    let q = query(format!(
+        "SELECT id, last_activity FROM users WHERE {set} AND last_activity IS NOT NULL"
+    ))
+    .bind(Arg::Ids(users));
+    let active = handle(c)
+        .fetch_all(q, |r| Ok((r.int(0)?, r.int(1)?)))
+        .await?;
+    for (user, at) in active {
+        let q = query(
+            "UPDATE memberships SET user_last_activity = $1
+             WHERE org_id = $2 AND user_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(at)
+        .bind(org.0)
+        .bind(user);
+        handle(c).execute(q).await?;
+    }
+    Ok(())
 }
 
 /// Puts memberships into projects (with no project role: they work with their organization role).

@@ -18,9 +18,13 @@ pub async fn insert(
     source: RoleSource,
     now: Micros,
 ) -> Result<MembershipId> {
+    // The user's activity so far is copied for the member list (migration 22).
     let q = query(
-        "INSERT INTO memberships (org_id, user_id, user_email, role, role_source, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        "INSERT INTO memberships (org_id, user_id, user_email, role, role_source, created_at, updated_at,
+             user_last_activity)
+         VALUES ($1, $2, $3, $4, $5, $6, $6,
+             COALESCE((SELECT u.last_activity FROM users u WHERE u.id = $2), 0))
+         RETURNING id",
     )
     .bind(org.0)
     .bind(user.0)
@@ -209,14 +213,34 @@ pub async fn count_invite_seats(c: &mut Conn, org: OrgId, now: Micros) -> Result
         .await
 }
 
+/// The member's last activity as a query of live or deleted members reads it: live
+/// memberships keep an indexed copy (migration 22), deleted ones the value they had when
+/// deleted, so their list reads the user's own. Never active is 0 either way (NULL sorts
+/// differently in the two databases; "never active" sorts as oldest).
+fn activity_column(deleted: bool) -> &'static str {
+    if deleted {
+        "COALESCE(u.last_activity, 0)"
+    } else {
+        "m.user_last_activity"
+    }
+}
+
+/// Whether the query's order sorts by a column of the user's.
+fn order_reads_users(q: &MemberQuery) -> bool {
+    match q.order {
+        MemberOrder::Email | MemberOrder::Role => false,
+        MemberOrder::LastActivity => q.deleted,
+        MemberOrder::FirstName | MemberOrder::LastName | MemberOrder::DateJoined => true,
+    }
+}
+
 /// The column a member-list order sorts by.
-fn order_column(order: MemberOrder) -> &'static str {
-    match order {
+fn order_column(q: &MemberQuery) -> &'static str {
+    match q.order {
         MemberOrder::Email => "m.user_email",
         MemberOrder::FirstName => "u.first_name",
         MemberOrder::LastName => "u.last_name",
-        // NULL sorts differently in the two databases; "never active" sorts as oldest.
-        MemberOrder::LastActivity => "COALESCE(u.last_activity, 0)",
+        MemberOrder::LastActivity => activity_column(q.deleted),
         MemberOrder::DateJoined => "u.date_joined",
         MemberOrder::Role => "m.role",
     }
@@ -296,6 +320,18 @@ impl MemberQuery {
         }
     }
 
+    /// Whether the query filters on tags alone: its members are exactly the tags'
+    /// assignments, which exist for live members of the tags' organization only (migration 18).
+    fn tags_only(&self) -> bool {
+        !self.tags.is_empty()
+            && MemberQuery {
+                tags: self.tags.clone(),
+                order: self.order,
+                descending: self.descending,
+                ..MemberQuery::everyone(self.org)
+            } == *self
+    }
+
     /// Whether the query filters on more than roles, projects and workspaces (the counters
     /// cannot answer its count).
     fn narrows(&self) -> bool {
@@ -355,6 +391,19 @@ const FEW_HITS: i64 = 5_000;
 pub struct Resolved<'q> {
     query: &'q MemberQuery,
     plan: SearchPlan,
+    /// How many members match, once counted: a page then picks its plan by how far into the
+    /// matches it reads (`Plan`).
+    matches: Option<i64>,
+}
+
+impl Resolved<'_> {
+    /// The query, knowing that `count` members match it.
+    pub fn counted(self, count: i64) -> Self {
+        Resolved {
+            matches: Some(count),
+            ..self
+        }
+    }
 }
 
 /// Looks a query's search term up in the trigram index (migration 4). The planners cannot
@@ -366,6 +415,7 @@ pub async fn resolve<'q>(c: &mut Conn, q: &'q MemberQuery) -> Result<Resolved<'q
         return Ok(Resolved {
             query: q,
             plan: SearchPlan::Scan,
+            matches: None,
         });
     };
     let lookup = match Backend::of(c) {
@@ -386,7 +436,11 @@ pub async fn resolve<'q>(c: &mut Conn, q: &'q MemberQuery) -> Result<Resolved<'q
     } else {
         SearchPlan::Hits(hits)
     };
-    Ok(Resolved { query: q, plan })
+    Ok(Resolved {
+        query: q,
+        plan,
+        matches: None,
+    })
 }
 
 /// The expression PostgreSQL's trigram index covers (migration 4), spelled exactly as there.
@@ -399,6 +453,22 @@ pub(crate) struct Filter {
     pub(crate) args: Vec<Arg>,
 }
 
+/// How a query filtering on tags or last activity meets the filter's index. SQLite's planner
+/// cannot weigh a tag's size or an activity window's (its statistics hold neither), so roster
+/// picks and spells the plan out; PostgreSQL's planner weighs both from its statistics and is
+/// left to choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Start from the filter's index (the tags' assignments, else the activity window of
+    /// memberships_by_activity) and sort what it names: what counting, a rare tag or a
+    /// narrow window, and a page deep in the results cost least.
+    Drive,
+    /// Walk the list in its order and check each member (a tag by primary key, the activity
+    /// on the row): a first page of a common tag or a wide window is found after a few
+    /// thousand members.
+    Walk,
+}
+
 /// Builds the filter of a member query.
 ///
 /// A search term is a case-insensitive substring of the email or either name. When the
@@ -407,9 +477,16 @@ pub(crate) struct Filter {
 /// column keeps the result exact (the index folds case its own way and, on PostgreSQL, could
 /// match across two columns). Terms shorter than three characters have no trigram, so they
 /// check each member.
-pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
+///
+/// The users table is joined (as `u`) only when the filter reads it, or the caller sorts by
+/// the query's order (`sorted`) and that reads it: a filter on the membership's own columns
+/// is answered from memberships' indexes alone.
+pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend, plan: Plan, sorted: bool) -> Filter {
     let q = r.query;
-    let mut from = String::from("memberships m JOIN users u ON u.id = m.user_id");
+    let sqlite = backend == Backend::Sqlite;
+    let hits = matches!(r.plan, SearchPlan::Hits(_));
+    let mut from = String::from("memberships m");
+    let mut users = sorted && order_reads_users(q);
     let mut sql = String::from(if q.deleted {
         "m.org_id = $1 AND m.deleted_at IS NOT NULL"
     } else {
@@ -442,19 +519,30 @@ pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
     if q.no_seat_type {
         sql.push_str(" AND 1 = 0");
     }
-    // Members carrying any of the tags: the membership's ids come from the tag's index range
-    // (migration 18), so a rare tag is found without walking the member list, and a common
-    // one is checked per member through the primary key.
+    // Members carrying any of the tags (migration 18's two indexes: the tag's range, and the
+    // primary key (membership_id, tag_id)). SQLite follows `plan`, unless the search's few
+    // hits lead; one tag's assignments name each member once, several need DISTINCT.
+    let drive_tags = sqlite && plan == Plan::Drive && !hits && !q.tags.is_empty();
     if !q.tags.is_empty() {
         let n = args.len() + 2;
         args.push(Arg::Ids(q.tags.iter().map(|t| t.0).collect()));
-        let tag_in = match backend {
-            Backend::Sqlite => format!("ta.tag_id IN rarray(${n})"),
-            Backend::Postgres => format!("ta.tag_id = ANY(${n})"),
-        };
-        sql.push_str(&format!(
-            " AND m.id IN (SELECT ta.membership_id FROM member_tag_assignments ta WHERE {tag_in})"
-        ));
+        match backend {
+            Backend::Sqlite if drive_tags => {
+                let distinct = if q.tags.len() > 1 { "DISTINCT " } else { "" };
+                from = format!(
+                    "(SELECT {distinct}ta.membership_id AS id FROM member_tag_assignments ta \
+                     WHERE ta.tag_id IN rarray(${n})) tm CROSS JOIN memberships m ON m.id = tm.id"
+                );
+            }
+            Backend::Sqlite => sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM member_tag_assignments ta \
+                 WHERE ta.membership_id = m.id AND ta.tag_id IN rarray(${n}))"
+            )),
+            Backend::Postgres => sql.push_str(&format!(
+                " AND m.id IN (SELECT ta.membership_id FROM member_tag_assignments ta \
+                 WHERE ta.tag_id = ANY(${n}))"
+            )),
+        }
     }
     // Members of any of the workspaces or projects: each a walk of the primary key's range
     // (workspace_id, membership_id) or (project_id, membership_id).
@@ -487,13 +575,30 @@ pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
         }
         sql.push_str(&format!(" AND ({})", any.join(" OR ")));
     }
-    if let Some(from) = q.active_from {
-        args.push(Arg::Int(from));
-        sql.push_str(&format!(" AND u.last_activity >= ${}", args.len() + 1));
-    }
-    if let Some(to) = q.active_to {
-        args.push(Arg::Int(to));
-        sql.push_str(&format!(" AND u.last_activity <= ${}", args.len() + 1));
+    // Last activity: for live members a range of memberships_by_activity (migration 22).
+    // Never active (0) matches neither bound. On SQLite the plan is spelled out unless the
+    // list is in activity order (the index gives the window and the order at once): driven,
+    // the index is named; walked, a unary + keeps the planner from reading the window first.
+    let activity = activity_column(q.deleted);
+    if q.active_from.is_some() || q.active_to.is_some() {
+        users |= q.deleted;
+        let ordered = q.order == MemberOrder::LastActivity;
+        let mut column = activity.to_string();
+        if sqlite && !q.deleted && !ordered {
+            match plan {
+                Plan::Drive if !hits && !drive_tags => {
+                    from = String::from("memberships m INDEXED BY memberships_by_activity");
+                }
+                Plan::Drive => {}
+                Plan::Walk => column = format!("+{activity}"),
+            }
+        }
+        args.push(Arg::Int(q.active_from.unwrap_or(1).max(1)));
+        sql.push_str(&format!(" AND {column} >= ${}", args.len() + 1));
+        if let Some(to) = q.active_to {
+            args.push(Arg::Int(to));
+            sql.push_str(&format!(" AND {column} <= ${}", args.len() + 1));
+        }
     }
     if let SearchPlan::Hits(users) = &r.plan {
         let n = args.len() + 2;
@@ -501,8 +606,7 @@ pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
         match backend {
             Backend::Sqlite => {
                 from = format!(
-                    "rarray(${n}) AS hit CROSS JOIN memberships m ON m.user_id = hit.value \
-                     JOIN users u ON u.id = m.user_id"
+                    "rarray(${n}) AS hit CROSS JOIN memberships m ON m.user_id = hit.value"
                 );
             }
             Backend::Postgres => {
@@ -511,6 +615,7 @@ pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
         }
     }
     if let Some(term) = q.search.as_deref().filter(|t| !t.is_empty()) {
+        users = true;
         args.push(Arg::Text(like_pattern(term)));
         let n = args.len() + 1;
         match backend {
@@ -531,6 +636,9 @@ pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend) -> Filter {
                 ));
             }
         }
+    }
+    if users {
+        from.push_str(" JOIN users u ON u.id = m.user_id");
     }
     Filter { from, sql, args }
 }
@@ -559,7 +667,25 @@ pub async fn count(c: &mut Conn, r: &Resolved<'_>) -> Result<i64> {
             return Ok(count_in_roles(c, q.org, &q.roles).await? - held);
         }
     }
-    let Filter { from, sql, args } = filter_sql(r, Backend::of(c));
+    if q.tags_only() {
+        // The tags' assignments are their members (live members of this organization, as
+        // `tags_only` says): a count of the tags' index ranges, no membership read.
+        let set = match Backend::of(c) {
+            Backend::Sqlite => "tag_id IN rarray($1)",
+            Backend::Postgres => "tag_id = ANY($1)",
+        };
+        let what = if q.tags.len() > 1 {
+            "COUNT(DISTINCT membership_id)"
+        } else {
+            "COUNT(*)"
+        };
+        let ids = Arg::Ids(q.tags.iter().map(|t| t.0).collect());
+        let sql = format!("SELECT {what} FROM member_tag_assignments WHERE {set}");
+        return handle(c)
+            .fetch_one(query(sql).bind(ids), |r| r.int(0))
+            .await;
+    }
+    let Filter { from, sql, args } = filter_sql(r, Backend::of(c), Plan::Drive, false);
     let mut count = query(format!("SELECT COUNT(*) FROM {from} WHERE {sql}")).bind(q.org.0);
     for a in args {
         count.push(a);
@@ -587,6 +713,32 @@ pub async fn list_after(
     list_from(c, r, Some(after), limit, 0).await
 }
 
+/// How a page of a list filtered by tags or activity is found (`Plan`). Walking the list in
+/// order reads about (offset + limit) x members / matches rows, each checked; starting from
+/// the filter's index reads each match once and sorts them. The walk wins for the first pages
+/// of a common tag or a wide window, the index for rare ones and deep pages. Without a count
+/// (a whole-list read) the index leads.
+async fn plan_of(c: &mut Conn, r: &Resolved<'_>, end: i64) -> Result<Plan> {
+    let q = r.query;
+    let filtered = !q.tags.is_empty() || q.active_from.is_some() || q.active_to.is_some();
+    let Some(matches) = r.matches.filter(|_| filtered && !q.deleted) else {
+        return Ok(Plan::Drive);
+    };
+    if Backend::of(c) == Backend::Postgres {
+        return Ok(Plan::Drive);
+    }
+    let members = count_in_roles(c, q.org, &[]).await?;
+    let walked = end.saturating_mul(members) / matches.max(1);
+    Ok(if walked > matches {
+        Plan::Drive
+    } else {
+        Plan::Walk
+    })
+}
+
+/// A page, found in two steps: the memberships' ids from the filter, sorted and cut to the
+/// page (from memberships' indexes where the filter and order allow, so rows skipped by an
+/// offset are never read whole), then those rows with their users.
 async fn list_from(
     c: &mut Conn,
     r: &Resolved<'_>,
@@ -595,22 +747,32 @@ async fn list_from(
     offset: i64,
 ) -> Result<Vec<MemberRow>> {
     let q = r.query;
+    let backend = Backend::of(c);
+    let plan = plan_of(c, r, offset.saturating_add(limit)).await?;
     let Filter {
         from,
         sql: mut filter,
         args,
-    } = filter_sql(r, Backend::of(c));
+    } = filter_sql(r, backend, plan, true);
     let dir = if q.descending { "DESC" } else { "ASC" };
-    let col = order_column(q.order);
+    let col = order_column(q);
     let mut n = args.len() + 2;
     if after.is_some() {
         let op = if q.descending { "<" } else { ">" };
         filter.push_str(&format!(" AND ({col}, m.id) {op} (${n}, ${})", n + 1));
         n += 2;
     }
+    // SQLite keeps the join order as written after CROSS JOIN: the page's ids first.
+    let join = match backend {
+        Backend::Sqlite => "CROSS JOIN",
+        Backend::Postgres => "JOIN",
+    };
     let sql = format!(
-        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM {from}
-         WHERE {filter} ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${m}",
+        "SELECT {MEMBERSHIP_COLS}, {USER_COLS} FROM (
+             SELECT m.id AS id FROM {from}
+             WHERE {filter} ORDER BY {col} {dir}, m.id {dir} LIMIT ${n} OFFSET ${m}
+         ) page {join} memberships m ON m.id = page.id JOIN users u ON u.id = m.user_id
+         ORDER BY {col} {dir}, m.id {dir}",
         m = n + 1,
     );
     let mut page = query(sql).bind(q.org.0);

@@ -124,6 +124,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "permission_overrides",
         sql: include_str!("../migrations/0021_permission_overrides.sql"),
     },
+    Migration {
+        version: 22,
+        name: "member_activity_index",
+        sql: include_str!("../migrations/0022_member_activity_index.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's
@@ -176,6 +181,34 @@ async fn unique_existing_usernames(c: &mut WriteTx) -> Result<()> {
     handle(c)
         .batch("CREATE UNIQUE INDEX users_username_folded ON users (username_folded)".into())
         .await?;
+    Ok(())
+}
+
+/// Refreshes SQLite's statistics for memberships after migration 22 added an index, where
+/// memberships has statistics already (every bulk import refreshes them). SQLite plans from
+/// sqlite_stat1: with figures for the older indexes and none for the new one, it would take
+/// the new one for the smallest (its guess is ten rows an organization) and read whole
+/// organizations through it. They are refreshed as the import refreshes them. A database
+/// without statistics for memberships is left so: its indexes look alike to the planner, and
+/// statistics of a table still empty would tell it the table stays empty.
+async fn refresh_membership_statistics(c: &mut WriteTx, backend: Backend) -> Result<()> {
+    if backend != Backend::Sqlite {
+        return Ok(());
+    }
+    let stats = query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'");
+    if handle(c).fetch_optional(stats, |_| Ok(())).await?.is_none() {
+        return Ok(());
+    }
+    let analyzed = query("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'memberships' LIMIT 1");
+    if handle(c)
+        .fetch_optional(analyzed, |_| Ok(()))
+        .await?
+        .is_some()
+    {
+        handle(c)
+            .batch("PRAGMA analysis_limit = 1000; ANALYZE memberships;".into())
+            .await?;
+    }
     Ok(())
 }
 
@@ -294,6 +327,7 @@ async fn apply(tx: &mut WriteTx, m: &Migration, backend: Backend) -> Result<()> 
     match m.version {
         2 => fold_existing_names(tx).await?,
         6 => unique_existing_usernames(tx).await?,
+        22 => refresh_membership_statistics(tx, backend).await?,
         _ => {}
     }
     let q = query("INSERT INTO roster_migrations (version, name, checksum) VALUES ($1, $2, $3)")

@@ -1,7 +1,7 @@
 //! Member tags, their assignments to live memberships, and CSV import jobs (migration 18).
 
 use crate::db::handle;
-use crate::members::{filter_sql, Filter, MemberQuery};
+use crate::members::{filter_sql, Filter, MemberQuery, Plan};
 use crate::rows::{self, USER_COLS};
 use crate::sql::{query, Arg};
 use crate::{Backend, Conn, Micros, Result, UserRecord, WriteTx};
@@ -273,7 +273,7 @@ async fn selection_sql(c: &mut Conn, s: &Selection<'_>) -> Result<(String, Vec<A
         from,
         mut sql,
         mut args,
-    } = filter_sql(&resolved, backend);
+    } = filter_sql(&resolved, backend, Plan::Drive, false);
     let users = |ids: &[i64], not: &str, args: &mut Vec<Arg>| {
         let n = args.len() + 2;
         args.push(Arg::Ids(ids.to_vec()));

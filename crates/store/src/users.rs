@@ -116,7 +116,8 @@ pub async fn update_preferences(c: &mut WriteTx, id: UserId, p: &Preferences) ->
 }
 
 /// Records activity unless it was recorded less than `min_gap` ago, so that most reads stay
-/// reads. Returns whether a row was written.
+/// reads, on the user and on the copy each of their live memberships keeps for the member
+/// list (migration 22). Returns whether a row was written.
 pub async fn touch_activity(
     c: &mut WriteTx,
     id: UserId,
@@ -130,7 +131,16 @@ pub async fn touch_activity(
     .bind(now)
     .bind(id.0)
     .bind(now - min_gap);
-    Ok(handle(c).execute(q).await? > 0)
+    if handle(c).execute(q).await? == 0 {
+        return Ok(false);
+    }
+    let q = query(
+        "UPDATE memberships SET user_last_activity = $1 WHERE user_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id.0);
+    handle(c).execute(q).await?;
+    Ok(true)
 }
 
 pub async fn insert_password_token(

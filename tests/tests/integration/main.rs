@@ -14,6 +14,7 @@ mod import;
 mod input;
 mod invites;
 mod mail;
+mod member_filter_pages;
 mod member_tags;
 mod members;
 mod nodes;
