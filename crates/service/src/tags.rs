@@ -46,6 +46,10 @@ pub struct MemberExtras {
 /// What a CSV import did.
 pub type TagImport = ImportRecord;
 
+/// From how many changed assignments on the planner's statistics for them are refreshed at
+/// once: well below what moves a plan at a million members, well above a page's everyday edits.
+const MANY_ASSIGNMENTS: u64 = 10_000;
+
 /// The most rows a CSV import takes (the file's size is bounded by the request limit too).
 const MAX_IMPORT_ROWS: usize = 100_000;
 
@@ -383,7 +387,20 @@ impl Service {
             record(&mut tx, by.org.id, now, &by.context, event).await?;
         }
         roster_store::commit(tx).await?;
+        self.after_many_assignments(made + removed).await;
         Ok(made)
+    }
+
+    /// After a change of many tag assignments, the planner's statistics for them are
+    /// refreshed (a bulk import does the same for memberships). The change has committed by
+    /// then: a failure here is logged, and autovacuum gets there later on PostgreSQL.
+    async fn after_many_assignments(&self, changed: u64) {
+        if changed < MANY_ASSIGNMENTS {
+            return;
+        }
+        if let Err(e) = self.store().refresh_tag_statistics().await {
+            tracing::warn!(error = %e, "refreshing member tag statistics failed");
+        }
     }
 
     /// Imports tags from a CSV with `email` and `tags` columns (`tags` a comma-separated list
@@ -473,6 +490,7 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::Internal("import job vanished".into()))?;
         roster_store::commit(tx).await?;
+        self.after_many_assignments(assignments).await;
         Ok(job)
     }
 

@@ -337,13 +337,41 @@ impl Store {
         let sql = match self.backend() {
             Backend::Postgres => {
                 "ANALYZE users; ANALYZE memberships; ANALYZE audit_events; ANALYZE projects; \
-                 ANALYZE project_members; ANALYZE workspaces; ANALYZE workspace_members;"
+                 ANALYZE project_members; ANALYZE workspaces; ANALYZE workspace_members; \
+                 ANALYZE member_tag_assignments;"
             }
             Backend::Sqlite => "PRAGMA analysis_limit = 1000; PRAGMA optimize;",
         };
         // PostgreSQL runs ANALYZE outside a transaction block as well as inside one.
         let mut tx = self.write().await?;
         tx.handle.batch(sql.to_string()).await?;
+        tx.commit().await
+    }
+
+    /// Refreshes the planner's statistics for member tag assignments after a change that
+    /// touched many of them at once. Until then the planner takes a tag held by most of an
+    /// organization for the rare tag it was, and reads the whole organization through it
+    /// (seconds at a million members, not milliseconds). Sampled on both databases.
+    /// Served from request handlers, so its future must be `Send`: `batch` is not (sqlx's
+    /// `raw_sql`), hence one prepared statement on PostgreSQL and rusqlite's batch on SQLite.
+    pub async fn refresh_tag_statistics(&self) -> Result<()> {
+        let mut tx = self.write().await?;
+        match &mut tx.handle {
+            Handle::Sqlite(lease) => {
+                lease
+                    .run(|c| {
+                        Ok(c.execute_batch(
+                            "PRAGMA analysis_limit = 1000; ANALYZE member_tag_assignments;",
+                        )?)
+                    })
+                    .await?
+            }
+            handle => {
+                handle
+                    .execute(sql::query("ANALYZE member_tag_assignments"))
+                    .await?;
+            }
+        }
         tx.commit().await
     }
 

@@ -897,3 +897,80 @@ async fn the_versioned_filter_answers_like_the_member_list() {
             .expect(403);
     }
 }
+
+/// How many times the planner's statistics for tag assignments were refreshed on purpose
+/// (PostgreSQL: manual ANALYZEs, autovacuum's own counted apart; SQLite: whether it has any).
+async fn tag_statistics_refreshes(server: &TestServer) -> i64 {
+    match roster_tests::db() {
+        roster_tests::Db::Postgres => {
+            server
+                .sql_int(
+                    "SELECT COALESCE(SUM(analyze_count), 0)::bigint FROM pg_stat_user_tables \
+                     WHERE relname = 'member_tag_assignments'",
+                )
+                .await
+        }
+        roster_tests::Db::Sqlite => {
+            let stats = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'";
+            if server.sql_int(stats).await == 0 {
+                return 0;
+            }
+            server
+                .sql_int("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'member_tag_assignments'")
+                .await
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_large_assignment_refreshes_the_planners_statistics_and_a_small_one_does_not() {
+    use roster_service::import::ImportRow;
+    let server = TestServer::start().await;
+    let org = server.org("Big").await;
+    let rows: Vec<ImportRow> = (0..10_000)
+        .map(|i| ImportRow {
+            line: i + 2,
+            email: format!("member{i}@big.example.com"),
+            first_name: "Member".into(),
+            last_name: format!("{i}"),
+            role: "AN".into(),
+            projects: vec![],
+            workspaces: vec![],
+        })
+        .collect();
+    let outcome = server
+        .service
+        .import_members(org.id, &rows, true)
+        .await
+        .expect("import");
+    assert_eq!(outcome.added, 10_000);
+    let api = org.owner_api();
+    let small = create(&api, &org, "small").await;
+    let big = create(&api, &org, "big").await;
+    let before = tag_statistics_refreshes(&server).await;
+
+    // A page's everyday edit: no statistics work on the request.
+    let listed = members(&org, "role=AN").await;
+    let included: Vec<i64> = results(&listed)[..3]
+        .iter()
+        .map(|m| m["user"]["id"].as_i64().unwrap())
+        .collect();
+    let r = assign(
+        &org,
+        "",
+        json!({ "tags": [small], "all": false, "included": included }),
+    )
+    .await;
+    assert_eq!(r["assigned"], 3);
+    assert_eq!(tag_statistics_refreshes(&server).await, before);
+
+    // Every member at once: the planner learns the tag is common before the next request.
+    let r = assign(&org, "", json!({ "tags": [big], "all": true })).await;
+    assert_eq!(r["assigned"], 10_001);
+    assert!(
+        tag_statistics_refreshes(&server).await > before,
+        "no statistics refresh after 10,001 assignments"
+    );
+    let tagged = members(&org, &format!("tags={big}")).await;
+    assert_eq!(tagged["count"], 10_001);
+}
