@@ -15,6 +15,8 @@ measure the same way.
     python3 bench/filters.py --baseline bench/filters-baseline.json --baseline-note "..."
         # also a before/after table against an earlier run's results (the JSON lines it printed)
     python3 bench/filters.py --results run.log --baseline ...   # the section from a run's printed results
+    ROSTER_BENCH_KEEP=1 python3 bench/filters.py --sizes 1000000 ...  # keeps the seeded databases
+        # (printed) for bench/activity_writes.py; the next run of either size drops PostgreSQL's
 """
 
 import datetime
@@ -162,9 +164,14 @@ def run_one(db, size, seconds):
     finally:
         server.terminate()
         server.wait()
-        shutil.rmtree(data, ignore_errors=True)
-        if db == "postgres":
-            run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
+        if os.environ.get("ROSTER_BENCH_KEEP"):
+            # Kept for bench/activity_writes.py, which needs the same seeded organization.
+            where = os.path.join(data, "roster.db") if db == "sqlite" else run.PG
+            print(f"kept the {db} database: {where}", flush=True)
+        else:
+            shutil.rmtree(data, ignore_errors=True)
+            if db == "postgres":
+                run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
 
 
 def slow(m):
