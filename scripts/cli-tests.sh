@@ -102,5 +102,28 @@ check "a role change is answered 200" test "$status" = 200
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 check "the role change survives SIGKILL of the server" bash -c "$bin member list --org 2 --role RE | grep -q 'member00000000@seed.example.com'"
 
+# Backup while serving; a restore is refused while a server runs and replaces the database,
+# whole, once none does.
+"$bin" serve --bind "127.0.0.1:$port" >>"$data/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+check "a backup is written while the server serves" bash -c "$bin backup $data/first.backup | grep -q 'wrote a backup of the SQLite database'"
+check "the backup is private (600)" bash -c "[ \"\$(stat -c %a $data/first.backup)\" = 600 ]"
+check "a backup never overwrites another" bash -c "! $bin backup $data/first.backup 2>/dev/null"
+"$bin" member set-role --org 2 --email member00000001@seed.example.com --role MA >/dev/null
+check "a restore is refused while the server runs" bash -c "$bin restore $data/first.backup 2>&1 | grep -q 'in use'"
+check "the refused restore changed nothing" bash -c "$bin member list --org 2 --role MA | grep -q 'member00000001@seed.example.com'"
+kill -TERM "$pid"; wait "$pid" || true
+check "a restore with another server secret is refused" bash -c "ROSTER_SECRET_KEY=another-secret-that-is-long-enough-000000 $bin restore $data/first.backup 2>&1 | grep -q 'different server secret'"
+check "a file that is no backup is refused" bash -c "$bin restore $data/people.csv 2>&1 | grep -q 'not a roster backup'"
+check "a restore replaces the database once no server runs" bash -c "$bin restore $data/first.backup | grep -q 'restored'"
+check "the change made after the backup is gone" bash -c "! $bin member list --org 2 --role MA | grep -q 'member00000001@seed.example.com'"
+check "what was there before the backup is back" bash -c "$bin member list --org 2 --role RE | grep -q 'member00000000@seed.example.com'"
+"$bin" serve --bind "127.0.0.1:$port" >>"$data/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+check "the server starts on the restored database" curl -sf "http://127.0.0.1:$port/api/health"
+kill -TERM "$pid"; wait "$pid" || true
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

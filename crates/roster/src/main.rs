@@ -48,6 +48,19 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a backup of the database to FILE, safe while roster serves (SQLite: its online
+    /// backup; PostgreSQL: pg_dump of roster's schema). The server secret is not in it: keep
+    /// secret.key (or ROSTER_SECRET_KEY) apart from the backups.
+    Backup {
+        /// Where to write the backup; must not exist.
+        file: std::path::PathBuf,
+    },
+    /// Replace the database with a backup, whole or not at all. Refused while any roster
+    /// process uses the database, and for a backup taken with another server secret.
+    Restore {
+        /// A file written by `roster backup`.
+        file: std::path::PathBuf,
+    },
     /// Organizations.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -342,6 +355,38 @@ async fn run(cli: Cli) -> Result<()> {
             let store = Store::connect(&common.store_options()?).await?;
             let ran = store.migrate().await?;
             println!("{ran} migration(s) applied; the database is up to date");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let url = common.store_options()?.url;
+            let done = roster_store::backup::backup(&url, &file).await?;
+            println!(
+                "wrote a backup of the {} database to {} ({} bytes); the server secret is not in it",
+                done.backend.name(),
+                done.path.display(),
+                done.bytes
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let opts = common.store_options()?;
+            let secrets = common.secrets()?;
+            let secret = (
+                roster_service::SECRET_FINGERPRINT_SETTING,
+                secrets.fingerprint(),
+            );
+            let done = roster_store::backup::restore(&opts.url, &file, secret).await?;
+            // A backup of an older roster is brought up to date now, not at the next start.
+            let store = Store::open(&opts)
+                .await
+                .context("the backup was restored, but migrating it failed")?;
+            store.close().await;
+            println!(
+                "restored {} into the {} database (taken at migration {}); start roster serve again",
+                file.display(),
+                done.backend.name(),
+                done.migration
+            );
             Ok(())
         }
         Command::Openapi { write } => {

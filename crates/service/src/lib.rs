@@ -275,10 +275,14 @@ impl Service {
     }
 }
 
+/// The server setting that holds the fingerprint of the secret the database was set up with
+/// (a restore checks a backup against it before replacing anything).
+pub const SECRET_FINGERPRINT_SETTING: &str = "secret_fingerprint";
+
 /// Records the secret's fingerprint on first start and refuses a different secret later:
 /// with the wrong secret every stored key and token would silently stop working.
 async fn check_secret(store: &Store, secrets: &Secrets) -> Result<()> {
-    const KEY: &str = "secret_fingerprint";
+    const KEY: &str = SECRET_FINGERPRINT_SETTING;
     let mut tx = store.write().await?;
     match roster_store::settings::get(&mut tx, KEY).await? {
         Some(stored) if stored == secrets.fingerprint() => {}

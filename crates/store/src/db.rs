@@ -166,6 +166,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The database's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
     /// The database a handle talks to, for the few queries spelled differently per database.
     pub(crate) fn of(c: &mut Conn) -> Backend {
         match handle(c) {
@@ -205,11 +213,15 @@ enum Pools {
     Sqlite {
         readers: Arc<SqliteReaders>,
         writer: SqliteWriter,
+        /// The "in use" lock file, locked shared while the store is open (`backup.rs`).
+        in_use: Mutex<Option<std::fs::File>>,
     },
     Postgres {
         /// Its connections refuse writes (`default_transaction_read_only`).
         read: PgPool,
         write: PgPool,
+        /// The connection that holds the "in use" advisory lock, shared (`backup.rs`).
+        in_use: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
     },
 }
 
@@ -230,6 +242,7 @@ impl Store {
     pub async fn connect(opts: &StoreOptions) -> Result<Store> {
         let pools = if let Some(rest) = opts.url.strip_prefix("sqlite:") {
             let (path, create) = sqlite_path(rest)?;
+            let in_use = crate::backup::hold_sqlite(&path)?;
             let full = opts.sqlite_full_sync;
             let writer = tokio::task::spawn_blocking(move || open_writer(path, create, full))
                 .await
@@ -243,6 +256,7 @@ impl Store {
                     open: std::sync::atomic::AtomicU32::new(0),
                 }),
                 writer,
+                in_use: Mutex::new(Some(in_use)),
             }
         } else if opts.url.starts_with("postgres:") || opts.url.starts_with("postgresql:") {
             let conn_opts: PgConnectOptions = opts
@@ -260,12 +274,17 @@ impl Store {
                 })
                 .connect_with(conn_opts.clone())
                 .await?;
+            let in_use = crate::backup::hold_postgres(&conn_opts).await?;
             let write = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(READ_WAIT)
                 .connect_with(conn_opts)
                 .await?;
-            Pools::Postgres { read, write }
+            Pools::Postgres {
+                read,
+                write,
+                in_use: tokio::sync::Mutex::new(Some(in_use)),
+            }
         } else {
             return Err(StoreError::Config(format!(
                 "DATABASE_URL must start with sqlite: or postgres:, got {:?}",
@@ -398,9 +417,15 @@ impl Store {
         }
     }
 
+    /// Closes the connections and lets go of the "in use" lock, so that a restore may run.
     pub async fn close(&self) {
         match &*self.pools {
-            Pools::Sqlite { readers, writer } => {
+            Pools::Sqlite {
+                readers,
+                writer,
+                in_use,
+            } => {
+                in_use.lock().unwrap_or_else(PoisonError::into_inner).take();
                 readers.permits.close();
                 writer.permit.close();
                 readers
@@ -409,7 +434,14 @@ impl Store {
                     .unwrap_or_else(PoisonError::into_inner)
                     .clear();
             }
-            Pools::Postgres { read, write } => {
+            Pools::Postgres {
+                read,
+                write,
+                in_use,
+            } => {
+                if let Some(c) = in_use.lock().await.take() {
+                    let _ = sqlx::Connection::close(c).await;
+                }
                 read.close().await;
                 write.close().await;
             }
@@ -494,7 +526,7 @@ const READER_CACHE_KIB: u32 = 2 * 1024;
 const STATEMENT_CACHE: usize = 256;
 
 /// `sqlite://PATH?mode=rwc` or `sqlite:PATH`: the file and whether to create it.
-fn sqlite_path(rest: &str) -> Result<(PathBuf, bool)> {
+pub(crate) fn sqlite_path(rest: &str) -> Result<(PathBuf, bool)> {
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
     let mut create = false;

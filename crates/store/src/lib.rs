@@ -14,6 +14,7 @@ mod sql;
 
 pub mod activity;
 pub mod audit;
+pub mod backup;
 pub mod bulk;
 pub mod credentials;
 pub mod domains;
@@ -62,6 +63,9 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Config(String),
+    /// A backup or restore that cannot be made, in words for the operator.
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -271,6 +271,11 @@ async fn applied(tx: &mut WriteTx) -> Result<Vec<(i64, String)>> {
         .await
 }
 
+/// The newest migration this roster knows.
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}
+
 pub(crate) async fn run(store: &Store) -> Result<usize> {
     let backend = store.backend();
     let mut tx = locked(store).await?;

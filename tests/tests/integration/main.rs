@@ -2,6 +2,7 @@
 //! port over SQLite, or PostgreSQL when ROSTER_TEST_DB=postgres.
 
 mod activity_logs;
+mod backup_restore;
 mod configurable_permissions;
 mod counts;
 mod credentials;
