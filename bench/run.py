@@ -35,7 +35,8 @@ PG = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
 ACCESS_MARK = "<!-- access benchmark: written by bench/access.py -->"
 FILTERS_MARK = "<!-- filters benchmark: written by bench/filters.py -->"
 WRITES_MARK = "<!-- activity writes benchmark: written by bench/activity_writes.py -->"
-SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK]
+BACKUP_MARK = "<!-- backup benchmark: written by bench/backup.py -->"
+SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK, BACKUP_MARK]
 
 
 def free_port():

@@ -376,10 +376,12 @@ async fn run(cli: Cli) -> Result<()> {
                 secrets.fingerprint(),
             );
             let done = roster_store::backup::restore(&opts.url, &file, secret).await?;
-            // A backup of an older roster is brought up to date now, not at the next start.
+            // A backup of an older roster is brought up to date now, not at the next start,
+            // and the planner learns the restored tables' sizes before the first request.
             let store = Store::open(&opts)
                 .await
                 .context("the backup was restored, but migrating it failed")?;
+            store.refresh_statistics().await?;
             store.close().await;
             println!(
                 "restored {} into the {} database (taken at migration {}); start roster serve again",
