@@ -113,6 +113,8 @@ ROSTER_BIN=$root/target/debug/roster python3 bench/run.py --sizes 2000 --dbs sql
   --out "$(mktemp -d)/BENCHMARKS-smoke.md"
 ROSTER_BIN=$root/target/debug/roster python3 bench/access.py --sizes 2000 --dbs sqlite,postgres --seconds 1 \
   --out "$(mktemp -d)/BENCHMARKS-access-smoke.md"
+ROSTER_BIN=$root/target/debug/roster python3 bench/filters.py --sizes 2000 --dbs sqlite,postgres --seconds 1 \
+  --out "$(mktemp -d)/BENCHMARKS-filters-smoke.md"
 
 step "web pages in a real browser (Chromium)"
 scripts/browser-tests.sh
