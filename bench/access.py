@@ -64,17 +64,8 @@ def run_one(db, size, seconds):
                    env=env, check=True, capture_output=True)
     result = {"db": db, "size": size, "n_workspaces": workspaces, "n_projects": projects,
               "seed_s": time.perf_counter() - started}
-    port = run.free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([run.BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, base = run.serve(env)
     try:
-        for _ in range(100):
-            try:
-                run.request(f"{base}/api/health")
-                break
-            except OSError:
-                time.sleep(0.1)
         key = login(base)
         # The seed creates the workspaces and projects in order: the first of each is the big one.
         _, ws_list = run.request(f"{base}/api/workspaces/?ordering=id", key)

@@ -100,17 +100,8 @@ def run_one(db, size, seconds):
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", run.PG_DB,
                         "-c", "VACUUM ANALYZE"], check=True)
         result["analyze_s"] = time.perf_counter() - started
-    port = run.free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([run.BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, base = run.serve(env)
     try:
-        for _ in range(100):
-            try:
-                run.request(f"{base}/api/health")
-                break
-            except OSError:
-                time.sleep(0.1)
         key = access.login(base)
         for n in range(1, WORKSPACES + 1):
             run.request(f"{base}/api/workspaces/", key, "POST", json.dumps({"title": f"Workspace {n}"}).encode())

@@ -71,6 +71,22 @@ def request(url, key=None, method="GET", body=None):
     return time.perf_counter() - started, json.loads(data) if data else None
 
 
+def serve(env):
+    """Starts `roster serve` on a free port and waits (10 s at most) until it answers its health
+    check: the process and its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            request(f"{base}/api/health")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, base
+
+
 def rss_kib(pid, field="VmRSS"):
     """Resident memory now (VmRSS) or its peak so far (VmHWM), in KiB."""
     with open(f"/proc/{pid}/status") as f:
@@ -117,17 +133,8 @@ def run_one(db, size, seconds):
     subprocess.run([BIN, "dev", "seed", "--org", "1", "--members", str(size), "--batch-size", "5000"],
                    env=env, check=True, capture_output=True)
     import_secs = time.perf_counter() - started
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, base = serve(env)
     try:
-        for _ in range(100):
-            try:
-                request(f"{base}/api/health")
-                break
-            except OSError:
-                time.sleep(0.1)
         body = json.dumps({"email": "owner@bench.example.com", "password": PASSWORD}).encode()
         req = urllib.request.Request(f"{base}/user/login", data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req) as r:

@@ -317,7 +317,6 @@ fn sqlite_restore(db: &Path, src: &Path, secret: (&str, &str)) -> Result<Restore
     if fingerprint.is_some_and(|f| f != secret.1) {
         return Err(secret_refused(src));
     }
-    drop(backup);
     let lock = open_lock(db)?;
     match lock.try_lock() {
         Ok(()) => {}
@@ -328,10 +327,6 @@ fn sqlite_restore(db: &Path, src: &Path, secret: (&str, &str)) -> Result<Restore
     target.execute_batch("PRAGMA busy_timeout = 10000")?;
     // The backup API writes every page of the backup over the database in one step and one
     // transaction: the database is the backup's, whole, or unchanged.
-    let backup = Connection::open_with_flags(
-        src,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
     copy_all(&Backup::new(&backup, &mut target)?)?;
     drop(backup);
     target.execute_batch("PRAGMA journal_mode = WAL")?;
@@ -606,24 +601,11 @@ BEGIN
     END IF;
 END
 $$;
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-DO $$
-DECLARE
-    ext_schema TEXT;
-BEGIN
-    SELECT n.nspname INTO ext_schema
-    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-    WHERE e.extname = 'pg_trgm';
-    EXECUTE format(
-        'CREATE INDEX users_search_trgm ON users USING gin '
-        '((email || '' '' || first_name_folded || '' '' || last_name_folded) %I.gin_trgm_ops)',
-        ext_schema);
-END
-$$;
-COMMIT;
+{}COMMIT;
 ",
         literal(secret.0),
-        literal(secret.1)
+        literal(secret.1),
+        migrate::postgres_search_index()
     );
     let ran = restore_through_psql(
         url,

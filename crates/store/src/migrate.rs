@@ -271,6 +271,16 @@ async fn applied(tx: &mut WriteTx) -> Result<Vec<(i64, String)>> {
         .await
 }
 
+/// Migration 4's PostgreSQL section: the pg_trgm extension and the member search index, made
+/// through the schema the extension lives in. A restore runs it again (`backup.rs`).
+pub(crate) fn postgres_search_index() -> String {
+    let m = MIGRATIONS
+        .iter()
+        .find(|m| m.version == 4)
+        .expect("migration 4 is the search index");
+    render(m.sql, Backend::Postgres)
+}
+
 /// The newest migration this roster knows.
 pub(crate) fn latest_version() -> i64 {
     MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
