@@ -291,6 +291,32 @@ impl TestServer {
 
     /// A person fixture for an existing user, with a fresh legacy key.
     pub async fn person(&self, id: UserId) -> Person {
+        let who = self.authenticated(id).await;
+        let key = self
+            .service
+            .reset_legacy_key(&who, &Context::cli())
+            .await
+            .expect("key");
+        Person {
+            id,
+            email: who.user.email,
+            key,
+        }
+    }
+
+    /// A person fixture with their current legacy key (no reset: credentials in use live on).
+    pub async fn current_person(&self, id: UserId) -> Person {
+        let who = self.authenticated(id).await;
+        let key = self.service.legacy_key(&who).await.expect("key");
+        Person {
+            id,
+            email: who.user.email,
+            key,
+        }
+    }
+
+    /// The account as its own legacy key would authenticate it.
+    async fn authenticated(&self, id: UserId) -> Authenticated {
         let user = {
             let mut c = self
                 .service
@@ -303,23 +329,13 @@ impl TestServer {
                 .expect("query")
                 .expect("user exists")
         };
-        let who = Authenticated {
-            user: user.clone(),
+        Authenticated {
+            user,
             memberships: Vec::new(),
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
             sso_org: None,
             second_factor: false,
-        };
-        let key = self
-            .service
-            .reset_legacy_key(&who, &Context::cli())
-            .await
-            .expect("key");
-        Person {
-            id,
-            email: user.email,
-            key,
         }
     }
 
@@ -782,6 +798,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("workspaces", "id, org_id, title, description, color, is_personal, is_archived"),
     ("workspace_members", "workspace_id, membership_id, source"),
     ("annotations", "id, project_id, membership_id, result"),
+    ("project_pauses", "id, project_id, user_id, reason, verbose_reason, deleted_at"),
     ("invites", "id, org_id, email, role, expires_at, accepted_at, revoked_at"),
     ("legacy_keys", "user_id, key_hash"),
     ("refresh_tokens", "jti, blacklisted_at"),
@@ -806,6 +823,7 @@ const SNAPSHOT_COLUMNS: &[(&str, &str)] = &[
     ("session_policies", "org_id, max_session_age, max_time_between_activity"),
     ("member_tags", "id, org_id, label, updated_at"),
     ("member_tag_assignments", "membership_id, tag_id"),
+    ("member_tag_imports", "id, org_id, status, tags_created, assignments_created, users_skipped"),
 ];
 
 /// The session cookie value a response set, if any.
@@ -826,23 +844,59 @@ pub fn session_cookie(r: &Resp) -> Option<String> {
 
 impl TestServer {
     /// Like `snapshot`, but only the rows of one organization: its settings, its memberships
-    /// and their accounts and keys, its projects, their members and work, its invites and its
-    /// audit events. Proves that a request answered for another organization left this one alone.
+    /// and their accounts, keys, sessions and factors, its projects, workspaces, tags and
+    /// their members and work, its invites, domains, identity-provider state and audit events.
+    /// Proves that a request answered for another organization left this one alone.
     pub async fn snapshot_org(&self, org: OrgId) -> String {
         let o = org.0;
         let members = format!("SELECT user_id FROM memberships WHERE org_id = {o}");
+        let memberships = format!("SELECT id FROM memberships WHERE org_id = {o}");
         let projects = format!("SELECT id FROM projects WHERE org_id = {o}");
+        let workspaces = format!("SELECT id FROM workspaces WHERE org_id = {o}");
+        let groups = format!("SELECT id FROM scim_groups WHERE org_id = {o}");
+        let of_org = format!("org_id = {o}");
+        let of_members = format!("user_id IN ({members})");
         let tables: Vec<(&str, String)> = vec![
             ("users", format!("id IN ({members})")),
             ("organizations", format!("id = {o}")),
-            ("memberships", format!("org_id = {o}")),
-            ("projects", format!("org_id = {o}")),
+            ("memberships", of_org.clone()),
+            ("projects", of_org.clone()),
             ("project_members", format!("project_id IN ({projects})")),
             ("project_roles", format!("project_id IN ({projects})")),
+            ("project_pauses", format!("project_id IN ({projects})")),
             ("annotations", format!("project_id IN ({projects})")),
-            ("invites", format!("org_id = {o}")),
-            ("legacy_keys", format!("user_id IN ({members})")),
-            ("audit_events", format!("org_id = {o}")),
+            ("workspaces", of_org.clone()),
+            (
+                "workspace_members",
+                format!("workspace_id IN ({workspaces})"),
+            ),
+            ("invites", of_org.clone()),
+            ("legacy_keys", of_members.clone()),
+            ("refresh_tokens", of_members.clone()),
+            ("sessions", of_members.clone()),
+            ("password_tokens", of_members.clone()),
+            ("totp_factors", of_members.clone()),
+            ("audit_events", of_org.clone()),
+            ("scim_settings", of_org.clone()),
+            ("scim_tokens", of_org.clone()),
+            ("scim_users", of_org.clone()),
+            ("scim_groups", of_org.clone()),
+            ("scim_group_members", format!("group_id IN ({groups})")),
+            ("scim_deprovisions", of_org.clone()),
+            ("verified_domains", of_org.clone()),
+            ("domain_claims", of_org.clone()),
+            ("saml_settings", of_org.clone()),
+            ("saml_requests", of_org.clone()),
+            ("saml_assertions_seen", of_org.clone()),
+            ("saml_identities", of_org.clone()),
+            ("permission_overrides", of_org.clone()),
+            ("session_policies", of_org.clone()),
+            ("member_tags", of_org.clone()),
+            (
+                "member_tag_assignments",
+                format!("membership_id IN ({memberships})"),
+            ),
+            ("member_tag_imports", of_org),
         ];
         self.fingerprint(&tables).await
     }

@@ -14,6 +14,7 @@ mod idp_workspaces;
 mod import;
 mod input;
 mod invites;
+mod isolation;
 mod mail;
 mod member_filter_pages;
 mod member_tags;

@@ -136,6 +136,7 @@ fn document_common_answers(path: &str, op: &mut utoipa::openapi::path::Operation
 /// The OpenAPI document as served (and as committed in docs/openapi.json).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    crate::scim::openapi::document(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

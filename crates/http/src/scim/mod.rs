@@ -5,6 +5,7 @@
 mod bulk;
 mod discovery;
 mod groups;
+pub(crate) mod openapi;
 mod patch;
 mod protocol;
 mod query;
