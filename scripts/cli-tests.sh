@@ -66,6 +66,10 @@ imported=$("$bin" member import --org 1 "$data/people.csv" 2>&1 || true)
 check "import reports refused rows by line" bash -c "grep -q 'line 3: ' <<<\"\$1\" && grep -q 'line 5: ann@cli.example appears twice' <<<\"\$1\"" _ "$imported"
 check "import lands the good rows" bash -c "grep -q 'imported 2 member(s), refused 2 row(s)' <<<\"\$1\"" _ "$imported"
 check "imported members are listed with their roles" bash -c "$bin member list --org 1 | grep -q 'RE	rex@cli.example'"
+check "import reports each committed batch" bash -c "grep -q '^committed lines 2-5$' <<<\"\$1\"" _ "$imported"
+printf 'email,first_name,last_name,role\nzed@cli.example,Zed,One,AN\nyan@cli.example,Yan,Two,AN\nxia@cli.example,Xia,Three,AN\n' >"$data/more.csv"
+resumed=$("$bin" member import --org 1 --batch-size 1 --from-line 3 "$data/more.csv" 2>&1)
+check "--from-line resumes at that line, batch by batch" bash -c "grep -q '^committed lines 3-3$' <<<\"\$1\" && grep -q '^committed lines 4-4$' <<<\"\$1\" && grep -q 'imported 2 member(s)' <<<\"\$1\" && ! $bin member list --org 1 | grep -q zed@cli.example" _ "$resumed"
 check "an all-or-nothing import with a bad row imports nothing" bash -c "! $bin member import --org 1 --all-or-nothing $data/people.csv && ! $bin member list --org 1 | grep -q 'Again'"
 check "dev seed adds generated members through the import path" bash -c "$bin dev seed --org 2 --members 300 | grep -q 'imported 300 member(s)'"
 

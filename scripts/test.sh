@@ -46,6 +46,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests on SQLite (unit and integration)"
+# The crash tests (tests/.../crash.rs) kill and restart the real binary, which `cargo test`
+# does not build (it belongs to another package).
+cargo build -p roster --locked
 cargo test --workspace --locked
 
 step "Rust integration tests on PostgreSQL"
@@ -53,8 +56,6 @@ step "Rust integration tests on PostgreSQL"
 # SQLite stage built with, so nothing is compiled again.
 ROSTER_TEST_DB=postgres ROSTER_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/roster_test \
   cargo test --workspace --locked --test integration
-
-cargo build -p roster --locked
 
 step "command line"
 scripts/cli-tests.sh

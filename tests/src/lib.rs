@@ -103,8 +103,12 @@ pub struct TestServer {
     shutdown: Option<oneshot::Sender<()>>,
 }
 
+/// The server secret of every test server; a spawned `roster` binary gets it as
+/// ROSTER_SECRET_KEY, so the keys and tokens made in a test work there too.
+pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
+
 pub fn test_secret() -> Secrets {
-    Secrets::from_master(b"integration-test-secret-0123456789abcdef")
+    Secrets::from_master(TEST_SECRET.as_bytes())
 }
 
 impl TestServer {
@@ -600,6 +604,11 @@ pub struct Api {
 }
 
 impl Api {
+    /// An anonymous client of a server at `base` (say, a spawned `roster serve`).
+    pub fn at(base: &str) -> Api {
+        Api::new(base, None)
+    }
+
     fn new(base: &str, auth: Option<String>) -> Api {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -1,6 +1,9 @@
 //! `roster member import` and `roster dev seed`: rows go through the service's bulk path in
-//! batches, with a progress bar and a summary; refused rows are reported by line.
+//! batches, with a progress bar and a summary; refused rows are reported by line. Each batch
+//! that commits is reported at once on standard output ("committed lines 2-5001"), so that
+//! after a crash the last such line says where to resume (`--from-line`).
 
+use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
@@ -12,7 +15,7 @@ use roster_service::{Service, ServiceError};
 
 /// Reads a CSV file with a header (email, first_name, last_name, role, projects, workspaces;
 /// projects and workspaces are ids separated by `;` or spaces).
-pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
+pub fn read_csv(path: &Path) -> Result<Vec<ImportRow>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
@@ -62,11 +65,12 @@ pub fn read_csv(path: &Path) -> Result<(Vec<ImportRow>, u64)> {
             workspaces: ids("workspace", workspaces)?,
         });
     }
-    let total = rows.len() as u64;
-    Ok((rows, total))
+    Ok(rows)
 }
 
-/// Imports `rows` in batches of `batch` rows, each batch one transaction.
+/// Imports `rows` in batches of `batch` rows, each batch one transaction. After each batch
+/// commits, its refused rows go to standard error and "committed lines A-B" to standard
+/// output, flushed, before the next batch starts.
 pub async fn run(
     service: &Service,
     org: OrgId,
@@ -81,46 +85,60 @@ pub async fn run(
             .expect("static template"),
     );
     let started = Instant::now();
-    let (mut added, mut rejected): (usize, Vec<Rejected>) = (0, Vec::new());
+    let (mut added, mut refused) = (0, 0);
+    let mut last_committed: Option<usize> = None;
     let mut rows = rows.peekable();
     while rows.peek().is_some() {
         let chunk: Vec<ImportRow> = rows.by_ref().take(batch).collect();
         let n = chunk.len() as u64;
+        let (first, last) = (chunk[0].line, chunk[chunk.len() - 1].line);
         match service.import_members(org, &chunk, strict).await {
             Ok(outcome) => {
                 added += outcome.added;
-                rejected.extend(outcome.rejected);
-            }
-            Err(ServiceError::Invalid { message, fields }) => {
-                bar.abandon();
-                for (line, reason) in fields {
-                    eprintln!("{line}: {reason}");
-                }
-                bail!("{message}");
+                refused += outcome.rejected.len();
+                bar.suspend(|| report_batch(first, last, &outcome.rejected))?;
+                last_committed = Some(last);
             }
             Err(e) => {
                 bar.abandon();
-                return Err(e.into());
+                if let ServiceError::Invalid { fields, .. } = &e {
+                    for (line, reason) in fields {
+                        eprintln!("{line}: {reason}");
+                    }
+                }
+                let resume = match last_committed {
+                    Some(line) => format!(
+                        "the batches up to line {line} were committed, the rest was not: \
+                         resume with --from-line {first}"
+                    ),
+                    None => format!("nothing from line {first} on was imported"),
+                };
+                return Err(anyhow::Error::new(e).context(resume));
             }
         }
         bar.inc(n);
     }
     bar.finish_and_clear();
     service.refresh_statistics().await?;
-    for r in &rejected {
-        eprintln!("line {}: {}", r.line, r.reason);
-    }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "imported {added} member(s), refused {} row(s), in {secs:.1} s ({:.0} rows/s)",
-        rejected.len(),
-        (added + rejected.len()) as f64 / secs.max(1e-9)
+        "imported {added} member(s), refused {refused} row(s), in {secs:.1} s ({:.0} rows/s)",
+        (added + refused) as f64 / secs.max(1e-9)
     );
-    if !rejected.is_empty() {
-        bail!(
-            "{} row(s) were not imported; see the lines above",
-            rejected.len()
-        );
+    if refused > 0 {
+        bail!("{refused} row(s) were not imported; see the lines above");
     }
+    Ok(())
+}
+
+/// Reports a committed batch: its refused rows, then the line the import has reached, flushed
+/// so that it outlives a crash of this process a moment later.
+fn report_batch(first: usize, last: usize, rejected: &[Rejected]) -> Result<()> {
+    for r in rejected {
+        eprintln!("line {}: {}", r.line, r.reason);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "committed lines {first}-{last}")?;
+    out.flush()?;
     Ok(())
 }

@@ -234,7 +234,8 @@ enum MemberCommand {
         role: String,
     },
     /// Import members from a CSV file with the header email,first_name,last_name,role,projects
-    /// (projects: ids separated by ';'). Rows that break a rule are reported by line.
+    /// (projects: ids separated by ';'). Rows that break a rule are reported by line; each
+    /// committed batch is reported as "committed lines A-B".
     Import {
         #[arg(long)]
         org: i64,
@@ -245,6 +246,10 @@ enum MemberCommand {
         /// Import the whole file in one transaction, and nothing if any row is refused.
         #[arg(long)]
         all_or_nothing: bool,
+        /// Start at this line of the file (the header is line 1): after an interrupted
+        /// import, the line after the last "committed lines A-B" it reported.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..))]
+        from_line: u64,
     },
     /// Delete a member (their work stays, as "Deleted User").
     Delete {
@@ -620,8 +625,11 @@ async fn member_command(common: &Common, cfg: ServiceConfig, cmd: MemberCommand)
             file,
             batch_size,
             all_or_nothing,
+            from_line,
         } => {
-            let (rows, total) = import::read_csv(&file)?;
+            let mut rows = import::read_csv(&file)?;
+            rows.retain(|r| r.line as u64 >= from_line);
+            let total = rows.len() as u64;
             let batch = if all_or_nothing {
                 usize::MAX
             } else {

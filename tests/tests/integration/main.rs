@@ -5,6 +5,7 @@ mod activity_logs;
 mod backup_restore;
 mod configurable_permissions;
 mod counts;
+mod crash;
 mod credentials;
 mod csrf;
 mod domains;
