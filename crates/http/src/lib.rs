@@ -30,6 +30,7 @@ use tower_http::trace::TraceLayer;
 
 pub use api::docs::openapi_document;
 pub use error::{ApiError, ApiResult};
+pub use web::page_routes;
 
 /// Request bodies above this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -70,6 +70,9 @@ struct Victim {
     marker: String,
     /// A working member (Annotator) in the project and the workspace, tagged and paused.
     member: Person,
+    /// A member in no project or workspace, and a project in no workspace, for forms to add.
+    spare: Person,
+    spare_project: i64,
     project: i64,
     project_role: i64,
     workspace: i64,
@@ -101,6 +104,8 @@ impl Victim {
             .member_with_email(&format!("member-{marker}@example.com"), Role::Annotator)
             .await;
         let project = owner.create_project(&format!("Project {marker}")).await;
+        let spare = org.member(Role::Reviewer).await;
+        let spare_project = owner.create_project(&format!("Spare {marker}")).await;
         let role = owner
             .post(
                 "/api/projects/roles",
@@ -250,6 +255,8 @@ impl Victim {
             org,
             marker,
             member,
+            spare,
+            spare_project,
             project,
             project_role,
             workspace,
@@ -861,7 +868,15 @@ async fn walk(
 }
 
 async fn send(api: &roster_tests::Api, call: &Call) -> Resp {
-    let body = call.body.as_ref().map(|(ct, b)| (*ct, b.clone()));
+    let body = call.body.as_ref().map(|(ct, b)| {
+        let mut b = b.clone();
+        // A page's form carries the session's CSRF token in a field of its own.
+        if let (&"application/x-www-form-urlencoded", Some(csrf)) = (ct, &api.csrf) {
+            let sep = if b.is_empty() { "" } else { "&" };
+            b.extend(format!("{sep}csrf_token={}", roster_tests::encode(csrf)).bytes());
+        }
+        (*ct, b)
+    });
     api.send(call.method.clone(), &call.path, body, &[]).await
 }
 
@@ -918,4 +933,178 @@ async fn no_route_lets_another_organizations_callers_read_or_change_anything() {
         w.requests
     );
     report(&w);
+}
+
+/// The form fields a page's form needs for A's Owner's request to change something, by route.
+fn form_fields(path: &str, v: &Victim) -> Vec<(&'static str, String)> {
+    let unique = format!("walk-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    match path {
+        "/organization/members/{user_id}/role" | "/projects/{id}/members/{user_id}/role" => {
+            vec![("role", "RE".into())]
+        }
+        "/organization/members/{user_id}/tags" => vec![("label", unique)],
+        "/organization/members/{user_id}/tags/remove" => vec![("tag", v.tag.to_string())],
+        "/projects/{id}/members" => vec![("user", v.spare.id.0.to_string()), ("role", "AN".into())],
+        "/workspaces/{id}/settings" => vec![("title", unique)],
+        "/workspaces/{id}/archive" => vec![("archived", "true".into())],
+        "/workspaces/{id}/members" => vec![("user", v.spare.id.0.to_string())],
+        "/workspaces/{id}/projects" => vec![("project", v.spare_project.to_string())],
+        "/switch-organization" => vec![("organization", v.org.id.0.to_string())],
+        "/account/password" => vec![
+            ("current_password", PASSWORD.into()),
+            ("new_password", format!("{unique} staple battery")),
+        ],
+        "/organization/tags" | "/workspaces" => vec![("label", unique.clone()), ("title", unique)],
+        "/organization/invites" => vec![
+            ("emails", format!("{unique}@example.com")),
+            ("role", "AN".into()),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Every page and form route the OpenAPI document does not list (it lists the sign-in and
+/// single sign-on ones), called by every role of B with every kind of credential against A's
+/// objects. A page naming A's object is never shown to B (200), no answer shows A's names, and
+/// nothing of A changes. The control: A's Owner, signed in, sees each such page (200), and
+/// each such form changes A; forms of the caller's own organization or account are reached.
+#[tokio::test]
+async fn no_page_or_form_lets_another_organizations_callers_read_or_change_anything() {
+    let server = TestServer::start().await;
+    let doc = server
+        .anonymous()
+        .get("/openapi.json")
+        .await
+        .expect(200)
+        .body;
+    let documented = |m: &str, p: &str| doc["paths"][p][m.to_lowercase()].is_object();
+    let b = server.org("Attacker").await;
+    let callers = every_caller(&server, &b, &CREDENTIALS).await;
+    let mut findings = Vec::new();
+    let mut walked = 0;
+    let mut shared: Option<Victim> = None;
+    for (method, route) in roster_http::page_routes() {
+        if documented(method, route) {
+            continue;
+        }
+        walked += 1;
+        let fresh;
+        let victim = if method == "GET" {
+            if shared.is_none() {
+                shared = Some(Victim::build(&server, true).await);
+            }
+            shared.as_ref().expect("shared victim")
+        } else {
+            let with_sso = route.contains("saml") || route.contains("sso");
+            fresh = Victim::build(&server, with_sso).await;
+            &fresh
+        };
+        let mut path = route.to_string();
+        let mut names_victim = false;
+        for (param, value) in [
+            ("{user_id}", victim.member.id.0.to_string()),
+            ("{tag_id}", victim.tag.to_string()),
+            ("{project_id}", victim.project.to_string()),
+            (
+                "{id}",
+                if route.starts_with("/workspaces/") {
+                    victim.workspace.to_string()
+                } else {
+                    victim.project.to_string()
+                },
+            ),
+        ] {
+            if path.contains(param) {
+                path = path.replace(param, &value);
+                names_victim = true;
+            }
+        }
+        assert!(
+            !path.contains('{'),
+            "the walk does not know what {route} names"
+        );
+        let form: Vec<String> = form_fields(route, victim)
+            .into_iter()
+            .map(|(k, x)| format!("{k}={}", roster_tests::encode(&x)))
+            .collect();
+        let call = Call {
+            method: if method == "GET" {
+                Method::GET
+            } else {
+                Method::POST
+            },
+            path,
+            body: (method == "POST").then(|| {
+                (
+                    "application/x-www-form-urlencoded",
+                    form.join("&").into_bytes(),
+                )
+            }),
+            names_victim,
+        };
+        let before = server.snapshot_org(victim.org.id).await;
+        for a in &callers {
+            let r = send(&a.api, &call).await;
+            let who = format!("{method} {route} as {}", a.label);
+            if r.status >= 500 {
+                findings.push(format!("{who}: {} {}", r.status, r.text));
+            }
+            if call.names_victim && call.method == Method::GET && r.status == 200 {
+                findings.push(format!("{who}: showed A's page"));
+            }
+            if r.text.contains(&victim.marker) && !call.carries(&victim.marker) {
+                findings.push(format!("{who}: the answer shows A's data"));
+            }
+        }
+        let after = server.snapshot_org(victim.org.id).await;
+        if before != after {
+            findings.push(format!(
+                "{method} {route}: A changed under B's requests:\n{}",
+                diff(&before, &after)
+            ));
+        }
+        let owner = credential(
+            &server,
+            victim.org.id,
+            &victim.org.owner,
+            Credential::PasswordSession,
+        )
+        .await;
+        let control = send(&owner, &call).await;
+        let signed_out = control
+            .headers
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/user/login"));
+        let worked = if !call.names_victim {
+            // A form of the caller's own organization or account: A's Owner reaches it (a
+            // refusal of the form's content is an answer of the form's own).
+            !matches!(control.status, 401 | 403 | 404) && control.status < 500 && !signed_out
+        } else if call.method == Method::GET {
+            control.status == 200
+        } else {
+            server.snapshot_org(victim.org.id).await != after
+        };
+        if !worked {
+            findings.push(format!(
+                "{method} {route}: the control by A's Owner's session did not work: {} {}",
+                control.status,
+                control
+                    .text
+                    .split("<main")
+                    .nth(1)
+                    .unwrap_or(&control.text)
+                    .chars()
+                    .take(600)
+                    .collect::<String>()
+            ));
+        }
+    }
+    assert!(
+        findings.is_empty(),
+        "{} findings over {walked} page routes and {} callers:\n{}",
+        findings.len(),
+        callers.len(),
+        findings.join("\n")
+    );
 }

@@ -21,10 +21,11 @@ use std::marker::PhantomData;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use roster_domain::{Access, Source};
 use roster_service::{AccessLevel, Authenticated, Authorized, OrgRef, ServiceError};
@@ -34,89 +35,112 @@ use crate::extract::{context, Answer, Session};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/user/login", get(sign_in::login_page))
-        .route("/user/login/sso", post(sign_in::sso_sign_in))
-        .route("/user/signup", get(sign_in::signup_page))
-        .route("/user/set-password", get(sign_in::set_password_page))
-        .route("/", get(home::home_page))
-        .route("/switch-organization", post(home::switch_org))
-        .route("/account", get(account::account_page))
-        .route("/account/password", post(account::change_password))
-        .route("/account/totp", post(account::start_totp))
-        .route("/account/totp/confirm", post(account::confirm_totp))
-        .route("/account/totp/disable", post(account::disable_totp))
-        .route("/organization", get(org::organization_page))
-        .route("/organization/members/{user_id}", get(org::member_page))
-        .route(
-            "/organization/members/{user_id}/role",
-            post(org::change_role),
-        )
-        .route(
-            "/organization/members/{user_id}/delete",
-            post(org::delete_member),
-        )
-        .route(
-            "/organization/members/{user_id}/tags",
-            post(org::add_member_tag),
-        )
-        .route(
+    pages().router
+}
+
+/// Every page and form route as (method, path), so that tests can walk each one (the
+/// isolation walk does) without a list of their own to forget a route in.
+pub fn page_routes() -> Vec<(&'static str, &'static str)> {
+    pages().listed
+}
+
+fn pages() -> Pages {
+    Pages::default()
+        .get("/user/login", sign_in::login_page)
+        .post("/user/login/sso", sign_in::sso_sign_in)
+        .get("/user/signup", sign_in::signup_page)
+        .get("/user/set-password", sign_in::set_password_page)
+        .get("/", home::home_page)
+        .post("/switch-organization", home::switch_org)
+        .get("/account", account::account_page)
+        .post("/account/password", account::change_password)
+        .post("/account/totp", account::start_totp)
+        .post("/account/totp/confirm", account::confirm_totp)
+        .post("/account/totp/disable", account::disable_totp)
+        .get("/organization", org::organization_page)
+        .get("/organization/members/{user_id}", org::member_page)
+        .post("/organization/members/{user_id}/role", org::change_role)
+        .post("/organization/members/{user_id}/delete", org::delete_member)
+        .post("/organization/members/{user_id}/tags", org::add_member_tag)
+        .post(
             "/organization/members/{user_id}/tags/remove",
-            post(org::remove_member_tag),
+            org::remove_member_tag,
         )
-        .route("/organization/tags", post(org::create_tag))
-        .route("/organization/tags/{tag_id}/delete", post(org::delete_tag))
-        .route("/organization/invite-link/reset", post(org::reset_link))
-        .route("/organization/invites", post(org::send_invites))
-        .route("/organization/sso-only", post(org::set_sso_only))
-        .route("/organization/scim", get(scim::scim_page))
-        .route("/organization/scim/token", post(scim::create_token))
-        .route("/organization/scim/mapping", post(scim::mapping_form))
-        .route("/organization/scim/domains", post(scim::domain_form))
-        .route("/organization/saml", get(saml::saml_page))
-        .route("/organization/saml/idp", post(saml::idp_form))
-        .route("/organization/saml/settings", post(saml::settings_form))
-        .route("/organization/saml/mapping", post(saml::mapping_form))
-        .route("/organization/saml/reset", post(saml::reset))
-        .route("/projects", get(projects::projects_page))
-        .route("/projects/{id}", get(projects::project_page))
-        .route("/projects/{id}/members", post(projects::add_member))
-        .route(
+        .post("/organization/tags", org::create_tag)
+        .post("/organization/tags/{tag_id}/delete", org::delete_tag)
+        .post("/organization/invite-link/reset", org::reset_link)
+        .post("/organization/invites", org::send_invites)
+        .post("/organization/sso-only", org::set_sso_only)
+        .get("/organization/scim", scim::scim_page)
+        .post("/organization/scim/token", scim::create_token)
+        .post("/organization/scim/mapping", scim::mapping_form)
+        .post("/organization/scim/domains", scim::domain_form)
+        .get("/organization/saml", saml::saml_page)
+        .post("/organization/saml/idp", saml::idp_form)
+        .post("/organization/saml/settings", saml::settings_form)
+        .post("/organization/saml/mapping", saml::mapping_form)
+        .post("/organization/saml/reset", saml::reset)
+        .get("/projects", projects::projects_page)
+        .get("/projects/{id}", projects::project_page)
+        .post("/projects/{id}/members", projects::add_member)
+        .post(
             "/projects/{id}/members/{user_id}/role",
-            post(projects::set_member_role),
+            projects::set_member_role,
         )
-        .route(
+        .post(
             "/projects/{id}/members/{user_id}/remove",
-            post(projects::remove_member),
+            projects::remove_member,
         )
-        .route(
-            "/workspaces",
-            get(workspaces::workspaces_page).post(workspaces::create_workspace),
-        )
-        .route("/workspaces/{id}", get(workspaces::workspace_page))
-        .route(
-            "/workspaces/{id}/settings",
-            post(workspaces::update_settings),
-        )
-        .route("/workspaces/{id}/archive", post(workspaces::set_archived))
-        .route(
-            "/workspaces/{id}/delete",
-            post(workspaces::delete_workspace),
-        )
-        .route("/workspaces/{id}/members", post(workspaces::add_member))
-        .route(
+        .get("/workspaces", workspaces::workspaces_page)
+        .post("/workspaces", workspaces::create_workspace)
+        .get("/workspaces/{id}", workspaces::workspace_page)
+        .post("/workspaces/{id}/settings", workspaces::update_settings)
+        .post("/workspaces/{id}/archive", workspaces::set_archived)
+        .post("/workspaces/{id}/delete", workspaces::delete_workspace)
+        .post("/workspaces/{id}/members", workspaces::add_member)
+        .post(
             "/workspaces/{id}/members/{user_id}/remove",
-            post(workspaces::remove_member),
+            workspaces::remove_member,
         )
-        .route("/workspaces/{id}/projects", post(workspaces::add_project))
-        .route(
+        .post("/workspaces/{id}/projects", workspaces::add_project)
+        .post(
             "/workspaces/{id}/projects/{project_id}/remove",
-            post(workspaces::remove_project),
+            workspaces::remove_project,
         )
-        .route("/audit", get(audit::audit_page))
-        .route("/saml/{token}/login", get(sso::login))
-        .route("/saml/{token}/link", get(sso::link_page).post(sso::link))
-        .route("/saml/{token}/logout", get(sso::logout_page))
+        .get("/audit", audit::audit_page)
+        .get("/saml/{token}/login", sso::login)
+        .get("/saml/{token}/link", sso::link_page)
+        .post("/saml/{token}/link", sso::link)
+        .get("/saml/{token}/logout", sso::logout_page)
+}
+
+/// The page router, recording each route it adds.
+#[derive(Default)]
+struct Pages {
+    router: Router<AppState>,
+    listed: Vec<(&'static str, &'static str)>,
+}
+
+impl Pages {
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        // A second method on a path merges with the first (axum's `route` does).
+        self.router = self.router.route(path, route);
+        self.listed.push((method, path));
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add("GET", path, get(handler))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add("POST", path, post(handler))
+    }
 }
 
 /// The assertion consumer service, which identity providers' pages post to from their own
