@@ -3,6 +3,7 @@
 
 mod activity_logs;
 mod backup_restore;
+mod concurrency;
 mod configurable_permissions;
 mod counts;
 mod crash;

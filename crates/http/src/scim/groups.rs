@@ -8,6 +8,7 @@ use roster_domain::scim::resource::{self, normalize_group};
 use roster_domain::scim::schema::ResourceKind;
 use roster_service::scim::{GroupUpdate, MemberChange, Precondition, ScimCaller};
 use roster_service::store::scim_filter::Over;
+use roster_service::ServiceError;
 use serde_json::Value;
 
 use super::patch::{self, GroupPatch};
@@ -197,8 +198,17 @@ pub async fn patch(
     ))
 }
 
+/// Times a PATCH is made again on a newer version after other updates of the group came
+/// between its read and its write.
+const PATCH_ATTEMPTS: usize = 16;
+
 /// PATCH /Groups/{id}, for the endpoint and for Bulk. Everything but the members is patched
 /// on the stored attributes; member operations become additions and removals.
+///
+/// The attributes are patched as read, before the change's transaction, so an update in
+/// between would be overwritten: a PATCH that names only members leaves them as stored, and
+/// one that names others is made on the version it read (and read again when another update
+/// came first, unless the client's own If-Match says which version it meant).
 pub(crate) async fn patch_group(
     state: &AppState,
     caller: &ScimCaller,
@@ -207,26 +217,39 @@ pub(crate) async fn patch_group(
     precondition: Precondition,
 ) -> ScimResult<Value> {
     let ops = patch::operations(body)?;
-    let current = state.service.scim_group(caller, id, false).await?;
     let base = base_url(state);
-    let GroupPatch {
-        document,
-        members,
-        renamed,
-    } = patch::apply_to_group(render::group(&current, &base), &ops)?;
-    let input = normalize_group(&document).map_err(invalid)?;
-    let update = GroupUpdate {
-        display_name: renamed.then_some(input.display_name),
-        external_id: Some(input.external_id),
-        attributes: Some(input.attributes),
-        members,
-        return_members: false,
-    };
-    let group = state
-        .service
-        .scim_update_group(caller, &current.record.id, update, precondition)
-        .await?;
-    Ok(render::group(&group, &base))
+    let mut attempts = 0;
+    loop {
+        let current = state.service.scim_group(caller, id, false).await?;
+        let GroupPatch {
+            document,
+            members,
+            renamed,
+            touches_attributes,
+        } = patch::apply_to_group(render::group(&current, &base), &ops)?;
+        let input = normalize_group(&document).map_err(invalid)?;
+        let update = GroupUpdate {
+            display_name: renamed.then_some(input.display_name),
+            external_id: touches_attributes.then_some(input.external_id),
+            attributes: touches_attributes.then_some(input.attributes),
+            members,
+            return_members: false,
+        };
+        let made_on = match precondition {
+            Precondition(None) if touches_attributes => Precondition(Some(current.record.version)),
+            given => given,
+        };
+        attempts += 1;
+        match state
+            .service
+            .scim_update_group(caller, &current.record.id, update, made_on)
+            .await
+        {
+            Err(ServiceError::PreconditionFailed(_))
+                if precondition.0.is_none() && attempts < PATCH_ATTEMPTS => {}
+            result => return Ok(render::group(&result?, &base)),
+        }
+    }
 }
 
 pub async fn delete(

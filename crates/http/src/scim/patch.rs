@@ -25,6 +25,8 @@ pub struct GroupPatch {
     pub document: Value,
     pub members: Vec<MemberChange>,
     pub renamed: bool,
+    /// Whether an operation names anything but the members.
+    pub touches_attributes: bool,
 }
 
 fn names_members(path: &roster_domain::scim::AttrPath) -> bool {
@@ -122,6 +124,7 @@ pub fn apply_to_group(mut doc: Value, ops: &[PatchOp]) -> ScimResult<GroupPatch>
         document: doc,
         members,
         renamed,
+        touches_attributes: !rest.is_empty(),
     })
 }
 
