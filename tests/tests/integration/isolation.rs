@@ -73,6 +73,8 @@ struct Victim {
     /// A member in no project or workspace, and a project in no workspace, for forms to add.
     spare: Person,
     spare_project: i64,
+    /// A tag nobody has.
+    spare_tag: String,
     project: i64,
     project_role: i64,
     workspace: i64,
@@ -143,6 +145,11 @@ impl Victim {
             .body["id"]
             .as_i64()
             .expect("tag id");
+        let spare_tag = format!("spare-{marker}");
+        owner
+            .post(&org.path("/member-tags"), json!({"label": spare_tag}))
+            .await
+            .expect(201);
         let csv = format!("email,tags\n{},\"tag-{marker}\"\n", member.email);
         let import = owner
             .send(
@@ -257,6 +264,7 @@ impl Victim {
             member,
             spare,
             spare_project,
+            spare_tag,
             project,
             project_role,
             workspace,
@@ -942,11 +950,11 @@ fn form_fields(path: &str, v: &Victim) -> Vec<(&'static str, String)> {
         "/organization/members/{user_id}/role" | "/projects/{id}/members/{user_id}/role" => {
             vec![("role", "RE".into())]
         }
-        "/organization/members/{user_id}/tags" => vec![("label", unique)],
+        "/organization/members/{user_id}/tags" => vec![("label", v.spare_tag.clone())],
         "/organization/members/{user_id}/tags/remove" => vec![("tag", v.tag.to_string())],
         "/projects/{id}/members" => vec![("user", v.spare.id.0.to_string()), ("role", "AN".into())],
         "/workspaces/{id}/settings" => vec![("title", unique)],
-        "/workspaces/{id}/archive" => vec![("archived", "true".into())],
+        "/workspaces/{id}/archive" => vec![("archived", "on".into())],
         "/workspaces/{id}/members" => vec![("user", v.spare.id.0.to_string())],
         "/workspaces/{id}/projects" => vec![("project", v.spare_project.to_string())],
         "/switch-organization" => vec![("organization", v.org.id.0.to_string())],
@@ -1087,8 +1095,9 @@ async fn no_page_or_form_lets_another_organizations_callers_read_or_change_anyth
         };
         if !worked {
             findings.push(format!(
-                "{method} {route}: the control by A's Owner's session did not work: {} {}",
+                "{method} {route}: the control by A's Owner's session did not work: {} {:?} {}",
                 control.status,
+                control.headers.get("location"),
                 control
                     .text
                     .split("<main")
