@@ -504,8 +504,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 }
 
 /// Decodes `name=value` pairs (query string or form) after the text rule, naming the field.
-/// An HTML form's body, under the same text rules as every other form.
-pub(crate) fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// An HTML form's body, under the same text rules as every other form; the entry point the
+/// form handlers and the fuzz targets share.
+pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     parse_pairs(bytes, true)
 }
 

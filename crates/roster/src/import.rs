@@ -10,62 +10,14 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use roster_domain::OrgId;
-use roster_service::import::{ImportRow, Rejected};
+use roster_service::import::{read_import_csv, ImportRow, Rejected};
 use roster_service::{Service, ServiceError};
 
-/// Reads a CSV file with a header (email, first_name, last_name, role, projects, workspaces;
-/// projects and workspaces are ids separated by `;` or spaces).
+/// Reads a CSV file of people to import (see [`read_import_csv`] for its columns).
 pub fn read_csv(path: &Path) -> Result<Vec<ImportRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let Some(email_col) = column("email") else {
-        bail!(
-            "{}: the first line must name the columns; it has no \"email\" column",
-            path.display()
-        );
-    };
-    let (first, last, role, projects, workspaces) = (
-        column("first_name"),
-        column("last_name"),
-        column("role"),
-        column("projects"),
-        column("workspaces"),
-    );
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record =
-            record.with_context(|| format!("{}: line {line} is not valid CSV", path.display()))?;
-        let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_string();
-        let ids = |kind: &str, c: Option<usize>| {
-            cell(c)
-                .split([';', ' '])
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    p.parse::<i64>()
-                        .with_context(|| format!("line {line}: {kind} \"{p}\" is not a {kind} id"))
-                })
-                .collect::<Result<Vec<_>>>()
-        };
-        rows.push(ImportRow {
-            line,
-            email: cell(Some(email_col)),
-            first_name: cell(first),
-            last_name: cell(last),
-            role: match cell(role) {
-                r if r.is_empty() => "AN".into(),
-                r => r,
-            },
-            projects: ids("project", projects)?,
-            workspaces: ids("workspace", workspaces)?,
-        });
-    }
-    Ok(rows)
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    read_import_csv(file).with_context(|| path.display().to_string())
 }
 
 /// Imports `rows` in batches of `batch` rows, each batch one transaction. After each batch

@@ -24,6 +24,76 @@ pub struct ImportRow {
     pub workspaces: Vec<i64>,
 }
 
+/// Why an import file cannot be read; the command line puts the file's name before it.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    #[error("the first line must name the columns; it has no \"email\" column")]
+    NoEmailColumn,
+    #[error("the first line is not valid CSV: {0}")]
+    Header(csv::Error),
+    #[error("line {line} is not valid CSV: {source}")]
+    Record { line: usize, source: csv::Error },
+    #[error("line {line}: {kind} \"{value}\" is not a {kind} id")]
+    NotAnId {
+        line: usize,
+        kind: &'static str,
+        value: String,
+    },
+}
+
+/// Reads an import CSV with a header (email, first_name, last_name, role, projects,
+/// workspaces; projects and workspaces are ids separated by `;` or spaces): the entry point
+/// `roster member import` and the fuzz targets share. Rows are checked later, by
+/// [`Service::import_members`].
+pub fn read_import_csv(file: impl std::io::Read) -> Result<Vec<ImportRow>, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(file);
+    let headers = reader.headers().map_err(CsvError::Header)?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let email_col = column("email").ok_or(CsvError::NoEmailColumn)?;
+    let (first, last, role, projects, workspaces) = (
+        column("first_name"),
+        column("last_name"),
+        column("role"),
+        column("projects"),
+        column("workspaces"),
+    );
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|source| CsvError::Record { line, source })?;
+        let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_string();
+        let ids = |kind: &'static str, c: Option<usize>| {
+            cell(c)
+                .split([';', ' '])
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<i64>().map_err(|_| CsvError::NotAnId {
+                        line,
+                        kind,
+                        value: p.to_owned(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        rows.push(ImportRow {
+            line,
+            email: cell(Some(email_col)),
+            first_name: cell(first),
+            last_name: cell(last),
+            role: match cell(role) {
+                r if r.is_empty() => "AN".into(),
+                r => r,
+            },
+            projects: ids("project", projects)?,
+            workspaces: ids("workspace", workspaces)?,
+        });
+    }
+    Ok(rows)
+}
+
 /// A row that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {

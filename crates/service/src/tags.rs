@@ -511,10 +511,11 @@ fn split_labels(field: &str, raw: &str) -> Result<Vec<(String, String)>> {
 }
 
 /// One row of an import CSV: the email and its (label, folded label) pairs.
-type ImportRow = (String, Vec<(String, String)>);
+pub type ImportRow = (String, Vec<(String, String)>);
 
-/// The rows of an import CSV.
-fn parse_csv(text: &str) -> Result<Vec<ImportRow>> {
+/// The rows of a tags import CSV (columns email and tags): the entry point the import and
+/// the fuzz targets share.
+pub fn parse_csv(text: &str) -> Result<Vec<ImportRow>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)

@@ -11,6 +11,7 @@ mod credentials;
 mod csrf;
 mod domains;
 mod edges;
+mod fuzz;
 mod hostile_input;
 mod idp_workspaces;
 mod import;
