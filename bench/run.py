@@ -36,7 +36,8 @@ ACCESS_MARK = "<!-- access benchmark: written by bench/access.py -->"
 FILTERS_MARK = "<!-- filters benchmark: written by bench/filters.py -->"
 WRITES_MARK = "<!-- activity writes benchmark: written by bench/activity_writes.py -->"
 BACKUP_MARK = "<!-- backup benchmark: written by bench/backup.py -->"
-SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK, BACKUP_MARK]
+SOAK_MARK = "<!-- soak: written by bench/soak.py -->"
+SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK, BACKUP_MARK, SOAK_MARK]
 
 
 def free_port():
