@@ -8,14 +8,19 @@
 //! - nothing of A changed (its rows in every table, compared before and after);
 //! - nothing of A was read: no answer to B carries A's names or emails, and a path naming A's
 //!   object is answered 4xx;
-//! - no answer is a 5xx;
-//! - and the same request with A's Owner's own key succeeds (the positive control), so the
-//!   refusals above are refusals of B, not of a malformed request.
+//! - no answer is a 5xx the document does not list;
+//! - and the same request with A's Owner's own key (or, for changes of their own account,
+//!   their password session) succeeds: the positive control, so the refusals above are
+//!   refusals of B, not of a malformed request.
 //!
 //! Requests are built from the document itself (parameters, required body fields, id-like
-//! fields), so a new route is walked without a test of its own; `BODIES` holds the few bodies
-//! the document cannot say enough about for the control to succeed. A single sign-on session
-//! of A's identity provider is walked against B the same way.
+//! fields), so a new route is walked without a test of its own; `body_override`,
+//! `query_override` and `CONTROL_REFUSALS` hold the few cases the document cannot say enough
+//! about for the control to succeed. The single sign-on sessions of B's identity provider are
+//! one column of callers, so an SSO session is walked against another organization too.
+//!
+//! The pages, which the document does not list, are walked the same way from the routes the
+//! web router records (`roster_http::page_routes`).
 
 use reqwest::Method;
 use roster_domain::{OrgId, Role};
@@ -619,12 +624,11 @@ const ROLES: [Role; 5] = [
 ];
 
 /// One caller of the attacking organization: a person with one kind of credential, or the
-/// organization's SCIM token (`person` None).
+/// organization's SCIM token (`holder` None).
 struct Attacker {
     label: String,
     org: OrgId,
-    person: Option<Person>,
-    kind: Credential,
+    holder: Option<(Person, Credential)>,
     api: roster_tests::Api,
 }
 
@@ -640,8 +644,7 @@ impl Attacker {
         Attacker {
             label: format!("{} ({kind:?})", role.code()),
             org: org.id,
-            person: Some(person),
-            kind,
+            holder: Some((person, kind)),
             api,
         }
     }
@@ -650,8 +653,7 @@ impl Attacker {
         Attacker {
             label: "SCIM token".to_string(),
             org: org.id,
-            person: None,
-            kind: Credential::LegacyKey,
+            holder: None,
             api: scim_token(server, org).await,
         }
     }
@@ -659,7 +661,7 @@ impl Attacker {
     /// Whether the credential still works (the caller's own requests may end it: a logout, a
     /// key reset), so that the walk never goes on with a dead credential and calls it a refusal.
     async fn still_works(&self) -> bool {
-        let path = match self.person {
+        let path = match self.holder {
             None => "/scim/v2/ServiceProviderConfig",
             Some(_) => "/api/current-user/whoami",
         };
@@ -667,18 +669,20 @@ impl Attacker {
     }
 
     async fn renew(&mut self, server: &TestServer, owner: &OrgFixture) {
-        if let (Some(p), Credential::AccessToken) = (&self.person, self.kind) {
-            // One valid personal token per person: end the old one before making another.
-            server
-                .sql_execute(&format!(
-                    "UPDATE refresh_tokens SET blacklisted_at = 1 WHERE user_id = {} AND blacklisted_at IS NULL",
-                    p.id.0
-                ))
-                .await;
-        }
-        self.api = match &self.person {
+        self.api = match &self.holder {
             None => scim_token(server, owner).await,
-            Some(p) => credential(server, self.org, p, self.kind).await,
+            Some((p, kind)) => {
+                if let Credential::AccessToken = kind {
+                    // One valid personal token per person: end the old one before another.
+                    server
+                        .sql_execute(&format!(
+                            "UPDATE refresh_tokens SET blacklisted_at = 1 WHERE user_id = {} AND blacklisted_at IS NULL",
+                            p.id.0
+                        ))
+                        .await;
+                }
+                credential(server, self.org, p, *kind).await
+            }
         };
     }
 }
