@@ -9,6 +9,7 @@ Writes OUT_DIR/credentials.env (OWNER_KEY, ANNOTATOR_KEY) and OUT_DIR/schemathes
 
 import os
 import sys
+import time
 
 import requests
 
@@ -20,7 +21,13 @@ ROLES = ["AN", "AD", "MA", "RE", "AN", "AN", "NO", "DI"]
 
 def key_of(email, password):
     s = requests.Session()
-    r = s.post(f"{BASE}/user/login", json={"email": email, "password": password})
+    # The fuzzing before this sign-in sends made-up credentials from this address (refresh
+    # tokens, passwords), which the sign-in throttle counts: wait as long as it asks.
+    for _ in range(30):
+        r = s.post(f"{BASE}/user/login", json={"email": email, "password": password})
+        if r.status_code != 429:
+            break
+        time.sleep(float(r.headers.get("Retry-After", "1")))
     assert r.status_code == 200, f"login {email}: {r.status_code} {r.text}"
     return s.get(f"{BASE}/api/current-user/token").json()["token"]
 
