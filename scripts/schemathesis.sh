@@ -103,9 +103,10 @@ config=$work/main/schemathesis.toml
 for role in annotator owner; do
   started=$(date +%s)
   if [ $role = owner ]; then key=$OWNER_KEY; least=80; else key=$ANNOTATOR_KEY; least=0; fi
-  # SCIM's operations are in the document for the tools that walk it; their conformance is
-  # scim2-tester's stage (its schemas are RFC 7643's, served at /Schemas, not OpenAPI's).
-  fuzz "main-$role" "$key" --exclude-operation-id-regex "$credential_ops" --exclude-path-regex '^/scim'
+  # SCIM's operations (operationIds scim_*) are in the document for the tools that walk it;
+  # their conformance is scim2-tester's stage (its schemas are RFC 7643's, served at /Schemas,
+  # not OpenAPI's). One exclusion regex: schemathesis joins separate filters with AND.
+  fuzz "main-$role" "$key" --exclude-operation-id-regex "$credential_ops|^scim_"
   share main $role $(( $(date +%s) - started )) $least
 done
 stop_server
