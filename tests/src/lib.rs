@@ -367,6 +367,11 @@ impl TestServer {
         (refresh, access)
     }
 
+    /// The OpenAPI document the server serves at `/openapi.json`.
+    pub async fn openapi_document(&self) -> Value {
+        self.anonymous().get("/openapi.json").await.expect(200).body
+    }
+
     /// A text fingerprint of every stored row that a request could change (not activity
     /// timestamps or throttle counters), to prove that refused requests wrote nothing.
     pub async fn snapshot(&self) -> String {

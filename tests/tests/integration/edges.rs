@@ -318,12 +318,7 @@ fn the_default_header_read_timeout_is_ten_seconds() {
 #[tokio::test]
 async fn the_openapi_document_has_the_membership_post_and_any_annotation_result() {
     let server = TestServer::start().await;
-    let doc = server
-        .anonymous()
-        .get("/openapi.json")
-        .await
-        .expect(200)
-        .body;
+    let doc = server.openapi_document().await;
     let memberships = &doc["paths"]["/api/organizations/{id}/memberships"];
     assert!(memberships["post"].is_object(), "{memberships}");
     assert!(memberships["patch"].is_object(), "{memberships}");

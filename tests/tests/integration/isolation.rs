@@ -928,12 +928,7 @@ fn report(w: &Walk) {
 #[tokio::test]
 async fn no_route_lets_another_organizations_callers_read_or_change_anything() {
     let server = TestServer::start().await;
-    let doc = server
-        .anonymous()
-        .get("/openapi.json")
-        .await
-        .expect(200)
-        .body;
+    let doc = server.openapi_document().await;
     let b = server.org("Attacker").await;
     let mut callers = every_caller(&server, &b, &CREDENTIALS).await;
     callers.push(Attacker::scim(&server, &b).await);
@@ -983,12 +978,7 @@ fn form_fields(path: &str, v: &Victim) -> Vec<(&'static str, String)> {
 #[tokio::test]
 async fn no_page_or_form_lets_another_organizations_callers_read_or_change_anything() {
     let server = TestServer::start().await;
-    let doc = server
-        .anonymous()
-        .get("/openapi.json")
-        .await
-        .expect(200)
-        .body;
+    let doc = server.openapi_document().await;
     let documented = |m: &str, p: &str| doc["paths"][p][m.to_lowercase()].is_object();
     let b = server.org("Attacker").await;
     let callers = every_caller(&server, &b, &CREDENTIALS).await;

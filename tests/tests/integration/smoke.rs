@@ -29,12 +29,7 @@ async fn the_version_is_rosters_in_label_studios_shape_for_signed_in_callers() {
 #[tokio::test]
 async fn served_openapi_document_matches_the_committed_copy() {
     let server = TestServer::start().await;
-    let served = server
-        .anonymous()
-        .get("/openapi.json")
-        .await
-        .expect(200)
-        .body;
+    let served = server.openapi_document().await;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
     let committed: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("docs/openapi.json exists"))
