@@ -15,12 +15,7 @@ import importlib.util
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("bench_run", os.path.join(HERE, "run.py"))
@@ -39,34 +34,15 @@ MEASURES = [
 ]
 
 
-def login(base):
-    body = json.dumps({"email": "owner@bench.example.com", "password": run.PASSWORD}).encode()
-    req = urllib.request.Request(f"{base}/user/login", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        cookie = [c.split(";")[0] for c in r.headers.get_all("Set-Cookie") if c.startswith("roster_session=")][0]
-    req = urllib.request.Request(f"{base}/api/current-user/token", headers={"Cookie": cookie})
-    with urllib.request.urlopen(req) as r:
-        return json.load(r)["token"]
-
-
 def run_one(db, size, seconds):
     workspaces, projects = max(2, size // 1000), max(2, size // 100)
-    data = tempfile.mkdtemp(prefix="roster-access-")
-    env = run.env_for(data, db)
-    if db == "postgres":
-        run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
-        run.psql(f"CREATE DATABASE {run.PG_DB}")
-    subprocess.run([run.BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
-                   env=dict(env, ROSTER_OWNER_PASSWORD=run.PASSWORD), check=True, capture_output=True)
-    started = time.perf_counter()
-    subprocess.run([run.BIN, "dev", "seed", "--org", "1", "--members", str(size), "--batch-size", "5000",
-                    "--workspaces", str(workspaces), "--projects", str(projects)],
-                   env=env, check=True, capture_output=True)
+    data, env, seed_secs = run.seeded(db, "roster-access-", ["--members", str(size), "--workspaces", str(workspaces),
+                                                              "--projects", str(projects)])
     result = {"db": db, "size": size, "n_workspaces": workspaces, "n_projects": projects,
-              "seed_s": time.perf_counter() - started}
+              "seed_s": seed_secs}
     server, base = run.serve(env)
     try:
-        key = login(base)
+        key = run.owner_key(base)
         # The seed creates the workspaces and projects in order: the first of each is the big one.
         _, ws_list = run.request(f"{base}/api/workspaces/?ordering=id", key)
         big_ws = [w for w in ws_list if w["title"] == "Workspace 1"][0]["id"]
@@ -98,9 +74,7 @@ def run_one(db, size, seconds):
     finally:
         server.terminate()
         server.wait()
-        shutil.rmtree(data, ignore_errors=True)
-        if db == "postgres":
-            run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
+        run.discard(db, data)
 
 
 def timed_out(m):

@@ -23,10 +23,8 @@ import datetime
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
@@ -79,19 +77,10 @@ def post_script(path, body):
 
 
 def run_one(db, size, seconds):
-    data = tempfile.mkdtemp(prefix="roster-filters-")
-    env = run.env_for(data, db)
-    if db == "postgres":
-        run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
-        run.psql(f"CREATE DATABASE {run.PG_DB}")
-    subprocess.run([run.BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
-                   env=dict(env, ROSTER_OWNER_PASSWORD=run.PASSWORD), check=True, capture_output=True)
-    started = time.perf_counter()
-    subprocess.run([run.BIN, "dev", "seed", "--org", "1", "--members", str(size), "--batch-size", "5000",
-                    "--tags", str(TAGS), "--tagged-percent", str(TAGGED_PERCENT),
-                    "--activity-days", str(ACTIVITY_DAYS)],
-                   env=env, check=True, capture_output=True)
-    result = {"db": db, "size": size, "seed_s": time.perf_counter() - started}
+    data, env, seed_secs = run.seeded(db, "roster-filters-", [
+        "--members", str(size), "--tags", str(TAGS), "--tagged-percent", str(TAGGED_PERCENT),
+        "--activity-days", str(ACTIVITY_DAYS)])
+    result = {"db": db, "size": size, "seed_s": seed_secs}
     # The machine may be shared: its load while measuring is part of the result.
     load_before = os.getloadavg()[0]
     if db == "postgres":
@@ -102,7 +91,7 @@ def run_one(db, size, seconds):
         result["analyze_s"] = time.perf_counter() - started
     server, base = run.serve(env)
     try:
-        key = access.login(base)
+        key = run.owner_key(base)
         for n in range(1, WORKSPACES + 1):
             run.request(f"{base}/api/workspaces/", key, "POST", json.dumps({"title": f"Workspace {n}"}).encode())
         for n in range(1, PROJECTS + 1):
@@ -160,9 +149,7 @@ def run_one(db, size, seconds):
             where = os.path.join(data, "roster.db") if db == "sqlite" else run.PG
             print(f"kept the {db} database: {where}", flush=True)
         else:
-            shutil.rmtree(data, ignore_errors=True)
-            if db == "postgres":
-                run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
+            run.discard(db, data)
 
 
 def slow(m):

@@ -60,6 +60,50 @@ def psql(sql):
     subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql], check=True)
 
 
+def seeded(db, prefix, seed_args=()):
+    """A fresh data folder (and, on PostgreSQL, a fresh database) holding the Bench organization
+    (id 1) with `roster dev seed`'s members: the folder, the environment that serves it, and how
+    long the seeding took in seconds. `seed_args` go to `roster dev seed` (--members N, ...)."""
+    data = tempfile.mkdtemp(prefix=prefix)
+    env = env_for(data, db)
+    if db == "postgres":
+        psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+        psql(f"CREATE DATABASE {PG_DB}")
+    subprocess.run([BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
+                   env=dict(env, ROSTER_OWNER_PASSWORD=PASSWORD), check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([BIN, "dev", "seed", "--org", "1", "--batch-size", "5000", *seed_args],
+                   env=env, check=True, capture_output=True)
+    return data, env, time.perf_counter() - started
+
+
+def discard(db, data):
+    """Removes what `seeded` made."""
+    shutil.rmtree(data, ignore_errors=True)
+    if db == "postgres":
+        psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+
+
+def owner_session(base):
+    """The Bench Owner signs in: (seconds the sign-in took, session cookie, CSRF token)."""
+    body = json.dumps({"email": "owner@bench.example.com", "password": PASSWORD}).encode()
+    req = urllib.request.Request(f"{base}/user/login", data=body, headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=60) as r:
+        cookies = r.headers.get_all("Set-Cookie")
+        csrf = json.load(r)["csrf_token"]
+    session = [c.split(";")[0] for c in cookies if c.startswith("roster_session=")][0]
+    return time.perf_counter() - started, session, csrf
+
+
+def owner_key(base):
+    """The Bench Owner's legacy key, read through a sign-in."""
+    _, session, _ = owner_session(base)
+    req = urllib.request.Request(f"{base}/api/current-user/token", headers={"Cookie": session})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)["token"]
+
+
 def request(url, key=None, method="GET", body=None):
     req = urllib.request.Request(url, method=method, data=body)
     if key:
@@ -123,27 +167,10 @@ def pcts(samples):
 
 
 def run_one(db, size, seconds):
-    data = tempfile.mkdtemp(prefix="roster-bench-")
-    env = env_for(data, db)
-    if db == "postgres":
-        psql(f"DROP DATABASE IF EXISTS {PG_DB}")
-        psql(f"CREATE DATABASE {PG_DB}")
-    subprocess.run([BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
-                   env=dict(env, ROSTER_OWNER_PASSWORD=PASSWORD), check=True, capture_output=True)
-    started = time.perf_counter()
-    subprocess.run([BIN, "dev", "seed", "--org", "1", "--members", str(size), "--batch-size", "5000"],
-                   env=env, check=True, capture_output=True)
-    import_secs = time.perf_counter() - started
+    data, env, import_secs = seeded(db, "roster-bench-", ["--members", str(size)])
     server, base = serve(env)
     try:
-        body = json.dumps({"email": "owner@bench.example.com", "password": PASSWORD}).encode()
-        req = urllib.request.Request(f"{base}/user/login", data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req) as r:
-            cookie = r.headers.get_all("Set-Cookie")
-        session = [c.split(";")[0] for c in cookie if c.startswith("roster_session=")][0]
-        req = urllib.request.Request(f"{base}/api/current-user/token", headers={"Cookie": session})
-        with urllib.request.urlopen(req) as r:
-            key = json.load(r)["token"]
+        key = owner_key(base)
         result = {"db": db, "size": size, "import_s": import_secs, "import_rps": size / import_secs}
         result["rss_idle_mib"] = rss_kib(server.pid) / 1024
         members = f"{base}/api/organizations/1/memberships"
@@ -194,9 +221,7 @@ def run_one(db, size, seconds):
     finally:
         server.terminate()
         server.wait()
-        shutil.rmtree(data, ignore_errors=True)
-        if db == "postgres":
-            psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+        discard(db, data)
 
 
 def fmt(m):

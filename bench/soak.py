@@ -14,10 +14,8 @@ import datetime
 import importlib.util
 import json
 import os
-import shutil
 import statistics
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -63,22 +61,10 @@ class Client:
         return time.perf_counter() - started, status, text
 
 
-def sign_in(base):
-    """The Owner signs in: their session cookie and CSRF token."""
-    body = json.dumps({"email": "owner@bench.example.com", "password": run.PASSWORD}).encode()
-    req = urllib.request.Request(f"{base}/user/login", data=body, headers={"Content-Type": "application/json"})
-    started = time.perf_counter()
-    with urllib.request.urlopen(req, timeout=60) as r:
-        cookies = r.headers.get_all("Set-Cookie")
-        csrf = json.load(r)["csrf_token"]
-    session = [c.split(";")[0] for c in cookies if c.startswith("roster_session=")][0]
-    return time.perf_counter() - started, session, csrf
-
-
 def setup(base, members):
     """The Owner's key and session, a SCIM token, and SCIM_USERS people the IdP provisions
     (in a domain verified for the organization) with one group holding them all."""
-    _, session, csrf = sign_in(base)
+    _, session, csrf = run.owner_session(base)
     browser = Client(base, cookie=session, csrf=csrf)
     _, _, text = browser.send("GET", "/api/current-user/token")
     key = json.loads(text)["token"]
@@ -137,15 +123,7 @@ def pg_connections():
 
 
 def soak(db, minutes, members):
-    data = tempfile.mkdtemp(prefix="roster-soak-")
-    env = run.env_for(data, db)
-    if db == "postgres":
-        run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
-        run.psql(f"CREATE DATABASE {run.PG_DB}")
-    subprocess.run([run.BIN, "init", "--org", "Bench", "--owner-email", "owner@bench.example.com"],
-                   env=dict(env, ROSTER_OWNER_PASSWORD=run.PASSWORD), check=True, capture_output=True)
-    subprocess.run([run.BIN, "dev", "seed", "--org", "1", "--members", str(members), "--batch-size", "5000"],
-                   env=env, check=True, capture_output=True)
+    data, env, _ = run.seeded(db, "roster-soak-", ["--members", str(members)])
     subprocess.run([run.BIN, "org", "domain", "add", "--org", "1", "soak.example"],
                    env=env, check=True, capture_output=True)
     server, base = run.serve(env)
@@ -182,7 +160,7 @@ def soak(db, minutes, members):
                 r = idp.send("PATCH", f"/scim/v2/Users/{scim}", {
                     "schemas": [SCIM_PATCH], "Operations": [{"op": "replace", "path": "active", "value": active}]})
             else:
-                seconds, _, _ = sign_in(base)
+                seconds, _, _ = run.owner_session(base)
                 r = (seconds, 200, b"")
             rec.add(kind, r[0], r[1], r[2])
 
@@ -222,9 +200,7 @@ def soak(db, minutes, members):
     finally:
         server.terminate()
         server.wait()
-        shutil.rmtree(data, ignore_errors=True)
-        if db == "postgres":
-            run.psql(f"DROP DATABASE IF EXISTS {run.PG_DB}")
+        run.discard(db, data)
 
 
 def slope(points):

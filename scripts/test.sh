@@ -60,9 +60,9 @@ ROSTER_TEST_DB=postgres ROSTER_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/ro
 step "command line"
 scripts/cli-tests.sh
 
-step "schemathesis over the OpenAPI document on SQLite (Owner and Annotator)"
+step "schemathesis over the OpenAPI document on SQLite (Owner, Administrator, Manager, Annotator; stateful)"
 scripts/schemathesis.sh sqlite
-step "schemathesis over the OpenAPI document on PostgreSQL (Owner and Annotator)"
+step "schemathesis over the OpenAPI document on PostgreSQL (Owner, Administrator, Manager, Annotator; stateful)"
 scripts/schemathesis.sh postgres postgres://postgres@127.0.0.1:5432
 
 step "SCIM conformance (scim2-tester) on SQLite"

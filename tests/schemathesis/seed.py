@@ -4,7 +4,8 @@ seeded objects (so that most cases reach the handlers instead of ending in 404).
 
 Usage: ROSTER_URL=... ROSTER_OWNER_EMAIL=... ROSTER_OWNER_PASSWORD=... python seed.py OUT_DIR
        python seed.py --key URL EMAIL PASSWORD   (prints that person's current legacy key)
-Writes OUT_DIR/credentials.env (OWNER_KEY, ANNOTATOR_KEY) and OUT_DIR/schemathesis.toml.
+Writes OUT_DIR/credentials.env (OWNER_KEY, ADMINISTRATOR_KEY, MANAGER_KEY, ANNOTATOR_KEY) and
+OUT_DIR/schemathesis.toml.
 """
 
 import os
@@ -15,7 +16,7 @@ import requests
 
 BASE = os.environ.get("ROSTER_URL", "").rstrip("/")
 PASSWORD = "schemathesis-password"
-# Annotator first: its id is the one the Annotator's credential belongs to.
+# The first three are the Annotator, Administrator and Manager whose credentials the run uses.
 ROLES = ["AN", "AD", "MA", "RE", "AN", "AN", "NO", "DI"]
 
 
@@ -53,6 +54,8 @@ def main(out):
             assert r.status_code == 200, f"role {email}: {r.status_code} {r.text}"
     annotator_id = users[0]
     annotator_key = key_of("fuzz00@schemathesis.example.com", PASSWORD)
+    administrator_key = key_of("fuzz01@schemathesis.example.com", PASSWORD)
+    manager_key = key_of("fuzz02@schemathesis.example.com", PASSWORD)
     projects = []
     for i in range(3):
         r = requests.post(f"{BASE}/api/projects", headers=owner, json={"title": f"Fuzz project {i}", "description": "seeded"})
@@ -70,7 +73,8 @@ def main(out):
         assert r.status_code == 201, f"annotation: {r.status_code} {r.text}"
 
     with open(os.path.join(out, "credentials.env"), "w") as f:
-        f.write(f"OWNER_KEY={owner_key}\nANNOTATOR_KEY={annotator_key}\n")
+        f.write(f"OWNER_KEY={owner_key}\nADMINISTRATOR_KEY={administrator_key}\n")
+        f.write(f"MANAGER_KEY={manager_key}\nANNOTATOR_KEY={annotator_key}\n")
     with open(os.path.join(out, "schemathesis.toml"), "w") as f:
         f.write(config(org, [me["id"], *users], projects))
     print(f"seeded organization {org}: {len(users)} members, projects {projects}, annotator {annotator_id}")
@@ -82,6 +86,25 @@ def config(org, users, projects):
     ids = lambda xs: ", ".join(str(x) for x in xs)  # noqa: E731
     bind = lambda name: f'{{ dictionary = "{name}", probability = 0.8 }}'  # noqa: E731
     return f"""# written by tests/schemathesis/seed.py
+
+# Every built-in check but positive_data_acceptance, which wants every schema-valid request
+# accepted, while the product refuses well-typed requests by rules JSON Schema cannot state (an
+# Owner cannot remove themselves: 405; password policy, unique emails and usernames, seat
+# limits, the roles a default role may take): those answer a documented 4xx. Set here rather
+# than with `--checks` on the command line, which would override the per-operation settings below.
+[checks.positive_data_acceptance]
+enabled = false
+
+# The stateful phase follows the document's links (crates/http/src/api/links.rs) and the ones
+# schemathesis infers from which fields hold which ids. Not the ones it infers from URLs seen in
+# answers: it pairs SAML's sign-in URLs with operations that take no `token`, then rejects the
+# document's links altogether and skips the phase.
+[phases.stateful.inference]
+algorithms = ["dependency-analysis"]
+# About 450 scenarios a role (20 s); more examples than this add no scenarios here.
+[phases.stateful.generation]
+max-examples = 300
+
 [dictionaries.orgs]
 values = [{org}, 0]
 [dictionaries.users]
@@ -93,9 +116,15 @@ values = [{ids(projects)}]
 include-path-regex = "^/api/organizations/\\\\{{id\\\\}}"
 parameters = {{ "path.id" = {bind("orgs")}, "path.user_id" = {bind("users")} }}
 
+# POST /api/users answers 201 for an email that already has an account as well, without making
+# them a member: they get a personal invite to accept, and the answer never tells an
+# Administrator whether someone has an account elsewhere. /api/users/{{id}} then answers 404 for
+# the id that answer showed until they accept, which schemathesis's "created resource not
+# found" check would take for a lost write.
 [[operations]]
 include-path-regex = "^/api/users/\\\\{{id\\\\}}"
 parameters = {{ "path.id" = {bind("users")} }}
+checks = {{ ensure_resource_availability = {{ enabled = false }} }}
 
 [[operations]]
 include-path-regex = "^/api/projects/\\\\{{id\\\\}}"

@@ -565,6 +565,26 @@ impl OrgFixture {
     pub fn api(&self, p: &Person) -> Api {
         Api::new(&self.server_url, Some(format!("Token {}", p.key)))
     }
+
+    /// A new SCIM token of this organization, made by its Owner.
+    pub async fn scim_token(&self) -> String {
+        new_scim_token(&self.owner_api()).await
+    }
+
+    /// The organization's identity provider: a client holding a new SCIM token. No domain is
+    /// verified for it here, so whoever it provisions is invited and joins on accepting.
+    pub async fn idp(&self) -> Api {
+        let token = self.scim_token().await;
+        Api::new(&self.server_url, Some(format!("Bearer {token}")))
+    }
+}
+
+/// A new SCIM token, made through `owner` (a client of an Owner or Administrator).
+pub async fn new_scim_token(owner: &Api) -> String {
+    owner.post_empty("/api/scim/token").await.expect(201).body["token"]
+        .as_str()
+        .expect("a SCIM token")
+        .to_string()
 }
 
 /// The `results` of a paginated answer.

@@ -907,15 +907,7 @@ async fn provisioned_org(
     role: &str,
 ) -> (String, String) {
     crate::scim::verify(server, org, domain).await;
-    let token = org
-        .owner_api()
-        .post_empty("/api/scim/token")
-        .await
-        .expect(201)
-        .body["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let token = org.scim_token().await;
     org.owner_api()
         .post(
             "/api/scim/settings",

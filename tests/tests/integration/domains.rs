@@ -13,7 +13,7 @@ use roster_tests::dns::DnsServer;
 use roster_tests::{json, Api, OrgFixture, Resp, TestServer, PASSWORD};
 use serde_json::Value;
 
-use crate::scim::{create_user, idp_unverified, set_mapping, user_body};
+use crate::scim::{create_user, set_mapping, user_body};
 use crate::scim_stories::{events, member_row};
 
 /// A server whose DNS look-ups go to a test DNS server.
@@ -74,7 +74,7 @@ async fn an_owner_verifies_a_domain_by_its_txt_record_and_the_idp_then_attaches_
         .await;
     acme.member_with_email("bob@corp.example", Role::Annotator)
         .await;
-    let idp = idp_unverified(&server, &globex).await;
+    let idp = globex.idp().await;
     set_mapping(&globex, json!({"fallback_role": "Annotator"})).await;
 
     let (name, value) = claim(&globex, "Corp.Example.").await;

@@ -418,8 +418,8 @@ async fn sign_in_and_sign_up_posts_never_fail_the_server_and_refusals_change_not
 }
 
 /// The organization's identity provider, with a SCIM token, one User and one Group to patch.
-async fn scim_client(server: &TestServer, org: &OrgFixture) -> (Api, String, String) {
-    let idp = crate::scim::idp_unverified(server, org).await;
+async fn scim_client(org: &OrgFixture) -> (Api, String, String) {
+    let idp = org.idp().await;
     let user = idp
         .post(
             "/scim/v2/Users",
@@ -446,7 +446,7 @@ const SCIM_JSON: &str = "application/scim+json";
 async fn scim_bodies_and_filters_never_fail_the_server_and_refusals_change_nothing() {
     let server = TestServer::start().await;
     let org = server.org("Scim").await;
-    let (idp, user, group) = scim_client(&server, &org).await;
+    let (idp, user, group) = scim_client(&org).await;
     let idp = &idp;
     let (user, group) = (
         format!("/scim/v2/Users/{user}"),

@@ -518,7 +518,7 @@ async fn the_identity_provider_itself_still_removes_what_it_gave_with_manual_man
         )
         .await
         .expect(200);
-    let idp = crate::scim::idp_unverified(&m.server, &m.org).await;
+    let idp = m.org.idp().await;
     let list = idp
         .get("/scim/v2/Groups?filter=displayName%20eq%20%22Labelers%22")
         .await

@@ -214,10 +214,7 @@ impl Victim {
             .await
             .expect(201);
         let (refresh, _) = server.pat_and_access(&org.owner).await;
-        let token = owner.post_empty("/api/scim/token").await.expect(201).body["token"]
-            .as_str()
-            .expect("scim token")
-            .to_string();
+        let token = roster_tests::new_scim_token(&owner).await;
         let idp = server.anonymous().with_auth(&format!("Bearer {token}"));
         let scim_email = format!("scim-{marker}@example.com");
         let scim_user = idp
@@ -689,12 +686,7 @@ impl Attacker {
 
 async fn scim_token(server: &TestServer, org: &OrgFixture) -> roster_tests::Api {
     let owner = server.current_person(org.owner.id).await;
-    let r = server
-        .with_key(&owner.key)
-        .post_empty("/api/scim/token")
-        .await
-        .expect(201);
-    let token = r.body["token"].as_str().expect("scim token");
+    let token = roster_tests::new_scim_token(&server.with_key(&owner.key)).await;
     server.anonymous().with_auth(&format!("Bearer {token}"))
 }
 

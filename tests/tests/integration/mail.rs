@@ -179,16 +179,7 @@ async fn an_invite_made_by_scim_provisioning_is_mailed_after_the_request_commits
     let server = TestServer::start_with(config).await;
     let org = server.org("Provisioned Org").await;
     let elsewhere = server.org("Elsewhere").await;
-    let token = org
-        .owner_api()
-        .post_empty("/api/scim/token")
-        .await
-        .expect(201)
-        .body["token"]
-        .as_str()
-        .expect("a token")
-        .to_string();
-    let idp = server.anonymous().with_auth(&format!("Bearer {token}"));
+    let idp = org.idp().await;
     org.owner_api()
         .post("/api/scim/settings", json!({"fallback_role": "Annotator"}))
         .await

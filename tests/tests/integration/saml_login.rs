@@ -646,9 +646,9 @@ async fn an_existing_account_outside_the_verified_domains_is_linked_by_its_owner
 /// keeps that person's projects.
 #[tokio::test]
 async fn a_sign_in_overrides_scims_group_role_but_never_its_deactivation_or_projects() {
-    use crate::scim::{create_group, create_user, idp_unverified, patch, set_mapping};
+    use crate::scim::{create_group, create_user, patch, set_mapping};
     let s = sso().await;
-    let scim = idp_unverified(&s.server, &s.org).await;
+    let scim = s.org.idp().await;
     let other = s.org.owner_api().create_project("SCIM's project").await;
     set_mapping(
         &s.org,

@@ -16,7 +16,7 @@ pub(crate) const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// the people it provisions get accounts at once.
 pub(crate) async fn idp(server: &TestServer, org: &OrgFixture) -> Api {
     verify(server, org, "example.com").await;
-    idp_unverified(server, org).await
+    org.idp().await
 }
 
 /// Verifies a domain for the organization, as the operator does with `roster org domain add`.
@@ -26,18 +26,6 @@ pub(crate) async fn verify(server: &TestServer, org: &OrgFixture, domain: &str) 
         .operator_verify_domain(org.id, domain)
         .await
         .unwrap_or_else(|e| panic!("{domain} verified: {e}"));
-}
-
-/// The organization's identity provider without a verified domain: whoever it provisions is
-/// invited and joins on accepting.
-pub(crate) async fn idp_unverified(server: &TestServer, org: &OrgFixture) -> Api {
-    let r = org
-        .owner_api()
-        .post_empty("/api/scim/token")
-        .await
-        .expect(201);
-    let token = r.body["token"].as_str().expect("a token").to_string();
-    server.anonymous().with_auth(&format!("Bearer {token}"))
 }
 
 pub(crate) fn user_body(email: &str) -> Value {
@@ -319,7 +307,7 @@ async fn someone_elses_account_waits_for_its_owner_to_accept_and_is_then_the_idp
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
     let elsewhere = server.org("Elsewhere").await;
-    let idp = idp_unverified(&server, &org).await;
+    let idp = org.idp().await;
     set_mapping(&org, json!({"fallback_role": "Annotator"})).await;
     let person = &elsewhere.owner;
     let u = create_user(&idp, &person.email).await;

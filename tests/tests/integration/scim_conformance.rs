@@ -15,18 +15,13 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-async fn idp(server: &TestServer, org: &OrgFixture) -> Api {
+/// The organization's identity provider, with Annotator as the role of people in no mapped group.
+async fn idp(org: &OrgFixture) -> Api {
     org.owner_api()
         .post("/api/scim/settings", json!({"fallback_role": "Annotator"}))
         .await
         .expect(200);
-    let r = org
-        .owner_api()
-        .post_empty("/api/scim/token")
-        .await
-        .expect(201);
-    let token = r.body["token"].as_str().expect("a token").to_string();
-    server.anonymous().with_auth(&format!("Bearer {token}"))
+    org.idp().await
 }
 
 async fn create_user(idp: &Api, email: &str) -> Value {
@@ -69,7 +64,7 @@ fn attribute<'a>(schema: &'a Value, dotted: &str) -> &'a Value {
 async fn schemas_say_an_email_is_required_and_member_display_is_ours() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let idp = idp(&server, &org).await;
+    let idp = idp(&org).await;
     let user = idp
         .get(&format!("/scim/v2/Schemas/{USER}"))
         .await
@@ -157,7 +152,7 @@ async fn schemas_say_an_email_is_required_and_member_display_is_ours() {
 async fn a_patch_path_may_name_the_whole_enterprise_extension() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let idp = idp(&server, &org).await;
+    let idp = idp(&org).await;
     let u = create_user(&idp, "bea@example.com").await;
     let path = format!("/scim/v2/Users/{}", u["id"].as_str().unwrap());
     // Clients send the extension as they read it, with its `schemas`.
@@ -211,7 +206,7 @@ async fn a_patch_path_may_name_the_whole_enterprise_extension() {
 async fn a_removed_active_is_unassigned_and_the_person_works() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let idp = idp(&server, &org).await;
+    let idp = idp(&org).await;
     let person = org.member(Role::Annotator).await;
     // Left out on create, `active` is given its default.
     let u = create_user(&idp, &person.email).await;
@@ -276,7 +271,7 @@ async fn a_removed_active_is_unassigned_and_the_person_works() {
 async fn a_group_patch_answers_204_with_the_new_etag() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let idp = idp(&server, &org).await;
+    let idp = idp(&org).await;
     let u = create_user(&idp, "cid@example.com").await;
     let uid = u["id"].as_str().unwrap();
     let g = idp
@@ -339,7 +334,7 @@ async fn a_group_patch_answers_204_with_the_new_etag() {
 async fn answers_that_carry_a_resource_honour_attributes_and_keep_the_etag() {
     let server = TestServer::start().await;
     let org = server.org("Acme").await;
-    let idp = idp(&server, &org).await;
+    let idp = idp(&org).await;
     let r = idp
         .post(
             "/scim/v2/Users?attributes=userName",
@@ -392,7 +387,7 @@ async fn a_search_over_every_resource_type_is_not_implemented() {
         .post("/scim/v2/.search", json!({"schemas": []}))
         .await
         .expect(401);
-    let idp = idp(&server, &org).await;
+    let idp = idp(&org).await;
     for base in ["/scim/v2", "/scim"] {
         let r = idp
             .post(

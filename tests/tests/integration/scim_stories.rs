@@ -11,8 +11,7 @@ use roster_tests::{results, Api, OrgFixture, Person, Resp, TestServer};
 use serde_json::{json, Value};
 
 use crate::scim::{
-    create_group, create_user, idp, idp_unverified, patch, role_of, set_mapping, user_body, verify,
-    PATCH,
+    create_group, create_user, idp, patch, role_of, set_mapping, user_body, verify, PATCH,
 };
 
 /// A resource's `id`.
@@ -984,7 +983,7 @@ async fn someone_who_administers_two_organizations_is_told_to_use_a_scim_token()
     assert_eq!(server.snapshot().await, before);
     // Each organization's own token still works, for that organization only.
     let acme_idp = idp(&server, &acme).await;
-    let globex_idp = idp_unverified(&server, &globex).await;
+    let globex_idp = globex.idp().await;
     let u = create_user(&acme_idp, "who@example.com").await;
     globex_idp
         .get(&format!("/scim/v2/Users/{}", id_of(&u)))
@@ -1042,7 +1041,7 @@ async fn a_rotated_scim_token_refuses_the_old_one_at_once() {
     assert_eq!(state.body["exists"], json!(true));
     assert!(state.body.get("token").is_none(), "never shown again");
 
-    let new = idp_unverified(&server, &org).await;
+    let new = org.idp().await;
     let r = old.get("/scim/v2/Users").await.expect(401);
     assert_eq!(
         r.body["schemas"][0],

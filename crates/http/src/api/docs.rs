@@ -137,6 +137,7 @@ fn document_common_answers(path: &str, op: &mut utoipa::openapi::path::Operation
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     crate::scim::openapi::document(&mut doc);
+    crate::api::links::add_links(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod docs;
 pub mod domains;
 pub mod invites;
+pub mod links;
 pub mod member_filters;
 pub mod orgs;
 pub mod pauses;

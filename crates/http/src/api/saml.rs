@@ -124,7 +124,7 @@ async fn view(
 }
 
 /// The active organization's SAML settings (defaults when SAML is not set up).
-#[utoipa::path(get, path = "/api/saml/settings", tag = "saml",
+#[utoipa::path(get, path = "/api/saml/settings", tag = "saml", operation_id = "get_saml_settings",
     responses((status = 200, body = SamlSettingsView), (status = 403)))]
 pub async fn get_settings(
     State(state): State<AppState>,
@@ -187,7 +187,7 @@ pub struct SamlSettingsBody {
 
 /// Changes the SAML settings. Metadata (pasted, or fetched from its URL) must describe an
 /// identity provider with a signing certificate; nothing is saved otherwise.
-#[utoipa::path(post, path = "/api/saml/settings", tag = "saml",
+#[utoipa::path(post, path = "/api/saml/settings", tag = "saml", operation_id = "update_saml_settings",
     request_body = SamlSettingsBody,
     responses((status = 200, body = SamlSettingsView), (status = 400), (status = 403)))]
 pub async fn update_settings(
@@ -229,7 +229,7 @@ pub async fn update_settings(
 
 /// Removes the SAML settings: sign-in through the identity provider stops; accounts and
 /// memberships stay.
-#[utoipa::path(delete, path = "/api/saml/settings", tag = "saml",
+#[utoipa::path(delete, path = "/api/saml/settings", tag = "saml", operation_id = "reset_saml_settings",
     responses((status = 204), (status = 403)))]
 pub async fn reset_settings(
     State(state): State<AppState>,

@@ -280,7 +280,7 @@ async fn view(
 }
 
 /// The active organization's SCIM settings.
-#[utoipa::path(get, path = "/api/scim/settings", tag = "scim",
+#[utoipa::path(get, path = "/api/scim/settings", tag = "scim", operation_id = "get_scim_settings",
     responses((status = 200, body = ScimSettingsView), (status = 403)))]
 pub async fn get_settings(
     State(state): State<AppState>,
@@ -414,7 +414,7 @@ pub(crate) fn projects_groups_from_wire(
 
 /// Changes the SCIM settings. A changed mapping re-evaluates every provisioned member in the
 /// same transaction; with `?dry_run=true` nothing changes and the answer lists who would move.
-#[utoipa::path(post, path = "/api/scim/settings", tag = "scim", params(DryRun),
+#[utoipa::path(post, path = "/api/scim/settings", tag = "scim", operation_id = "update_scim_settings", params(DryRun),
     request_body = ScimSettingsBody,
     responses((status = 200, body = ScimSettingsChange), (status = 400), (status = 403), (status = 409)))]
 pub async fn update_settings(
@@ -469,7 +469,7 @@ pub struct NewScimToken {
 }
 
 /// Whether the active organization has a SCIM token (never the token itself).
-#[utoipa::path(get, path = "/api/scim/token", tag = "scim",
+#[utoipa::path(get, path = "/api/scim/token", tag = "scim", operation_id = "scim_token_state",
     responses((status = 200, body = ScimTokenView), (status = 403)))]
 pub async fn token_state(
     State(state): State<AppState>,
@@ -488,7 +488,7 @@ pub async fn token_state(
 
 /// Makes the organization's SCIM token, revoking the one before; the answer is the only time
 /// it is shown.
-#[utoipa::path(post, path = "/api/scim/token", tag = "scim",
+#[utoipa::path(post, path = "/api/scim/token", tag = "scim", operation_id = "create_scim_token",
     responses((status = 201, body = NewScimToken), (status = 403)))]
 pub async fn create_token(
     State(state): State<AppState>,

@@ -40,7 +40,7 @@ fn refused(e: impl Into<ApiError>) -> Response {
 
 /// Starts signing in through the organization's identity provider (SP-initiated): the
 /// browser goes to the IdP with an AuthnRequest; `next` is where to return, on this site only.
-#[utoipa::path(get, path = "/saml/{token}/login", tag = "saml",
+#[utoipa::path(get, path = "/saml/{token}/login", tag = "saml", operation_id = "saml_login",
     params(("token" = String, Path, description = "The organization's SAML token"),
            ("next" = Option<String>, Query, description = "a path on this site to open after signing in")),
     responses((status = 303, description = "To the identity provider."), (status = 403, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String)))]
