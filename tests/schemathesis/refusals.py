@@ -55,7 +55,10 @@ class _Database:
                 f"file:{target}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
             )
 
-    def tables(self):
+        # roster's tables do not change while it serves: read their names once.
+        self.tables = self._tables()
+
+    def _tables(self):
         if self.postgres:
             sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
         else:
@@ -83,7 +86,7 @@ class _Database:
             self.conn.execute("COMMIT")
 
     def _read(self):
-        return {t: self.rows(t) for t in self.tables() if LEGITIMATE_WRITES.get(t, set()) is not None}
+        return {t: self.rows(t) for t in self.tables if LEGITIMATE_WRITES.get(t, set()) is not None}
 
 
 _db = None
