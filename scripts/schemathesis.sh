@@ -70,8 +70,9 @@ fuzz() { # $1 = report name, $2 = key, $3 = phases, then the operation filter op
   # Checks: every built-in one but positive_data_acceptance (see tests/schemathesis/seed.py,
   # which writes the configuration), plus refusals.py's `refused_request_changed_nothing`.
   # `--mode all` sends schema-violating input as well, so answers must be the documented 4xx,
-  # never a 5xx or an undocumented status. One worker: with two, hypothesis on Python 3.11 sometimes fails to
-  # describe a strategy ("AST constructor recursion depth mismatch") and the run errors.
+  # never a 5xx or an undocumented status. One worker: with two, hypothesis on Python 3.11
+  # sometimes fails to describe a strategy ("AST constructor recursion depth mismatch") and the
+  # run errors.
   # Run from the scratch folder: schemathesis keeps a cache of past failures (.schemathesis/) in
   # its working directory and would replay them, making runs depend on earlier ones.
   (cd "$work" && SCHEMATHESIS_HOOKS=refusals PYTHONPATH="$root/tests/schemathesis" \

@@ -2,8 +2,10 @@
 //! stateful API fuzzer such as schemathesis) follows them from an object it just made to the
 //! operations on that object, e.g. from a new workspace to adding members to it.
 //!
-//! utoipa's `#[utoipa::path]` has no way to declare links, so they are one table here, added to
-//! the generated document by `add_links`; the tests below keep it true to the document.
+//! They are one table here rather than `links(...)` in each `#[utoipa::path]`: those build
+//! utoipa's `Link`, which utoipa 5.5 writes with `operation_id` instead of OpenAPI's
+//! `operationId`. `add_links` adds them to the generated document; the tests below keep the table
+//! true to it.
 
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::link::Link;
