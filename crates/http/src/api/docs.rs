@@ -34,21 +34,28 @@ impl Modify for Security {
                     .build(),
             ),
         );
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.put,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                document_common_answers(path, op);
-            }
+        for (path, op) in operations_mut(openapi) {
+            document_common_answers(path, op);
         }
     }
+}
+
+/// Every operation of the document, with its path.
+pub(crate) fn operations_mut(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&str, &mut utoipa::openapi::path::Operation)> {
+    openapi.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        .map(move |op| (path.as_str(), op))
+    })
 }
 
 /// Operations that need no credential (they answer without one, or use their own token).

@@ -193,20 +193,9 @@ pub fn add_links(doc: &mut OpenApi) {
 }
 
 fn operation_mut<'a>(doc: &'a mut OpenApi, operation_id: &str) -> Option<&'a mut Operation> {
-    doc.paths.paths.values_mut().find_map(|item| {
-        [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .find_map(|op| {
-            op.as_mut()
-                .filter(|op| op.operation_id.as_deref() == Some(operation_id))
-        })
-    })
+    crate::api::docs::operations_mut(doc)
+        .map(|(_, op)| op)
+        .find(|op| op.operation_id.as_deref() == Some(operation_id))
 }
 
 #[cfg(test)]
