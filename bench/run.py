@@ -119,13 +119,19 @@ def request(url, key=None, method="GET", body=None):
 def serve(env):
     """Starts `roster serve` on a free port and waits (10 s at most) until it answers its health
     check: the process and its base URL."""
+    return start(["serve"], env, "/api/health")
+
+
+def start(command, env, ready_path):
+    """Starts `roster COMMAND --bind` on a free port and waits (10 s at most) until `ready_path`
+    answers: the process and its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+    server = subprocess.Popen([BIN, *command, "--bind", f"127.0.0.1:{port}"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
-            request(f"{base}/api/health")
+            request(f"{base}{ready_path}")
             break
         except OSError:
             time.sleep(0.1)
@@ -166,6 +172,104 @@ def pcts(samples):
     return {"p50": statistics.median(ms), "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))], "n": len(ms)}
 
 
+def raw_body(url, key=None):
+    """The bytes of one answer, as roster sent them."""
+    req = urllib.request.Request(url)
+    if key:
+        req.add_header("Authorization", f"Token {key}")
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return r.read()
+
+
+def ceiling_rates(answers, folder, key, seconds):
+    """The ceiling: `roster dev ceiling` (no database, roster's own layers and connection
+    handling) returning each of roster's answers byte for byte, measured by the same wrk."""
+    args = []
+    for name, body in answers.items():
+        path = os.path.join(folder, f"ceiling-{name}.json")
+        with open(path, "wb") as f:
+            f.write(body)
+        args += ["--answer", f"/{name}={path}"]
+    server, base = start(["dev", "ceiling", *args], dict(os.environ, ROSTER_LOG="warn"), "/health")
+    try:
+        return {name: wrk(f"{base}/{name}", key, seconds) for name in answers}
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def lua_paths(folder, name, paths):
+    """A wrk script that asks for `paths` in turn, over and over."""
+    script = os.path.join(folder, f"{name}.lua")
+    with open(script, "w") as f:
+        f.write("local paths = {" + ", ".join(json.dumps(p) for p in paths) + "}\n"
+                "local n = 0\nrequest = function()\n  n = n % #paths + 1\n"
+                "  return wrk.format(nil, paths[n])\nend\n")
+    return script
+
+
+def selective_terms(size, n=100):
+    """`n` different selective searches: "first" and a number one digit shorter than the
+    largest member number, which matches that member and the ten whose numbers extend it
+    (11 members at every size)."""
+    digits = len(str(size - 1)) - 1
+    low, high = 10 ** (digits - 1), 10 ** digits - 1
+    return [f"first{k}" for k in random.sample(range(low, high + 1), n)]
+
+
+def broad_terms():
+    """100 different broad searches, each matching from about a ninth to all of the members."""
+    terms = ["example", "seed", "member"]
+    terms += [f"first{d}" for d in range(1, 10)] + [f"last{d}" for d in range(1, 10)]
+    terms += [f"member0{d}" for d in range(0, 10)] + [f"member00{d}" for d in range(0, 10)]
+    terms += [f"first{k}" for k in range(10, 40)] + [f"last{k}" for k in range(10, 39)]
+    return terms[:100]
+
+
+def sequential(urls, key):
+    """Each URL asked once, one at a time: the latencies (p50, p99) and the answers."""
+    times, bodies = [], []
+    for url in urls:
+        t, body = request(url, key)
+        times.append(t)
+        bodies.append(body)
+    return pcts(times), bodies
+
+
+class Writer:
+    """Changes members at `per_second` writes a second until stopped: a role change and a
+    rename in turn, spread over the first 1,000 members (user ids from 2)."""
+
+    def __init__(self, base, key, per_second=10):
+        import threading
+        self.base, self.key, self.every = base, key, 1.0 / per_second
+        self.done, self.count, self.errors = threading.Event(), 0, 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        n = 0
+        while not self.done.is_set():
+            started = time.perf_counter()
+            n += 1
+            user = 2 + n % 1000
+            try:
+                if n % 2:
+                    body = json.dumps({"user_id": user, "role": "AN" if n % 4 == 1 else "RE"}).encode()
+                    request(f"{self.base}/api/organizations/1/memberships", self.key, "PATCH", body)
+                else:
+                    body = json.dumps({"first_name": f"Renamed{n}"}).encode()
+                    request(f"{self.base}/api/users/{user}", self.key, "PATCH", body)
+                self.count += 1
+            except OSError:
+                self.errors += 1
+            self.done.wait(max(0.0, self.every - (time.perf_counter() - started)))
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+
+
 def run_one(db, size, seconds):
     data, env, import_secs = seeded(db, "roster-bench-", ["--members", str(size)])
     server, base = serve(env)
@@ -178,10 +282,42 @@ def run_one(db, size, seconds):
         result["whoami"] = wrk(f"{base}/api/current-user/whoami", key, seconds)
         result["first_page"] = wrk(f"{members}?page_size=100", key, seconds)
         result["role_filter"] = wrk(f"{members}?page_size=100&role=RE", key, seconds)
+        # An in-order walk under load: the first 2,000 pages (all of them at 10,000), in turn.
+        pages = min(size // 100, 2000)
+        walk = lua_paths(data, "walk", [f"/api/organizations/1/memberships?page_size=100&page={p}"
+                                        for p in range(1, pages + 1)])
+        result["walk_load"] = wrk(members, key, seconds, script=walk)
+        # The ceiling for the same bodies: roster's own answers, returned with no database.
+        answers = {
+            "health": raw_body(f"{base}/api/health"),
+            "whoami": raw_body(f"{base}/api/current-user/whoami", key),
+            "first_page": raw_body(f"{members}?page_size=100", key),
+            "role_filter": raw_body(f"{members}?page_size=100&role=RE", key),
+        }
+        result["body_bytes"] = {name: len(body) for name, body in answers.items()}
+        result["ceiling"] = ceiling_rates(answers, data, key, seconds)
         # "First12345" matches First12345 and First123450..First123459: 11 members at 1,000,000.
         result["search"] = wrk(f"{members}?page_size=100&search=first{str(size // 81)[:5]}", key, seconds)
+        terms = selective_terms(size)
+        result["search_terms"], found = sequential(
+            [f"{members}?page_size=100&search={t}" for t in terms], key)
+        result["search_terms"]["most_matches"] = max(b["count"] for b in found)
         # Every member's email holds "example": the index cannot narrow it, and the count is exact.
         result["broad_search"] = wrk(f"{members}?page_size=100&search=example", key, seconds)
+        # 100 broad terms in random order while members are changed and renamed: the first
+        # pass sees each term for the first time (a cache miss, were there a cache).
+        broad = broad_terms()
+        random.shuffle(broad)
+        writer = Writer(base, key)
+        try:
+            result["broad_first"], _ = sequential(
+                [f"{members}?page_size=100&search={t}" for t in broad], key)
+            script = lua_paths(data, "broad", [f"/api/organizations/1/memberships?page_size=100&search={t}"
+                                               for t in broad])
+            result["broad_terms"] = wrk(members, key, seconds, script=script)
+        finally:
+            writer.stop()
+        result["broad_writes"] = {"done": writer.count, "failed": writer.errors}
         patch = os.path.join(data, "patch.lua")
         with open(patch, "w") as f:
             f.write('wrk.method = "PATCH"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -196,16 +332,18 @@ def run_one(db, size, seconds):
         result["patch_role"] = wrk(members, key, seconds, script=patch)
         # An in-order walk at page_size=100 (the first 2,000 pages), each page timed.
         walk = []
-        for page in range(1, min(size // 100, 2000) + 1):
+        for page in range(1, pages + 1):
             t, _ = request(f"{members}?page_size=100&page={page}", key)
             walk.append(t)
         result["walk_100"] = pcts(walk)
-        cold = []
-        for _ in range(100):
-            page = random.randint(1, max(1, size // 100))
-            t, _ = request(f"{members}?page_size=100&ordering=-user__email&page={page}", key)
-            cold.append(t)
-        result["cold_page"] = pcts(cold)
+        # Random deep pages, one at a time, in three orderings.
+        for name, query in DEEP_PAGES.items():
+            listing = f"{members}?page_size=100" + (f"&{query}" if query else "")
+            _, first = request(listing, key)
+            last = max(1, -(-first["count"] // 100))
+            result[f"deep_{name}"], _ = sequential(
+                [f"{listing}&page={random.randint(1, last)}" for _ in range(100)], key)
+        result["cold_page"] = result["deep_email"]
         started = time.perf_counter()
         page, seen = 1, 0
         while True:
@@ -222,6 +360,20 @@ def run_one(db, size, seconds):
         server.terminate()
         server.wait()
         discard(db, data)
+
+
+# The orderings of the random deep pages: (name, query).
+DEEP_PAGES = {"default": "", "email": "ordering=-user__email", "annotators": "role=AN"}
+
+
+def fmt_seq(m):
+    return f"p50 {m['p50']:.2f} ms, p99 {m['p99']:.2f} ms"
+
+
+def of_ceiling(r, body, measure=None):
+    """`measure`'s rate as a share of the ceiling server's rate for the same body."""
+    share = 100 * r[measure or body]["rps"] / r["ceiling"][body]["rps"]
+    return f"{share:.1f}% of the ceiling for its {r['body_bytes'][body]:,} bytes"
 
 
 def fmt(m):
@@ -254,17 +406,26 @@ def write_report(results, seconds, out):
             "| measure | result |",
             "|---|---|",
             f"| import through `roster dev seed` | {r['import_s']:.1f} s ({r['import_rps']:.0f} members/s) |",
-            f"| `GET /api/health` (one database round trip) | {fmt(r['health'])} |",
+            f"| `GET /api/health` (one database round trip) | {fmt(r['health'])} ({of_ceiling(r, 'health')}) |",
             f"| `GET /api/current-user/whoami` | {fmt(r['whoami'])} ({100 * r['whoami']['rps'] / r['health']['rps']:.0f}% of health) |",
-            f"| members, first page (`page_size=100`) | {fmt(r['first_page'])} |",
-            f"| members, role filter (`role=RE`) | {fmt(r['role_filter'])} |",
+            f"| members, first page (`page_size=100`) | {fmt(r['first_page'])} ({of_ceiling(r, 'first_page')}) |",
+            f"| members, role filter (`role=RE`) | {fmt(r['role_filter'])} ({of_ceiling(r, 'role_filter')}) |",
+            f"| members, in-order walk under load (`page_size=100`, pages 1 to {min(r['size'] // 100, 2000)} in turn) | {fmt(r['walk_load'])} ({of_ceiling(r, 'first_page', 'walk_load')}) |",
             f"| members, selective search (under 100 matches) | {fmt(r['search'])} |",
+            f"| 100 different selective searches, one at a time (at most {r['search_terms']['most_matches']} matches) | {fmt_seq(r['search_terms'])} |",
             f"| members, broad search (`search=example`, every member matches) | {fmt(r['broad_search'])} |",
+            f"| 100 different broad searches in random order, exact count, while {r['broad_writes']['done']} role changes and renames ran at 10 a second | {fmt(r['broad_terms'])}; each term's first request: {fmt_seq(r['broad_first'])} |",
             f"| `PATCH .../memberships` (role change) | {fmt(r['patch_role'])} |",
-            f"| in-order walk, `page_size=100`, {r['walk_100']['n']} pages, one at a time | p50 {r['walk_100']['p50']:.2f} ms, p99 {r['walk_100']['p99']:.2f} ms |",
-            f"| random cold page (`-user__email`), 100 pages | p50 {r['cold_page']['p50']:.2f} ms, p99 {r['cold_page']['p99']:.2f} ms |",
+            f"| in-order walk, `page_size=100`, {r['walk_100']['n']} pages, one at a time | {fmt_seq(r['walk_100'])} |",
+            f"| random deep page, default order, 100 pages | {fmt_seq(r['deep_default'])} |",
+            f"| random deep page, `ordering=-user__email`, 100 pages | {fmt_seq(r['deep_email'])} |",
+            f"| random deep page, `role=AN`, 100 pages | {fmt_seq(r['deep_annotators'])} |",
             f"| SDK-style walk of all members at `page_size=1000` | {r['sdk_walk_s']:.1f} s for {r['sdk_walk_members']:,} members |",
             f"| resident memory, idle / under load / peak over the whole run | {r['rss_idle_mib']:.0f} MiB / {r['rss_load_mib']:.0f} MiB / {r['rss_peak_mib']:.0f} MiB |",
+            "",
+            f"The ceiling server (`roster dev ceiling`: the same layers and connection handling, no database) on the same bodies: "
+            + ", ".join(f"{name} ({r['body_bytes'][name]:,} bytes) {m['rps']:.0f} req/s" for name, m in r["ceiling"].items())
+            + ".",
             "",
         ]
     lines += targets(results)
@@ -297,35 +458,52 @@ def write_section(out, mark, lines):
 
 
 def targets(results):
-    """The issue's targets, where this run has both sizes of a database to compare."""
+    """The issue's targets for each database, at each size this run measured."""
     by = {(r["db"], r["size"]): r for r in results}
     out = []
+
+    def met(ok):
+        return "met" if ok else "**missed**"
+
     for db in dict.fromkeys(r["db"] for r in results):
+        runs = [r for r in results if r["db"] == db]
+        out += [f"## Targets on {db}", "", "| target | " + " | ".join(f"{r['size']:,} members" for r in runs) + " |",
+                "|---|" + "---|" * len(runs)]
+
+        def row(name, cell):
+            out.append(f"| {name} | " + " | ".join(cell(r) for r in runs) + " |")
+
+        def share(r, measure, body):
+            return r[measure]["rps"] / r["ceiling"][body]["rps"]
+
+        for measure, what in (("first_page", "first page"), ("role_filter", "role filter"), ("walk_load", "in-order walk")):
+            row(f"members, {what}, at least 10% of the ceiling's rate for the same body",
+                lambda r, m=measure: f"{met(share(r, m, 'first_page' if m == 'walk_load' else m) >= 0.10)}: "
+                                     f"{100 * share(r, m, 'first_page' if m == 'walk_load' else m):.1f}% "
+                                     f"({r[m]['rps']:.0f} of {r['ceiling']['first_page' if m == 'walk_load' else m]['rps']:.0f} req/s)")
+        row("health at least 40% of the ceiling's rate for its body",
+            lambda r: f"{met(share(r, 'health', 'health') >= 0.40)}: {100 * share(r, 'health', 'health'):.0f}% "
+                      f"({r['health']['rps']:.0f} of {r['ceiling']['health']['rps']:.0f} req/s)")
+        row("whoami at least 60% of health",
+            lambda r: f"{met(r['whoami']['rps'] >= 0.6 * r['health']['rps'])}: {100 * r['whoami']['rps'] / r['health']['rps']:.0f}%")
+        row("broad search at least 50 req/s with its exact count, under 10 writes a second",
+            lambda r: f"{met(r['broad_terms']['rps'] >= 50)}: {r['broad_terms']['rps']:.1f} req/s; "
+                      f"first request of a term p50 {r['broad_first']['p50']:.0f} ms")
+        for name, what in (("deep_default", "default order"), ("deep_email", "`-user__email`"), ("deep_annotators", "`role=AN`")):
+            row(f"random deep page, {what}: p50 under 100 ms, p99 under 300 ms",
+                lambda r, n=name: f"{met(r[n]['p50'] < 100 and r[n]['p99'] < 300)}: {fmt_seq(r[n])}")
+        row("resident memory under 100 MB at peak (SQLite)",
+            lambda r: f"{met(r['rss_peak_mib'] * 1.048576 < 100) if db == 'sqlite' else 'reported'}: {r['rss_peak_mib']:.0f} MiB")
+        row("import under 60 s (at 1,000,000)", lambda r: f"{r['import_s']:.1f} s")
+        row("walk of every member at `page_size=1000` under 60 s (at 1,000,000)", lambda r: f"{r['sdk_walk_s']:.1f} s")
         small, big = by.get((db, 10000)), by.get((db, 1000000))
-        if not (small and big):
-            continue
-
-        def ratio(key, pct="p50"):
-            a, b = small[key][pct], big[key][pct]
-            return f"{b / a:.2f}x ({a:.2f} ms at 10,000, {b:.2f} ms at 1,000,000)" if a else "n/a"
-
-        out += [
-            f"## Targets on {db}",
-            "",
-            "| target | measured |",
-            "|---|---|",
-            f"| whoami at least 50% of health | {100 * big['whoami']['rps'] / big['health']['rps']:.0f}% at 1,000,000, "
-            f"{100 * small['whoami']['rps'] / small['health']['rps']:.0f}% at 10,000 |",
-            f"| first page within 1.5x (p50) | {ratio('first_page')} |",
-            f"| each page of an in-order walk within 1.5x (p50) | {ratio('walk_100')} |",
-            f"| role-filtered page within 1.5x (p50) | {ratio('role_filter')} |",
-            f"| selective search within 1.5x (p50) | {ratio('search')} |",
-            f"| walk of 1,000,000 at `page_size=1000` under 60 s | {big['sdk_walk_s']:.1f} s |",
-            f"| import of 1,000,000 under 60 s (the target is SQLite's) | {big['import_s']:.1f} s |",
-            f"| resident memory under load under 100 MB | {big['rss_load_mib']:.0f} MiB under load, {big['rss_peak_mib']:.0f} MiB peak |",
-            f"| random cold page (reported) | p50 {big['cold_page']['p50']:.2f} ms, p99 {big['cold_page']['p99']:.2f} ms |",
-            "",
-        ]
+        if small and big:
+            for key, what in (("search_terms", "100 selective searches"), ("first_page", "first page"),
+                              ("walk_100", "each page of an in-order walk")):
+                a, b = small[key]["p50"], big[key]["p50"]
+                out.append(f"| {what}: p50 at 1,000,000 within 1.5x of 10,000 | {met(b <= 1.5 * a)}: {b / a:.2f}x "
+                           f"({a:.2f} ms at 10,000, {b:.2f} ms at 1,000,000) |" + " |" * (len(runs) - 1))
+        out.append("")
     return out
 
 

@@ -4,6 +4,7 @@
 
 mod activity;
 pub mod api;
+pub mod ceiling;
 mod error;
 pub mod extract;
 mod metrics;
@@ -97,17 +98,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// The whole application: routes, error fallbacks, limits, security headers, request ids
 /// and request logs (method, path without query, status, latency; never a header value).
 pub fn app(state: AppState) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
-    let trace = TraceLayer::new_for_http()
-        .make_span_with(|req: &Request| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
-        })
-        .on_request(())
-        .on_response(|res: &axum::http::Response<_>, latency: Duration, _: &tracing::Span| {
-            tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "served");
-        });
-    api::routes()
+    let routes = api::routes()
         .merge(scim::routes())
         .merge(web::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -128,37 +119,54 @@ pub fn app(state: AppState) -> Router {
             state.metrics.clone(),
             metrics::track,
         ))
-        .with_state(state)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(trace)
-                .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(CatchPanicLayer::custom(panic_response))
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(CSP),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::REFERRER_POLICY,
-                    HeaderValue::from_static("same-origin"),
-                ))
-                // Answers carry keys, tokens, invite links and CSRF tokens: no cache keeps
-                // them. Static files set their own caching.
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-store"),
-                )),
-        )
+        .with_state(state);
+    common_layers(routes)
+}
+
+/// The layers around every answer, whatever the routes: request ids, request logs, panics
+/// turned into 500s, the body limit and the security headers. The benchmark's ceiling server
+/// (`roster dev ceiling`) wraps its bare handler in these same layers.
+pub fn common_layers(routes: Router) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        })
+        .on_request(())
+        .on_response(|res: &axum::http::Response<_>, latency: Duration, _: &tracing::Span| {
+            tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "served");
+        });
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(trace)
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ))
+            // Answers carry keys, tokens, invite links and CSRF tokens: no cache keeps
+            // them. Static files set their own caching.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            )),
+    )
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight. A connection that
@@ -170,12 +178,22 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let timeout = state.web.header_read_timeout;
+    serve_router(listener, app(state), timeout, shutdown).await
+}
+
+/// [`serve`] for any router: how connections are accepted, timed out and shut down.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt as _;
 
-    let timeout = state.web.header_read_timeout;
     // Trailing slashes are trimmed before routing, so every path works with and without one.
-    let app = NormalizePathLayer::trim_trailing_slash().layer(app(state));
+    let app = NormalizePathLayer::trim_trailing_slash().layer(router);
     // HTTP/1.1 only (roster serves no HTTP/2 without TLS): hyper starts the header timer as
     // soon as a connection is accepted, so a client that sends nothing is closed as well.
     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -42,6 +42,11 @@ struct PoolLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReadLabels {
+    ran: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OrgLabels {
     organization: i64,
 }
@@ -57,6 +62,7 @@ struct Inner {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     pool: Family<PoolLabels, Gauge>,
+    reads: Family<ReadLabels, Gauge>,
     seats: Family<OrgLabels, Gauge>,
     hashes_allowed: Gauge,
     hashes_running: Gauge,
@@ -72,6 +78,7 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
         let pool = Family::<PoolLabels, Gauge>::default();
+        let reads = Family::<ReadLabels, Gauge>::default();
         let seats = Family::<OrgLabels, Gauge>::default();
         registry.register("http_requests", "HTTP requests served", requests.clone());
         registry.register(
@@ -83,6 +90,12 @@ impl Default for Metrics {
             "db_pool_connections",
             "Database connections by state",
             pool.clone(),
+        );
+        registry.register(
+            "sqlite_reads",
+            "SQLite reads since start by where they ran: on the async worker (inline) or moved \
+             to a blocking thread after too many steps (moved)",
+            reads.clone(),
         );
         registry.register("seats_used", "Seats in use per organization", seats.clone());
         let hashes_allowed = Gauge::default();
@@ -115,6 +128,7 @@ impl Default for Metrics {
                 requests,
                 latency,
                 pool,
+                reads,
                 seats,
                 hashes_allowed,
                 hashes_running,
@@ -190,6 +204,11 @@ pub(crate) async fn render(State(state): State<AppState>, headers: HeaderMap) ->
     m.pool
         .get_or_create(&PoolLabels { state: "idle" })
         .set(idle as i64);
+    if let Some((inline, moved)) = state.service.read_routing() {
+        for (ran, n) in [("inline", inline), ("moved", moved)] {
+            m.reads.get_or_create(&ReadLabels { ran }).set(n as i64);
+        }
+    }
     let hashing = state.service.password_hashing();
     let stats = hashing.stats();
     m.hashes_allowed.set(hashing.allowed() as i64);

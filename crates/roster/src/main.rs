@@ -287,6 +287,15 @@ enum DevCommand {
         #[arg(long, default_value_t = 0)]
         activity_days: u64,
     },
+    /// Serve fixed answers with no database behind roster's own layers and connection
+    /// handling: the ceiling `scripts/bench.sh` measures roster against. Each --answer
+    /// PATH=FILE answers `GET PATH` with the file's bytes as JSON.
+    Ceiling {
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        bind: String,
+        #[arg(long = "answer", value_name = "PATH=FILE", required = true)]
+        answers: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -534,6 +543,28 @@ async fn run(cli: Cli) -> Result<()> {
             .await?;
             seed::tags(&service, OrgId(org), tags, tagged_percent).await?;
             seed::activity(&service, OrgId(org), activity_days).await
+        }
+        Command::Dev(DevCommand::Ceiling { bind, answers }) => {
+            let mut routes = Vec::new();
+            for answer in answers {
+                let (path, file) = answer
+                    .split_once('=')
+                    .filter(|(path, _)| path.starts_with('/'))
+                    .ok_or_else(|| anyhow!("--answer {answer:?}: write it as /path=FILE"))?;
+                let body = std::fs::read(file).with_context(|| format!("reading {file}"))?;
+                routes.push((path.to_owned(), body.into()));
+            }
+            let listener = tokio::net::TcpListener::bind(&bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind}"))?;
+            println!(
+                "ceiling server listening on http://{}",
+                listener.local_addr()?
+            );
+            let app = roster_http::ceiling::app(routes);
+            let timeout = std::time::Duration::from_secs(10);
+            roster_http::serve_router(listener, app, timeout, shutdown_signal()).await?;
+            Ok(())
         }
         Command::Invite(InviteCommand::Link { org }) => {
             let service = open_service(&common, cfg).await?;

@@ -215,6 +215,12 @@ impl Service {
         self.inner.store.pool_stats()
     }
 
+    /// SQLite reads run on the async worker and moved to a blocking thread (None on
+    /// PostgreSQL), for the metrics.
+    pub fn read_routing(&self) -> Option<(u64, u64)> {
+        self.inner.store.read_routing()
+    }
+
     /// Closes the database connections (at shutdown).
     pub async fn close(&self) {
         self.inner.store.close().await

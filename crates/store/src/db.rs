@@ -29,6 +29,7 @@
 //! ```
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -254,6 +255,8 @@ impl Store {
                     idle: Mutex::new(Vec::new()),
                     permits: Arc::new(Semaphore::new(opts.max_connections.max(1) as usize)),
                     open: std::sync::atomic::AtomicU32::new(0),
+                    inline_reads: AtomicU64::new(0),
+                    moved_reads: AtomicU64::new(0),
                 }),
                 writer,
                 in_use: Mutex::new(Some(in_use)),
@@ -406,7 +409,7 @@ impl Store {
     pub fn pool_stats(&self) -> (u32, usize) {
         match &*self.pools {
             Pools::Sqlite { readers, .. } => (
-                readers.open.load(std::sync::atomic::Ordering::Relaxed),
+                readers.open.load(Ordering::Relaxed),
                 readers
                     .idle
                     .lock()
@@ -414,6 +417,18 @@ impl Store {
                     .len(),
             ),
             Pools::Postgres { read, .. } => (read.size(), read.num_idle()),
+        }
+    }
+
+    /// SQLite reads that finished on the async worker and reads moved to a blocking thread
+    /// after [`INLINE_READ_STEPS`] (None on PostgreSQL, whose driver never blocks).
+    pub fn read_routing(&self) -> Option<(u64, u64)> {
+        match &*self.pools {
+            Pools::Sqlite { readers, .. } => Some((
+                readers.inline_reads.load(Ordering::Relaxed),
+                readers.moved_reads.load(Ordering::Relaxed),
+            )),
+            Pools::Postgres { .. } => None,
         }
     }
 
@@ -525,6 +540,21 @@ const READER_CACHE_KIB: u32 = 2 * 1024;
 /// Prepared statements kept per connection (the store has about a hundred queries).
 const STATEMENT_CACHE: usize = 256;
 
+/// How many SQLite virtual-machine steps a read may take on the async worker before it is
+/// stopped and run again on a blocking thread. Handing every read to a blocking thread cost
+/// the health check, whoami and the members page more than their queries did (two thread
+/// wake-ups a statement, bench/profiles/README.md); most reads are index lookups that finish
+/// in a few thousand steps. A deep offset scan or a broad count runs into millions, and on
+/// the worker it would stall every other request sharing it, so it is stopped after this
+/// many steps (well under a millisecond) and moved. A first page of 100 members takes about
+/// 25,000 steps.
+const INLINE_READ_STEPS: i32 = 100_000;
+
+/// The states of a read connection's progress handler (see [`INLINE_READ_STEPS`]).
+const RUN_TO_END: u8 = 0;
+const INLINE: u8 = 1;
+const STOPPED: u8 = 2;
+
 /// `sqlite://PATH?mode=rwc` or `sqlite:PATH`: the file and whether to create it.
 pub(crate) fn sqlite_path(rest: &str) -> Result<(PathBuf, bool)> {
     let rest = rest.strip_prefix("//").unwrap_or(rest);
@@ -594,6 +624,7 @@ impl SqliteWriter {
             .map_err(|_| StoreError::Closed)?;
         Ok(SqliteLease {
             conn: Some(self.conn.clone()),
+            mode: None,
             home: None,
             _permit: Some(permit),
         })
@@ -604,9 +635,21 @@ impl SqliteWriter {
 struct SqliteReaders {
     path: PathBuf,
     full_sync: bool,
-    idle: Mutex<Vec<Arc<Mutex<Connection>>>>,
+    idle: Mutex<Vec<ReaderSlot>>,
     permits: Arc<Semaphore>,
     open: std::sync::atomic::AtomicU32,
+    /// Reads that finished on the async worker, and reads moved to a blocking thread.
+    inline_reads: AtomicU64,
+    moved_reads: AtomicU64,
+}
+
+/// A read connection and the switch its progress handler reads: while a statement runs on
+/// the async worker the handler stops it after [`INLINE_READ_STEPS`]; on a blocking thread
+/// it lets it run to the end.
+#[derive(Clone)]
+struct ReaderSlot {
+    conn: Arc<Mutex<Connection>>,
+    mode: Arc<AtomicU8>,
 }
 
 impl SqliteReaders {
@@ -620,24 +663,40 @@ impl SqliteReaders {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let conn = match idle {
-            Some(c) => c,
+        let slot = match idle {
+            Some(slot) => slot,
             None => {
                 let (path, full) = (self.path.clone(), self.full_sync);
+                let mode = Arc::new(AtomicU8::new(RUN_TO_END));
+                let switch = mode.clone();
                 let c = tokio::task::spawn_blocking(move || -> Result<Connection> {
                     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
                     let c = Connection::open_with_flags(path, flags)?;
                     configure(&c, full, READER_CACHE_KIB)?;
+                    c.progress_handler(
+                        INLINE_READ_STEPS,
+                        Some(move || match switch.load(Ordering::Relaxed) {
+                            RUN_TO_END => false,
+                            _ => {
+                                switch.store(STOPPED, Ordering::Relaxed);
+                                true
+                            }
+                        }),
+                    );
                     Ok(c)
                 })
                 .await
                 .map_err(|e| StoreError::Config(format!("opening SQLite: {e}")))??;
-                self.open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Arc::new(Mutex::new(c))
+                self.open.fetch_add(1, Ordering::Relaxed);
+                ReaderSlot {
+                    conn: Arc::new(Mutex::new(c)),
+                    mode,
+                }
             }
         };
         Ok(SqliteLease {
-            conn: Some(conn),
+            conn: Some(slot.conn),
+            mode: Some(slot.mode),
             home: Some(self.clone()),
             _permit: Some(permit),
         })
@@ -645,11 +704,14 @@ impl SqliteReaders {
 }
 
 /// A SQLite connection taken from its pool, with the permit that bounds the pool. A read's
-/// statements run on a blocking thread, the mutex held only there, so a statement whose caller
-/// was cancelled still finishes before the connection is used again; a write transaction's
-/// statements run synchronously, so none is ever left half-way.
+/// statement runs on the calling thread until it has taken [`INLINE_READ_STEPS`], then on a
+/// blocking thread, the mutex held only there, so a statement whose caller was cancelled
+/// still finishes before the connection is used again; a write transaction's statements run
+/// synchronously, so none is ever left half-way.
 pub struct SqliteLease {
     conn: Option<Arc<Mutex<Connection>>>,
+    /// A read connection's progress-handler switch (None for the writer).
+    mode: Option<Arc<AtomicU8>>,
     /// The read pool to give the connection back to (None for the writer, which stays).
     home: Option<Arc<SqliteReaders>>,
     _permit: Option<OwnedSemaphorePermit>,
@@ -660,6 +722,7 @@ impl SqliteLease {
     fn spent() -> SqliteLease {
         SqliteLease {
             conn: None,
+            mode: None,
             home: None,
             _permit: None,
         }
@@ -680,25 +743,50 @@ impl SqliteLease {
 }
 
 impl SqliteLease {
-    /// Runs one statement with its decoding. On a read connection it goes to a blocking thread like any other
-    /// call. Inside a write transaction it runs on the calling thread: `BEGIN IMMEDIATE`
-    /// already holds SQLite's write lock, so in WAL mode a statement there never waits for
-    /// another connection, and it costs tens of microseconds, less than the two thread
-    /// wake-ups a hand-off costs. (A SCIM create runs 21 statements; handed off one by one,
-    /// the wake-ups were half of its CPU.) `BEGIN`, `COMMIT` and `ROLLBACK`, which can wait
-    /// for the file lock or for a checkpoint's fsync, stay on blocking threads, and the task
-    /// yields when its budget runs out so that a long transaction does not hold the worker.
+    /// Runs one statement with its decoding on the calling thread. Inside a write transaction
+    /// it runs to the end there: `BEGIN IMMEDIATE` already holds SQLite's write lock, so in WAL
+    /// mode a statement never waits for another connection, and it costs tens of
+    /// microseconds, less than the two thread wake-ups a hand-off costs. (A SCIM create runs
+    /// 21 statements; handed off one by one, the wake-ups were half of its CPU.) `BEGIN`,
+    /// `COMMIT` and `ROLLBACK`, which can wait for the file lock or for a checkpoint's fsync,
+    /// stay on blocking threads, and the task yields when its budget runs out so that a long
+    /// transaction does not hold the worker. A read (autocommit, so running it again is
+    /// harmless) is stopped after [`INLINE_READ_STEPS`] and run again on a blocking thread.
     async fn statement<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        f: impl Fn(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        if self.home.is_some() {
-            return self.run(f).await;
-        }
         let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
-        let out = {
-            let mut c = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut c)
+        let out = match (&self.mode, &self.home) {
+            (None, _) => {
+                let mut c = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                f(&mut c)
+            }
+            (Some(mode), Some(home)) => {
+                // None: the statement must run on a blocking thread. The connection is busy
+                // only while a cancelled caller's statement still finishes on one; then wait
+                // for it there, not here.
+                let inline = match conn.try_lock() {
+                    Ok(mut c) => {
+                        mode.store(INLINE, Ordering::Relaxed);
+                        let out = f(&mut c);
+                        let stopped = mode.swap(RUN_TO_END, Ordering::Relaxed) == STOPPED;
+                        (!stopped).then_some(out)
+                    }
+                    Err(_) => None,
+                };
+                match inline {
+                    Some(out) => {
+                        home.inline_reads.fetch_add(1, Ordering::Relaxed);
+                        out
+                    }
+                    None => {
+                        home.moved_reads.fetch_add(1, Ordering::Relaxed);
+                        return self.run(f).await;
+                    }
+                }
+            }
+            (Some(_), None) => return Err(StoreError::Closed),
         };
         tokio::task::consume_budget().await;
         out
@@ -707,11 +795,13 @@ impl SqliteLease {
 
 impl Drop for SqliteLease {
     fn drop(&mut self) {
-        if let (Some(home), Some(conn)) = (self.home.take(), self.conn.take()) {
+        if let (Some(home), Some(conn), Some(mode)) =
+            (self.home.take(), self.conn.take(), self.mode.take())
+        {
             home.idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(conn);
+                .push(ReaderSlot { conn, mode });
         }
     }
 }

@@ -591,3 +591,53 @@ async fn bulk_and_single_role_changes_racing_on_the_same_people_end_as_a_serial_
     }
     assert_counts_match_memberships(&server, &org, &owner).await;
 }
+
+/// A SQLite read runs on the async worker while it is short and is moved to a blocking
+/// thread once it is long (`INLINE_READ_STEPS` in the store), so one broad query never stalls
+/// the requests sharing its worker. On a one-thread runtime, a long read left on the worker
+/// would hold back the health check below until it finished. PostgreSQL's driver never
+/// blocks; there is nothing to route there.
+#[tokio::test]
+async fn a_long_read_leaves_the_worker_to_other_requests() {
+    let server = TestServer::start().await;
+    server.sql_int("SELECT count(*) FROM organizations").await;
+    let Some((inline_before, moved_before)) = server.service.read_routing() else {
+        return;
+    };
+    assert!(inline_before >= 1, "a short read ran on the worker");
+    let long =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000000) \
+                SELECT count(*) FROM n";
+    let reader = {
+        let service = server.service.clone();
+        tokio::spawn(async move {
+            let mut c = service
+                .raw_store_bypassing_rules()
+                .read()
+                .await
+                .expect("read");
+            roster_store::raw::rows(&mut c, long, 1)
+                .await
+                .expect("the long read")
+        })
+    };
+    // Wait until the long read has been stopped and moved, then ask for health meanwhile.
+    tokio::time::timeout(ANSWER_WITHIN, async {
+        while server.service.read_routing().unwrap().1 == moved_before {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the long read was moved to a blocking thread");
+    server.anonymous().get("/api/health").await.expect(200);
+    assert!(
+        !reader.is_finished(),
+        "health answered only after the long read finished"
+    );
+    assert_eq!(reader.await.unwrap()[0][0].int(), Some(20_000_000));
+    let (inline_after, _) = server.service.read_routing().unwrap();
+    assert!(
+        inline_after > inline_before,
+        "health's read ran on the worker"
+    );
+}

@@ -230,7 +230,7 @@ async fn page_of(
 ) -> ApiResult<PageView<MemberView>> {
     let page = page.resolve(20)?;
     let result = state.service.list_members(by, filter, page).await?;
-    let views = member_views(state, by, &result.items, false).await?;
+    let views = member_views(state, by, result.items, false).await?;
     Ok(page_view(at, page, result.count, views))
 }
 

@@ -518,7 +518,7 @@ pub async fn list_members(
     .unwrap_or(false);
     let q = member_query(&p.filter)?;
     let result = state.service.list_members(&by, q, page).await?;
-    let views = member_views(&state, &by, &result.items, projects).await?;
+    let views = member_views(&state, &by, result.items, projects).await?;
     Ok(Json(page_view(&at, page, result.count, views)))
 }
 
@@ -527,24 +527,25 @@ pub async fn list_members(
 pub(crate) async fn member_views<A: roster_service::access::AccessLevel>(
     state: &AppState,
     by: &roster_service::Authorized<A>,
-    rows: &[roster_service::store::MemberRow],
+    rows: Vec<roster_service::store::MemberRow>,
     projects: bool,
 ) -> ApiResult<Vec<MemberView>> {
     let ids: Vec<_> = rows.iter().map(|m| m.membership.id).collect();
     let mut extras = state.service.member_extras(by, &ids, projects).await?;
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|m| {
+            let id = m.membership.id;
             let tags = extras
                 .tags
-                .remove(&m.membership.id)
+                .remove(&id)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(id, label)| TagRef { id: id.0, label })
                 .collect();
             let mut v = MemberView::of(m, tags);
             if projects {
-                let (made, worked) = extras.projects.remove(&m.membership.id).unwrap_or_default();
+                let (made, worked) = extras.projects.remove(&id).unwrap_or_default();
                 v.created_projects = Some(project_refs(made));
                 v.contributed_to_projects = Some(project_refs(worked));
             }
@@ -581,7 +582,7 @@ pub async fn assign_role(
     let role = parse_role("role", &body.role)?;
     let target = parse_id(&body.user_id.to_string())?;
     let row = state.service.assign_role(&by, target, role).await?;
-    let mut views = member_views(&state, &by, std::slice::from_ref(&row), false).await?;
+    let mut views = member_views(&state, &by, vec![row], false).await?;
     Ok(Json(views.remove(0)))
 }
 
