@@ -1,6 +1,8 @@
 //! The JSON shapes of the REST API, as label-studio-sdk reads them. Records from the service
 //! are turned into these here and nowhere else, including the "Deleted User" mask.
 
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike};
 use roster_domain::people::{self, deleted_user};
 use roster_domain::Role;
@@ -74,6 +76,10 @@ pub struct LseFieldsView {
 
 /// A stored JSON object (checked when it was written); `{}` if it is somehow not one.
 fn json_object(text: &str) -> serde_json::Value {
+    // Most people never set one: no parse for the empty object.
+    if text == "{}" {
+        return serde_json::Value::Object(serde_json::Map::new());
+    }
     serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .filter(serde_json::Value::is_object)
@@ -355,6 +361,32 @@ pub struct PageView<T> {
     pub next: Option<String>,
     pub previous: Option<String>,
     pub results: Vec<T>,
+}
+
+/// Bytes a page's buffer starts with for each of its rows: a member is about 630.
+const PAGE_BYTES_PER_ROW: usize = 768;
+
+/// A page answered as JSON, like axum's `Json`, into a buffer sized for its rows up front:
+/// `Json` starts at 128 bytes and grows (copying) nine times on the way to a 60 KB members
+/// page.
+impl<T: Serialize> IntoResponse for PageView<T> {
+    fn into_response(self) -> Response {
+        let mut body = Vec::with_capacity(256 + self.results.len() * PAGE_BYTES_PER_ROW);
+        match serde_json::to_writer(&mut body, &self) {
+            Ok(()) => (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                body,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "serializing a page failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -258,14 +258,14 @@ pub async fn list_filtered(
     InOrg(by): InOrg<Staff>,
     at: RequestUrl,
     QueryParams(p): QueryParams<FilteredParams>,
-) -> ApiResult<Json<PageView<MemberView>>> {
+) -> ApiResult<PageView<MemberView>> {
     let payload = p
         .filters
         .as_deref()
         .filter(|s| !s.trim().is_empty())
         .map(|s| Value::String(s.to_string()));
     let filter = filter_of(p.filter, payload.as_ref())?;
-    Ok(Json(page_of(&state, &by, &at, p.page, filter).await?))
+    page_of(&state, &by, &at, p.page, filter).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -296,7 +296,7 @@ pub async fn search(
     at: RequestUrl,
     QueryParams(q): QueryParams<SearchParams>,
     JsonBody(body): JsonBody<SearchBody>,
-) -> ApiResult<Json<PageView<MemberView>>> {
+) -> ApiResult<PageView<MemberView>> {
     let params = MemberFilterParams {
         ordering: q.ordering,
         ..Default::default()
@@ -306,7 +306,7 @@ pub async fn search(
         page: q.page,
         page_size: q.page_size,
     };
-    Ok(Json(page_of(&state, &by, &at, page, filter).await?))
+    page_of(&state, &by, &at, page, filter).await
 }
 
 #[derive(Deserialize, Default)]

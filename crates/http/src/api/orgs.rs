@@ -509,7 +509,7 @@ pub async fn list_members(
     InOrg(by): InOrg<Staff>,
     at: RequestUrl,
     QueryParams(p): QueryParams<MemberListParams>,
-) -> ApiResult<Json<PageView<MemberView>>> {
+) -> ApiResult<PageView<MemberView>> {
     let page = p.page.resolve(20)?;
     let projects = query_bool(
         "contributed_to_projects",
@@ -519,7 +519,7 @@ pub async fn list_members(
     let q = member_query(&p.filter)?;
     let result = state.service.list_members(&by, q, page).await?;
     let views = member_views(&state, &by, result.items, projects).await?;
-    Ok(Json(page_view(&at, page, result.count, views)))
+    Ok(page_view(&at, page, result.count, views))
 }
 
 /// The rows as member views, with their tags (and, with `projects`, the projects each
