@@ -506,6 +506,7 @@ impl Service {
         if !orgs::lock_for_membership_change(tx, org).await? {
             return Err(no_org());
         }
+        bulk::plan_each_statement(tx).await?;
         let org_rec = orgs::by_id(tx, org).await?.ok_or_else(no_org)?;
         let acting = self.acting(tx, org, actor, Access::Admin).await?;
         let audit_ctx = audit_context(&acting, ctx);
