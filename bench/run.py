@@ -37,7 +37,8 @@ FILTERS_MARK = "<!-- filters benchmark: written by bench/filters.py -->"
 WRITES_MARK = "<!-- activity writes benchmark: written by bench/activity_writes.py -->"
 BACKUP_MARK = "<!-- backup benchmark: written by bench/backup.py -->"
 SOAK_MARK = "<!-- soak: written by bench/soak.py -->"
-SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK, BACKUP_MARK, SOAK_MARK]
+PEER_MARK = "<!-- peer benchmark: written by bench/peer.py -->"
+SECTION_MARKS = [ACCESS_MARK, FILTERS_MARK, WRITES_MARK, BACKUP_MARK, SOAK_MARK, PEER_MARK]
 
 
 def free_port():
