@@ -1,7 +1,7 @@
 //! The store's one query layer: a statement is written once, with `$1`, `$2`, ... for its
-//! values, and runs on either database. On SQLite it runs through rusqlite: for a read on a
-//! blocking thread (the statement, its values and the decoding of its rows in one hand-off),
-//! inside a write transaction where it is called. On PostgreSQL it runs through sqlx's typed
+//! values, and runs on either database. On SQLite it runs through rusqlite where it is called
+//! (the statement, its values and the decoding of its rows together); a read that runs long
+//! is stopped and run again on a blocking thread (`INLINE_READ_STEPS` in db.rs). On PostgreSQL it runs through sqlx's typed
 //! `PgConnection`. Rows are read through [`Row`], so each record has one decoder for both
 //! databases.
 
@@ -195,7 +195,8 @@ impl Row for PgRow {
     }
 }
 
-/// How a row becomes a record. It runs where the row is (on SQLite, on the blocking thread).
+/// How a row becomes a record. It runs where the statement runs (on SQLite, perhaps twice: a
+/// read stopped for running long is decoded again on a blocking thread).
 pub(crate) trait Decode<T>: Fn(&dyn Row) -> Result<T> + Send + 'static {}
 impl<T, F: Fn(&dyn Row) -> Result<T> + Send + 'static> Decode<T> for F {}
 
