@@ -344,7 +344,6 @@ def run_one(db, size, seconds):
             last = max(1, -(-first["count"] // 100))
             result[f"deep_{name}"], _ = sequential(
                 [f"{listing}&page={random.randint(1, last)}" for _ in range(100)], key)
-        result["cold_page"] = result["deep_email"]
         started = time.perf_counter()
         page, seen = 1, 0
         while True:

@@ -18,12 +18,10 @@ pub fn time(micros: i64) -> String {
         return String::new();
     };
     let (date, clock) = (t.date_naive(), t.time());
-    let Ok(year) = u32::try_from(date.year()) else {
-        return t.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let year = match u32::try_from(date.year()) {
+        Ok(year) if year <= 9999 => year,
+        _ => return t.to_rfc3339_opts(SecondsFormat::Micros, true),
     };
-    if year > 9999 {
-        return t.to_rfc3339_opts(SecondsFormat::Micros, true);
-    }
     let mut out = *b"0000-00-00T00:00:00.000000Z";
     let fields = [
         (0..4, year),

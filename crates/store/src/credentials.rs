@@ -68,12 +68,7 @@ pub async fn user_by_legacy_hash(
     let found = handle(c)
         .fetch_all(query(sql).bind(key_hash), |r| user_and_membership(r, 0))
         .await?;
-    // Sorted here, not by an ORDER BY: SQLite would set up a sorter for a row or two on
-    // every API request.
-    Ok(user_with_memberships(found).map(|(user, mut memberships)| {
-        memberships.sort_by_key(|m| m.org.0);
-        (user, memberships)
-    }))
+    Ok(user_with_memberships(found))
 }
 
 /// Reads a user and a membership-or-NULL from columns starting at `user_at`.
@@ -87,16 +82,19 @@ fn user_and_membership(
     ))
 }
 
-/// Folds rows of (user, membership-or-NULL) into the user and their memberships.
+/// Folds rows of (user, membership-or-NULL) into the user and their memberships, by
+/// organization. Sorted here, not by an ORDER BY: SQLite would set up a sorter for a row or
+/// two on every authenticated request.
 fn user_with_memberships(
     found: impl IntoIterator<Item = (UserRecord, Option<MembershipRecord>)>,
 ) -> Option<(UserRecord, Vec<MembershipRecord>)> {
     let mut found = found.into_iter();
     let (user, first) = found.next()?;
-    let memberships = first
+    let mut memberships: Vec<_> = first
         .into_iter()
         .chain(found.filter_map(|(_, m)| m))
         .collect();
+    memberships.sort_by_key(|m| m.org);
     Some((user, memberships))
 }
 
@@ -200,7 +198,7 @@ pub async fn session(
          FROM sessions s JOIN users u ON u.id = s.user_id
          LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
          LEFT JOIN session_policies p ON p.org_id = m.org_id
-         WHERE s.id_hash = $1 AND s.expires_at > $2 ORDER BY m.org_id"
+         WHERE s.id_hash = $1 AND s.expires_at > $2"
     );
     let found = handle(c)
         .fetch_all(query(sql).bind(id_hash).bind(now), |r| {

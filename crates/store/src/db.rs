@@ -757,12 +757,12 @@ impl SqliteLease {
         f: impl Fn(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
-        let out = match (&self.mode, &self.home) {
-            (None, _) => {
+        let out = match self.mode.as_ref().zip(self.home.as_ref()) {
+            None => {
                 let mut c = conn.lock().unwrap_or_else(PoisonError::into_inner);
                 f(&mut c)
             }
-            (Some(mode), Some(home)) => {
+            Some((mode, home)) => {
                 // None: the statement must run on a blocking thread. The connection is busy
                 // only while a cancelled caller's statement still finishes on one; then wait
                 // for it there, not here.
@@ -786,7 +786,6 @@ impl SqliteLease {
                     }
                 }
             }
-            (Some(_), None) => return Err(StoreError::Closed),
         };
         tokio::task::consume_budget().await;
         out
