@@ -50,7 +50,8 @@ def free_port():
 
 
 def env_for(data, db):
-    env = dict(os.environ, ROSTER_DATA_DIR=data, ROSTER_SECRET_KEY=SECRET, ROSTER_LOG="warn")
+    env = dict(os.environ, ROSTER_DATA_DIR=data, ROSTER_SECRET_KEY=SECRET, ROSTER_LOG="warn",
+               ROSTER_METRICS_TOKEN=SECRET)
     env.pop("DATABASE_URL", None)
     if db == "postgres":
         env["DATABASE_URL"] = PG
@@ -137,6 +138,19 @@ def start(command, env, ready_path):
         except OSError:
             time.sleep(0.1)
     return server, base
+
+
+def sqlite_heap_mib(base):
+    """SQLite's heap (now, peak since start) in MiB from roster's metrics; None on PostgreSQL."""
+    req = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {SECRET}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        text = r.read().decode()
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("roster_sqlite_heap_bytes{"):
+            at = line.split('at="')[1].split('"')[0]
+            found[at] = float(line.rsplit(" ", 1)[1]) / 2**20
+    return (found["now"], found["peak"]) if found else None
 
 
 def rss_kib(pid, field="VmRSS"):
@@ -355,6 +369,7 @@ def run_one(db, size, seconds):
         result["sdk_walk_s"] = time.perf_counter() - started
         result["sdk_walk_members"] = seen
         result["rss_peak_mib"] = rss_kib(server.pid, "VmHWM") / 1024
+        result["sqlite_heap_mib"] = sqlite_heap_mib(base)
         return result
     finally:
         server.terminate()
@@ -422,6 +437,8 @@ def write_report(results, seconds, out):
             f"| random deep page, `role=AN`, 100 pages | {fmt_seq(r['deep_annotators'])} |",
             f"| SDK-style walk of all members at `page_size=1000` | {r['sdk_walk_s']:.1f} s for {r['sdk_walk_members']:,} members |",
             f"| resident memory, idle / under load / peak over the whole run | {r['rss_idle_mib']:.0f} MiB / {r['rss_load_mib']:.0f} MiB / {r['rss_peak_mib']:.0f} MiB |",
+            *([f"| SQLite's heap at the end / at its peak (`roster_sqlite_heap_bytes`) | {r['sqlite_heap_mib'][0]:.0f} MiB / {r['sqlite_heap_mib'][1]:.0f} MiB |"]
+              if r.get("sqlite_heap_mib") else []),
             "",
             f"The ceiling server (`roster dev ceiling`: the same layers and connection handling, no database) on the same bodies: "
             + ", ".join(f"{name} ({r['body_bytes'][name]:,} bytes) {m['rps']:.0f} req/s" for name, m in r["ceiling"].items())

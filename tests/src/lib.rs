@@ -336,6 +336,7 @@ impl TestServer {
         Authenticated {
             user,
             memberships: Vec::new(),
+            orgs: Vec::new(),
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
             sso_org: None,
@@ -476,6 +477,7 @@ impl OrgFixture {
         let who = Authenticated {
             user: user.clone(),
             memberships: Vec::new(),
+            orgs: Vec::new(),
             kind: CredentialKind::LegacyKey,
             csrf_token: None,
             sso_org: None,

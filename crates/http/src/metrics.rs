@@ -47,6 +47,11 @@ struct ReadLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HeapLabels {
+    at: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OrgLabels {
     organization: i64,
 }
@@ -63,6 +68,7 @@ struct Inner {
     latency: Family<RouteLabels, Histogram>,
     pool: Family<PoolLabels, Gauge>,
     reads: Family<ReadLabels, Gauge>,
+    sqlite_heap: Family<HeapLabels, Gauge>,
     seats: Family<OrgLabels, Gauge>,
     hashes_allowed: Gauge,
     hashes_running: Gauge,
@@ -79,6 +85,7 @@ impl Default for Metrics {
         });
         let pool = Family::<PoolLabels, Gauge>::default();
         let reads = Family::<ReadLabels, Gauge>::default();
+        let sqlite_heap = Family::<HeapLabels, Gauge>::default();
         let seats = Family::<OrgLabels, Gauge>::default();
         registry.register("http_requests", "HTTP requests served", requests.clone());
         registry.register(
@@ -96,6 +103,11 @@ impl Default for Metrics {
             "SQLite reads since start by where they ran: on the async worker (inline) or moved \
              to a blocking thread after too many steps (moved)",
             reads.clone(),
+        );
+        registry.register(
+            "sqlite_heap_bytes",
+            "Heap held by SQLite over all connections: now, and the most since start (peak)",
+            sqlite_heap.clone(),
         );
         registry.register("seats_used", "Seats in use per organization", seats.clone());
         let hashes_allowed = Gauge::default();
@@ -129,6 +141,7 @@ impl Default for Metrics {
                 latency,
                 pool,
                 reads,
+                sqlite_heap,
                 seats,
                 hashes_allowed,
                 hashes_running,
@@ -207,6 +220,11 @@ pub(crate) async fn render(State(state): State<AppState>, headers: HeaderMap) ->
     if let Some((inline, moved)) = state.service.read_routing() {
         for (ran, n) in [("inline", inline), ("moved", moved)] {
             m.reads.get_or_create(&ReadLabels { ran }).set(n as i64);
+        }
+    }
+    if let Some((now, peak)) = state.service.sqlite_heap() {
+        for (at, n) in [("now", now), ("peak", peak)] {
+            m.sqlite_heap.get_or_create(&HeapLabels { at }).set(n);
         }
     }
     let hashing = state.service.password_hashing();

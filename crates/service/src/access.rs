@@ -1,13 +1,16 @@
 //! Who is calling, and what they may do in the organization a request touches. The HTTP
-//! extractor calls `authenticate` and then `authorize` on every request; both read the store
-//! fresh, so a deactivated, pending or deleted member is refused on their very next request.
+//! extractor calls `authenticate` and then `authorize` on every request. `authenticate` reads
+//! the store fresh, in one statement: the credential, the account, its live memberships, their
+//! organizations and their permission overrides; `authorize` checks what that statement read.
+//! So a deactivated, pending or deleted member is refused on their very next request.
 
 use std::marker::PhantomData;
 
 use roster_domain::policy::{self, Access};
 use roster_domain::{Grants, OrgId, Permission, Role, Source};
+use roster_store::credentials::{self, MemberAccess};
 use roster_store::{
-    credentials, members, orgs, permissions, users, Conn, MembershipRecord, OrgRecord, UserRecord,
+    members, orgs, permissions, users, Conn, MembershipRecord, OrgRecord, UserRecord,
 };
 
 use crate::tokens::{self, TokenType};
@@ -27,6 +30,9 @@ pub struct Authenticated {
     pub user: UserRecord,
     /// The user's live memberships, read with the credential for this request.
     pub memberships: Vec<MembershipRecord>,
+    /// The organizations of those memberships with their permissions, read in the same
+    /// statement: authorizing the request reads nothing more.
+    pub orgs: Vec<OrgAccess>,
     pub kind: CredentialKind,
     /// For sessions: the CSRF token every change must carry.
     pub csrf_token: Option<String>,
@@ -37,7 +43,46 @@ pub struct Authenticated {
     pub second_factor: bool,
 }
 
+/// One of the caller's organizations as read with their credential.
+#[derive(Debug, Clone)]
+pub struct OrgAccess {
+    pub org: OrgRecord,
+    pub grants: Grants,
+}
+
 impl Authenticated {
+    /// A user signed in with a credential of `kind`, with their memberships' access as the
+    /// credential's statement read it.
+    pub(crate) fn signed_in(
+        user: UserRecord,
+        access: Vec<MemberAccess>,
+        kind: CredentialKind,
+    ) -> Self {
+        let mut memberships = Vec::with_capacity(access.len());
+        let mut orgs = Vec::with_capacity(access.len());
+        for a in access {
+            memberships.push(a.membership);
+            orgs.push(OrgAccess {
+                grants: grants_from(&a.overrides),
+                org: a.org,
+            });
+        }
+        Authenticated {
+            user,
+            memberships,
+            orgs,
+            kind,
+            csrf_token: None,
+            sso_org: None,
+            second_factor: false,
+        }
+    }
+
+    /// The organization `org` as read with the credential, if the caller is a live member.
+    pub fn org_access(&self, org: OrgId) -> Option<&OrgAccess> {
+        self.orgs.iter().find(|a| a.org.id == org)
+    }
+
     /// Refuses what only the person, signed in with their own credentials, may do with their
     /// account (read or reset their key, make or rotate tokens, change their password, email or
     /// profile, choose another organization): an organization's identity provider vouches for
@@ -220,18 +265,15 @@ impl Service {
             return Err(bad());
         }
         let mut c = self.store().read().await?;
-        let (user, memberships) =
+        let (user, access) =
             credentials::user_by_legacy_hash(&mut c, &self.secrets().lookup_hash(key))
                 .await?
                 .ok_or_else(bad)?;
-        Ok(Authenticated {
+        Ok(Authenticated::signed_in(
             user,
-            memberships,
-            kind: CredentialKind::LegacyKey,
-            csrf_token: None,
-            sso_org: None,
-            second_factor: false,
-        })
+            access,
+            CredentialKind::LegacyKey,
+        ))
     }
 
     /// Resolves a JWT access token; refused once the refresh token it came from is
@@ -254,39 +296,37 @@ impl Service {
         let user = users::by_id(&mut c, refresh.user)
             .await?
             .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
-        let memberships = members::of_user(&mut c, user.id).await?;
-        Ok(Authenticated {
+        let access = credentials::access_of(&mut c, user.id).await?;
+        Ok(Authenticated::signed_in(
             user,
-            memberships,
-            kind: CredentialKind::AccessToken,
-            csrf_token: None,
-            sso_org: None,
-            second_factor: false,
-        })
+            access,
+            CredentialKind::AccessToken,
+        ))
     }
 
     /// Resolves a session cookie.
     pub async fn authenticate_session(&self, session_id: &str) -> Result<Authenticated> {
         let mut c = self.store().read().await?;
         let hash = self.secrets().lookup_hash(session_id);
-        let (session, user, memberships) = credentials::session(&mut c, &hash, self.now())
+        let (session, user, access) = credentials::session(&mut c, &hash, self.now())
             .await?
             .ok_or_else(|| {
-            ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
-        })?;
+                ServiceError::Unauthenticated("Your session has ended; sign in again.".into())
+            })?;
         self.enforce_session_policy(&hash, &session).await?;
         // A session from an organization's single sign-on sees that membership alone.
-        let memberships = match session.sso_org {
-            Some(org) => memberships.into_iter().filter(|m| m.org == org).collect(),
-            None => memberships,
+        let access = match session.sso_org {
+            Some(org) => access
+                .into_iter()
+                .filter(|a| a.membership.org == org)
+                .collect(),
+            None => access,
         };
         Ok(Authenticated {
-            user,
-            memberships,
-            kind: CredentialKind::Session,
             csrf_token: Some(session.csrf_token),
             sso_org: session.sso_org,
             second_factor: session.second_factor,
+            ..Authenticated::signed_in(user, access, CredentialKind::Session)
         })
     }
 
@@ -339,8 +379,7 @@ impl Service {
             .find(|m| m.org == org_id)
             .cloned()
             .ok_or_else(not_found)?;
-        let mut c = self.store().read().await?;
-        let org = orgs::by_id(&mut c, org_id).await?.ok_or_else(not_found)?;
+        let OrgAccess { org, grants } = who.org_access(org_id).ok_or_else(not_found)?.clone();
         match who.kind {
             CredentialKind::LegacyKey if !org.legacy_api_tokens_enabled => {
                 return Err(ServiceError::Unauthenticated(
@@ -358,7 +397,6 @@ impl Service {
         if org.sso_only {
             crate::sso_only::admits(who, &org, &membership)?;
         }
-        let grants = grants_of(&mut c, org.id).await?;
         check_level::<A>(membership.role, &grants)?;
         Ok(Authorized {
             user: who.user.clone(),

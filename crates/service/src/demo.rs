@@ -143,14 +143,11 @@ impl Service {
         let user = roster_store::users::by_id(&mut c, id)
             .await?
             .ok_or_else(|| crate::ServiceError::not_found("user"))?;
-        let memberships = roster_store::members::of_user(&mut c, id).await?;
-        Ok(crate::Authenticated {
+        let access = roster_store::credentials::access_of(&mut c, id).await?;
+        Ok(crate::Authenticated::signed_in(
             user,
-            memberships,
-            kind: crate::CredentialKind::Session,
-            csrf_token: None,
-            sso_org: None,
-            second_factor: false,
-        })
+            access,
+            crate::CredentialKind::Session,
+        ))
     }
 }

@@ -36,8 +36,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use access::{
-    AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Invite, Member, OrgRef, Owner,
-    ReadActivityLog, Staff,
+    AccessLevel, Admin, Authenticated, Authorized, CredentialKind, Invite, Member, OrgAccess,
+    OrgRef, Owner, ReadActivityLog, Staff,
 };
 pub use audit::{display_name, Page, PageRequest};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -219,6 +219,11 @@ impl Service {
     /// PostgreSQL), for the metrics.
     pub fn read_routing(&self) -> Option<(u64, u64)> {
         self.inner.store.read_routing()
+    }
+
+    /// SQLite's heap now and at its peak in bytes (None on PostgreSQL), for the metrics.
+    pub fn sqlite_heap(&self) -> Option<(i64, i64)> {
+        self.inner.store.sqlite_heap()
     }
 
     /// Closes the database connections (at shutdown).

@@ -28,9 +28,12 @@ pub fn parse_key(field: &str, key: &str) -> Result<Permission> {
 }
 
 impl Service {
-    /// The configurable permissions of the caller's active organization, read fresh (the
-    /// defaults when they have none).
+    /// The configurable permissions of the caller's active organization: as read with the
+    /// credential for this request, or read now (the defaults when they have none).
     pub async fn active_grants(&self, me: &crate::users::CurrentUser) -> Result<Grants> {
+        if let Some(grants) = &me.active_grants {
+            return Ok(grants.clone());
+        }
         match me.user.active_org {
             Some(org) => {
                 let mut c = self.store().read().await?;

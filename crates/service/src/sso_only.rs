@@ -130,6 +130,7 @@ mod tests {
                 preferences: Default::default(),
             },
             memberships: Vec::new(),
+            orgs: Vec::new(),
             kind,
             csrf_token: None,
             sso_org,

@@ -18,6 +18,9 @@ use crate::{
 pub struct CurrentUser {
     pub user: UserRecord,
     pub memberships: Vec<MembershipRecord>,
+    /// The active organization's permissions when they were read with the credential
+    /// (`Service::active_grants` reads them otherwise).
+    pub(crate) active_grants: Option<roster_domain::Grants>,
 }
 
 impl CurrentUser {
@@ -203,12 +206,18 @@ async fn write_profile(c: &mut roster_store::WriteTx, u: &UserRecord) -> Result<
 }
 
 impl Service {
-    /// The caller with their live memberships, both as read with the credential for this
-    /// request: `whoami` costs no query beyond authentication.
+    /// The caller with their live memberships and their active organization's permissions,
+    /// all as read with the credential for this request: `whoami` costs no query beyond
+    /// authentication.
     pub fn current_user(&self, who: &Authenticated) -> CurrentUser {
         CurrentUser {
             user: who.user.clone(),
             memberships: who.memberships.clone(),
+            active_grants: who
+                .user
+                .active_org
+                .and_then(|org| who.org_access(org))
+                .map(|a| a.grants.clone()),
         }
     }
 
@@ -295,7 +304,12 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found("account"))?;
         let memberships = members::of_user(&mut tx, who.user.id).await?;
         roster_store::commit(tx).await?;
-        Ok((CurrentUser { user, memberships }, session))
+        let me = CurrentUser {
+            user,
+            memberships,
+            active_grants: None,
+        };
+        Ok((me, session))
     }
 
     /// Users who are live members of the organization, by email.

@@ -2,13 +2,34 @@
 
 use roster_domain::{OrgId, UserId};
 
-use crate::db::handle;
-use crate::rows::{self, MEMBERSHIP_COLS, USER_COLS, USER_WIDTH};
+use crate::db::{handle, Backend};
+use crate::permissions::{self, OverrideRecord};
+use crate::rows::{
+    self, MEMBERSHIP_COLS, MEMBERSHIP_WIDTH, ORG_COLS, ORG_WIDTH, USER_COLS, USER_WIDTH,
+};
 use crate::sql::{query, Row};
 use crate::{
-    Conn, MembershipRecord, Micros, RefreshTokenRecord, Result, SessionPolicyRecord, SessionRecord,
-    UserRecord, WriteTx,
+    Conn, MembershipRecord, Micros, OrgRecord, RefreshTokenRecord, Result, SessionPolicyRecord,
+    SessionRecord, UserRecord, WriteTx,
 };
+
+/// One live membership as an authenticating statement reads it: with its organization and that
+/// organization's permission overrides, so authorizing the request needs no second read.
+#[derive(Debug, Clone)]
+pub struct MemberAccess {
+    pub membership: MembershipRecord,
+    pub org: OrgRecord,
+    pub overrides: Vec<OverrideRecord>,
+}
+
+/// The columns `user_and_access` reads, for a query that joins `users u` and
+/// `LEFT JOIN memberships m ... LEFT JOIN organizations o ON o.id = m.org_id`.
+fn access_cols(backend: Backend) -> String {
+    format!(
+        "{USER_COLS}, {MEMBERSHIP_COLS}, {ORG_COLS}, {}",
+        permissions::packed_sql(backend, "m.org_id")
+    )
+}
 
 /// Replaces the user's legacy key.
 pub async fn put_legacy_key(
@@ -59,43 +80,71 @@ pub async fn legacy_key_of(c: &mut Conn, user: UserId) -> Result<Option<String>>
 pub async fn user_by_legacy_hash(
     c: &mut Conn,
     key_hash: &str,
-) -> Result<Option<(UserRecord, Vec<MembershipRecord>)>> {
+) -> Result<Option<(UserRecord, Vec<MemberAccess>)>> {
     let sql = format!(
-        "SELECT {USER_COLS}, {MEMBERSHIP_COLS} FROM legacy_keys k JOIN users u ON u.id = k.user_id
+        "SELECT {} FROM legacy_keys k JOIN users u ON u.id = k.user_id
          LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
-         WHERE k.key_hash = $1"
+         LEFT JOIN organizations o ON o.id = m.org_id
+         WHERE k.key_hash = $1",
+        access_cols(Backend::of(c))
     );
     let found = handle(c)
-        .fetch_all(query(sql).bind(key_hash), |r| user_and_membership(r, 0))
+        .fetch_all(query(sql).bind(key_hash), |r| user_and_access(r, 0))
         .await?;
-    Ok(user_with_memberships(found))
+    Ok(user_with_access(found))
 }
 
-/// Reads a user and a membership-or-NULL from columns starting at `user_at`.
-fn user_and_membership(
-    r: &dyn Row,
-    user_at: usize,
-) -> Result<(UserRecord, Option<MembershipRecord>)> {
-    Ok((
-        rows::user(r, user_at)?,
-        rows::membership_opt(r, user_at + USER_WIDTH)?,
-    ))
+/// A user's live memberships with their organizations and overrides (`MemberAccess`), for a
+/// credential that names the user (an access token).
+pub async fn access_of(c: &mut Conn, user: UserId) -> Result<Vec<MemberAccess>> {
+    let sql = format!(
+        "SELECT {} FROM users u
+         LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
+         LEFT JOIN organizations o ON o.id = m.org_id
+         WHERE u.id = $1",
+        access_cols(Backend::of(c))
+    );
+    let found = handle(c)
+        .fetch_all(query(sql).bind(user.0), |r| user_and_access(r, 0))
+        .await?;
+    Ok(user_with_access(found)
+        .map(|(_, access)| access)
+        .unwrap_or_default())
+}
+
+/// Reads a user and a membership-or-NULL with its access from `access_cols`, starting at
+/// column `user_at`.
+fn user_and_access(r: &dyn Row, user_at: usize) -> Result<(UserRecord, Option<MemberAccess>)> {
+    let user = rows::user(r, user_at)?;
+    let at = user_at + USER_WIDTH;
+    let Some(membership) = rows::membership_opt(r, at)? else {
+        return Ok((user, None));
+    };
+    let at = at + MEMBERSHIP_WIDTH;
+    let org = rows::org_at(r, at)?;
+    let overrides = permissions::unpack(org.id, r.opt_text(at + ORG_WIDTH)?.as_deref())?;
+    let access = MemberAccess {
+        membership,
+        org,
+        overrides,
+    };
+    Ok((user, Some(access)))
 }
 
 /// Folds rows of (user, membership-or-NULL) into the user and their memberships, by
 /// organization. Sorted here, not by an ORDER BY: SQLite would set up a sorter for a row or
 /// two on every authenticated request.
-fn user_with_memberships(
-    found: impl IntoIterator<Item = (UserRecord, Option<MembershipRecord>)>,
-) -> Option<(UserRecord, Vec<MembershipRecord>)> {
+fn user_with_access(
+    found: impl IntoIterator<Item = (UserRecord, Option<MemberAccess>)>,
+) -> Option<(UserRecord, Vec<MemberAccess>)> {
     let mut found = found.into_iter();
     let (user, first) = found.next()?;
-    let mut memberships: Vec<_> = first
+    let mut access: Vec<_> = first
         .into_iter()
         .chain(found.filter_map(|(_, m)| m))
         .collect();
-    memberships.sort_by_key(|m| m.org);
-    Some((user, memberships))
+    access.sort_by_key(|a| a.membership.org);
+    Some((user, access))
 }
 
 pub async fn insert_refresh(c: &mut WriteTx, t: &RefreshTokenRecord) -> Result<()> {
@@ -190,15 +239,17 @@ pub async fn session(
     c: &mut Conn,
     id_hash: &str,
     now: Micros,
-) -> Result<Option<(SessionRecord, UserRecord, Vec<MembershipRecord>)>> {
+) -> Result<Option<(SessionRecord, UserRecord, Vec<MemberAccess>)>> {
     let sql = format!(
         "SELECT s.user_id, s.csrf_token, s.expires_at, s.sso_org_id, s.second_factor,
-            s.created_at, s.last_active_at, p.max_session_age, p.max_time_between_activity,
-            {USER_COLS}, {MEMBERSHIP_COLS}
+            s.created_at, s.last_active_at, sp.max_session_age, sp.max_time_between_activity,
+            {}
          FROM sessions s JOIN users u ON u.id = s.user_id
          LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
-         LEFT JOIN session_policies p ON p.org_id = m.org_id
-         WHERE s.id_hash = $1 AND s.expires_at > $2"
+         LEFT JOIN organizations o ON o.id = m.org_id
+         LEFT JOIN session_policies sp ON sp.org_id = m.org_id
+         WHERE s.id_hash = $1 AND s.expires_at > $2",
+        access_cols(Backend::of(c))
     );
     let found = handle(c)
         .fetch_all(query(sql).bind(id_hash).bind(now), |r| {
@@ -213,7 +264,7 @@ pub async fn session(
                 policies: Vec::new(),
             };
             let limits = (r.opt_int(7)?, r.opt_int(8)?);
-            let row = user_and_membership(r, 9)?;
+            let row = user_and_access(r, 9)?;
             Ok((session, limits, row))
         })
         .await?;
@@ -224,7 +275,7 @@ pub async fn session(
     session.policies = found
         .iter()
         .filter_map(|(_, (age, idle), (_, m))| {
-            let m = m.as_ref()?;
+            let m = &m.as_ref()?.membership;
             (age.is_some() || idle.is_some()).then_some(SessionPolicyRecord {
                 org: m.org,
                 max_session_age: *age,
@@ -235,7 +286,7 @@ pub async fn session(
         })
         .collect();
     let rest = found.into_iter().map(|(_, _, row)| row);
-    Ok(user_with_memberships(rest).map(|(user, memberships)| (session, user, memberships)))
+    Ok(user_with_access(rest).map(|(user, memberships)| (session, user, memberships)))
 }
 
 /// Notes that a session made a request, unless it did within `interval`.

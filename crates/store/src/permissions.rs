@@ -2,7 +2,7 @@
 
 use roster_domain::{OrgId, Permission, Role};
 
-use crate::db::handle;
+use crate::db::{handle, Backend};
 use crate::sql::query;
 use crate::{Conn, Micros, Result, StoreError, WriteTx};
 
@@ -33,6 +33,41 @@ fn decode(id: i64, org: i64, key: String, roles: String) -> Result<OverrideRecor
 
 fn encode(roles: &[Role]) -> String {
     roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+}
+
+/// A scalar subquery packing the overrides of the organization whose id is the SQL expression
+/// `org` into one text (`id:permission:roles`, `;` between overrides; NULL when there are
+/// none), for statements that read an organization's access with something else.
+pub(crate) fn packed_sql(backend: Backend, org: &str) -> String {
+    let concat = match backend {
+        Backend::Sqlite => "group_concat",
+        Backend::Postgres => "string_agg",
+    };
+    format!(
+        "(SELECT {concat}(CAST(p.id AS TEXT) || ':' || p.permission || ':' || p.roles, ';') \
+         FROM permission_overrides p WHERE p.org_id = {org})"
+    )
+}
+
+/// The overrides of `org` from the text `packed_sql` made.
+pub(crate) fn unpack(org: OrgId, packed: Option<&str>) -> Result<Vec<OverrideRecord>> {
+    let Some(packed) = packed else {
+        return Ok(Vec::new());
+    };
+    packed
+        .split(';')
+        .map(|one| {
+            let mut parts = one.splitn(3, ':');
+            let (Some(id), Some(key), Some(roles)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(StoreError::Corrupt(format!("packed override {one:?}")));
+            };
+            let id = id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("override id {id:?}")))?;
+            decode(id, org.0, key.to_string(), roles.to_string())
+        })
+        .collect()
 }
 
 /// Every override of the organization, oldest first.

@@ -84,22 +84,30 @@ pub(crate) fn member(r: &dyn Row, at: usize) -> Result<MemberRow> {
 }
 
 pub(crate) fn org(r: &dyn Row) -> Result<OrgRecord> {
+    org_at(r, 0)
+}
+
+/// Columns in `ORG_COLS`.
+pub(crate) const ORG_WIDTH: usize = 15;
+
+/// An organization from `ORG_COLS` starting at column `at`.
+pub(crate) fn org_at(r: &dyn Row, at: usize) -> Result<OrgRecord> {
     Ok(OrgRecord {
-        id: OrgId(r.int(0)?),
-        title: r.text(1)?,
-        contact_info: r.opt_text(2)?,
-        invite_token_sealed: r.opt_text(3)?,
-        seat_limit: r.opt_int(4)?,
-        default_role: role(r.str(5)?)?,
-        manual_role_management: r.flag(6)?,
-        api_tokens_enabled: r.flag(7)?,
-        legacy_api_tokens_enabled: r.flag(8)?,
-        api_token_ttl_days: r.int(9)?,
-        created_by: r.opt_int(10)?.map(UserId),
-        created_at: r.int(11)?,
-        sso_only: r.flag(12)?,
-        manual_workspace_management: r.flag(13)?,
-        manual_project_member_management: r.flag(14)?,
+        id: OrgId(r.int(at)?),
+        title: r.text(at + 1)?,
+        contact_info: r.opt_text(at + 2)?,
+        invite_token_sealed: r.opt_text(at + 3)?,
+        seat_limit: r.opt_int(at + 4)?,
+        default_role: role(r.str(at + 5)?)?,
+        manual_role_management: r.flag(at + 6)?,
+        api_tokens_enabled: r.flag(at + 7)?,
+        legacy_api_tokens_enabled: r.flag(at + 8)?,
+        api_token_ttl_days: r.int(at + 9)?,
+        created_by: r.opt_int(at + 10)?.map(UserId),
+        created_at: r.int(at + 11)?,
+        sso_only: r.flag(at + 12)?,
+        manual_workspace_management: r.flag(at + 13)?,
+        manual_project_member_management: r.flag(at + 14)?,
     })
 }
 

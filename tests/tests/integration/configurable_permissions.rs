@@ -382,3 +382,44 @@ async fn the_organization_page_follows_the_invite_permission() {
     assert!(r.text.contains("Invite members"), "{}", r.text);
     assert_eq!(server.snapshot().await, before);
 }
+
+/// Authenticating and authorizing a request is one read: the credential's statement brings
+/// the account, its live memberships, their organizations and their permission overrides, so
+/// `whoami` (which answers with the permissions the overrides make) reads nothing more.
+/// Counted on SQLite, whose store counts its reads; PostgreSQL runs the same statement.
+#[tokio::test]
+async fn one_read_authenticates_authorizes_and_answers_whoami() {
+    let server = TestServer::start().await;
+    let org = server.org("Acme").await;
+    let ma = org.member(Role::Manager).await;
+    org.owner_api()
+        .patch(
+            &org.path("/permissions/organizations.invite"),
+            json!({"roles": ["OW", "AD", "MA"]}),
+        )
+        .await
+        .expect(200);
+    // The first request of the day also records the member's activity (a write).
+    org.api(&ma)
+        .get("/api/current-user/whoami")
+        .await
+        .expect(200);
+    let Some((inline, moved)) = server.service.read_routing() else {
+        return;
+    };
+    let me = org
+        .api(&ma)
+        .get("/api/current-user/whoami")
+        .await
+        .expect(200);
+    let (inline_after, moved_after) = server.service.read_routing().expect("SQLite");
+    assert_eq!(
+        (inline_after + moved_after) - (inline + moved),
+        1,
+        "whoami took one read"
+    );
+    assert!(me.body["permissions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("organizations.invite")));
+}

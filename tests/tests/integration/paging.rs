@@ -146,3 +146,18 @@ async fn a_member_deleted_mid_walk_makes_no_one_else_repeat_or_disappear() {
         assert!(unique.contains(&id), "member {id} was skipped by the walk");
     }
 }
+
+/// On PostgreSQL roster's connections plan for cached data (`random_page_cost` 1.1, not the
+/// server's default 4, which had a members page of an organization of 10,000 scan the whole
+/// memberships table: 3.6 ms a page instead of 0.6 ms).
+#[tokio::test]
+async fn postgres_connections_plan_for_cached_data() {
+    if roster_tests::db() != roster_tests::Db::Postgres {
+        return;
+    }
+    let server = TestServer::start().await;
+    let rows = server
+        .sql_rows("SELECT current_setting('random_page_cost')", 1)
+        .await;
+    assert_eq!(rows[0][0].text(), Some("1.1"));
+}
