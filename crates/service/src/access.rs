@@ -293,10 +293,9 @@ impl Service {
                 "Token is blacklisted or expired.".into(),
             ));
         }
-        let user = users::by_id(&mut c, refresh.user)
+        let (user, access) = credentials::user_with_access(&mut c, refresh.user)
             .await?
             .ok_or_else(|| ServiceError::Unauthenticated("User not found".into()))?;
-        let access = credentials::access_of(&mut c, user.id).await?;
         Ok(Authenticated::signed_in(
             user,
             access,

@@ -140,10 +140,9 @@ impl Service {
     /// Acts as a user without a credential: only the demo seeding and the CLI use this.
     async fn authenticated_for(&self, id: UserId) -> Result<crate::Authenticated> {
         let mut c = self.store().read().await?;
-        let user = roster_store::users::by_id(&mut c, id)
+        let (user, access) = roster_store::credentials::user_with_access(&mut c, id)
             .await?
             .ok_or_else(|| crate::ServiceError::not_found("user"))?;
-        let access = roster_store::credentials::access_of(&mut c, id).await?;
         Ok(crate::Authenticated::signed_in(
             user,
             access,

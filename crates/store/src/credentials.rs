@@ -91,12 +91,15 @@ pub async fn user_by_legacy_hash(
     let found = handle(c)
         .fetch_all(query(sql).bind(key_hash), |r| user_and_access(r, 0))
         .await?;
-    Ok(user_with_access(found))
+    Ok(user_with_access_rows(found))
 }
 
-/// A user's live memberships with their organizations and overrides (`MemberAccess`), for a
-/// credential that names the user (an access token).
-pub async fn access_of(c: &mut Conn, user: UserId) -> Result<Vec<MemberAccess>> {
+/// A user with their live memberships' organizations and overrides (`MemberAccess`), by id,
+/// for a credential that names the user (an access token).
+pub async fn user_with_access(
+    c: &mut Conn,
+    user: UserId,
+) -> Result<Option<(UserRecord, Vec<MemberAccess>)>> {
     let sql = format!(
         "SELECT {} FROM users u
          LEFT JOIN memberships m ON m.user_id = u.id AND m.deleted_at IS NULL
@@ -107,9 +110,7 @@ pub async fn access_of(c: &mut Conn, user: UserId) -> Result<Vec<MemberAccess>> 
     let found = handle(c)
         .fetch_all(query(sql).bind(user.0), |r| user_and_access(r, 0))
         .await?;
-    Ok(user_with_access(found)
-        .map(|(_, access)| access)
-        .unwrap_or_default())
+    Ok(user_with_access_rows(found))
 }
 
 /// Reads a user and a membership-or-NULL with its access from `access_cols`, starting at
@@ -134,7 +135,7 @@ fn user_and_access(r: &dyn Row, user_at: usize) -> Result<(UserRecord, Option<Me
 /// Folds rows of (user, membership-or-NULL) into the user and their memberships, by
 /// organization. Sorted here, not by an ORDER BY: SQLite would set up a sorter for a row or
 /// two on every authenticated request.
-fn user_with_access(
+fn user_with_access_rows(
     found: impl IntoIterator<Item = (UserRecord, Option<MemberAccess>)>,
 ) -> Option<(UserRecord, Vec<MemberAccess>)> {
     let mut found = found.into_iter();
@@ -286,7 +287,7 @@ pub async fn session(
         })
         .collect();
     let rest = found.into_iter().map(|(_, _, row)| row);
-    Ok(user_with_access(rest).map(|(user, memberships)| (session, user, memberships)))
+    Ok(user_with_access_rows(rest).map(|(user, memberships)| (session, user, memberships)))
 }
 
 /// Notes that a session made a request, unless it did within `interval`.
