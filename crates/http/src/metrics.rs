@@ -52,6 +52,11 @@ struct HeapLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SearchCountLabels {
+    how: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OrgLabels {
     organization: i64,
 }
@@ -69,6 +74,7 @@ struct Inner {
     pool: Family<PoolLabels, Gauge>,
     reads: Family<ReadLabels, Gauge>,
     sqlite_heap: Family<HeapLabels, Gauge>,
+    search_counts: Family<SearchCountLabels, Gauge>,
     seats: Family<OrgLabels, Gauge>,
     hashes_allowed: Gauge,
     hashes_running: Gauge,
@@ -86,6 +92,7 @@ impl Default for Metrics {
         let pool = Family::<PoolLabels, Gauge>::default();
         let reads = Family::<ReadLabels, Gauge>::default();
         let sqlite_heap = Family::<HeapLabels, Gauge>::default();
+        let search_counts = Family::<SearchCountLabels, Gauge>::default();
         let seats = Family::<OrgLabels, Gauge>::default();
         registry.register("http_requests", "HTTP requests served", requests.clone());
         registry.register(
@@ -108,6 +115,13 @@ impl Default for Metrics {
             "sqlite_heap_bytes",
             "Heap held by SQLite over all connections: now, and the most since start (peak)",
             sqlite_heap.clone(),
+        );
+        registry.register(
+            "member_search_counts",
+            "Counts of broad member searches since start, by how they were found: unchanged \
+             since a kept count, brought forward through the search journal, or taken by \
+             visiting every member",
+            search_counts.clone(),
         );
         registry.register("seats_used", "Seats in use per organization", seats.clone());
         let hashes_allowed = Gauge::default();
@@ -142,6 +156,7 @@ impl Default for Metrics {
                 pool,
                 reads,
                 sqlite_heap,
+                search_counts,
                 seats,
                 hashes_allowed,
                 hashes_running,
@@ -226,6 +241,16 @@ pub(crate) async fn render(State(state): State<AppState>, headers: HeaderMap) ->
         for (at, n) in [("now", now), ("peak", peak)] {
             m.sqlite_heap.get_or_create(&HeapLabels { at }).set(n);
         }
+    }
+    let (unchanged, brought_forward, taken) = state.service.search_count_stats();
+    for (how, n) in [
+        ("unchanged", unchanged),
+        ("brought_forward", brought_forward),
+        ("taken", taken),
+    ] {
+        m.search_counts
+            .get_or_create(&SearchCountLabels { how })
+            .set(n as i64);
     }
     let hashing = state.service.password_hashing();
     let stats = hashing.stats();

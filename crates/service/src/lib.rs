@@ -164,6 +164,7 @@ struct Inner {
     config: ServiceConfig,
     mailer: Option<mail::Mailer>,
     anchors: members::PageAnchors,
+    search_counts: members::SearchCounts,
     hashing: passwords::PasswordHashing,
     dns: dns::TxtResolver,
     /// When this node last purged the activity log of rows past retention.
@@ -190,6 +191,7 @@ impl Service {
                 config,
                 mailer,
                 anchors: Default::default(),
+                search_counts: Default::default(),
                 hashing,
                 dns,
                 last_purge: Default::default(),
@@ -237,6 +239,17 @@ impl Service {
 
     pub(crate) fn anchors(&self) -> &members::PageAnchors {
         &self.inner.anchors
+    }
+
+    pub(crate) fn search_counts(&self) -> &members::SearchCounts {
+        &self.inner.search_counts
+    }
+
+    /// How this node found the counts of broad searches since start: (unchanged since a kept
+    /// count, brought forward through the journal, taken by visiting every member), for the
+    /// metrics.
+    pub fn search_count_stats(&self) -> (u64, u64, u64) {
+        self.inner.search_counts.stats()
     }
 
     /// The bounded password hashing, and what it did (for the metrics).

@@ -4,9 +4,11 @@
 
 use roster_domain::{MemberOrder, MemberTagId, OrgId, ProjectId, Role, UserId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use roster_store::members::{MemberQuery, PageEnd};
+use roster_store::members::{MemberQuery, PageEnd, Resolved};
+use roster_store::search_counts::{self, CountKey, Counted, KnownCount};
 use roster_store::{members, users, MemberRow};
 
 use crate::membership::{Actor, Change, Idp, JoinVia};
@@ -33,6 +35,54 @@ impl PageAnchors {
             map.clear();
         }
         map.insert((q, size, page), end);
+    }
+}
+
+/// The counts of broad searches this node took, with the sequence each is exact at
+/// (`roster_store::search_counts`). Kept in memory per node: a count is only a starting point,
+/// brought forward through the database's journal on every request, so a stale one is never
+/// served and nodes need not agree.
+#[derive(Debug, Default)]
+pub struct SearchCounts {
+    known: Mutex<HashMap<CountKey, KnownCount>>,
+    unchanged: AtomicU64,
+    brought_forward: AtomicU64,
+    taken: AtomicU64,
+}
+
+/// Counts kept at most; the map starts afresh beyond this.
+const MAX_SEARCH_COUNTS: usize = 10_000;
+
+impl SearchCounts {
+    fn get(&self, key: &CountKey) -> Option<KnownCount> {
+        let map = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).copied()
+    }
+
+    fn put(&self, key: CountKey, count: KnownCount, how: Counted) {
+        let tally = match how {
+            Counted::Unchanged => &self.unchanged,
+            Counted::BroughtForward => &self.brought_forward,
+            Counted::Taken => &self.taken,
+        };
+        tally.fetch_add(1, Ordering::Relaxed);
+        let mut map = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_SEARCH_COUNTS && !map.contains_key(&key) {
+            map.clear();
+        }
+        // Two requests may race: keep the later sequence.
+        let entry = map.entry(key).or_insert(count);
+        if count.seq >= entry.seq {
+            *entry = count;
+        }
+    }
+
+    pub(crate) fn stats(&self) -> (u64, u64, u64) {
+        (
+            self.unchanged.load(Ordering::Relaxed),
+            self.brought_forward.load(Ordering::Relaxed),
+            self.taken.load(Ordering::Relaxed),
+        )
     }
 }
 
@@ -128,7 +178,7 @@ impl Service {
                 .await?;
         }
         let resolved = members::resolve(&mut c, &query).await?;
-        let count = members::count(&mut c, &resolved).await?;
+        let count = self.count_members(&mut c, &resolved).await?;
         let resolved = resolved.counted(count);
         let previous = (page.page > 1)
             .then(|| self.anchors().get(&query, page.size, page.page - 1))
@@ -146,6 +196,18 @@ impl Service {
             self.anchors().put(query, page.size, page.page, end);
         }
         Ok(Page { count, items })
+    }
+
+    /// How many members a list query matches. A broad search's count is brought forward from
+    /// the one this node took before, when it has one (`SearchCounts`).
+    async fn count_members(&self, c: &mut roster_store::Conn, r: &Resolved<'_>) -> Result<i64> {
+        let Some(key) = search_counts::key(r) else {
+            return Ok(members::count(c, r).await?);
+        };
+        let known = self.search_counts().get(&key);
+        let (count, how) = search_counts::count(c, r, &key, known).await?;
+        self.search_counts().put(key, count, how);
+        Ok(count.count)
     }
 
     /// One live member with their contribution counts.

@@ -579,8 +579,20 @@ async fn pg_restore(url: &str, src: &Path, secret: (&str, &str)) -> Result<Resto
             .bind(&schema)
             .fetch_all(&mut c)
             .await?;
-    // One transaction: the tables there are now go, the archive's come, the search index is
-    // made, and the server secret is checked; any failure leaves the database as it was.
+    // roster's own functions (the search journal's triggers, migration 23), not those of an
+    // extension such as pg_trgm that may share the schema: the archive brings them again.
+    let functions: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid))
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = $1
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')",
+    )
+    .bind(&schema)
+    .fetch_all(&mut c)
+    .await?;
+    // One transaction: the tables and functions there are now go, the archive's come, the
+    // search index is made, and the server secret is checked; any failure leaves the database
+    // as it was.
     let mut before = format!(
         "BEGIN;\nCREATE SCHEMA IF NOT EXISTS {};\n",
         identifier(&schema)
@@ -591,6 +603,9 @@ async fn pg_restore(url: &str, src: &Path, secret: (&str, &str)) -> Result<Resto
             identifier(&schema),
             identifier(t)
         ));
+    }
+    for f in &functions {
+        before.push_str(&format!("DROP FUNCTION IF EXISTS {f} CASCADE;\n"));
     }
     let after = format!(
         "RESET search_path;

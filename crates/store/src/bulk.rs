@@ -273,6 +273,14 @@ pub async fn insert_memberships(
         ]);
         *per_role.entry(*role).or_default() += 1;
     }
+    if members.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The search journal (migration 23) gets one "many changed" row for the whole import
+    // instead of one per member: its triggers skip an organization held in
+    // member_search_paused, a row no other transaction sees.
+    let pause = query("INSERT INTO member_search_paused (org_id) VALUES ($1)").bind(org.0);
+    handle(c).execute(pause).await?;
     let rows = insert(
         c,
         "INSERT INTO memberships (org_id, user_id, user_email, role, role_source, created_at, updated_at) VALUES",
@@ -282,6 +290,9 @@ pub async fn insert_memberships(
         |r| Ok((UserId(r.int(1)?), MembershipId(r.int(0)?))),
     )
     .await?;
+    let resume = query("DELETE FROM member_search_paused WHERE org_id = $1").bind(org.0);
+    handle(c).execute(resume).await?;
+    crate::search_counts::many_changed(c, org).await?;
     for (role, n) in per_role {
         bump_count(c, org, role, n).await?;
     }

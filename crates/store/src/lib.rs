@@ -28,6 +28,7 @@ pub mod raw;
 pub mod saml;
 pub mod scim;
 pub mod scim_filter;
+pub mod search_counts;
 pub mod settings;
 pub mod tags;
 pub mod throttle;

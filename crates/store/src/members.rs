@@ -372,7 +372,7 @@ fn has_trigram(term: &str) -> bool {
 
 /// How a query's search finds its members.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum SearchPlan {
+pub(crate) enum SearchPlan {
     /// No search, or one the index cannot narrow: check each member in page order and stop
     /// after a page (counting still visits every member).
     Scan,
@@ -389,8 +389,8 @@ const FEW_HITS: i64 = 5_000;
 /// count and the page of one request (the lookup is the costly part of a search).
 #[derive(Debug, Clone)]
 pub struct Resolved<'q> {
-    query: &'q MemberQuery,
-    plan: SearchPlan,
+    pub(crate) query: &'q MemberQuery,
+    pub(crate) plan: SearchPlan,
     /// How many members match, once counted: a page then picks its plan by how far into the
     /// matches it reads (`Plan`).
     matches: Option<i64>,
@@ -493,10 +493,7 @@ pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend, plan: Plan, sorted:
         "m.org_id = $1 AND m.deleted_at IS NULL"
     });
     let mut args = Vec::new();
-    if !q.roles.is_empty() {
-        let list: Vec<String> = q.roles.iter().map(|r| format!("'{}'", r.code())).collect();
-        sql.push_str(&format!(" AND m.role IN ({})", list.join(",")));
-    }
+    sql.push_str(&role_in("m.role", &q.roles));
     // An anti-join on the workspace's primary key (workspace_id, membership_id): one index
     // probe per member looked at, whatever the size of the workspace.
     if let Some(ws) = q.exclude_workspace {
@@ -618,29 +615,46 @@ pub(crate) fn filter_sql(r: &Resolved<'_>, backend: Backend, plan: Plan, sorted:
         users = true;
         args.push(Arg::Text(like_pattern(term)));
         let n = args.len() + 1;
-        match backend {
-            Backend::Sqlite => sql.push_str(&format!(
-                " AND (m.user_email LIKE ${n} ESCAPE '\\' OR u.first_name_folded LIKE ${n} ESCAPE '\\' \
-                 OR u.last_name_folded LIKE ${n} ESCAPE '\\')"
-            )),
+        let email = match backend {
+            Backend::Sqlite => "m.user_email",
             // Without hits, the indexed expression leads (a common term, or one too short
-            // for trigrams). The backslash is PostgreSQL's default LIKE escape; an explicit
-            // ESCAPE clause would wrap the pattern in a function call.
+            // for trigrams).
             Backend::Postgres => {
                 if r.plan == SearchPlan::Scan {
                     sql.push_str(&format!(" AND {PG_SEARCH_TEXT} LIKE ${n}"));
                 }
-                sql.push_str(&format!(
-                    " AND (u.email LIKE ${n} OR u.first_name_folded LIKE ${n} \
-                     OR u.last_name_folded LIKE ${n})"
-                ));
+                "u.email"
             }
-        }
+        };
+        let columns = [email, "u.first_name_folded", "u.last_name_folded"];
+        sql.push_str(&format!(" AND {}", term_matches(backend, columns, n)));
     }
     if users {
         from.push_str(" JOIN users u ON u.id = m.user_id");
     }
     Filter { from, sql, args }
+}
+
+/// The search condition over three columns holding a member's email and folded first and last
+/// names, the term bound as `$n` (a `like_pattern`): a LIKE on each, so a term never matches
+/// across two of them. The backslash is PostgreSQL's default LIKE escape; an explicit ESCAPE
+/// clause there would wrap the pattern in a function call.
+pub(crate) fn term_matches(backend: Backend, [email, first, last]: [&str; 3], n: usize) -> String {
+    let escape = match backend {
+        Backend::Sqlite => " ESCAPE '\\'",
+        Backend::Postgres => "",
+    };
+    format!("({email} LIKE ${n}{escape} OR {first} LIKE ${n}{escape} OR {last} LIKE ${n}{escape})")
+}
+
+/// ` AND column IN ('AN','RE')` for a role filter (nothing when it names no role). The codes
+/// are the domain's own two letters, never caller text.
+pub(crate) fn role_in(column: &str, roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = roles.iter().map(|r| format!("'{}'", r.code())).collect();
+    format!(" AND {column} IN ({})", list.join(","))
 }
 
 /// How many members match; without a search term, straight from the counters.

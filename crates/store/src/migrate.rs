@@ -6,7 +6,7 @@
 //! The rendering knows two things:
 //! - `{{ID}}` becomes each database's auto-increment primary key;
 //! - a line `-- dialect: sqlite`, `-- dialect: postgres` or `-- dialect: all` starts a section
-//!   that only that database runs (the search index is the one place that needs it).
+//!   that only that database runs (the search index and the triggers of the search journal).
 
 use crate::db::handle;
 use crate::sql::query;
@@ -128,6 +128,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 22,
         name: "member_activity_index",
         sql: include_str!("../migrations/0022_member_activity_index.sql"),
+    },
+    Migration {
+        version: 23,
+        name: "member_search_changes",
+        sql: include_str!("../migrations/0023_member_search_changes.sql"),
     },
 ];
 

@@ -40,6 +40,7 @@ mod scim_guards;
 mod scim_page;
 mod scim_stories;
 mod sdk_calls;
+mod search_counts;
 mod seats;
 mod security;
 mod serialization;

@@ -895,7 +895,8 @@ async fn names_stored_before_the_search_folded_them_are_found_after_an_upgrade()
     let p = org.member(Role::Annotator).await;
     rename(&org, &p, "Élodie", "Ørsted").await;
     // Take the database back to where a roster without migrations 2 and 4 left it (the
-    // search index of migration 4 is built from the folded names).
+    // search index of migration 4 and the search journal of migration 23 are built on the
+    // folded names).
     {
         let store = server.service.raw_store_bypassing_rules();
         let undo_search_index: &[&str] = match store.backend() {
@@ -904,14 +905,26 @@ async fn names_stored_before_the_search_folded_them_are_found_after_an_upgrade()
                 "DROP TRIGGER user_search_update",
                 "DROP TRIGGER user_search_delete",
                 "DROP TABLE user_search",
+                "DROP TRIGGER member_search_joined",
+                "DROP TRIGGER member_search_changed",
+                "DROP TRIGGER member_search_removed",
+                "DROP TRIGGER member_search_renamed",
             ],
-            roster_store::Backend::Postgres => &["DROP INDEX users_search_trgm"],
+            roster_store::Backend::Postgres => &[
+                "DROP INDEX users_search_trgm",
+                "DROP FUNCTION member_search_membership_changed CASCADE",
+                "DROP FUNCTION member_search_user_renamed CASCADE",
+                "DROP FUNCTION member_search_pruned CASCADE",
+                "DROP FUNCTION member_search_next_seq",
+            ],
         };
         let mut tx = store.write().await.expect("tx");
         for sql in undo_search_index.iter().chain(&[
+            "DROP TABLE member_search_changes",
+            "DROP TABLE member_search_paused",
             "ALTER TABLE users DROP COLUMN first_name_folded",
             "ALTER TABLE users DROP COLUMN last_name_folded",
-            "DELETE FROM roster_migrations WHERE version IN (2, 4)",
+            "DELETE FROM roster_migrations WHERE version IN (2, 4, 23)",
         ]) {
             roster_store::raw::execute(&mut tx, sql).await.expect(sql);
         }
