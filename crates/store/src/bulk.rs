@@ -259,6 +259,9 @@ pub async fn insert_memberships(
     source: RoleSource,
     now: Micros,
 ) -> Result<HashMap<UserId, MembershipId>> {
+    if members.is_empty() {
+        return Ok(HashMap::new());
+    }
     let mut vals = Vec::with_capacity(members.len() * 7);
     let mut per_role: HashMap<Role, i64> = HashMap::new();
     for (user, email, role) in members {
@@ -272,9 +275,6 @@ pub async fn insert_memberships(
             Arg::Int(now),
         ]);
         *per_role.entry(*role).or_default() += 1;
-    }
-    if members.is_empty() {
-        return Ok(HashMap::new());
     }
     // The search journal (migration 23) gets one "many changed" row for the whole import
     // instead of one per member: its triggers skip an organization held in

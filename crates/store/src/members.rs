@@ -332,6 +332,19 @@ impl MemberQuery {
             } == *self
     }
 
+    /// Whether the query is a search of live members with no filter but roles: what the search
+    /// journal (migration 23) holds is all its count reads (`search_counts`).
+    pub(crate) fn searches_by_roles_only(&self) -> bool {
+        self.search.as_deref().is_some_and(|s| !s.is_empty())
+            && MemberQuery {
+                roles: self.roles.clone(),
+                search: self.search.clone(),
+                order: self.order,
+                descending: self.descending,
+                ..MemberQuery::everyone(self.org)
+            } == *self
+    }
+
     /// Whether the query filters on more than roles, projects and workspaces (the counters
     /// cannot answer its count).
     fn narrows(&self) -> bool {

@@ -58,17 +58,10 @@ pub enum Counted {
 /// holds what those read: email, names, role and whether the membership is live).
 pub fn key(r: &Resolved<'_>) -> Option<CountKey> {
     let q = r.query;
-    let term = q.search.as_deref().filter(|t| !t.is_empty())?;
-    let only_roles = crate::members::MemberQuery {
-        roles: q.roles.clone(),
-        search: q.search.clone(),
-        order: q.order,
-        descending: q.descending,
-        ..crate::members::MemberQuery::everyone(q.org)
-    } == *q;
-    if !only_roles || r.plan != SearchPlan::Scan {
+    if !q.searches_by_roles_only() || r.plan != SearchPlan::Scan {
         return None;
     }
+    let term = q.search.as_deref()?;
     let mut roles = q.roles.clone();
     roles.sort_by_key(|r| r.code());
     roles.dedup();
