@@ -75,6 +75,7 @@ struct Inner {
     reads: Family<ReadLabels, Gauge>,
     sqlite_heap: Family<HeapLabels, Gauge>,
     search_counts: Family<SearchCountLabels, Gauge>,
+    search_lookups_skipped: Gauge,
     seats: Family<OrgLabels, Gauge>,
     hashes_allowed: Gauge,
     hashes_running: Gauge,
@@ -123,6 +124,13 @@ impl Default for Metrics {
              visiting every member",
             search_counts.clone(),
         );
+        let search_lookups_skipped = Gauge::default();
+        registry.register(
+            "member_search_lookups_skipped",
+            "Member searches since start whose term the trigram index had found too common to \
+             narrow less than a minute before, so it was not asked again",
+            search_lookups_skipped.clone(),
+        );
         registry.register("seats_used", "Seats in use per organization", seats.clone());
         let hashes_allowed = Gauge::default();
         let hashes_running = Gauge::default();
@@ -157,6 +165,7 @@ impl Default for Metrics {
                 reads,
                 sqlite_heap,
                 search_counts,
+                search_lookups_skipped,
                 seats,
                 hashes_allowed,
                 hashes_running,
@@ -242,11 +251,12 @@ pub(crate) async fn render(State(state): State<AppState>, headers: HeaderMap) ->
             m.sqlite_heap.get_or_create(&HeapLabels { at }).set(n);
         }
     }
-    let (unchanged, brought_forward, taken) = state.service.search_count_stats();
+    let counted = state.service.search_count_stats();
+    m.search_lookups_skipped.set(counted.lookups_skipped as i64);
     for (how, n) in [
-        ("unchanged", unchanged),
-        ("brought_forward", brought_forward),
-        ("taken", taken),
+        ("unchanged", counted.unchanged),
+        ("brought_forward", counted.brought_forward),
+        ("taken", counted.taken),
     ] {
         m.search_counts
             .get_or_create(&SearchCountLabels { how })

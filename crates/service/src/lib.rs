@@ -245,10 +245,8 @@ impl Service {
         &self.inner.search_counts
     }
 
-    /// How this node found the counts of broad searches since start: (unchanged since a kept
-    /// count, brought forward through the journal, taken by visiting every member), for the
-    /// metrics.
-    pub fn search_count_stats(&self) -> (u64, u64, u64) {
+    /// How this node found the counts of broad searches since start, for the metrics.
+    pub fn search_count_stats(&self) -> members::SearchCountStats {
         self.inner.search_counts.stats()
     }
 

@@ -4,8 +4,10 @@
 
 use roster_domain::{MemberOrder, MemberTagId, OrgId, ProjectId, Role, UserId};
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use roster_store::members::{MemberQuery, PageEnd, Resolved};
 use roster_store::search_counts::{self, CountKey, Counted, KnownCount};
@@ -42,18 +44,91 @@ impl PageAnchors {
 /// (`roster_store::search_counts`). Kept in memory per node: a count is only a starting point,
 /// brought forward through the database's journal on every request, so a stale one is never
 /// served and nodes need not agree.
-#[derive(Debug, Default)]
+///
+/// A count is taken by one request at a time per key ([`SearchCounts::turn`]): when many ask
+/// for the same uncounted search at once, one visits every member and the rest bring its count
+/// forward, instead of all of them visiting every member together.
+#[derive(Debug)]
 pub struct SearchCounts {
     known: Mutex<HashMap<CountKey, KnownCount>>,
+    /// The turns to take a count, by the key's hash: a fixed set, so nothing is kept per key.
+    turns: Vec<tokio::sync::Mutex<()>>,
+    /// Search patterns the trigram index found too common to narrow, with when it did.
+    broad: Mutex<HashMap<String, Instant>>,
     unchanged: AtomicU64,
     brought_forward: AtomicU64,
     taken: AtomicU64,
+    lookups_skipped: AtomicU64,
+}
+
+/// How this node found the counts of broad searches since start, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchCountStats {
+    /// Unchanged since a kept count.
+    pub unchanged: u64,
+    /// A kept count brought forward through the journal.
+    pub brought_forward: u64,
+    /// Taken by visiting every member.
+    pub taken: u64,
+    /// Searches for a term found broad a moment ago, not looked up in the trigram index again.
+    pub lookups_skipped: u64,
 }
 
 /// Counts kept at most; the map starts afresh beyond this.
 const MAX_SEARCH_COUNTS: usize = 10_000;
 
+/// Turns to take a count: two uncounted searches wait on each other only when their keys
+/// share one.
+const COUNT_TURNS: usize = 64;
+
+/// How long a term found broad is searched without asking the trigram index again. A term
+/// stays broad unless thousands of people are renamed; one that stopped being broad is still
+/// searched exactly, only by visiting every member, so this bounds a slowdown, not an error.
+const BROAD_FOR: Duration = Duration::from_secs(60);
+
+impl Default for SearchCounts {
+    fn default() -> Self {
+        Self {
+            known: Mutex::default(),
+            turns: (0..COUNT_TURNS)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            broad: Mutex::default(),
+            unchanged: AtomicU64::new(0),
+            brought_forward: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
+            lookups_skipped: AtomicU64::new(0),
+        }
+    }
+}
+
 impl SearchCounts {
+    /// The turn to take `key`'s count, held while counting.
+    async fn turn(&self, key: &CountKey) -> tokio::sync::MutexGuard<'_, ()> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut hasher);
+        let index = (hasher.finish() % COUNT_TURNS as u64) as usize;
+        self.turns[index].lock().await
+    }
+
+    /// Whether the trigram index found `pattern` broad within the last [`BROAD_FOR`].
+    fn known_broad(&self, pattern: &str) -> bool {
+        let map = self.broad.lock().unwrap_or_else(|e| e.into_inner());
+        let known = map.get(pattern).is_some_and(|at| at.elapsed() < BROAD_FOR);
+        if known {
+            self.lookups_skipped.fetch_add(1, Ordering::Relaxed);
+        }
+        known
+    }
+
+    fn found_broad(&self, pattern: String) {
+        let mut map = self.broad.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_SEARCH_COUNTS && !map.contains_key(&pattern) {
+            map.clear();
+        }
+        map.insert(pattern, Instant::now());
+    }
+
     fn get(&self, key: &CountKey) -> Option<KnownCount> {
         let map = self.known.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key).copied()
@@ -77,12 +152,13 @@ impl SearchCounts {
         }
     }
 
-    pub(crate) fn stats(&self) -> (u64, u64, u64) {
-        (
-            self.unchanged.load(Ordering::Relaxed),
-            self.brought_forward.load(Ordering::Relaxed),
-            self.taken.load(Ordering::Relaxed),
-        )
+    pub(crate) fn stats(&self) -> SearchCountStats {
+        SearchCountStats {
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            brought_forward: self.brought_forward.load(Ordering::Relaxed),
+            taken: self.taken.load(Ordering::Relaxed),
+            lookups_skipped: self.lookups_skipped.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -177,7 +253,7 @@ impl Service {
             self.check_membership_targets(by, &query.in_workspaces, &query.in_projects)
                 .await?;
         }
-        let resolved = members::resolve(&mut c, &query).await?;
+        let resolved = self.resolve(&mut c, &query).await?;
         let count = self.count_members(&mut c, &resolved).await?;
         let resolved = resolved.counted(count);
         let previous = (page.page > 1)
@@ -198,15 +274,45 @@ impl Service {
         Ok(Page { count, items })
     }
 
+    /// How `query`'s search is answered: a term found broad a moment ago is not looked up in
+    /// the trigram index again (on PostgreSQL that lookup reads thousands of index entries).
+    async fn resolve<'q>(
+        &self,
+        c: &mut roster_store::Conn,
+        query: &'q MemberQuery,
+    ) -> Result<Resolved<'q>> {
+        let counts = self.search_counts();
+        let pattern = members::lookup_pattern(query);
+        if pattern.as_deref().is_some_and(|p| counts.known_broad(p)) {
+            return Ok(members::resolve_as_broad(query));
+        }
+        let resolved = members::resolve(c, query).await?;
+        if let (Some(pattern), true) = (pattern, resolved.found_broad()) {
+            counts.found_broad(pattern);
+        }
+        Ok(resolved)
+    }
+
     /// How many members a list query matches. A broad search's count is brought forward from
     /// the one this node took before, when it has one (`SearchCounts`).
     async fn count_members(&self, c: &mut roster_store::Conn, r: &Resolved<'_>) -> Result<i64> {
         let Some(key) = search_counts::key(r) else {
             return Ok(members::count(c, r).await?);
         };
-        let known = self.search_counts().get(&key);
+        let counts = self.search_counts();
+        let first = counts.get(&key);
+        if let Some(known) = first {
+            if let Some((count, how)) = search_counts::bring_forward(c, &key, known).await? {
+                counts.put(key, count, how);
+                return Ok(count.count);
+            }
+        }
+        // No count to bring forward: take it, one request per key at a time. One that waited
+        // finds the count its predecessor took and brings that forward instead.
+        let _turn = counts.turn(&key).await;
+        let known = counts.get(&key).filter(|k| Some(*k) != first);
         let (count, how) = search_counts::count(c, r, &key, known).await?;
-        self.search_counts().put(key, count, how);
+        counts.put(key, count, how);
         Ok(count.count)
     }
 

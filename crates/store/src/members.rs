@@ -410,12 +410,37 @@ pub struct Resolved<'q> {
 }
 
 impl Resolved<'_> {
+    /// Whether the trigram index found the term too common to narrow.
+    pub fn found_broad(&self) -> bool {
+        self.plan == SearchPlan::Scan && lookup_pattern(self.query).is_some()
+    }
+
     /// The query, knowing that `count` members match it.
     pub fn counted(self, count: i64) -> Self {
         Resolved {
             matches: Some(count),
             ..self
         }
+    }
+}
+
+/// The LIKE pattern of a query's search term when the trigram index could look it up (three
+/// characters or more): what a caller remembering broad terms keeps them under.
+pub fn lookup_pattern(q: &MemberQuery) -> Option<String> {
+    q.search
+        .as_deref()
+        .filter(|t| has_trigram(t))
+        .map(like_pattern)
+}
+
+/// A query resolved as a search the trigram index cannot narrow, without asking it: for a
+/// term the caller saw [`resolve`] find broad a moment ago. Scanning stays exact whatever the
+/// term, so a term that has since become rare costs time, never a wrong answer.
+pub fn resolve_as_broad(q: &MemberQuery) -> Resolved<'_> {
+    Resolved {
+        query: q,
+        plan: SearchPlan::Scan,
+        matches: None,
     }
 }
 

@@ -113,7 +113,7 @@ pub async fn count(
 
 /// `known` brought forward to the organization's current sequence, or None when the journal
 /// cannot: rows pruned since, too many changes, or many members changed at once.
-async fn bring_forward(
+pub async fn bring_forward(
     c: &mut Conn,
     key: &CountKey,
     known: KnownCount,

@@ -57,7 +57,7 @@ async fn all_exact(server: &TestServer, org: &OrgFixture, after: &str) {
 }
 
 fn counts_taken(server: &TestServer) -> u64 {
-    server.service.search_count_stats().2
+    server.service.search_count_stats().taken
 }
 
 async fn rename(org: &OrgFixture, user: roster_domain::UserId, first_name: &str) {
@@ -89,7 +89,7 @@ async fn a_kept_count_stays_exact_through_every_kind_of_change() {
     assert!(taken >= keys, "the first counts visit every member");
     all_exact(&server, &org, "nothing changed").await;
     assert!(
-        server.service.search_count_stats().0 >= keys,
+        server.service.search_count_stats().unchanged >= keys,
         "kept counts were reused"
     );
 
@@ -131,7 +131,7 @@ async fn a_kept_count_stays_exact_through_every_kind_of_change() {
         taken,
         "every count since the first was brought forward, none taken again"
     );
-    assert!(server.service.search_count_stats().1 > 0);
+    assert!(server.service.search_count_stats().brought_forward > 0);
 
     // A bulk import writes one "many changed" row: every kept count is taken again, once.
     let owner: Authorized<Admin> = server
@@ -215,4 +215,99 @@ async fn a_count_older_than_the_journal_keeps_is_taken_again() {
         kept, 1,
         "rows more than 5,000 behind are pruned as rows are added"
     );
+}
+
+// Several workers, and enough members that a count takes a while: without one count per key
+// at a time, the asks below would overlap and each take its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_asking_at_once_for_an_uncounted_search_visit_every_member_once() {
+    let server = TestServer::start().await;
+    let org = server.org("Stampede").await;
+    import_named(&server, &org, "Many", 20_000).await;
+    let taken = counts_taken(&server);
+    let expected = row_count(&server, &org, "ex", "").await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
+    let path = org.path("/memberships?page_size=1&search=ex");
+    let asks: Vec<_> = (0..12)
+        .map(|_| {
+            let (api, path, barrier) = (org.owner_api(), path.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let r = api.get(&path).await.expect(200);
+                r.body["count"].as_i64().expect("count")
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for ask in asks {
+        counts.push(ask.await.expect("an ask"));
+    }
+    assert!(counts.iter().all(|&c| c == expected), "{counts:?}");
+    assert_eq!(
+        counts_taken(&server),
+        taken + 1,
+        "one request counted; the others brought its count forward"
+    );
+}
+
+/// Members whose last name is `term` (and whose emails do not hold it), imported at once, as
+/// the Owner.
+async fn import_named(server: &TestServer, org: &OrgFixture, term: &str, n: usize) {
+    let owner: Authorized<Admin> = server
+        .service
+        .operator_acting_as_owner(org.id)
+        .await
+        .expect("owner");
+    let rows: Vec<ImportRow> = (0..n)
+        .map(|i| ImportRow {
+            line: i + 2,
+            email: format!("holder{i}@{}.example.com", org.id.0),
+            first_name: "Imported".into(),
+            last_name: term.into(),
+            role: "AN".into(),
+            projects: vec![],
+            workspaces: vec![],
+        })
+        .collect();
+    let outcome = server
+        .service
+        .import_members(owner.org().id, &rows, true)
+        .await
+        .expect("import");
+    assert_eq!(outcome.added, n);
+}
+
+#[tokio::test]
+async fn a_term_found_broad_is_not_looked_up_again_and_stays_exact_when_it_narrows() {
+    let server = TestServer::start().await;
+    let org = server.org("Broad").await;
+    // More holders than the trigram index is asked for (5,000): the term is broad.
+    let term = "qxbroadly";
+    import_named(&server, &org, term, 5_001).await;
+    let skipped = || server.service.search_count_stats().lookups_skipped;
+    let before = skipped();
+    assert_eq!(listed_count(&org, term, "").await, 5_001);
+    assert_eq!(skipped(), before, "the first search asks the index");
+    assert_eq!(listed_count(&org, term, "AN").await, 5_001);
+    assert_eq!(skipped(), before + 1, "the next is known broad");
+    // All but three lose the term: still searched by visiting every member, still exact.
+    server
+        .sql_execute(&format!(
+            "UPDATE users SET last_name = 'Plain', last_name_folded = 'plain'
+             WHERE last_name_folded = '{term}' AND email NOT IN
+               ('holder1@{o}.example.com', 'holder2@{o}.example.com', 'holder3@{o}.example.com')",
+            o = org.id.0
+        ))
+        .await;
+    let path = org.path(&format!("/memberships?page_size=10&search={term}"));
+    let r = org.owner_api().get(&path).await.expect(200);
+    assert_eq!(r.body["count"], 3);
+    let listed: Vec<&str> = r.body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|m| m["user"]["email"].as_str().expect("email"))
+        .collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert_eq!(skipped(), before + 2);
 }
