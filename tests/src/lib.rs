@@ -465,6 +465,35 @@ impl OrgFixture {
         self.member_with_email(&email, role).await
     }
 
+    /// Adds `n` Annotators at once through the service's import path (that of `roster dev
+    /// seed`), the i-th being `person(i)` = (email, first name, last name); all must be added.
+    pub async fn import_annotators(
+        &self,
+        n: usize,
+        person: impl Fn(usize) -> (String, String, String),
+    ) {
+        let rows: Vec<roster_service::import::ImportRow> = (0..n)
+            .map(|i| {
+                let (email, first_name, last_name) = person(i);
+                roster_service::import::ImportRow {
+                    line: i + 2,
+                    email,
+                    first_name,
+                    last_name,
+                    role: "AN".into(),
+                    projects: vec![],
+                    workspaces: vec![],
+                }
+            })
+            .collect();
+        let outcome = self
+            .service
+            .import_members(self.id, &rows, true)
+            .await
+            .expect("members imported");
+        assert_eq!(outcome.added, n);
+    }
+
     pub async fn member_with_email(&self, email: &str, role: Role) -> Person {
         let owner = self.as_owner().await;
         let (first, last) = ("Test", role.name());

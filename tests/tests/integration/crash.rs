@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use roster_domain::Role;
-use roster_service::import::ImportRow;
 use roster_tests::{Api, OrgFixture, TestServer, TEST_SECRET};
 use serde_json::{json, Value};
 
@@ -659,23 +658,14 @@ const BURST_PROJECTS: usize = 4;
 
 /// Adds `n` Annotators through the service's import path; their user ids, in order.
 async fn annotators(server: &TestServer, org: &OrgFixture, tag: &str, n: usize) -> Vec<i64> {
-    let rows: Vec<ImportRow> = (0..n)
-        .map(|i| ImportRow {
-            line: i + 2,
-            email: format!("{tag}-{i}@example.com"),
-            first_name: "Burst".into(),
-            last_name: i.to_string(),
-            role: "AN".into(),
-            projects: vec![],
-            workspaces: vec![],
-        })
-        .collect();
-    let outcome = server
-        .service
-        .import_members(org.id, &rows, true)
-        .await
-        .expect("members imported");
-    assert_eq!(outcome.added, n);
+    org.import_annotators(n, |i| {
+        (
+            format!("{tag}-{i}@example.com"),
+            "Burst".into(),
+            i.to_string(),
+        )
+    })
+    .await;
     let ids = server
         .sql_rows(
             &format!(

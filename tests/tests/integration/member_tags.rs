@@ -924,26 +924,16 @@ async fn tag_statistics_refreshes(server: &TestServer) -> i64 {
 
 #[tokio::test]
 async fn a_large_assignment_refreshes_the_planners_statistics_and_a_small_one_does_not() {
-    use roster_service::import::ImportRow;
     let server = TestServer::start().await;
     let org = server.org("Big").await;
-    let rows: Vec<ImportRow> = (0..10_000)
-        .map(|i| ImportRow {
-            line: i + 2,
-            email: format!("member{i}@big.example.com"),
-            first_name: "Member".into(),
-            last_name: format!("{i}"),
-            role: "AN".into(),
-            projects: vec![],
-            workspaces: vec![],
-        })
-        .collect();
-    let outcome = server
-        .service
-        .import_members(org.id, &rows, true)
-        .await
-        .expect("import");
-    assert_eq!(outcome.added, 10_000);
+    org.import_annotators(10_000, |i| {
+        (
+            format!("member{i}@big.example.com"),
+            "Member".into(),
+            format!("{i}"),
+        )
+    })
+    .await;
     let api = org.owner_api();
     let small = create(&api, &org, "small").await;
     let big = create(&api, &org, "big").await;

@@ -3,8 +3,6 @@
 //! path, it equals a fresh count of the rows, and the node did not visit every member again.
 
 use roster_domain::Role;
-use roster_service::import::ImportRow;
-use roster_service::{Admin, Authorized};
 use roster_tests::{json, OrgFixture, TestServer};
 
 use crate::scim::{create_user, idp, patch};
@@ -134,28 +132,14 @@ async fn a_kept_count_stays_exact_through_every_kind_of_change() {
     assert!(server.service.search_count_stats().brought_forward > 0);
 
     // A bulk import writes one "many changed" row: every kept count is taken again, once.
-    let owner: Authorized<Admin> = server
-        .service
-        .operator_acting_as_owner(org.id)
-        .await
-        .expect("owner");
-    let rows: Vec<ImportRow> = (0..3)
-        .map(|i| ImportRow {
-            line: i + 2,
-            email: format!("qzimport{i}@example.com"),
-            first_name: "Imported".into(),
-            last_name: "Anne".into(),
-            role: "AN".into(),
-            projects: vec![],
-            workspaces: vec![],
-        })
-        .collect();
-    let outcome = server
-        .service
-        .import_members(owner.org().id, &rows, true)
-        .await
-        .expect("import");
-    assert_eq!(outcome.added, 3);
+    org.import_annotators(3, |i| {
+        (
+            format!("qzimport{i}@example.com"),
+            "Imported".into(),
+            "Anne".into(),
+        )
+    })
+    .await;
     all_exact(&server, &org, "a bulk import").await;
     assert_eq!(counts_taken(&server), taken + keys);
 }
@@ -223,7 +207,7 @@ async fn a_count_older_than_the_journal_keeps_is_taken_again() {
 async fn many_asking_at_once_for_an_uncounted_search_visit_every_member_once() {
     let server = TestServer::start().await;
     let org = server.org("Stampede").await;
-    import_named(&server, &org, "Many", 20_000).await;
+    import_named(&org, "Many", 20_000).await;
     let taken = counts_taken(&server);
     let expected = row_count(&server, &org, "ex", "").await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
@@ -250,31 +234,13 @@ async fn many_asking_at_once_for_an_uncounted_search_visit_every_member_once() {
     );
 }
 
-/// Members whose last name is `term` (and whose emails do not hold it), imported at once, as
-/// the Owner.
-async fn import_named(server: &TestServer, org: &OrgFixture, term: &str, n: usize) {
-    let owner: Authorized<Admin> = server
-        .service
-        .operator_acting_as_owner(org.id)
-        .await
-        .expect("owner");
-    let rows: Vec<ImportRow> = (0..n)
-        .map(|i| ImportRow {
-            line: i + 2,
-            email: format!("holder{i}@{}.example.com", org.id.0),
-            first_name: "Imported".into(),
-            last_name: term.into(),
-            role: "AN".into(),
-            projects: vec![],
-            workspaces: vec![],
-        })
-        .collect();
-    let outcome = server
-        .service
-        .import_members(owner.org().id, &rows, true)
-        .await
-        .expect("import");
-    assert_eq!(outcome.added, n);
+/// Members whose last name is `term` (and whose emails do not hold it), imported at once.
+async fn import_named(org: &OrgFixture, term: &str, n: usize) {
+    org.import_annotators(n, |i| {
+        let email = format!("holder{i}@{}.example.com", org.id.0);
+        (email, "Imported".into(), term.into())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -283,7 +249,7 @@ async fn a_term_found_broad_is_not_looked_up_again_and_stays_exact_when_it_narro
     let org = server.org("Broad").await;
     // More holders than the trigram index is asked for (5,000): the term is broad.
     let term = "qxbroadly";
-    import_named(&server, &org, term, 5_001).await;
+    import_named(&org, term, 5_001).await;
     let skipped = || server.service.search_count_stats().lookups_skipped;
     let before = skipped();
     assert_eq!(listed_count(&org, term, "").await, 5_001);
