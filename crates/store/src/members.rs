@@ -412,7 +412,7 @@ pub struct Resolved<'q> {
 impl Resolved<'_> {
     /// Whether the trigram index found the term too common to narrow.
     pub fn found_broad(&self) -> bool {
-        self.plan == SearchPlan::Scan && lookup_pattern(self.query).is_some()
+        self.plan == SearchPlan::Scan && self.query.search.as_deref().is_some_and(has_trigram)
     }
 
     /// The query, knowing that `count` members match it.
