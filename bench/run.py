@@ -371,6 +371,7 @@ def run_one(db, size, seconds):
             page += 1
         result["sdk_walk_s"] = time.perf_counter() - started
         result["sdk_walk_members"] = seen
+        result["org_page"] = org_page_times(base, size)
         result["rss_peak_mib"] = rss_kib(server.pid, "VmHWM") / 1024
         result["sqlite_heap_mib"] = sqlite_heap_mib(base)
         return result
@@ -378,6 +379,36 @@ def run_one(db, size, seconds):
         server.terminate()
         server.wait()
         discard(db, data)
+
+
+def org_page_times(base, size, times=20):
+    """The Organization page (HTML, 50 members a page) as its Owner uses it, each view asked
+    `times` times one at a time over loopback: opened, filtered by role, searched (a selective
+    and a broad term), the next page after the first, and a cold jump to a deep page."""
+    _, session, _ = owner_session(base)
+
+    def page(query):
+        req = urllib.request.Request(f"{base}/organization{query}", headers={"Cookie": session})
+        started = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=120) as r:
+            r.read()
+        return time.perf_counter() - started
+
+    deep = max(1, size // 50 // 2)
+    views = {
+        "open": "",
+        "role filter (Not Activated)": "?role=NO",
+        "selective search": f"?search=first{str(size // 81)[:5]}",
+        "broad search": "?search=example",
+    }
+    out = {name: pcts([page(q) for _ in range(times)]) for name, q in views.items()}
+    next_page = []
+    for _ in range(times):
+        page("?page=1")
+        next_page.append(page("?page=2"))
+    out["next page"] = pcts(next_page)
+    out[f"deep page ({deep:,})"] = pcts([page(f"?page={deep - i}") for i in range(times)])
+    return out
 
 
 # The orderings of the random deep pages: (name, query).
@@ -439,6 +470,8 @@ def write_report(results, seconds, out):
             f"| random deep page, `ordering=-user__email`, 100 pages | {fmt_seq(r['deep_email'])} |",
             f"| random deep page, `role=AN`, 100 pages | {fmt_seq(r['deep_annotators'])} |",
             f"| SDK-style walk of all members at `page_size=1000` | {r['sdk_walk_s']:.1f} s for {r['sdk_walk_members']:,} members |",
+            *[f"| Organization page (HTML, 50 a page), {name}, 20 requests one at a time | {fmt_seq(m)} |"
+              for name, m in r.get("org_page", {}).items()],
             f"| resident memory, idle / under load / peak over the whole run | {r['rss_idle_mib']:.0f} MiB / {r['rss_load_mib']:.0f} MiB / {r['rss_peak_mib']:.0f} MiB |",
             *([f"| SQLite's heap at the end / at its peak (`roster_sqlite_heap_bytes`) | {r['sqlite_heap_mib'][0]:.0f} MiB / {r['sqlite_heap_mib'][1]:.0f} MiB |"]
               if r.get("sqlite_heap_mib") else []),
@@ -512,6 +545,10 @@ def targets(results):
         for name, what in (("deep_default", "default order"), ("deep_email", "`-user__email`"), ("deep_annotators", "`role=AN`")):
             row(f"random deep page, {what}: p50 under 100 ms, p99 under 300 ms",
                 lambda r, n=name: f"{met(r[n]['p50'] < 100 and r[n]['p99'] < 300)}: {fmt_seq(r[n])}")
+        row("Organization page opens, filters and pages under 300 ms (p99 of each view)",
+            lambda r: f"{met(max(m['p99'] for m in r['org_page'].values()) < 300)}: slowest p99 "
+                      f"{max(m['p99'] for m in r['org_page'].values()):.1f} ms "
+                      f"({max(r['org_page'], key=lambda n: r['org_page'][n]['p99'])})")
         row("resident memory under 100 MB at peak (SQLite)",
             lambda r: f"{met(r['rss_peak_mib'] * 1.048576 < 100) if db == 'sqlite' else 'reported'}: {r['rss_peak_mib']:.0f} MiB")
         row("import under 60 s (at 1,000,000)", lambda r: f"{r['import_s']:.1f} s")

@@ -267,9 +267,9 @@ export async function organizationId(context) {
 
 export const memberRows = (page) => page.locator('#members tbody tr[data-user-id]');
 
-/** The member row whose email cell is `email` (exact match on the second cell). */
+/** The member row of `email` (each row names its member's email in data-email). */
 export function memberRow(page, email) {
-  return memberRows(page).filter({ has: page.locator('td:nth-child(2)', { hasText: new RegExp(`^\\s*${escape(email)}\\s*$`) }) });
+  return page.locator(`#members tbody tr[data-user-id][data-email="${email.replace(/["\\]/g, '\\$&')}"]`);
 }
 
 export const roleSelect = (page, email) => memberRow(page, email).locator('select.role-select');
@@ -280,7 +280,7 @@ export function escape(text) {
 
 /** Emails of the member rows shown, in table order. */
 export async function shownEmails(page) {
-  return memberRows(page).evaluateAll((rows) => rows.map((r) => r.cells[1]?.textContent.trim()));
+  return memberRows(page).evaluateAll((rows) => rows.map((r) => r.dataset.email));
 }
 
 export async function seatsText(page) {
@@ -355,4 +355,35 @@ export async function adminsOnlySettingsPage(page, context, path, link, shot) {
 export async function assertNoSidewaysScroll(page) {
   const size = await page.evaluate(() => ({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth }));
   assert.ok(size.scrollWidth <= size.innerWidth + 1, `no horizontal overflow at ${size.innerWidth} px: ${JSON.stringify(size)}`);
+}
+
+// ---- accessibility -----------------------------------------------------------------------
+
+const AXE_SOURCE = path.join(here, 'node_modules', 'axe-core', 'axe.min.js');
+
+/**
+ * Runs axe-core on the page as it is and fails on every serious or critical violation, each
+ * listed with its rule, its help text and the elements it found; `label` names the page.
+ */
+export async function assertAccessible(page, label) {
+  const loaded = () => page.evaluate(() => typeof window.axe !== 'undefined');
+  if (!(await loaded())) {
+    const source = fs.readFileSync(AXE_SOURCE, 'utf8');
+    // roster's Content-Security-Policy refuses inline scripts; where the tag is refused, the
+    // same source is evaluated through the DevTools protocol, which the policy does not cover.
+    await page.addScriptTag({ content: source }).catch(() => {});
+    if (!(await loaded())) await page.evaluate(source);
+  }
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+    }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const listed = bad.map((v) => `  ${v.impact} ${v.id}: ${v.help}\n    at ${v.nodes.join('\n    at ')}`).join('\n');
+  assert.deepEqual(bad.map((v) => v.id), [], `accessibility violations on ${label}:\n${listed}`);
 }

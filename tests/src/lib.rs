@@ -4,6 +4,7 @@
 //! service. Tests read like the user stories they prove.
 
 pub mod dns;
+pub mod smtp;
 pub mod totp;
 
 use std::net::SocketAddr;

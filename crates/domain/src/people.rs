@@ -11,12 +11,19 @@ pub fn display_name(first: &str, last: &str, email: &str) -> String {
     }
 }
 
-/// Their initials, as Label Studio shows them: first letters of the names, else of the email.
+/// Their initials, as Label Studio shows them: first letters of the names, else the first two
+/// letters of the email's local part (never its "@").
 pub fn initials(first: &str, last: &str, email: &str) -> String {
     let first = first.trim().chars().next();
     let last = last.trim().chars().next();
     let s: String = match (first, last) {
-        (None, None) => email.chars().take(2).collect(),
+        (None, None) => email
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(2)
+            .collect(),
         (a, b) => a.into_iter().chain(b).collect(),
     };
     s.to_uppercase()
@@ -42,6 +49,8 @@ mod tests {
             ("  Ann ", "", "ann@x.io", "Ann", "A"),
             ("", "Lee", "ann@x.io", "Lee", "L"),
             ("", "", "ann@x.io", "ann@x.io", "AN"),
+            ("", "", "a@x.io", "a@x.io", "A"),
+            (" ", "", "bo.chen@x.io", "bo.chen@x.io", "BO"),
             ("élodie", "ørsted", "e@x.io", "élodie ørsted", "ÉØ"),
         ];
         for (first, last, email, name, init) in table {

@@ -110,8 +110,10 @@ struct ServeArgs {
     /// start at the first failure).
     #[arg(long, env = "ROSTER_THROTTLE_ADDRESS_FREE_FAILURES", default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..=10_000))]
     throttle_address_free_failures: i64,
-    /// SMTP server for invite mail: smtp://host:port, smtp://host:587?tls=required, or
-    /// smtps://user:password@host. Without it invites wait in the outbox (GET /api/invites/).
+    /// SMTP server for invite mail and "forgot your password" links: smtp://host:port,
+    /// smtp://host:587?tls=required, or smtps://user:password@host. Without it invites wait in
+    /// the outbox (GET /api/invites/) and the sign-in page's "Forgot your password?" says to
+    /// ask an administrator.
     #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// Sender of invite mail.

@@ -287,6 +287,17 @@ impl Service {
         c: &mut WriteTx,
         user: &UserRecord,
     ) -> Result<String> {
+        self.password_link_lasting(c, user, self.config().password_link_ttl)
+            .await
+    }
+
+    /// A one-time set-password link valid for `ttl`; only its keyed hash is stored.
+    pub(crate) async fn password_link_lasting(
+        &self,
+        c: &mut WriteTx,
+        user: &UserRecord,
+        ttl: Micros,
+    ) -> Result<String> {
         let token = random_token(32);
         let now = self.now();
         users::insert_password_token(
@@ -294,7 +305,7 @@ impl Service {
             user.id,
             &self.secrets().lookup_hash(&token),
             now,
-            now + self.config().password_link_ttl,
+            now + ttl,
         )
         .await?;
         Ok(self.link(&format!("/user/set-password?token={token}")))
@@ -309,7 +320,8 @@ impl Service {
         )
     }
 
-    /// Sets a password through a one-time link; ends the account's other sessions.
+    /// Sets a password through a one-time link; ends the account's sessions (whoever knew the
+    /// old password is signed out) and spends its other unused links.
     pub async fn set_password_with_link(
         &self,
         token: &str,
@@ -328,6 +340,7 @@ impl Service {
                     )
                 })?;
         users::set_password(&mut tx, user_id, &hash).await?;
+        users::spend_password_tokens(&mut tx, user_id, self.now()).await?;
         credentials::delete_sessions_of(&mut tx, user_id).await?;
         let user = users::by_id(&mut tx, user_id)
             .await?

@@ -15,6 +15,20 @@ fn who(u: &UserRecord) -> (roster_domain::UserId, String, String) {
     (u.id, display_name(u), u.email.clone())
 }
 
+/// What a recorded event did, in one sentence people read (see `audit::sentence`): the same
+/// words on the audit page, the member panel and the CSV export.
+pub fn describe(r: &roster_store::AuditRecord) -> String {
+    roster_domain::audit::sentence(&roster_domain::audit::Recorded {
+        action: &r.action,
+        source: &r.source,
+        actor: &r.actor_name,
+        target: &r.target_name,
+        by_themselves: r.actor_user_id.is_some() && r.actor_user_id == r.target_user_id,
+        old: r.old_value.as_deref(),
+        new: r.new_value.as_deref(),
+    })
+}
+
 /// One event to record.
 pub(crate) struct Event<'a> {
     pub action: AuditAction,
@@ -105,5 +119,32 @@ impl Service {
         let count = audit::count(&mut c, by.org.id, query).await?;
         let items = audit::list(&mut c, by.org.id, query, page.size, page.offset()).await?;
         Ok(Page { count, items })
+    }
+
+    /// Up to `size` events, newest first, without counting the log: an export reads batch
+    /// after batch, each starting below the last one's id (`AuditQuery::before_id`).
+    pub async fn audit_batch(
+        &self,
+        by: &Authorized<Admin>,
+        query: &audit::AuditQuery,
+        size: i64,
+    ) -> Result<Vec<roster_store::AuditRecord>> {
+        let mut c = self.store().read().await?;
+        Ok(audit::list(&mut c, by.org.id, query, size, 0).await?)
+    }
+
+    /// The person an audit filter names by email, for filtering by their id. Anyone with an
+    /// account may be named, members past and present alike, since the log outlives
+    /// memberships; an email nobody has answers None, which filters to nothing.
+    pub async fn audit_person(
+        &self,
+        _by: &Authorized<Admin>,
+        email: &str,
+    ) -> Result<Option<roster_domain::UserId>> {
+        let email = crate::accounts::normalize_email(email)?;
+        let mut c = self.store().read().await?;
+        Ok(roster_store::users::by_email(&mut c, &email)
+            .await?
+            .map(|u| u.id))
     }
 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod activity;
 pub mod audit;
+pub mod bulk_members;
 pub mod clock;
 pub mod demo;
 pub mod dns;
@@ -17,6 +18,7 @@ pub mod mail;
 pub mod members;
 pub mod membership;
 pub mod orgs;
+pub mod password_reset;
 pub mod passwords;
 pub mod pauses;
 pub mod permissions;
@@ -61,7 +63,8 @@ pub struct ServiceConfig {
     /// `last_activity` is written at most once per this interval per user.
     pub activity_interval: Micros,
     pub throttle: ThrottleConfig,
-    /// SMTP for invite mail; without it invites wait in the outbox.
+    /// SMTP for invite mail and "forgot your password" links; without it invites wait in the
+    /// outbox and links are not mailed.
     pub mail: Option<mail::MailConfig>,
     /// Password hashes (19 MiB of memory each) that may run at once.
     pub max_concurrent_hashes: usize,

@@ -1,5 +1,6 @@
-//! Outgoing mail (personal invites) through SMTP when configured. Without SMTP, invites wait
-//! in the outbox: Owners and Administrators list them with their links and pass them on.
+//! Outgoing mail (personal invites, "forgot your password" links) through SMTP when configured.
+//! Without SMTP, invites wait in the outbox: Owners and Administrators list them with their
+//! links and pass them on. Set-password links are never put there.
 
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;

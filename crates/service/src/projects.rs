@@ -42,7 +42,35 @@ pub struct ProjectSummary {
     pub workspace_title: Option<String>,
 }
 
+/// The projects and workspaces one member belongs to, as (id, title), by title.
+#[derive(Debug, Clone, Default)]
+pub struct MemberPlaces {
+    pub projects: Vec<(ProjectId, String)>,
+    pub workspaces: Vec<(WorkspaceId, String)>,
+}
+
 impl Service {
+    /// Where a member of the caller's organization belongs (the member panel).
+    pub async fn member_places(
+        &self,
+        by: &Authorized<Staff>,
+        user: UserId,
+    ) -> Result<MemberPlaces> {
+        let mut c = self.store().read().await?;
+        let row = roster_store::members::live_with_user(&mut c, by.org.id, user)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::not_found(format!(
+                    "No member with user id {user} in this organization."
+                ))
+            })?;
+        let m = row.membership.id;
+        Ok(MemberPlaces {
+            projects: projects::titles_of_membership(&mut c, m).await?,
+            workspaces: roster_store::workspaces::titles_of_membership(&mut c, m).await?,
+        })
+    }
+
     /// The creator and member count of each project (for projects the caller may see).
     pub async fn summarize_projects(
         &self,

@@ -1,5 +1,6 @@
-//! Growing delays after failed sign-ins and token exchanges, per address and per
-//! (account, address) pair, never per account alone: a stranger cannot lock anyone out.
+//! Growing delays after failed sign-ins and token exchanges (and after every request for a
+//! set-password link), per address and per (account, address) pair, never per account alone:
+//! a stranger cannot lock anyone out.
 //! Counters live in the database so every node shares them.
 //!
 //! Every attempt is counted as a failure *before* its password or token is checked, in one
@@ -28,6 +29,17 @@ impl Keys {
         Keys {
             address: format!("addr:{address}"),
             pair: account.map(|a| format!("pair:{}|{address}", a.to_lowercase())),
+        }
+    }
+
+    /// The keys of "forgot your password" requests: the same two, counted apart from
+    /// sign-ins, so someone who mistyped their password a few times may still ask for a link,
+    /// and asking for one does not slow their next sign-in.
+    pub fn password_reset(address: Option<&str>, email: &str) -> Keys {
+        let keys = Keys::new(address, Some(email));
+        Keys {
+            address: format!("reset-{}", keys.address),
+            pair: keys.pair.map(|p| format!("reset-{p}")),
         }
     }
 }

@@ -45,6 +45,11 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub since: Option<Micros>,
     pub until: Option<Micros>,
+    /// Events this person did or that were done to them (a member's history).
+    pub person: Option<UserId>,
+    /// Only events older than this event id: how an export walks a long log page by page
+    /// without counting past rows again.
+    pub before_id: Option<i64>,
 }
 
 fn filter(q: &AuditQuery) -> (String, Vec<i64>, Option<String>) {
@@ -56,12 +61,20 @@ fn filter(q: &AuditQuery) -> (String, Vec<i64>, Option<String>) {
         ("target_user_id", "=", q.target.map(|u| u.0)),
         ("occurred_at", ">=", q.since),
         ("occurred_at", "<", q.until),
+        ("id", "<", q.before_id),
     ] {
         if let Some(v) = v {
             n += 1;
             sql.push_str(&format!(" AND {col} {op} ${n}"));
             nums.push(v);
         }
+    }
+    if let Some(person) = q.person {
+        n += 1;
+        sql.push_str(&format!(
+            " AND (actor_user_id = ${n} OR target_user_id = ${n})"
+        ));
+        nums.push(person.0);
     }
     if q.action.is_some() {
         n += 1;

@@ -134,6 +134,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "member_search_changes",
         sql: include_str!("../migrations/0023_member_search_changes.sql"),
     },
+    Migration {
+        version: 24,
+        name: "password_tokens_by_user",
+        sql: include_str!("../migrations/0024_password_tokens_by_user.sql"),
+    },
+    Migration {
+        version: 25,
+        name: "audit_by_person",
+        sql: include_str!("../migrations/0025_audit_by_person.sql"),
+    },
 ];
 
 /// Fills the folded name columns of existing users (migration 2), in Rust because SQLite's

@@ -262,6 +262,21 @@ pub async fn remove_member(
     Ok(removed)
 }
 
+/// The projects the membership belongs to, as (id, title), by title.
+pub async fn titles_of_membership(
+    c: &mut Conn,
+    membership: MembershipId,
+) -> Result<Vec<(ProjectId, String)>> {
+    let q = query(
+        "SELECT p.id, p.title FROM project_members pm JOIN projects p ON p.id = pm.project_id
+         WHERE pm.membership_id = $1 ORDER BY p.title, p.id",
+    )
+    .bind(membership.0);
+    handle(c)
+        .fetch_all(q, |r| Ok((ProjectId(r.int(0)?), r.text(1)?)))
+        .await
+}
+
 /// Whether the membership belongs to the project.
 pub async fn is_member(c: &mut Conn, project: ProjectId, membership: MembershipId) -> Result<bool> {
     let q = query("SELECT 1 FROM project_members WHERE project_id = $1 AND membership_id = $2")

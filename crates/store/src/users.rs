@@ -176,6 +176,16 @@ pub async fn take_password_token(
     Ok(handle(c).fetch_optional(q, |r| r.int(0)).await?.map(UserId))
 }
 
+/// Marks every unused set-password token of a user as used: once a password is set, the other
+/// links mailed or handed out before it are spent too.
+pub async fn spend_password_tokens(c: &mut WriteTx, user: UserId, now: Micros) -> Result<()> {
+    let q = query("UPDATE password_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(user.0);
+    handle(c).execute(q).await?;
+    Ok(())
+}
+
 /// Whether a set-password token is still usable (for showing the form).
 pub async fn password_token_valid(c: &mut Conn, token_hash: &str, now: Micros) -> Result<bool> {
     let q = query(

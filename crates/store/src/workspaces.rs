@@ -306,6 +306,21 @@ pub async fn memberships_of(
         .await
 }
 
+/// The workspaces the membership belongs to, as (id, title), by title.
+pub async fn titles_of_membership(
+    c: &mut Conn,
+    membership: MembershipId,
+) -> Result<Vec<(WorkspaceId, String)>> {
+    let q = query(
+        "SELECT w.id, w.title FROM workspace_members wm JOIN workspaces w ON w.id = wm.workspace_id
+         WHERE wm.membership_id = $1 ORDER BY w.title, w.id",
+    )
+    .bind(membership.0);
+    handle(c)
+        .fetch_all(q, |r| Ok((WorkspaceId(r.int(0)?), r.text(1)?)))
+        .await
+}
+
 /// Who made the membership's place in the workspace, if it is in the workspace.
 pub async fn member_source(
     c: &mut Conn,

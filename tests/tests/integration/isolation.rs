@@ -384,6 +384,10 @@ fn body_override(op: &str, v: &Victim) -> Option<Value> {
         "create_project" => json!({"title": format!("walk-{}", uuid::Uuid::new_v4().simple())}),
         "create_pause" => json!({"reason": "MANUAL"}),
         "bulk_delete_tags" => json!({"ids": [v.tag]}),
+        // A's Annotator is made an Annotator again: a change the rules allow, which changes nothing.
+        "bulk_members" => {
+            json!({"action": "assign_role", "role": "AN", "included": [v.member.id.0]})
+        }
         "scim_create_user" => {
             json!({"schemas": [SCIM_USER], "userName": format!("walk-{}@example.com", uuid::Uuid::new_v4().simple()), "active": true})
         }

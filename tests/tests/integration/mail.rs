@@ -1,93 +1,15 @@
 //! Invite mail through a real SMTP conversation: a small SMTP sink on loopback receives the
 //! message roster sends, and the link in it signs the person up with the invite's role.
 
-use std::sync::{Arc, Mutex};
-
-use roster_service::mail::MailConfig;
 use roster_service::ServiceConfig;
+use roster_tests::smtp::{link_in, SmtpSink};
 use roster_tests::{json, TestServer};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-
-/// Accepts SMTP sessions and keeps each message's DATA.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let inbox = Arc::new(Mutex::new(Vec::new()));
-    let kept = inbox.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let inbox = kept.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 sink ESMTP\r\n").await.ok();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 sink\r\n",
-                        "DATA" => {
-                            write.write_all(b"354 end with .\r\n").await.ok();
-                            let mut data = String::new();
-                            while let Ok(Some(l)) = lines.next_line().await {
-                                if l == "." {
-                                    break;
-                                }
-                                data.push_str(&l);
-                                data.push('\n');
-                            }
-                            inbox.lock().expect("inbox").push(data);
-                            b"250 queued\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.ok();
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.ok();
-                }
-            });
-        }
-    });
-    (port, inbox)
-}
-
-/// Unfolds headers and decodes the quoted-printable body, as a mail client would.
-fn readable(raw: &str) -> String {
-    let unfolded = raw.replace("\n ", " ");
-    let soft = unfolded.replace("=\n", "");
-    let mut out = String::new();
-    let mut chars = soft.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '=' {
-            let hex: String = chars.by_ref().take(2).collect();
-            match u8::from_str_radix(&hex, 16) {
-                Ok(b) => out.push(b as char),
-                Err(_) => {
-                    out.push('=');
-                    out.push_str(&hex);
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 #[tokio::test]
 async fn invite_mail_arrives_and_its_link_signs_the_person_up_with_the_invited_role() {
-    let (port, inbox) = smtp_sink().await;
+    let sink = SmtpSink::start().await;
     let config = ServiceConfig {
-        mail: Some(MailConfig {
-            smtp_url: format!("smtp://127.0.0.1:{port}"),
-            from: "roster <roster@example.com>".into(),
-        }),
+        mail: Some(sink.config()),
         ..ServiceConfig::default()
     };
     let server = TestServer::start_with(config).await;
@@ -102,19 +24,14 @@ async fn invite_mail_arrives_and_its_link_signs_the_person_up_with_the_invited_r
         .expect(201);
 
     let mail = {
-        let inbox = inbox.lock().expect("inbox");
+        let inbox = sink.messages();
         assert_eq!(inbox.len(), 1, "exactly one message delivered");
-        readable(&inbox[0])
+        inbox[0].clone()
     };
     assert!(mail.contains("To: rae@example.com"), "{mail}");
     assert!(mail.contains("invited you to Mailed Org"), "{mail}");
     assert!(mail.contains("as Reviewer"), "{mail}");
-    let link = mail
-        .lines()
-        .find(|l| l.starts_with("http"))
-        .expect("a link in the mail")
-        .trim()
-        .to_string();
+    let link = link_in(&mail);
     let path = link
         .strip_prefix(&server.url)
         .expect("the link points at this server");
@@ -168,12 +85,9 @@ async fn without_smtp_invites_wait_in_the_outbox_with_their_links() {
 /// request has committed, and a refused request mails nothing.
 #[tokio::test]
 async fn an_invite_made_by_scim_provisioning_is_mailed_after_the_request_commits() {
-    let (port, inbox) = smtp_sink().await;
+    let sink = SmtpSink::start().await;
     let config = ServiceConfig {
-        mail: Some(MailConfig {
-            smtp_url: format!("smtp://127.0.0.1:{port}"),
-            from: "roster <roster@example.com>".into(),
-        }),
+        mail: Some(sink.config()),
         ..ServiceConfig::default()
     };
     let server = TestServer::start_with(config).await;
@@ -189,9 +103,9 @@ async fn an_invite_made_by_scim_provisioning_is_mailed_after_the_request_commits
         .await
         .expect(201);
     let mail = {
-        let inbox = inbox.lock().expect("inbox");
+        let inbox = sink.messages();
         assert_eq!(inbox.len(), 1, "exactly one message delivered");
-        readable(&inbox[0])
+        inbox[0].clone()
     };
     assert!(
         mail.contains(&format!("To: {}", elsewhere.owner.email)),
@@ -206,5 +120,5 @@ async fn an_invite_made_by_scim_provisioning_is_mailed_after_the_request_commits
     idp.post("/scim/v2/Users", user(&elsewhere.owner.email))
         .await
         .expect(409);
-    assert_eq!(inbox.lock().expect("inbox").len(), 1);
+    assert_eq!(sink.messages().len(), 1);
 }

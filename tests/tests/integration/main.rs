@@ -2,7 +2,9 @@
 //! port over SQLite, or PostgreSQL when ROSTER_TEST_DB=postgres.
 
 mod activity_logs;
+mod audit_page;
 mod backup_restore;
+mod bulk_members;
 mod concurrency;
 mod configurable_permissions;
 mod counts;
@@ -11,6 +13,7 @@ mod credentials;
 mod csrf;
 mod domains;
 mod edges;
+mod forgot_password;
 mod fuzz;
 mod hostile_input;
 mod idp_workspaces;

@@ -57,7 +57,7 @@ async fn set_up_saml(org: &OrgFixture) {
 
 /// Acme with an identity provider and single sign-on only on, switched by its Owner (whose
 /// authenticator app it needs); the Owner's app secret.
-async fn sso_only_acme(server: &TestServer, acme: &OrgFixture) -> String {
+pub(crate) async fn sso_only_acme(server: &TestServer, acme: &OrgFixture) -> String {
     set_up_saml(acme).await;
     let owner = browser(server, &acme.owner.email).await;
     let secret = enroll(server, &owner).await;
@@ -71,7 +71,7 @@ async fn sso_only_acme(server: &TestServer, acme: &OrgFixture) -> String {
 }
 
 /// A member of Acme with a password.
-async fn member_with_password(acme: &OrgFixture, role: Role) -> Person {
+pub(crate) async fn member_with_password(acme: &OrgFixture, role: Role) -> Person {
     let person = acme.member(role).await;
     acme.set_password(&person).await;
     person

@@ -127,6 +127,7 @@ pub async fn list_events(
         action,
         since: time_param("since", p.since.as_deref())?,
         until: time_param("until", p.until.as_deref())?,
+        ..AuditQuery::default()
     };
     let r = state.service.audit_log(&by, &q, page).await?;
     Ok(Json(page_view(

@@ -59,7 +59,7 @@ pub(crate) fn operations_mut(
 }
 
 /// Operations that need no credential (they answer without one, or use their own token).
-const PUBLIC: [&str; 11] = [
+const PUBLIC: [&str; 12] = [
     "/api/health",
     "/health",
     "/saml/{token}/login",
@@ -71,6 +71,7 @@ const PUBLIC: [&str; 11] = [
     "/user/logout",
     "/user/signup",
     "/user/set-password",
+    "/user/forgot-password",
 ];
 
 /// `page` and `page_size` are whole numbers of any size: a page past the end is empty and a

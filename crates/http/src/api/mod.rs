@@ -7,6 +7,7 @@ pub mod docs;
 pub mod domains;
 pub mod invites;
 pub mod links;
+pub mod member_bulk;
 pub mod member_filters;
 pub mod orgs;
 pub mod pauses;
@@ -33,9 +34,9 @@ use docs::Security;
     info(title = "roster", description = "Organization membership, roles, seats and credentials; Label Studio Enterprise compatible."),
     paths(
         docs::health, docs::label_studio_health, docs::version,
-        session::login, session::logout, session::signup, session::set_password,
+        session::login, session::logout, session::signup, session::set_password, session::forgot_password,
         crate::web::sign_in::login_page, crate::web::sign_in::sso_sign_in, crate::web::sign_in::signup_page,
-        crate::web::sign_in::set_password_page,
+        crate::web::sign_in::set_password_page, crate::web::sign_in::forgot_password_page,
         users::whoami, users::current_user, users::update_current_user, users::list_users, users::get_user, users::update_user,
         users::hotkeys, users::update_hotkeys, users::delete_user, users::create_user,
         totp::totp_state, totp::start_totp, totp::confirm_totp, totp::disable_totp,
@@ -47,6 +48,7 @@ use docs::Security;
         permissions::get_permission, permissions::replace_permission, permissions::update_permission,
         permissions::reset_permission,
         orgs::list_members, orgs::assign_role, orgs::assign_role_post, orgs::get_member, orgs::delete_member,
+        member_bulk::bulk_members,
         member_filters::filter_schema, member_filters::list_filtered, member_filters::search,
         member_filters::membership_options, member_filters::skills_options,
         tags::list_tags, tags::create_tag, tags::get_tag, tags::update_tag, tags::delete_tag,
@@ -91,6 +93,7 @@ pub fn routes() -> Router<AppState> {
         .route("/user/logout", post(session::logout))
         .route("/user/signup", post(session::signup))
         .route("/user/set-password", post(session::set_password))
+        .route("/user/forgot-password", post(session::forgot_password))
         .route("/api/billing/info", get(billing::billing_info))
         .route("/api/current-user/whoami", get(users::whoami))
         .route(
@@ -161,6 +164,10 @@ pub fn routes() -> Router<AppState> {
             get(orgs::list_members)
                 .patch(orgs::assign_role)
                 .post(orgs::assign_role_post),
+        )
+        .route(
+            "/api/organizations/{id}/memberships/bulk",
+            post(member_bulk::bulk_members),
         )
         .route(
             "/api/organizations/{id}/memberships/{user_id}",

@@ -9,6 +9,7 @@ use axum_extra::extract::CookieJar;
 use roster_domain::Source;
 use roster_service::accounts::NewSession;
 use roster_service::invites::{Joined, Joiner};
+use roster_service::password_reset::ResetRequest;
 use roster_service::ServiceError;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +20,7 @@ use crate::extract::{
 };
 use crate::views::UserView;
 use crate::web::message;
-use crate::web::sign_in::{link_error_page, login_form, set_password_form};
+use crate::web::sign_in::{forgot_password_form, link_error_page, login_form, set_password_form};
 use crate::AppState;
 
 /// Sets the session cookie (HttpOnly) and the CSRF cookie (readable by the page's script).
@@ -371,6 +372,67 @@ pub async fn set_password(
             set_password_form(StatusCode::BAD_REQUEST, &b.token, Some(&message))
         }
         Err(e) if body.form => link_error_page(e),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordBody {
+    email: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ResetRequested {
+    detail: String,
+    /// Whether this server mails links: false means no link was or will be sent, and an
+    /// administrator or the operator has to set the password.
+    by_mail: bool,
+}
+
+/// "Forgot your password?": mails a one-time set-password link (valid for an hour) to the
+/// account that uses `email`, unless every organization of the account signs in through
+/// single sign-on only. The answer is the same whether or not an account uses the address.
+/// Throttled per address and per (email, address); a server without SMTP sends nothing and
+/// says whom to ask.
+#[utoipa::path(post, path = "/user/forgot-password", tag = "session",
+    request_body(content((ForgotPasswordBody = "application/json"), (ForgotPasswordBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = ResetRequested), (status = 400), (status = 403), (status = 429)))]
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    RequestParts(parts): RequestParts,
+    body: FormOrJson<ForgotPasswordBody>,
+) -> Response {
+    let ctx = context(&parts, if body.form { Source::Ui } else { Source::Api });
+    let email = body.value.email;
+    match state.service.request_password_reset(&email, &ctx).await {
+        Ok(outcome) if body.form => match outcome {
+            ResetRequest::OnItsWay => message(
+                StatusCode::OK,
+                "Check your mail",
+                outcome.message(),
+                Some(("/user/login", "Back to sign in")),
+            ),
+            ResetRequest::NotByMail => {
+                forgot_password_form(StatusCode::OK, None, &email, Some(outcome.message()))
+            }
+        },
+        Ok(outcome) => axum::Json(ResetRequested {
+            detail: outcome.message().into(),
+            by_mail: outcome == ResetRequest::OnItsWay,
+        })
+        .into_response(),
+        Err(e)
+            if body.form
+                && matches!(e, ServiceError::Invalid { .. } | ServiceError::Throttled(_)) =>
+        {
+            let api = ApiError::from(e);
+            let mut res = forgot_password_form(api.status, Some(&api.detail), &email, None);
+            if let Some(secs) = api.retry_after {
+                res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
+            res
+        }
         Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -6,8 +6,11 @@
 
 mod account;
 mod audit;
+mod bulk;
+mod faces;
 mod home;
 mod mapping;
+mod member;
 mod org;
 mod panels;
 mod projects;
@@ -50,6 +53,7 @@ fn pages() -> Pages {
         .post("/user/login/sso", sign_in::sso_sign_in)
         .get("/user/signup", sign_in::signup_page)
         .get("/user/set-password", sign_in::set_password_page)
+        .get("/user/forgot-password", sign_in::forgot_password_page)
         .get("/", home::home_page)
         .post("/switch-organization", home::switch_org)
         .get("/account", account::account_page)
@@ -58,7 +62,8 @@ fn pages() -> Pages {
         .post("/account/totp/confirm", account::confirm_totp)
         .post("/account/totp/disable", account::disable_totp)
         .get("/organization", org::organization_page)
-        .get("/organization/members/{user_id}", org::member_page)
+        .get("/organization/members/{user_id}", member::member_page)
+        .post("/organization/members/bulk", bulk::bulk_members)
         .post("/organization/members/{user_id}/role", org::change_role)
         .post("/organization/members/{user_id}/delete", org::delete_member)
         .post("/organization/members/{user_id}/tags", org::add_member_tag)
@@ -108,6 +113,7 @@ fn pages() -> Pages {
             workspaces::remove_project,
         )
         .get("/audit", audit::audit_page)
+        .get("/audit.csv", audit::audit_csv)
         .get("/saml/{token}/login", sso::login)
         .get("/saml/{token}/link", sso::link_page)
         .post("/saml/{token}/link", sso::link)
@@ -150,6 +156,7 @@ pub fn cross_site_routes() -> Router<AppState> {
 }
 
 /// What every signed-in page shows around its content: the menu and who is signed in.
+#[derive(Clone)]
 pub(crate) struct Chrome {
     pub email: String,
     pub org_title: String,

@@ -15,6 +15,7 @@ use roster_service::tags::TagSelection;
 use roster_service::{Admin, Authorized, Invite, PageRequest, Staff};
 use serde::Deserialize;
 
+use super::faces::{when, Face, When};
 use super::page;
 use super::{back_with, day_time, html_error, on_off, status_message, wants_json, Chrome, WebUser};
 use crate::api::orgs::{member_query, MemberFilterParams};
@@ -30,14 +31,15 @@ const TAG_CHOICES: i64 = 200;
 
 pub(crate) struct MemberRowView {
     user_id: i64,
-    name: String,
+    /// Initials, name, and the email when the name is not the email itself.
+    face: Face,
     email: String,
     role: &'static str,
     choices: Vec<(&'static str, &'static str, &'static str)>,
     /// The member's tags as (id, label), by label.
     tags: Vec<(i64, String)>,
-    last_activity: String,
-    date_joined: String,
+    last_activity: When,
+    date_joined: When,
 }
 
 pub(crate) struct InviteRowView {
@@ -53,12 +55,20 @@ pub(crate) struct InviteRowView {
 struct OrganizationPage {
     chrome: Chrome,
     seats: String,
+    /// Seats in use and the limit, for the meter (none without a limit).
+    seat_meter: Option<(i64, i64)>,
+    /// Every seat is taken: the page says what to do.
+    seats_full: bool,
+    org_id: i64,
     status: Option<String>,
     default_role: &'static str,
     invite_url: String,
     invite_roles: Vec<(&'static str, &'static str)>,
     invites: Vec<InviteRowView>,
     role_filter: Vec<(&'static str, &'static str, &'static str)>,
+    /// The bulk action's roles as (code, what the choice says): every role but Owner, which
+    /// moves one person at a time.
+    bulk_roles: Vec<(&'static str, String)>,
     /// The organization's tags (at most `TAG_CHOICES`) as (id, label, selected in the filter).
     tag_filter: Vec<(i64, String, &'static str)>,
     /// How many tags the organization has, and whether `tag_filter` holds fewer.
@@ -69,6 +79,8 @@ struct OrganizationPage {
     /// comes back to the same list.
     back: String,
     count: i64,
+    /// More members match than this page shows ("all N matching" is offered).
+    more_than_page: bool,
     members: Vec<MemberRowView>,
     page: i64,
     pages: i64,
@@ -121,7 +133,7 @@ fn list_query(role: &str, search: &str, tags: &str, page: i64) -> String {
 /// Where a form's change leads back to: the Organization page with the list query the form
 /// carried in `back`, read again so that only the list's own parameters pass (`keep_tags`
 /// false drops the tag filter, for a tag that is gone).
-fn back_to(back: Option<&str>, keep_tags: bool) -> String {
+pub(crate) fn back_to(back: Option<&str>, keep_tags: bool) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     let mut any = false;
     for (k, v) in url::form_urlencoded::parse(back.unwrap_or("").as_bytes()) {
@@ -222,6 +234,7 @@ pub(crate) async fn organization_page(
         }
     };
     let pages = ((list.count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let now = service.now();
     let href = |n: i64| format!("/organization?{}", list_query(&role, &search, &tags, n));
     let members = list
         .items
@@ -229,13 +242,13 @@ pub(crate) async fn organization_page(
         .zip(row_tags)
         .map(|(m, tags)| MemberRowView {
             user_id: m.user.id.0,
-            name: roster_service::display_name(&m.user),
+            face: Face::of(&m.user.first_name, &m.user.last_name, &m.user.email),
             email: m.user.email.clone(),
             role: m.membership.role.code(),
             choices: choices(by.role(), m.membership.role),
             tags,
-            last_activity: day_time(m.user.last_activity),
-            date_joined: day_time(Some(m.user.date_joined)),
+            last_activity: when(now, m.user.last_activity),
+            date_joined: when(now, Some(m.user.date_joined)),
         })
         .collect();
     let (invites, invite_url) = match invites {
@@ -247,6 +260,9 @@ pub(crate) async fn organization_page(
     };
     let body = OrganizationPage {
         seats: seats.describe(),
+        seat_meter: seats.limit.map(|limit| (seats.used(), limit)),
+        seats_full: !seats.fits(1),
+        org_id: by.org().id.0,
         status: status_message(&state, q.status.as_deref(), q.sig.as_deref()),
         default_role: by.org().default_role.name(),
         invite_url,
@@ -265,6 +281,14 @@ pub(crate) async fn organization_page(
                 url: i.url.clone(),
             })
             .collect(),
+        bulk_roles: Role::ALL
+            .into_iter()
+            .filter(|r| *r != Role::Owner)
+            .map(|r| match r {
+                Role::Deactivated => (r.code(), "Deactivate".to_string()),
+                _ => (r.code(), format!("Make {}", r.name())),
+            })
+            .collect(),
         role_filter: Role::ALL
             .into_iter()
             .map(|r| (r.code(), r.name(), selected(r.code() == role)))
@@ -279,6 +303,7 @@ pub(crate) async fn organization_page(
         search: search.clone(),
         back: list_query(&role, &search, &tags, page_no),
         count: list.count,
+        more_than_page: list.count > list.items.len() as i64,
         members,
         page: page_no,
         pages,
@@ -294,10 +319,27 @@ pub(crate) async fn organization_page(
 #[derive(Deserialize)]
 pub(crate) struct RoleForm {
     role: String,
+    /// Where the page goes after the change without script: the list query of the
+    /// Organization page the row was on, or the member's panel.
+    back: Option<String>,
+}
+
+/// Where a role change from a row or a member's panel leads back to.
+fn after_role_change(back: Option<&str>) -> String {
+    match back {
+        Some(panel)
+            if panel
+                .strip_prefix("/organization/members/")
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            panel.to_string()
+        }
+        other => back_to(other, true),
+    }
 }
 
 /// The member a page names, and the caller's Staff proof to read them with.
-fn staff_and_target(
+pub(crate) fn staff_and_target(
     web: &WebUser<Admin>,
     raw: &str,
 ) -> Result<(Authorized<Staff>, UserId), ApiError> {
@@ -328,12 +370,13 @@ pub(crate) async fn change_role(
         Err(e) => return e.into_response(),
     };
     let json = wants_json(&headers);
+    let back = after_role_change(form.back.as_deref());
     let Some(role) = Role::from_code(form.role.trim()) else {
         let e = ApiError::invalid("role", format!("\"{}\" is not a role", form.role));
         return if json {
             e.into_response()
         } else {
-            back_with(&state, "/organization", &e.detail)
+            back_with(&state, &back, &e.detail)
         };
     };
     match state.service.assign_role(&web.proof, target, role).await {
@@ -348,7 +391,7 @@ pub(crate) async fn change_role(
                     .unwrap_or_default();
                 Json(serde_json::json!({"message": message, "role": row.membership.role.code(), "seats": seats})).into_response()
             } else {
-                back_with(&state, "/organization", &message)
+                back_with(&state, &back, &message)
             }
         }
         Err(e) => {
@@ -356,64 +399,8 @@ pub(crate) async fn change_role(
             if json {
                 e.into_response()
             } else {
-                back_with(&state, "/organization", &e.detail)
+                back_with(&state, &back, &e.detail)
             }
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "member.html")]
-struct MemberPage {
-    chrome: Chrome,
-    user_id: i64,
-    name: String,
-    email: String,
-    role: &'static str,
-    role_source: &'static str,
-    joined: String,
-    annotations: i64,
-    projects: i64,
-    confirm: bool,
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct MemberQueryParams {
-    confirm: Option<String>,
-}
-
-pub(crate) async fn member_page(
-    State(state): State<AppState>,
-    web: WebUser<Admin>,
-    Path(raw): Path<String>,
-    QueryParams(q): QueryParams<MemberQueryParams>,
-) -> Response {
-    let (staff, target) = match staff_and_target(&web, &raw) {
-        Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    match state.service.member_detail(&staff, target).await {
-        Ok(d) => {
-            let u = &d.member.user;
-            page(
-                StatusCode::OK,
-                MemberPage {
-                    user_id: u.id.0,
-                    name: roster_service::display_name(u),
-                    email: u.email.clone(),
-                    role: d.member.membership.role.name(),
-                    role_source: d.member.membership.role_source.display_name(),
-                    joined: day_time(Some(d.member.membership.created_at)),
-                    annotations: d.annotations_count,
-                    projects: d.contributed_projects_count,
-                    confirm: q.confirm.as_deref() == Some("delete"),
-                    chrome: web.chrome,
-                },
-            )
-        }
-        Err(e) => {
-            let e = ApiError::from(e);
-            html_error(e.status, Some(&web.chrome), &e.detail)
         }
     }
 }

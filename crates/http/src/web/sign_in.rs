@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use roster_service::password_reset::ResetRequest;
 use roster_service::ServiceError;
 use serde::Deserialize;
 
@@ -49,6 +50,34 @@ struct SignupPage<'a> {
 struct SetPasswordPage<'a> {
     token: &'a str,
     error: Option<&'a str>,
+}
+
+/// "Forgot your password?": the form that asks for a link by mail, or, on a server that sends
+/// no mail or once a request is made, what happens now.
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPasswordPage<'a> {
+    error: Option<&'a str>,
+    email: &'a str,
+    notice: Option<&'a str>,
+}
+
+/// The "forgot your password" page: its form (with what went wrong, if anything) while this
+/// server mails links, or `notice` in its place.
+pub(crate) fn forgot_password_form(
+    status: StatusCode,
+    error: Option<&str>,
+    email: &str,
+    notice: Option<&str>,
+) -> Response {
+    page(
+        status,
+        ForgotPasswordPage {
+            error,
+            email,
+            notice,
+        },
+    )
 }
 
 /// The sign-in form, with what went wrong last time if anything.
@@ -206,8 +235,18 @@ pub(crate) async fn set_password_page(
             StatusCode::NOT_FOUND,
             "Link expired",
             "This link has expired or was already used; ask for a new one.",
-            None,
+            Some(("/user/forgot-password", "Ask for a new link")),
         ),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// The page that asks for a set-password link by mail. A server that sends no mail says whom
+/// to ask instead, without a form.
+#[utoipa::path(get, path = "/user/forgot-password", tag = "pages",
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String)))]
+pub(crate) async fn forgot_password_page(State(state): State<AppState>) -> Response {
+    let notice =
+        (!state.service.mails_password_links()).then_some(ResetRequest::NotByMail.message());
+    forgot_password_form(StatusCode::OK, None, "", notice)
 }
