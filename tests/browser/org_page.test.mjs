@@ -160,6 +160,16 @@ story('role filter "Not Activated" leaves only the pending member', async ({ pag
   await eventually(async () => assert.equal((await shownEmails(page)).length, Object.keys(DEMO_ROLES).length, 'Back again: every member'));
   assert.equal(await page.locator('select#role-filter').inputValue(), '', 'Back restores "All roles"');
 
+  // Last active: the Owner, who just signed in, was; Pat never was.
+  await Promise.all([
+    page.waitForURL((url) => url.searchParams.get('active') === '7d'),
+    filter.locator('select#active-filter').selectOption({ label: 'In the last 7 days' }),
+  ]);
+  await eventually(async () => {
+    const shown = await shownEmails(page);
+    assert.ok(shown.includes(DEMO.owner) && !shown.includes(DEMO.pat), `active in the last 7 days: ${shown}`);
+  });
+
   await page.goto('/organization?search=annotator');
   await eventually(async () => assert.deepEqual([...(await shownEmails(page))].sort(), [DEMO.alan, DEMO.anna], 'rows for search=annotator'));
 });
@@ -621,7 +631,8 @@ story('member tags fit a phone screen', { viewport: { width: 390, height: 844 } 
   await shot('phone-add-open');
 });
 
-story('Undo after a deactivation puts the previous role back, and the audit log keeps both', async ({ page, context, shot }) => {
+for (const [viewport, width] of [[{ width: 1280, height: 800 }, 'desktop'], [{ width: 390, height: 844 }, 'phone']]) {
+story(`Undo after a deactivation puts the previous role back, and the audit log keeps both (${width})`, { viewport }, async ({ page, context, shot }) => {
   await ownerOnOrganizationPage(page);
   await expectSeats(page, /^6 seats in use/);
   await chooseRole(page, DEMO.anna, 'DI');
@@ -642,7 +653,7 @@ story('Undo after a deactivation puts the previous role back, and the audit log 
   assert.deepEqual(actions, [['member.role_changed', 'DI', 'AN'], ['member.role_changed', 'AN', 'DI']], 'both changes are in the audit log, newest first');
 });
 
-story('bulk activation of 40 sign-ups with 30 seats free activates the first 30 in the page\'s order and names the 10 refused', async ({ page, context, shot }) => {
+story(`bulk activation of 40 sign-ups with 30 seats free activates the first 30 in the page's order and names the 10 refused (${width})`, { viewport }, async ({ page, context, shot }) => {
   await signIn(page, DEMO.owner);
   const org = await organizationId(context);
   // Forty people signed up with the link this morning; they wait as Not Activated.
@@ -682,6 +693,8 @@ story('bulk activation of 40 sign-ups with 30 seats free activates the first 30 
   const members = await api(context, 'GET', `/api/organizations/${org}/memberships?search=morning.example&page_size=100&role=AN`);
   assert.deepEqual(members.results.map((m) => m.user.email).sort(), emails.slice(0, 30), 'the first 30 are Annotators');
 });
+
+}
 
 story('bulk actions work without script: the selection runs and the page says what happened', { javaScriptEnabled: false }, async ({ page, shot }) => {
   await signIn(page, DEMO.owner);

@@ -386,3 +386,66 @@ async fn the_page_form_without_script_runs_the_selection_and_says_what_happened(
     let page = owner.get(&location(&r)).await.expect(200).text;
     assert!(page.contains("1 member was deleted."), "{page}");
 }
+
+#[tokio::test]
+async fn the_pages_last_active_filter_selects_people_idle_for_ninety_days_for_a_bulk_deactivation()
+{
+    let server = TestServer::start().await;
+    let org = server.org("Idle").await;
+    org.set_password(&org.owner).await;
+    let idle = [
+        org.member(Role::Annotator).await,
+        org.member(Role::Reviewer).await,
+    ];
+    let busy = org.member(Role::Annotator).await;
+    let day = 86_400_000_000i64;
+    let now = server.sql_int("SELECT MAX(date_joined) FROM users").await;
+    for (p, at) in [
+        (&idle[0], now - 100 * day),
+        (&idle[1], now - 91 * day),
+        (&busy, now - day),
+    ] {
+        server
+            .sql_execute(&format!(
+                "UPDATE users SET last_activity = {at} WHERE id = {id}; \
+                 UPDATE memberships SET user_last_activity = {at} WHERE user_id = {id}",
+                id = p.id.0
+            ))
+            .await;
+    }
+    let owner = browser(&server, &org.owner.email).await;
+    let page = owner
+        .get("/organization?active=idle90")
+        .await
+        .expect(200)
+        .text;
+    for p in &idle {
+        assert!(
+            page.contains(&format!("data-email=\"{}\"", p.email)),
+            "{page}"
+        );
+    }
+    assert!(!page.contains(&format!("data-email=\"{}\"", busy.email)));
+    assert!(page.contains("<option value=\"idle90\" selected>"));
+    let recent = owner.get("/organization?active=7d").await.expect(200).text;
+    assert!(recent.contains(&format!("data-email=\"{}\"", busy.email)));
+    assert!(!recent.contains(&format!("data-email=\"{}\"", idle[0].email)));
+    let r = owner.get("/organization?active=forever").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = post_page(
+        &owner,
+        "/organization/members/bulk",
+        &[
+            ("action", "role:DI"),
+            ("all", "1"),
+            ("back", "active=idle90&page=1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert!(location(&r).starts_with("/organization?active=idle90"));
+    for p in &idle {
+        assert_eq!(role_of(&org, p).await, "DI");
+    }
+    assert_eq!(role_of(&org, &busy).await, "AN");
+}

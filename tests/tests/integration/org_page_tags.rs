@@ -405,10 +405,7 @@ async fn the_tag_filter_is_kept_by_the_page_links_with_the_role_filter() {
         .iter()
         .all(|(e, t)| e.starts_with("crew") && t == &["crew"]));
     let next = page_link(&page.text, "next");
-    assert_eq!(
-        next,
-        format!("/organization?role=&search=&tags={crew}&page=2")
-    );
+    assert_eq!(next, format!("/organization?tags={crew}&page=2"));
     let page = owner.get(&next).await.expect(200);
     let second = rows(&page.text);
     assert_eq!(second.len(), 7);
@@ -416,10 +413,7 @@ async fn the_tag_filter_is_kept_by_the_page_links_with_the_role_filter() {
         .iter()
         .all(|(e, t)| e.starts_with("crew") && t == &["crew"]));
     let prev = page_link(&page.text, "prev");
-    assert_eq!(
-        prev,
-        format!("/organization?role=&search=&tags={crew}&page=1")
-    );
+    assert_eq!(prev, format!("/organization?tags={crew}&page=1"));
 
     // With the role filter: the crew's Reviewers (every eighth of the 57), on one page.
     let page = owner

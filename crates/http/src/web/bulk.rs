@@ -14,10 +14,9 @@ use roster_domain::UserId;
 use roster_service::bulk_members::{BulkAction, BulkCursor, BulkOutcome, BulkSelection};
 use roster_service::Admin;
 
-use super::org::back_to;
+use super::org::{back_to, ListFilters};
 use super::{back_with, wants_json, WebUser};
 use crate::api::member_bulk::BulkResult;
-use crate::api::orgs::{member_query, MemberFilterParams};
 use crate::error::ApiError;
 use crate::extract::PageForm;
 use crate::AppState;
@@ -87,21 +86,6 @@ fn action_of(raw: &str) -> Result<BulkAction, ApiError> {
     }
 }
 
-/// The list filters `back` carries, read as the member list's own parameters.
-fn filter_of(back: &str) -> Result<roster_service::members::MemberFilter, ApiError> {
-    let mut params = MemberFilterParams::default();
-    for (k, v) in url::form_urlencoded::parse(back.as_bytes()) {
-        let v = Some(v.into_owned()).filter(|v| !v.is_empty());
-        match k.as_ref() {
-            "role" => params.role = v,
-            "search" => params.search = v,
-            "tags" => params.tags = v,
-            _ => {}
-        }
-    }
-    member_query(&params)
-}
-
 /// The outcome in words: what was done, then each reason for a refusal with the first people
 /// it concerns.
 pub(crate) fn summary(action: BulkAction, o: &BulkOutcome) -> String {
@@ -168,7 +152,9 @@ pub(crate) async fn bulk_members(
         }
         let selection = if form.all {
             BulkSelection::Matching {
-                filter: Box::new(filter_of(&form.back)?),
+                filter: Box::new(
+                    ListFilters::parse(&form.back).member_filter(state.service.now())?,
+                ),
                 excluded: Default::default(),
             }
         } else if form.users.is_empty() {

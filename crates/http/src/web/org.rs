@@ -75,6 +75,8 @@ struct OrganizationPage {
     tag_count: i64,
     tags_capped: bool,
     search: String,
+    /// The "Last active" choices as (code, words, selected).
+    activity_filter: Vec<(&'static str, &'static str, &'static str)>,
     /// The member list's query (filters and page), which the forms carry so that a change
     /// comes back to the same list.
     back: String,
@@ -98,6 +100,8 @@ pub(crate) struct OrgQuery {
     search: Option<String>,
     /// Tag ids (comma-separated, as the API's `tags`): members carrying any of them.
     tags: Option<String>,
+    /// A last-activity window (`ACTIVITY_WINDOWS`).
+    active: Option<String>,
     page: Option<String>,
     status: Option<String>,
     sig: Option<String>,
@@ -120,14 +124,89 @@ pub(crate) fn selected(yes: bool) -> &'static str {
     }
 }
 
-/// The member list's query string: its filters and page.
-fn list_query(role: &str, search: &str, tags: &str, page: i64) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("role", role)
-        .append_pair("search", search)
-        .append_pair("tags", tags)
-        .append_pair("page", &page.to_string())
-        .finish()
+/// The member list's query string: its filters that are set, and the page.
+fn list_query(f: &ListFilters, page: i64) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("role", &f.role),
+        ("search", &f.search),
+        ("tags", &f.tags),
+        ("active", &f.active),
+    ] {
+        if !value.is_empty() {
+            q.append_pair(name, value);
+        }
+    }
+    q.append_pair("page", &page.to_string()).finish()
+}
+
+/// The "Last active" filter's choices as (code, words, days, whether active within them
+/// rather than not since).
+const ACTIVITY_WINDOWS: [(&str, &str, i64, bool); 5] = [
+    ("7d", "In the last 7 days", 7, true),
+    ("30d", "In the last 30 days", 30, true),
+    ("90d", "In the last 90 days", 90, true),
+    ("idle30", "Not in the last 30 days", 30, false),
+    ("idle90", "Not in the last 90 days", 90, false),
+];
+
+/// The Organization page's list filters as the address carries them.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ListFilters {
+    pub role: String,
+    pub search: String,
+    pub tags: String,
+    pub active: String,
+}
+
+impl ListFilters {
+    /// Reads the filters of a list query string (a form's `back`, or the page's address).
+    pub(crate) fn parse(query: &str) -> ListFilters {
+        let mut f = ListFilters::default();
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "role" => f.role = v.into_owned(),
+                "search" => f.search = v.into_owned(),
+                "tags" => f.tags = v.into_owned(),
+                "active" => f.active = v.into_owned(),
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// The member list's filter: the API's own parameters read by the same function, and the
+    /// activity window counted back from `now` (to the minute, so that a window asked twice
+    /// in a minute is the same query, with its kept count and page anchors).
+    pub(crate) fn member_filter(&self, now: i64) -> Result<MemberFilter, ApiError> {
+        let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+        let params = MemberFilterParams {
+            role: some(&self.role),
+            search: some(&self.search),
+            tags: some(&self.tags),
+            ..MemberFilterParams::default()
+        };
+        let mut filter = member_query(&params)?;
+        if !self.active.is_empty() {
+            let Some((_, _, days, within)) = ACTIVITY_WINDOWS
+                .iter()
+                .find(|(code, ..)| *code == self.active)
+            else {
+                return Err(ApiError::invalid(
+                    "active",
+                    format!("\"{}\" is not a last-activity choice", self.active),
+                ));
+            };
+            const MINUTE: i64 = 60_000_000;
+            let since = now - now.rem_euclid(MINUTE) - days * 24 * 60 * MINUTE;
+            if *within {
+                filter.active_from = Some(since);
+            } else {
+                filter.active_to = Some(since);
+            }
+        }
+        Ok(filter)
+    }
 }
 
 /// Where a form's change leads back to: the Organization page with the list query the form
@@ -137,7 +216,8 @@ pub(crate) fn back_to(back: Option<&str>, keep_tags: bool) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     let mut any = false;
     for (k, v) in url::form_urlencoded::parse(back.unwrap_or("").as_bytes()) {
-        let wanted = matches!(k.as_ref(), "role" | "search" | "page") || (keep_tags && k == "tags");
+        let wanted = matches!(k.as_ref(), "role" | "search" | "active" | "page")
+            || (keep_tags && k == "tags");
         if wanted && !v.is_empty() {
             q.append_pair(&k, &v);
             any = true;
@@ -174,17 +254,13 @@ pub(crate) async fn organization_page(
 ) -> Response {
     let service = &state.service;
     let by = &web.proof;
-    let role = q.role.clone().unwrap_or_default();
-    let search = q.search.clone().unwrap_or_default();
-    let tags = q.tags.clone().unwrap_or_default();
-    // The page's filters are the API member list's parameters, read by the same function.
-    let params = MemberFilterParams {
-        role: q.role.clone(),
-        search: q.search.clone(),
-        tags: q.tags.clone(),
-        ..MemberFilterParams::default()
+    let filters = ListFilters {
+        role: q.role.clone().unwrap_or_default(),
+        search: q.search.clone().unwrap_or_default(),
+        tags: q.tags.clone().unwrap_or_default(),
+        active: q.active.clone().unwrap_or_default(),
     };
-    let query = match member_query(&params) {
+    let query = match filters.member_filter(service.now()) {
         Ok(f) => f,
         Err(e) => return html_error(e.status, Some(&web.chrome), &e.detail),
     };
@@ -235,7 +311,7 @@ pub(crate) async fn organization_page(
     };
     let pages = ((list.count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let now = service.now();
-    let href = |n: i64| format!("/organization?{}", list_query(&role, &search, &tags, n));
+    let href = |n: i64| format!("/organization?{}", list_query(&filters, n));
     let members = list
         .items
         .iter()
@@ -291,7 +367,11 @@ pub(crate) async fn organization_page(
             .collect(),
         role_filter: Role::ALL
             .into_iter()
-            .map(|r| (r.code(), r.name(), selected(r.code() == role)))
+            .map(|r| (r.code(), r.name(), selected(r.code() == filters.role)))
+            .collect(),
+        activity_filter: ACTIVITY_WINDOWS
+            .iter()
+            .map(|(code, words, ..)| (*code, *words, selected(*code == filters.active)))
             .collect(),
         tag_filter: org_tags
             .items
@@ -300,8 +380,8 @@ pub(crate) async fn organization_page(
             .collect(),
         tag_count: org_tags.count,
         tags_capped: org_tags.count > TAG_CHOICES,
-        search: search.clone(),
-        back: list_query(&role, &search, &tags, page_no),
+        search: filters.search.clone(),
+        back: list_query(&filters, page_no),
         count: list.count,
         more_than_page: list.count > list.items.len() as i64,
         members,
