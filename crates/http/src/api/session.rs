@@ -397,7 +397,9 @@ pub struct ResetRequested {
 /// says whom to ask.
 #[utoipa::path(post, path = "/user/forgot-password", tag = "session",
     request_body(content((ForgotPasswordBody = "application/json"), (ForgotPasswordBody = "application/x-www-form-urlencoded"))),
-    responses((status = 200, body = ResetRequested), (status = 400), (status = 403), (status = 429)))]
+    responses((status = 200, description = "JSON to a JSON request; the page, in words, to a form",
+                content((ResetRequested = "application/json"), (String = "text/html"))),
+              (status = 400), (status = 403), (status = 429)))]
 pub async fn forgot_password(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
