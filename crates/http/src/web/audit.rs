@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::faces::{when, Face, When};
 use super::page;
 use super::{Chrome, WebUser};
+use crate::api::projects::csv_field;
 use crate::error::ApiError;
 use crate::extract::QueryParams;
 use crate::views::time;
@@ -374,19 +375,4 @@ fn csv_line(out: &mut String, e: &AuditRecord) {
     let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
     out.push_str(&line.join(","));
     out.push_str("\r\n");
-}
-
-/// A CSV field, quoted when it holds a separator, a quote or a line break; a leading formula
-/// character is defused so that spreadsheets show it as text (names come from people).
-fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
 }
