@@ -31,20 +31,19 @@ async function postRole(select, role) {
   return { ok: res.ok, status: res.status, body };
 }
 
-// Shows the seat count a change answered with at once, then redraws the meter (and the notice
-// shown when every seat is taken) from the page as the server now draws it.
-function showSeats(text) {
+// Shows the seats a change answered with: the words, the meter, and the notice shown when
+// every seat is taken.
+function showSeats(body) {
   const seats = document.getElementById("seats");
-  if (!seats || !text) return;
-  seats.textContent = text;
-  fetch(location.href, { credentials: "same-origin" })
-    .then((res) => (res.ok ? res.text() : ""))
-    .then((html) => {
-      const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("seat-usage");
-      const now = document.getElementById("seat-usage");
-      if (fresh && now) now.replaceWith(fresh);
-    })
-    .catch(() => {});
+  if (!seats || !body.seats) return;
+  seats.textContent = body.seats;
+  const meter = document.getElementById("seat-meter");
+  if (meter && body.seat_limit != null) {
+    meter.max = body.seat_limit;
+    meter.value = body.seats_used;
+  }
+  const full = document.getElementById("seats-full");
+  if (full) full.hidden = !body.seats_full;
 }
 
 // A role chosen in a drop-down applies at once; the notice names the change and offers Undo,
@@ -57,7 +56,7 @@ async function applyRole(select, role = select.value, undoable = true) {
     if (ok) {
       select.dataset.current = body.role;
       select.value = body.role;
-      showSeats(body.seats);
+      showSeats(body);
       if (undoable && previous && previous !== body.role) {
         sayWithUndo(body.message, () => applyRole(select, previous, false));
       } else {
@@ -233,7 +232,7 @@ async function runBulk(form) {
       done.changed += last.changed.length;
       done.unchanged += last.unchanged.length;
       done.refused.push(...last.refused);
-      showSeats(last.seats);
+      showSeats(last);
       after = last.next || "";
       const decided = done.changed + done.unchanged + done.refused.length;
       say(actionName + ": " + decided.toLocaleString() + " of " + total.toLocaleString() + " decided" + (after ? "…" : "."), false);

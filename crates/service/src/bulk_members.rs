@@ -113,13 +113,6 @@ pub struct BulkOutcome {
     pub next: Option<BulkCursor>,
 }
 
-impl BulkOutcome {
-    /// How many people this call decided.
-    pub fn decided(&self) -> usize {
-        self.changed.len() + self.unchanged.len() + self.refused.len()
-    }
-}
-
 /// A membership rule's refusal is that person's outcome; any other error (the caller lost
 /// their rights, storage) ends the whole call, and its batch writes nothing.
 fn refusal(e: &ServiceError) -> Option<String> {
@@ -213,6 +206,10 @@ impl Service {
                 };
                 let query = filter.query(by.org.id);
                 let mut c = self.store().read().await?;
+                // Tags that name nothing are a 400, as in the member list the filter comes from.
+                if after.is_none() && !query.tags.is_empty() {
+                    crate::tags::check_tags(&mut c, by.org.id, "tags", &query.tags).await?;
+                }
                 let resolved = members::resolve(&mut c, &query).await?;
                 let rows: Vec<MemberRow> = match end {
                     None => members::list(&mut c, &resolved, BATCH as i64, 0).await?,

@@ -171,6 +171,16 @@ async fn bad_requests_are_refused_whole_and_change_nothing() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
+    // A tag that names nothing is refused, as the member list refuses it.
+    let r = org
+        .owner_api()
+        .post(
+            &format!("{path}?tags=999999"),
+            json!({"action": "delete", "all": true}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("999999"), "{}", r.text);
     let r = org
         .api(&manager)
         .post(&path, json!({"action": "delete", "included": [anna.id.0]}))
@@ -346,6 +356,10 @@ async fn the_page_form_without_script_runs_the_selection_and_says_what_happened(
         .expect(200);
     assert_eq!(user_ids(&r.body["changed"]), ids(&people[..2]));
     assert!(r.body["seats"].as_str().unwrap().contains("seats in use"));
+    // With what the seat meter shows: two seats given back, of a limit of 3 free more.
+    let limit = r.body["seat_limit"].as_i64().expect("seat_limit");
+    assert_eq!(r.body["seats_used"].as_i64(), Some(limit - 2));
+    assert_eq!(r.body["seats_full"], false);
     assert!(r.body["message"]
         .as_str()
         .unwrap()

@@ -14,7 +14,7 @@ use roster_domain::UserId;
 use roster_service::bulk_members::{BulkAction, BulkCursor, BulkOutcome, BulkSelection};
 use roster_service::Admin;
 
-use super::org::{back_to, ListFilters};
+use super::org::{back_to, seat_fields, ListFilters};
 use super::{back_with, wants_json, WebUser};
 use crate::api::member_bulk::BulkResult;
 use crate::error::ApiError;
@@ -174,10 +174,9 @@ pub(crate) async fn bulk_members(
         Ok((action, outcome, back)) => {
             let message = summary(action, &outcome);
             if json {
-                let seats = state.service.seats(&web.proof).await.ok();
                 let mut body = serde_json::to_value(BulkResult::of(outcome)).unwrap_or_default();
                 body["message"] = message.into();
-                body["seats"] = seats.map(|s| s.describe()).into();
+                seat_fields(&state, &web.proof, &mut body).await;
                 Json(body).into_response()
             } else {
                 back_with(&state, &back_to(Some(&back), true), &message)

@@ -396,6 +396,22 @@ pub(crate) async fn organization_page(
     page(StatusCode::OK, body)
 }
 
+/// Adds the seats after a change to a script's answer: `seats` in words, and what the meter and
+/// the every-seat-taken notice show (`seats_used`, `seat_limit`, `seats_full`), so the page
+/// redraws them without asking for itself again.
+pub(crate) async fn seat_fields(
+    state: &AppState,
+    by: &Authorized<Admin>,
+    body: &mut serde_json::Value,
+) {
+    if let Ok(seats) = state.service.seats(by).await {
+        body["seats"] = seats.describe().into();
+        body["seats_used"] = seats.used().into();
+        body["seat_limit"] = seats.limit.into();
+        body["seats_full"] = (!seats.fits(1)).into();
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct RoleForm {
     role: String,
@@ -463,13 +479,10 @@ pub(crate) async fn change_role(
         Ok(row) => {
             let message = format!("{} is now {}", row.user.email, row.membership.role.name());
             if json {
-                let seats = state
-                    .service
-                    .seats(&web.proof)
-                    .await
-                    .map(|s| s.describe())
-                    .unwrap_or_default();
-                Json(serde_json::json!({"message": message, "role": row.membership.role.code(), "seats": seats})).into_response()
+                let mut body =
+                    serde_json::json!({"message": message, "role": row.membership.role.code()});
+                seat_fields(&state, &web.proof, &mut body).await;
+                Json(body).into_response()
             } else {
                 back_with(&state, &back, &message)
             }
